@@ -1,0 +1,67 @@
+/* Child tools (pg_dump, psql, mariadb-dump, mariadb): started with
+ * posix_spawn, stdin/stdout as pipes, stderr captured (its last lines kept for
+ * error messages), secrets only through the environment, always reaped, and
+ * killed (SIGTERM, then SIGKILL) once the timeout passes.
+ *
+ * Ownership: struct dbb_child owns its pid and pipe fds until
+ * dbb_child_finish() (or dbb_child_abort()) returns; both are safe to call on
+ * any state and close everything. */
+#ifndef DBBACKUPD_CHILD_H
+#define DBBACKUPD_CHILD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "dbbackupd/error.h"
+#include "dbbackupd/stream.h"
+
+#define DBB_CHILD_STDERR_TAIL 2048
+
+struct dbb_child_spec {
+	const char *const *argv; /* argv[0] looked up in PATH */
+	/* Extra "NAME=value" entries added to (or replacing in) the daemon's
+	 * environment, NULL-terminated; this is where PGPASSWORD goes. */
+	const char *const *env_extra;
+	bool want_stdin;     /* give the child a pipe on stdin (else /dev/null) */
+	bool want_stdout;    /* give the child a pipe on stdout (else /dev/null) */
+	unsigned timeout_s;  /* 0: no timeout */
+};
+
+struct dbb_child {
+	pid_t pid;
+	int stdin_fd;  /* write end, -1 if none/closed */
+	int stdout_fd; /* read end, -1 if none/closed */
+	int stderr_fd; /* read end, drained by the helpers below */
+	time_t deadline;
+	bool timed_out;
+	char stderr_tail[DBB_CHILD_STDERR_TAIL];
+	size_t stderr_len;
+};
+
+dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
+                         struct dbb_error *err);
+
+/* Sink that writes into the child's stdin (draining stderr meanwhile). */
+struct dbb_child_stdin_sink {
+	struct dbb_sink base;
+	struct dbb_child *child;
+};
+void dbb_child_stdin_sink_init(struct dbb_child_stdin_sink *s, struct dbb_child *c);
+
+/* Source that reads the child's stdout (draining stderr meanwhile). */
+struct dbb_child_stdout_source {
+	struct dbb_source base;
+	struct dbb_child *child;
+};
+void dbb_child_stdout_source_init(struct dbb_child_stdout_source *s, struct dbb_child *c);
+
+/* Closes stdin, drains stdout/stderr, waits (killing on timeout) and reaps.
+ * Returns DBB_OK only if the child exited 0; otherwise fails with
+ * `fail_code` and a message holding the exit status and stderr's tail. */
+dbb_code dbb_child_finish(struct dbb_child *c, dbb_code fail_code, struct dbb_error *err);
+
+/* Kills and reaps the child, closes everything. For error paths. */
+void dbb_child_abort(struct dbb_child *c);
+
+#endif

@@ -1,0 +1,62 @@
+/* Configuration: read once at start-up from the environment and an optional
+ * .env file (the environment wins), validated, then read-only for the life of
+ * the process. Every variable is listed in one table in config.c and
+ * documented in setup/.env.template. */
+#ifndef DBBACKUPD_CONFIG_H
+#define DBBACKUPD_CONFIG_H
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dbbackupd/error.h"
+
+#define DBB_CFG_STR 512
+
+struct dbb_config {
+	char bind_address[64];
+	unsigned port;
+	char backup_dir[PATH_MAX];
+	char db_type[32];
+
+	char sqlite_path[PATH_MAX];
+
+	char db_host[256];
+	unsigned db_port; /* 0: the driver's default */
+	char db_name[128];
+	char db_user[128];
+	char db_password[256];
+
+	char neo4j_url[DBB_CFG_STR];
+	char neo4j_user[128];
+	char neo4j_password[256];
+	char neo4j_database[128];
+
+	char keycloak_url[DBB_CFG_STR];
+	char keycloak_realm[128];
+	char keycloak_client_id[128];
+	char auth_jwks_file[PATH_MAX];
+	char auth_issuer[DBB_CFG_STR]; /* derived from KEYCLOAK_URL+REALM if empty */
+	char auth_roles_from[32];      /* realm, client, both */
+	unsigned auth_clock_skew;      /* seconds */
+	unsigned jwks_refresh_interval; /* seconds between unknown-kid refetches */
+
+	int gzip_level;
+	unsigned compress_threads; /* 0: number of online CPUs */
+	uint64_t max_upload_bytes;
+	unsigned max_connections;
+	unsigned connection_timeout; /* idle seconds before a connection is dropped */
+	unsigned child_timeout;      /* seconds before a hung child tool is killed */
+	char log_level[16];
+};
+
+/* Fills cfg from defaults, then env_file (if it exists; NULL means ".env"),
+ * then the process environment. On a wrong value returns DBB_ERR_CONFIG with
+ * one line naming the variable. */
+dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct dbb_error *err);
+
+/* Prints every variable with its effective value (secrets masked). */
+void dbb_config_dump(const struct dbb_config *cfg, FILE *out);
+
+#endif

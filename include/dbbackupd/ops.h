@@ -1,0 +1,64 @@
+/* Backup and restore orchestration, the same for every driver: the
+ * per-database lock (one mutating operation at a time, 409 for the others),
+ * the stream chains (driver → gzip → sha256 → temporary file), staging and
+ * validation before anything is touched, the safety backup, and the rollback
+ * from it when a non-atomic restore fails. */
+#ifndef DBBACKUPD_OPS_H
+#define DBBACKUPD_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dbbackupd/config.h"
+#include "dbbackupd/driver.h"
+#include "dbbackupd/error.h"
+#include "dbbackupd/storage.h"
+
+struct dbb_ops;
+
+dbb_code dbb_ops_new(struct dbb_ops **out, const struct dbb_config *cfg,
+                     const struct dbb_driver *driver, struct dbb_storage *st,
+                     struct dbb_error *err);
+void dbb_ops_free(struct dbb_ops *ops);
+
+const struct dbb_driver *dbb_ops_driver(const struct dbb_ops *ops);
+struct dbb_storage *dbb_ops_storage(const struct dbb_ops *ops);
+void dbb_ops_driver_ctx(const struct dbb_ops *ops, struct dbb_driver_ctx *ctx);
+
+struct dbb_backup_result {
+	char filename[DBB_NAME_MAX];
+	uint64_t size_bytes;
+	char sha256[65];
+};
+
+struct dbb_restore_result {
+	bool safety_backup_created;
+	char safety_backup_filename[DBB_NAME_MAX];
+	bool rollback_attempted; /* safety backup restored after a failure */
+	bool rollback_succeeded;
+};
+
+/* The lock: what names the running operation for the 409 message. */
+dbb_code dbb_ops_lock(struct dbb_ops *ops, const char *what, struct dbb_error *err);
+void dbb_ops_unlock(struct dbb_ops *ops);
+
+/* Takes the lock itself. */
+dbb_code dbb_ops_create_backup(struct dbb_ops *ops, bool compress,
+                               const struct dbb_dump_options *opt, struct dbb_backup_result *res,
+                               struct dbb_error *err);
+
+/* Restores a listed backup. Takes the lock itself. */
+dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety_backup,
+                              struct dbb_restore_result *res, struct dbb_error *err);
+
+/* Restores an uploaded file already spooled to tmp (consumed: discarded
+ * whatever happens). The caller holds the lock (taken when the upload
+ * started, so a concurrent restore gets its 409 before it uploads). */
+dbb_code dbb_ops_restore_upload_locked(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
+                                       bool safety_backup, struct dbb_restore_result *res,
+                                       struct dbb_error *err);
+
+/* Deletes a backup and its sidecar. Takes the lock itself. */
+dbb_code dbb_ops_delete(struct dbb_ops *ops, const char *name, struct dbb_error *err);
+
+#endif

@@ -1,0 +1,93 @@
+/* The backups directory: the only module that touches it. Every file is
+ * opened relative to one directory fd, never following symlinks; client
+ * names pass a strict whitelist first. New files are written under a hidden
+ * temporary name, fsynced, renamed into place without replacing anything and
+ * the directory fsynced, so a partial file is never visible. Each backup has
+ * a SHA-256 recorded at write time in a sidecar "<name>.sha256" (sha256sum
+ * format, so `sha256sum -c` works by hand). */
+#ifndef DBBACKUPD_STORAGE_H
+#define DBBACKUPD_STORAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "dbbackupd/error.h"
+
+#define DBB_NAME_MAX 128
+#define DBB_TMP_PREFIX ".tmp-"
+
+struct dbb_storage;
+
+/* Opens (creating it if missing) the backups directory and removes stale
+ * temporaries left by a previous run. */
+dbb_code dbb_storage_open(struct dbb_storage **out, const char *dir, struct dbb_error *err);
+void dbb_storage_close(struct dbb_storage *st);
+const char *dbb_storage_dir(const struct dbb_storage *st);
+
+/* Whitelist: (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz)?
+ * with <db> and <ext> lowercase alphanumerics. Nothing else is ever served,
+ * listed, restored or deleted. */
+bool dbb_name_is_valid(const char *name);
+
+/* Parses the UTC timestamp in a valid name. */
+bool dbb_name_timestamp(const char *name, time_t *out);
+
+/* ---- writing a new file ---- */
+struct dbb_storage_tmp {
+	struct dbb_storage *st;
+	int fd; /* owned until commit/discard */
+	char name[64];
+};
+
+dbb_code dbb_storage_tmp_create(struct dbb_storage *st, struct dbb_storage_tmp *tmp,
+                                struct dbb_error *err);
+/* Absolute path of the temporary (for SQLite, which needs a path). */
+void dbb_storage_tmp_path(const struct dbb_storage_tmp *tmp, char *buf, size_t cap);
+
+struct dbb_backup_name {
+	const char *prefix;    /* "backup" or "safety_backup" */
+	const char *db;        /* driver name */
+	const char *extension; /* "db", "sql", "cypher" */
+	bool compressed;       /* adds ".gz" */
+	time_t when;
+};
+
+/* fsyncs the temporary, renames it to the first free name built from `nm`
+ * (adding _2, _3... when a name of the same second exists), writes the
+ * SHA-256 sidecar, fsyncs the directory. The temporary is consumed either
+ * way. final_name receives the name. */
+dbb_code dbb_storage_tmp_commit(struct dbb_storage_tmp *tmp, const struct dbb_backup_name *nm,
+                                const char *sha256_hex, char final_name[DBB_NAME_MAX],
+                                struct dbb_error *err);
+/* Closes and unlinks the temporary. Safe on a consumed or zeroed tmp. */
+void dbb_storage_tmp_discard(struct dbb_storage_tmp *tmp);
+
+/* ---- reading, listing, deleting ---- */
+
+/* Opens a listed backup read-only (O_NOFOLLOW, regular files only). */
+dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *fd,
+                                 struct stat *sb, struct dbb_error *err);
+
+struct dbb_backup_info {
+	char name[DBB_NAME_MAX];
+	uint64_t size_bytes;
+	time_t created_at; /* from the name (UTC), else mtime */
+	bool compressed;   /* by gzip magic */
+	bool safety;
+	char db[32];
+	char sha256[65]; /* empty if no sidecar */
+};
+
+/* Lists valid backups, newest first. *items is malloc'd; free() it. */
+dbb_code dbb_storage_list(struct dbb_storage *st, struct dbb_backup_info **items, size_t *count,
+                          struct dbb_error *err);
+
+dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb_error *err);
+
+/* Total bytes free for unprivileged writers in the directory. */
+dbb_code dbb_storage_free_bytes(struct dbb_storage *st, uint64_t *out, struct dbb_error *err);
+
+#endif
