@@ -1,0 +1,167 @@
+# Shared harness for end-to-end tests: starts the real dbbackupd on a free
+# loopback port with fresh dev keys and drives it with curl, as users do.
+#
+#   . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
+#   e2e_init                      # temp dir $WORK, dev keys, trap cleanup
+#   e2e_use_service postgresql    # sources the fixture's export lines
+#   e2e_start [VAR=value ...]     # starts the daemon; sets $BASE $DAEMON_PID $DAEMON_LOG
+#   api POST /backup/create?compress=true operator   # sets $STATUS, body in $BODY
+#   expect_status 200; expect_json '.success == true'
+#   e2e_done                      # prints the summary, exits non-zero on failure
+#
+# ROLE for api/token: admin, operator, viewer, none (no header), expired.
+# Variables the test runner sets: DBBACKUPD (binary), DBB_SOURCE_DIR,
+# DBB_SERVICES_DIR, DBB_TEST_TMP.
+
+set -uo pipefail
+
+: "${DBBACKUPD:?DBBACKUPD must name the dbbackupd binary}"
+: "${DBB_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${DBB_SERVICES_DIR:=}"
+: "${DBB_TEST_TMP:=${TMPDIR:-/tmp}}"
+
+E2E_PASSED=0
+E2E_FAILED=0
+DAEMON_PID=""
+STATUS=""
+BODY=""
+
+e2e_cleanup() {
+	e2e_stop
+	if [ -n "${WORK:-}" ] && [ -d "$WORK" ] && [ "$E2E_FAILED" -eq 0 ]; then
+		rm -rf "$WORK"
+	elif [ -n "${WORK:-}" ]; then
+		echo "e2e: kept $WORK for inspection" >&2
+	fi
+}
+
+e2e_init() {
+	mkdir -p "$DBB_TEST_TMP"
+	WORK=$(mktemp -d "$DBB_TEST_TMP/e2e.XXXXXX")
+	export WORK
+	mkdir -p "$WORK/backups" "$WORK/keys"
+	"$DBBACKUPD" dev-keys "$WORK/keys" >/dev/null || {
+		echo "e2e: dev-keys failed" >&2
+		exit 1
+	}
+	BODY="$WORK/body"
+	trap e2e_cleanup EXIT
+}
+
+# Sources the export lines that tests/services/NAME.sh start printed.
+e2e_use_service() {
+	local f="$DBB_SERVICES_DIR/$1.env"
+	if [ ! -s "$f" ]; then
+		echo "e2e: service $1 is not running (no $f)" >&2
+		exit 1
+	fi
+	# shellcheck disable=SC1090
+	. "$f"
+}
+
+# e2e_start [VAR=value ...]: the daemon gets the current environment plus
+# these, with BACKUP_DIR and AUTH_JWKS_FILE defaulting to the test's. PORT=0
+# lets the kernel pick a free port; the daemon logs the one it got.
+e2e_start() {
+	DAEMON_LOG="$WORK/daemon.log"
+	: >"$DAEMON_LOG"
+	env PORT=0 BIND_ADDRESS=127.0.0.1 BACKUP_DIR="$WORK/backups" \
+		AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$@" \
+		"$DBBACKUPD" >>"$DAEMON_LOG" 2>&1 &
+	DAEMON_PID=$!
+	local i port=""
+	for i in $(seq 1 100); do
+		port=$(sed -nE 's/.*listening on http:\/\/[^ ]*:([0-9]+).*/\1/p' "$DAEMON_LOG" | tail -n 1)
+		BASE="http://127.0.0.1:$port"
+		if [ -n "$port" ] && curl -fsS -o /dev/null "$BASE/health" 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+			echo "e2e: daemon exited during start-up:" >&2
+			cat "$DAEMON_LOG" >&2
+			DAEMON_PID=""
+			exit 1
+		fi
+		sleep 0.1
+	done
+	echo "e2e: daemon did not answer /health" >&2
+	cat "$DAEMON_LOG" >&2
+	exit 1
+}
+
+e2e_stop() {
+	if [ -n "$DAEMON_PID" ]; then
+		kill "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+		DAEMON_PID=""
+	fi
+}
+
+# token ROLE [TTL]: a token the daemon accepts (expired: already expired).
+token() {
+	case "$1" in
+	expired) "$DBBACKUPD" token --key "$WORK/keys/private.pem" --role admin --ttl -60 ;;
+	*) "$DBBACKUPD" token --key "$WORK/keys/private.pem" --role "$1" --ttl "${2:-600}" ;;
+	esac
+}
+
+# api METHOD PATH ROLE [curl args...]: sets STATUS; body in file $BODY.
+api() {
+	local method=$1 path=$2 role=$3
+	shift 3
+	local auth=()
+	if [ "$role" != none ]; then
+		auth=(-H "Authorization: Bearer $(token "$role")")
+	fi
+	STATUS=$(curl -sS -o "$BODY" -w '%{http_code}' -X "$method" "${auth[@]}" "$@" "$BASE$path")
+}
+
+ok() {
+	E2E_PASSED=$((E2E_PASSED + 1))
+	echo "ok - $*"
+}
+
+fail() {
+	E2E_FAILED=$((E2E_FAILED + 1))
+	echo "FAIL - $*" >&2
+	if [ -s "${BODY:-/nonexistent}" ]; then
+		echo "  body: $(head -c 600 "$BODY")" >&2
+	fi
+}
+
+# check DESCRIPTION COMMAND...: passes if the command succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+expect_status() {
+	if [ "$STATUS" = "$1" ]; then ok "${2:-status $1}"; else fail "${2:-status} expected $1, got $STATUS"; fi
+}
+
+# expect_json JQ_EXPR [DESCRIPTION]: the body must make the expression true.
+expect_json() {
+	if jq -e "$1" "$BODY" >/dev/null 2>&1; then ok "${2:-$1}"; else fail "${2:-$1}"; fi
+}
+
+# expect_error STATUS CODE [DESCRIPTION]: a JSON error with that status and code.
+expect_error() {
+	if [ "$STATUS" = "$1" ] && jq -e --arg c "$2" \
+		'.success == false and .error == $c and (.message | type == "string" and length > 0)' \
+		"$BODY" >/dev/null 2>&1; then
+		ok "${3:-error $1 $2}"
+	else
+		fail "${3:-error} expected $1 $2, got $STATUS"
+	fi
+}
+
+e2e_done() {
+	echo "$E2E_PASSED passed, $E2E_FAILED failed"
+	if [ "$E2E_FAILED" -ne 0 ] && [ -n "${DAEMON_LOG:-}" ] && [ -f "$DAEMON_LOG" ]; then
+		echo "--- daemon log (tail) ---" >&2
+		tail -n 40 "$DAEMON_LOG" >&2
+	fi
+	[ "$E2E_FAILED" -eq 0 ]
+	exit $?
+}
