@@ -178,6 +178,34 @@ static char **build_env(const char *const *extra)
 	return env;
 }
 
+/* True if `name` (no slash) is an executable in PATH, or a path that is. */
+static bool program_exists(const char *name)
+{
+	const char *path, *p;
+	char buf[4096];
+
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0;
+	path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p++) {
+		const char *end = strchr(p, ':'), *dir = p;
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == 0) { /* empty element: current directory */
+			dir = ".";
+			len = 1;
+		}
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, dir, name) < (int)sizeof(buf) &&
+		    access(buf, X_OK) == 0)
+			return true;
+		if (!end)
+			return false;
+		p = end;
+	}
+}
+
 dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
                          struct dbb_error *err)
 {
@@ -196,6 +224,8 @@ dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
 
 	if (!spec->argv || !spec->argv[0])
 		return dbb_fail(err, DBB_ERR_INTERNAL, "child: no program given");
+	if (!program_exists(spec->argv[0]))
+		return dbb_fail(err, DBB_ERR_INTERNAL, "%s: command not found", spec->argv[0]);
 	if ((spec->want_stdin && make_pipe(in_p) != 0) ||
 	    (spec->want_stdout && make_pipe(out_p) != 0) || make_pipe(err_p) != 0) {
 		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot create pipes for %s",
