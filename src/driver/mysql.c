@@ -166,7 +166,7 @@ static dbb_code my_db_literal(MYSQL *my, const struct dbb_config *cfg, char *out
 /* ---- option file for the child tools (the password never reaches argv) ---- */
 
 struct my_optfile {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX - 64];
 	char path[PATH_MAX];
 	char arg[PATH_MAX + 32]; /* "--defaults-extra-file=<path>" */
 };
