@@ -16,10 +16,11 @@
 
 #include "dbbackupd/child.h"
 #include "dbbackupd/driver.h"
+#include "dbbackupd/sniff.h"
 
-#define MY_DEFAULT_PORT 3306
+#define MY_DEFAULT_PORT      3306
 #define MY_CONNECT_TIMEOUT_S 5
-#define MY_QUERY_TIMEOUT_S 60
+#define MY_QUERY_TIMEOUT_S   60
 /* How much of the start of a file is searched for the dump's signature. */
 #define MY_HEAD_MAX (64 * 1024)
 /* How much of each line the validator looks at (USE / CREATE DATABASE). */
@@ -100,10 +101,10 @@ static dbb_code my_connect(const struct dbb_config *cfg, unsigned read_timeout_s
 	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (!mysql_real_connect(my, cfg->db_host, cfg->db_user, cfg->db_password, cfg->db_name,
 	                        my_port(cfg), NULL, 0)) {
-		dbb_code rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE,
-		                       "cannot connect to MySQL/MariaDB at %s:%u as %s: %s (MySQL error %u)",
-		                       cfg->db_host, my_port(cfg), cfg->db_user, mysql_error(my),
-		                       mysql_errno(my));
+		dbb_code rc = dbb_fail(
+		    err, DBB_ERR_DB_UNAVAILABLE,
+		    "cannot connect to MySQL/MariaDB at %s:%u as %s: %s (MySQL error %u)",
+		    cfg->db_host, my_port(cfg), cfg->db_user, mysql_error(my), mysql_errno(my));
 		mysql_close(my);
 		return rc;
 	}
@@ -204,7 +205,8 @@ static dbb_code optfile_create(struct my_optfile *o, const struct dbb_config *cf
 		int e = errno;
 
 		o->dir[0] = '\0';
-		return dbb_fail_errno(err, e, DBB_ERR_INTERNAL, "cannot create a private temporary directory");
+		return dbb_fail_errno(err, e, DBB_ERR_INTERNAL,
+		                      "cannot create a private temporary directory");
 	}
 	snprintf(o->path, sizeof(o->path), "%s/client.cnf", o->dir);
 	snprintf(o->arg, sizeof(o->arg), "--defaults-extra-file=%s", o->path);
@@ -231,7 +233,8 @@ static dbb_code optfile_create(struct my_optfile *o, const struct dbb_config *cf
 
 	fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot create the client option file");
+		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
+		                    "cannot create the client option file");
 		goto out;
 	}
 	for (p = body; p < body + len;) {
@@ -248,7 +251,8 @@ static dbb_code optfile_create(struct my_optfile *o, const struct dbb_config *cf
 	}
 out:
 	if (fd >= 0 && close(fd) && rc == DBB_OK)
-		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot write the client option file");
+		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
+		                    "cannot write the client option file");
 	if (body) {
 		explicit_bzero(body, cap);
 		free(body);
@@ -299,7 +303,8 @@ static dbb_code mysql_check_config(const struct dbb_config *cfg, struct dbb_erro
 		return dbb_fail(err, DBB_ERR_CONFIG, "DB_NAME must be set for DB_TYPE=mysql");
 	if (cfg->db_name[0] == '-' || strlen(cfg->db_name) > 64)
 		return dbb_fail(err, DBB_ERR_CONFIG,
-		                "DB_NAME must be a MySQL database name (at most 64 characters, not starting with '-')");
+		                "DB_NAME must be a MySQL database name (at most 64 characters, not "
+		                "starting with '-')");
 	if (!cfg->db_user[0])
 		return dbb_fail(err, DBB_ERR_CONFIG, "DB_USER must be set for DB_TYPE=mysql");
 	if (cfg->db_user[0] == '-')
@@ -389,11 +394,11 @@ static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	a.v[a.n] = NULL;
 
 	struct dbb_child_spec spec = {
-		.argv = a.v,
-		.env_extra = NULL,
-		.want_stdin = false,
-		.want_stdout = true,
-		.timeout_s = cfg->child_timeout,
+	    .argv = a.v,
+	    .env_extra = NULL,
+	    .want_stdin = false,
+	    .want_stdout = true,
+	    .timeout_s = cfg->child_timeout,
 	};
 	rc = dbb_child_start(&child, &spec, err);
 	if (rc)
@@ -493,11 +498,9 @@ static dbb_code scan_line(struct my_scan *s, struct dbb_error *err)
 		const char *prefix;
 		const char *what;
 	} stmts[] = {
-		{"USE ", "switches to"},
-		{"CREATE DATABASE ", "creates"},
-		{"CREATE SCHEMA ", "creates"},
-		{"DROP DATABASE ", "drops"},
-		{"DROP SCHEMA ", "drops"},
+	    {"USE ", "switches to"},       {"CREATE DATABASE ", "creates"},
+	    {"CREATE SCHEMA ", "creates"}, {"DROP DATABASE ", "drops"},
+	    {"DROP SCHEMA ", "drops"},
 	};
 	char name[MY_LINE_PREFIX];
 	const char *p = s->line;
@@ -517,10 +520,12 @@ static dbb_code scan_line(struct my_scan *s, struct dbb_error *err)
 		if (!line_db_name(p + strlen(stmts[i].prefix), name, sizeof(name)))
 			return DBB_OK; /* not a statement we can read: the restore decides */
 		if (strcmp(name, s->cfg->db_name) != 0)
-			return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			                "the dump %s database `%s` at line %llu (was it made with --databases or "
-			                "--all-databases?); this daemon restores only into `%s`",
-			                stmts[i].what, name, s->lineno, s->cfg->db_name);
+			return dbb_fail(
+			    err, DBB_ERR_INVALID_BACKUP,
+			    "the dump %s database `%s` at line %llu (was it made with "
+			    "--databases or --all-databases?); this daemon restores only "
+			    "into `%s`",
+			    stmts[i].what, name, s->lineno, s->cfg->db_name);
 		return DBB_OK;
 	}
 	return DBB_OK;
@@ -562,56 +567,50 @@ static bool head_has(const struct my_scan *s, const char *needle)
 	return memmem(s->head, s->head_len, needle, strlen(needle)) != NULL;
 }
 
-/* Says what the file is when it is not a MySQL/MariaDB dump. */
+/* Says what the file is when it is not a MySQL/MariaDB dump. The shared
+ * sniffer knows the formats; a dump without the usual header (mysqldump
+ * --skip-comments) is still recognised by its statements. */
 static dbb_code classify_head(const struct my_scan *s, struct dbb_error *err)
 {
 	static const char *const mysql_marks[] = {
-		"-- MySQL dump", "-- MariaDB dump", "/*!40101 SET", "/*!40014 SET", "/*M!999999",
-		"/*!40000 ALTER TABLE", "LOCK TABLES `", "CREATE TABLE `", "INSERT INTO `",
-		"DROP TABLE IF EXISTS `", "ENGINE=InnoDB", "ENGINE=MyISAM", "ENGINE=Aria",
-	};
-	static const char *const pg_marks[] = {
-		"-- PostgreSQL database dump", "SET statement_timeout", "pg_catalog.",
-		"\\connect ", "SET client_encoding", "COPY public.",
+	    "-- MySQL dump", "-- MariaDB dump",        "/*!40101 SET",  "/*!40014 SET",
+	    "/*M!999999",    "/*!40000 ALTER TABLE",   "LOCK TABLES `", "CREATE TABLE `",
+	    "INSERT INTO `", "DROP TABLE IF EXISTS `", "ENGINE=InnoDB", "ENGINE=MyISAM",
+	    "ENGINE=Aria",
 	};
 	static const char *const cypher_marks[] = {
-		":begin", "CREATE (", "MERGE (", "UNWIND $", "UNWIND [", "CALL apoc.", "CREATE INDEX FOR",
-		"CREATE CONSTRAINT",
+	    "CREATE (",
+	    "MERGE (",
+	    "CALL apoc.",
+	    "CREATE INDEX FOR",
 	};
-	const unsigned char *h = (const unsigned char *)s->head;
+	enum dbb_format fmt = dbb_sniff((const unsigned char *)s->head, s->head_len);
 	size_t i;
 
-	if (s->head_len == 0)
-		return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is empty");
-	if (s->head_len >= 16 && memcmp(h, "SQLite format 3", 16) == 0)
+	if (fmt == DBB_FORMAT_MYSQL_SQL)
+		return DBB_OK;
+	if (fmt != DBB_FORMAT_UNKNOWN)
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "this is an SQLite database file, not a MySQL/MariaDB SQL dump");
-	if (s->head_len >= 5 && memcmp(h, "PGDMP", 5) == 0)
-		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "this is a PostgreSQL custom-format dump (pg_dump -Fc), not a "
-		                "MySQL/MariaDB SQL dump");
+		                "the file is %s, not a MySQL/MariaDB SQL dump",
+		                dbb_format_describe(fmt));
 	if (s->saw_nul)
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "this is a binary file, not a MySQL/MariaDB SQL dump (which is text)");
-	for (i = 0; i < sizeof(pg_marks) / sizeof(pg_marks[0]); i++)
-		if (head_has(s, pg_marks[i]))
-			return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			                "this is a PostgreSQL dump (it contains \"%s\"), not a "
-			                "MySQL/MariaDB SQL dump",
-			                pg_marks[i]);
+		                "the file is %s, not a MySQL/MariaDB SQL dump",
+		                dbb_format_describe(DBB_FORMAT_BINARY));
 	for (i = 0; i < sizeof(mysql_marks) / sizeof(mysql_marks[0]); i++)
 		if (head_has(s, mysql_marks[i]))
 			return DBB_OK;
 	for (i = 0; i < sizeof(cypher_marks) / sizeof(cypher_marks[0]); i++)
 		if (head_has(s, cypher_marks[i]))
-			return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			                "this looks like a Cypher script (Neo4j; it contains \"%s\"), not a "
-			                "MySQL/MariaDB SQL dump",
-			                cypher_marks[i]);
-	return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-	                "this is not a MySQL/MariaDB SQL dump: no mariadb-dump/mysqldump header and "
-	                "no MySQL statements in its first %zu bytes",
-	                s->head_len);
+			return dbb_fail(
+			    err, DBB_ERR_INVALID_BACKUP,
+			    "the file is %s (it contains \"%s\"), not a MySQL/MariaDB SQL dump",
+			    dbb_format_describe(DBB_FORMAT_CYPHER), cypher_marks[i]);
+	return dbb_fail(
+	    err, DBB_ERR_INVALID_BACKUP,
+	    "the file is not a MySQL/MariaDB SQL dump: no mariadb-dump/mysqldump header and "
+	    "no MySQL statements in its first %zu bytes",
+	    s->head_len);
 }
 
 static dbb_code mysql_validate(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
@@ -659,10 +658,11 @@ static dbb_code mysql_validate(const struct dbb_driver_ctx *ctx, struct dbb_sour
 		if (rc)
 			goto out;
 		if (s->saw_nul) {
-			rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			              "the dump contains NUL bytes around line %llu: it is not a text SQL "
-			              "dump (or it is corrupt)",
-			              s->lineno);
+			rc = dbb_fail(
+			    err, DBB_ERR_INVALID_BACKUP,
+			    "the dump contains NUL bytes around line %llu: it is not a text SQL "
+			    "dump (or it is corrupt)",
+			    s->lineno);
 			goto out;
 		}
 	}
@@ -686,24 +686,24 @@ static void schema_query(char *sql, size_t cap, const char *head, const char *db
 #define TABLES_OF "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA ="
 
 struct my_object_kind {
-	const char *what;  /* for messages */
-	const char *head;  /* query up to the schema name; returns name[, type] */
-	const char *tail;  /* the rest of the query */
-	const char *drop;  /* "DROP ... IF EXISTS"; NULL: from the type column */
+	const char *what; /* for messages */
+	const char *head; /* query up to the schema name; returns name[, type] */
+	const char *tail; /* the rest of the query */
+	const char *drop; /* "DROP ... IF EXISTS"; NULL: from the type column */
 };
 
 static const struct my_object_kind object_kinds[] = {
-	{"event", "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA =", NULL,
-	 "DROP EVENT IF EXISTS"},
-	{"trigger", "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA =",
-	 NULL, "DROP TRIGGER IF EXISTS"},
-	{"routine",
-	 "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA =",
-	 "ORDER BY ROUTINE_TYPE = 'PACKAGE'", NULL},
-	{"view", TABLES_OF, "AND TABLE_TYPE = 'VIEW'", "DROP VIEW IF EXISTS"},
-	{"sequence", TABLES_OF, "AND TABLE_TYPE = 'SEQUENCE'", "DROP SEQUENCE IF EXISTS"},
-	{"table", TABLES_OF, "AND TABLE_TYPE NOT IN ('VIEW', 'SEQUENCE', 'TEMPORARY')",
-	 "DROP TABLE IF EXISTS"},
+    {"event", "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA =", NULL,
+     "DROP EVENT IF EXISTS"},
+    {"trigger", "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA =", NULL,
+     "DROP TRIGGER IF EXISTS"},
+    {"routine",
+     "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA =",
+     "ORDER BY ROUTINE_TYPE = 'PACKAGE'", NULL},
+    {"view", TABLES_OF, "AND TABLE_TYPE = 'VIEW'", "DROP VIEW IF EXISTS"},
+    {"sequence", TABLES_OF, "AND TABLE_TYPE = 'SEQUENCE'", "DROP SEQUENCE IF EXISTS"},
+    {"table", TABLES_OF, "AND TABLE_TYPE NOT IN ('VIEW', 'SEQUENCE', 'TEMPORARY')",
+     "DROP TABLE IF EXISTS"},
 };
 
 static const char *routine_drop(const char *type)
@@ -800,7 +800,8 @@ static dbb_code mysql_clean(const struct dbb_driver_ctx *ctx, struct dbb_error *
 	}
 	if (pass == 3)
 		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED,
-		              "objects of database `%s` keep reappearing; cannot clean it", cfg->db_name);
+		              "objects of database `%s` keep reappearing; cannot clean it",
+		              cfg->db_name);
 out:
 	if (rc)
 		dbb_error_prefix(err, "cleaning the database failed");
@@ -849,11 +850,11 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	a.v[a.n] = NULL;
 
 	struct dbb_child_spec spec = {
-		.argv = a.v,
-		.env_extra = NULL,
-		.want_stdin = true,
-		.want_stdout = false,
-		.timeout_s = cfg->child_timeout,
+	    .argv = a.v,
+	    .env_extra = NULL,
+	    .want_stdin = true,
+	    .want_stdout = false,
+	    .timeout_s = cfg->child_timeout,
 	};
 	rc = dbb_child_start(&child, &spec, err);
 	if (rc)
@@ -940,14 +941,14 @@ static dbb_code mysql_stats(const struct dbb_driver_ctx *ctx, json_t **out, stru
 		const char *head;
 		const char *tail;
 	} counts[] = {
-		{"view_count", "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA =",
-		 "AND TABLE_TYPE = 'VIEW'"},
-		{"routine_count",
-		 "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA =", NULL},
-		{"trigger_count",
-		 "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA =", NULL},
-		{"event_count", "SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA =",
-		 NULL},
+	    {"view_count", "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA =",
+	     "AND TABLE_TYPE = 'VIEW'"},
+	    {"routine_count",
+	     "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA =", NULL},
+	    {"trigger_count",
+	     "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA =", NULL},
+	    {"event_count",
+	     "SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA =", NULL},
 	};
 
 	*out = NULL;
@@ -967,14 +968,15 @@ static dbb_code mysql_stats(const struct dbb_driver_ctx *ctx, json_t **out, stru
 	             "SELECT TABLE_NAME, TABLE_ROWS, COALESCE(DATA_LENGTH, 0) + "
 	             "COALESCE(INDEX_LENGTH, 0), ENGINE FROM information_schema.TABLES "
 	             "WHERE TABLE_SCHEMA =",
-	             dblit, "AND TABLE_TYPE NOT IN ('VIEW', 'SEQUENCE', 'TEMPORARY') ORDER BY TABLE_NAME");
+	             dblit,
+	             "AND TABLE_TYPE NOT IN ('VIEW', 'SEQUENCE', 'TEMPORARY') ORDER BY TABLE_NAME");
 	rc = my_select(my, sql, &res, DBB_ERR_INTERNAL, err);
 	if (rc)
 		goto out;
 	while ((row = mysql_fetch_row(res))) {
-		json_t *t = json_pack("{s:s, s:I, s:I, s:s?}", "name", row[0] ? row[0] : "",
-		                      "row_estimate", cell_int(row[1]), "size_bytes", cell_int(row[2]),
-		                      "engine", row[3]);
+		json_t *t =
+		    json_pack("{s:s, s:I, s:I, s:s?}", "name", row[0] ? row[0] : "", "row_estimate",
+		              cell_int(row[1]), "size_bytes", cell_int(row[2]), "engine", row[3]);
 
 		if (!t || json_array_append_new(tables, t)) {
 			rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
@@ -990,8 +992,10 @@ static dbb_code mysql_stats(const struct dbb_driver_ctx *ctx, json_t **out, stru
 	    json_object_set_new(obj, "database", json_string(cfg->db_name)) ||
 	    json_object_set_new(obj, "server_version", json_string(mysql_get_server_info(my))) ||
 	    json_object_set_new(obj, "size_bytes", json_integer(size)) ||
-	    json_object_set_new(obj, "size_mb", json_real((double)((size * 100 + 524288) / 1048576) / 100.0)) ||
-	    json_object_set_new(obj, "table_count", json_integer((json_int_t)json_array_size(tables))) ||
+	    json_object_set_new(obj, "size_mb",
+	                        json_real((double)((size * 100 + 524288) / 1048576) / 100.0)) ||
+	    json_object_set_new(obj, "table_count",
+	                        json_integer((json_int_t)json_array_size(tables))) ||
 	    json_object_set_new(obj, "row_estimate", json_integer(rows))) {
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 		goto out;
@@ -1023,14 +1027,14 @@ out:
 }
 
 const struct dbb_driver dbb_driver_mysql = {
-	.name = "mysql",
-	.extension = "sql",
-	.atomic_restore = false,
-	.check_config = mysql_check_config,
-	.health = mysql_health,
-	.dump = mysql_dump,
-	.validate = mysql_validate,
-	.clean = mysql_clean,
-	.restore = mysql_restore,
-	.stats = mysql_stats,
+    .name = "mysql",
+    .extension = "sql",
+    .atomic_restore = false,
+    .check_config = mysql_check_config,
+    .health = mysql_health,
+    .dump = mysql_dump,
+    .validate = mysql_validate,
+    .clean = mysql_clean,
+    .restore = mysql_restore,
+    .stats = mysql_stats,
 };

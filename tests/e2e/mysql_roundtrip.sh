@@ -24,7 +24,7 @@ check "compressed backup is valid gzip" gzip -t "$WORK/backups/$gz"
 gzip -dc "$WORK/backups/$gz" >"$WORK/backup.sql"
 has_objects() {
 	grep -q 'CREATE.*PROCEDURE `add_order`' "$WORK/backup.sql" &&
-		grep -q 'TRIGGER `orders_audit`' "$WORK/backup.sql" &&
+		grep -Eq 'TRIGGER `?orders_audit`? AFTER INSERT' "$WORK/backup.sql" &&
 		grep -q 'EVENT `nightly_cleanup`' "$WORK/backup.sql" &&
 		grep -q '0x00FF00FE0D0A1A5C27225C00' "$WORK/backup.sql"
 }
