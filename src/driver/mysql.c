@@ -293,6 +293,34 @@ static const char *find_tool(const char *const *names)
 	return NULL;
 }
 
+/* ---- moving bytes between the daemon and a tool ---- */
+
+static void error_copy(struct dbb_error *dst, const struct dbb_error *src)
+{
+	if (dst)
+		*dst = *src;
+}
+
+/* Copies src to dst until src ends; *src_failed says which side failed. */
+static dbb_code pump(struct dbb_source *src, struct dbb_sink *dst, char *buf, bool *src_failed,
+                     struct dbb_error *err)
+{
+	dbb_code rc;
+
+	for (;;) {
+		size_t got = 0;
+
+		*src_failed = true;
+		rc = dbb_source_read(src, buf, DBB_STREAM_CHUNK, &got, err);
+		if (rc || got == 0)
+			return rc;
+		*src_failed = false;
+		rc = dbb_sink_write(dst, buf, got, err);
+		if (rc)
+			return rc;
+	}
+}
+
 /* ---- the vtable ---- */
 
 static dbb_code mysql_check_config(const struct dbb_config *cfg, struct dbb_error *err)
@@ -364,9 +392,11 @@ static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	struct dbb_child_stdout_source src;
 	struct my_optfile of = {0};
 	struct my_argv a;
+	struct dbb_error perr = {0};
+	char *buf = NULL;
 	const char *tool;
-	bool started = false;
-	dbb_code rc;
+	bool started = false, src_failed = false;
+	dbb_code rc, frc;
 
 	(void)opt;
 	/* Unreachable or refused: 503 with libmariadb's words, before any child. */
@@ -377,6 +407,11 @@ static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	if (!tool) {
 		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED,
 		              "neither mariadb-dump nor mysqldump was found in PATH");
+		goto out;
+	}
+	buf = malloc(DBB_STREAM_CHUNK);
+	if (!buf) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	rc = optfile_create(&of, cfg, err);
@@ -405,19 +440,28 @@ static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
 		goto out;
 	started = true;
 	dbb_child_stdout_source_init(&src, &child);
-	/* A tool that dies early gives end of stream here and says why in
-	 * finish's message; a failing sink stops the tool (abort at out). */
-	rc = dbb_stream_copy(&src.base, out, NULL, err);
-	if (rc)
+	/* A tool that dies early gives end of stream and says why in finish's
+	 * message; one that hangs past the timeout fails the read and finish
+	 * says so. A failing sink stops the tool (abort at out). */
+	rc = pump(&src.base, out, buf, &src_failed, &perr);
+	if (rc && !src_failed) {
+		error_copy(err, &perr);
 		goto out;
+	}
 	started = false;
-	rc = dbb_child_finish(&child, DBB_ERR_BACKUP_FAILED, err);
-	if (rc)
+	frc = dbb_child_finish(&child, DBB_ERR_BACKUP_FAILED, err);
+	if (frc) {
 		dbb_error_prefix(err, "%s failed", tool);
+		rc = frc;
+	} else if (rc) {
+		error_copy(err, &perr); /* exited 0, but its output was lost */
+		rc = perr.code;
+	}
 out:
 	if (started)
 		dbb_child_abort(&child);
 	optfile_remove(&of);
+	free(buf);
 	return rc;
 }
 
@@ -820,10 +864,11 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	struct dbb_child_stdin_sink sink;
 	struct my_optfile of = {0};
 	struct my_argv a;
+	struct dbb_error perr = {0};
 	char *buf = NULL;
 	const char *tool;
-	bool started = false;
-	dbb_code rc;
+	bool started = false, src_failed = false;
+	dbb_code rc, frc;
 
 	rc = mysql_health(ctx, err);
 	if (rc)
@@ -861,37 +906,25 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 		goto out;
 	started = true;
 	dbb_child_stdin_sink_init(&sink, &child);
-	for (;;) {
-		size_t got = 0;
-
-		rc = dbb_source_read(in, buf, DBB_STREAM_CHUNK, &got, err);
-		if (rc) {
-			/* A bad backup stream: kill the client before it commits what
-			 * is left of a statement; ops rolls back. */
-			dbb_error_prefix(err, "reading the backup failed");
-			goto out;
-		}
-		if (got == 0)
-			break;
-		rc = dbb_sink_write(&sink.base, buf, got, err);
-		if (rc) {
-			/* Most likely the client stopped at an error: its words say
-			 * more than EPIPE does. */
-			struct dbb_error ferr = {0};
-
-			started = false;
-			if (dbb_child_finish(&child, DBB_ERR_RESTORE_FAILED, &ferr) && err) {
-				*err = ferr;
-				rc = ferr.code;
-			}
-			dbb_error_prefix(err, "%s failed", tool);
-			goto out;
-		}
+	rc = pump(in, &sink.base, buf, &src_failed, &perr);
+	if (rc && src_failed) {
+		/* A bad backup stream: kill the client (at out) before it
+		 * commits what is left of a statement; ops rolls back. */
+		error_copy(err, &perr);
+		dbb_error_prefix(err, "reading the backup failed");
+		goto out;
 	}
+	/* The client stopping at an error breaks the pipe: its words say more
+	 * than EPIPE does. */
 	started = false;
-	rc = dbb_child_finish(&child, DBB_ERR_RESTORE_FAILED, err);
-	if (rc)
+	frc = dbb_child_finish(&child, DBB_ERR_RESTORE_FAILED, err);
+	if (frc) {
 		dbb_error_prefix(err, "%s failed", tool);
+		rc = frc;
+	} else if (rc) {
+		error_copy(err, &perr);
+		rc = perr.code;
+	}
 out:
 	if (started)
 		dbb_child_abort(&child);

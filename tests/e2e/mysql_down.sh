@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The MariaDB server goes away: create, restore and stats answer 503 with the
-# reason; list and download keep working. Wrong credentials: 503 too. Uses
+# reason; list and download keep working. Wrong credentials: 503 too. A
+# dump that hangs (a table locked by another session) is killed after
+# CHILD_TIMEOUT and leaves no file. Uses
 # its own server (tests/services/mysql.sh with a private state dir), so the
 # shared one keeps running for the other tests.
 . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
@@ -14,12 +16,28 @@ svc start >"$WORK/svc.env" || { echo "private mariadb did not start" >&2; exit 1
 . "$DBB_SOURCE_DIR/tests/e2e/mysql_lib.sh"
 
 check "fixture loads" my_load_fixture
-e2e_start DB_TYPE=mysql
+e2e_start DB_TYPE=mysql CHILD_TIMEOUT=3
 
 api POST "/backup/create?compress=true" operator
 expect_status 200 "create while the server runs"
 name=$(jq -r .filename "$BODY")
 cp "$WORK/backups/$name" "$WORK/copy.gz"
+
+# Another session holds a write lock: mariadb-dump waits for it forever.
+my_sql "LOCK TABLES customers WRITE; SELECT SLEEP(60)" >/dev/null 2>&1 &
+locker=$!
+sleep 1
+files_before=$(backup_files)
+t0=$(date +%s)
+api POST "/backup/create?compress=true" operator
+expect_error 500 backup_failed "hung dump: 500 backup_failed"
+check "hung dump: message says it timed out" grep -qi "timed out" "$BODY"
+check "hung dump: killed within 15 s" test $(($(date +%s) - t0)) -le 15
+check "hung dump: no file left" test "$(backup_files)" = "$files_before"
+no_dump_running() { ! pgrep -f "^mariadb-dump .*--port=$DB_PORT( |$)" >/dev/null; }
+check "hung dump: no mariadb-dump left running" no_dump_running
+kill "$locker" 2>/dev/null
+wait "$locker" 2>/dev/null
 
 check "server stops" svc stop
 t0=$(date +%s)
