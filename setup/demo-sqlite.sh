@@ -16,7 +16,7 @@ if [ -e "$db" ] && [ "$force" -eq 0 ]; then
 fi
 mkdir -p "$(dirname "$db")"
 rm -f "$db"
-sqlite3 "$db" <<SQL
+sqlite3 "$db" >/dev/null <<SQL
 PRAGMA journal_mode=WAL;
 CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE, note TEXT);
 CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id),

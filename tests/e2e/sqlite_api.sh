@@ -39,7 +39,7 @@ check "sidecar verifies with sha256sum -c" bash -c "cd '$WORK/backups' && sha256
 
 # download as the contract shows (-O keeps the name)
 mkdir -p "$WORK/dl" && cd "$WORK/dl" || exit 1
-code=$(curl -s -o /dev/null -w '%{http_code}' -X GET "$BASE/backup/download/$gz" -H "Authorization: Bearer $(token viewer)" -O -D "$WORK/headers")
+code=$(curl -s -w '%{http_code}' -X GET "$BASE/backup/download/$gz" -H "Authorization: Bearer $(token viewer)" -O -D "$WORK/headers")
 cd "$WORK" || exit 1
 [ "$code" = 200 ] && ok "viewer downloads" || fail "viewer downloads ($code)"
 check "downloaded file equals the backup" cmp "$WORK/backups/$gz" "$WORK/dl/$gz"

@@ -19,7 +19,7 @@ api POST /backup/restore/backup_sqlite_20000101_000000.db.gz operator
 expect_error 404 not_found "restore of an unknown file: 404"
 
 # traversal in every spelling: 400, nothing outside touched
-for p in "..%2f..%2foutside.txt" "%2e%2e%2f%2e%2e%2foutside.txt" "%2e%2e" ".." "..%2F" \
+for p in "..%2f..%2foutside.txt" "%2e%2e%2f%2e%2e%2foutside.txt" "%2e%2e" "..%2F" \
 	"%2Fetc%2Fpasswd" "backup_sqlite_20000101_000000.db%00.txt" "$good%00" "..%5c..%5coutside.txt" \
 	"%252e%252e%252f" "$good%2f..%2f..%2foutside.txt" "backup_sqlite_20241110_120000.db%0a"; do
 	api GET "/backup/download/$p" viewer

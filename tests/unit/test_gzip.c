@@ -49,7 +49,7 @@ static void mem_init(struct mem *m)
 	m->source.read = mem_read;
 }
 
-static void compress(const unsigned char *data, size_t len, struct mem *out)
+static void gz_compress(const unsigned char *data, size_t len, struct mem *out)
 {
 	struct dbb_gzip_sink *gz = malloc(sizeof(*gz));
 	struct dbb_error err;
@@ -83,7 +83,7 @@ int main(void)
 
 	struct mem z, out;
 	mem_init(&z);
-	compress(data, n, &z);
+	gz_compress(data, n, &z);
 	CHECK(z.len > 20 && dbb_is_gzip_magic(z.buf, z.len));
 
 	/* round trip, also with a source that gives one byte at a time */
@@ -95,7 +95,7 @@ int main(void)
 	mem_init(&out);
 	struct mem small;
 	mem_init(&small);
-	compress((const unsigned char *)"hello", 5, &small);
+	gz_compress((const unsigned char *)"hello", 5, &small);
 	small.max_read = 1;
 	CHECK(decompress(&small, &out, &err) == DBB_OK);
 	CHECK(out.len == 5 && memcmp(out.buf, "hello", 5) == 0);
@@ -105,8 +105,8 @@ int main(void)
 	/* two concatenated members are one valid file */
 	struct mem two;
 	mem_init(&two);
-	compress((const unsigned char *)"abc", 3, &two);
-	compress((const unsigned char *)"def", 3, &two);
+	gz_compress((const unsigned char *)"abc", 3, &two);
+	gz_compress((const unsigned char *)"def", 3, &two);
 	mem_init(&out);
 	CHECK(decompress(&two, &out, &err) == DBB_OK);
 	CHECK(out.len == 6 && memcmp(out.buf, "abcdef", 6) == 0);
