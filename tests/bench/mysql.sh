@@ -24,9 +24,10 @@ if [ -z "${DB_HOST:-}" ]; then
 	. "$WORK/svc.env"
 	own_server=true
 fi
+# The server's state lives under $WORK: stop it before e2e_cleanup removes it.
 stop_all() {
-	e2e_cleanup
 	if $own_server; then bash "$DBB_SOURCE_DIR/tests/services/mysql.sh" stop >/dev/null 2>&1; fi
+	e2e_cleanup
 }
 trap stop_all EXIT
 . "$DBB_SOURCE_DIR/tests/e2e/mysql_lib.sh"
