@@ -39,28 +39,25 @@ static void my_library_init_once(void)
 	my_init_rc = mysql_library_init(0, NULL, NULL);
 }
 
-/* True for errors that mean "the server is not there or will not let us in". */
+/* Errors that mean "the server is not there or will not let us in": 503. */
+static const unsigned unavailable_errors[] = {
+    CR_CONNECTION_ERROR,    CR_CONN_HOST_ERROR,
+    CR_UNKNOWN_HOST,        CR_SERVER_GONE_ERROR,
+    CR_SERVER_LOST,         CR_SERVER_LOST_EXTENDED,
+    ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR,
+    ER_BAD_DB_ERROR,        ER_CON_COUNT_ERROR,
+    ER_SERVER_SHUTDOWN,     ER_HOST_NOT_PRIVILEGED,
+    ER_HOST_IS_BLOCKED,     ER_TOO_MANY_USER_CONNECTIONS,
+};
+
 static bool my_errno_unavailable(unsigned e)
 {
-	switch (e) {
-	case CR_CONNECTION_ERROR:
-	case CR_CONN_HOST_ERROR:
-	case CR_UNKNOWN_HOST:
-	case CR_SERVER_GONE_ERROR:
-	case CR_SERVER_LOST:
-	case CR_SERVER_LOST_EXTENDED:
-	case ER_ACCESS_DENIED_ERROR:
-	case ER_DBACCESS_DENIED_ERROR:
-	case ER_BAD_DB_ERROR:
-	case ER_CON_COUNT_ERROR:
-	case ER_SERVER_SHUTDOWN:
-	case ER_HOST_NOT_PRIVILEGED:
-	case ER_HOST_IS_BLOCKED:
-	case ER_TOO_MANY_USER_CONNECTIONS:
-		return true;
-	default:
-		return false;
-	}
+	size_t i;
+
+	for (i = 0; i < sizeof(unavailable_errors) / sizeof(unavailable_errors[0]); i++)
+		if (unavailable_errors[i] == e)
+			return true;
+	return false;
 }
 
 /* The one mapping from a libmariadb error to ours. */
