@@ -40,6 +40,15 @@ plain=$(jq -r .filename "$BODY")
 check "plain name ends in .sql" grep -Eq '^backup_mysql_[0-9_]+\.sql$' <<<"$plain"
 check "plain backup is SQL text" grep -q 'MariaDB dump\|MySQL dump' "$WORK/backups/$plain"
 
+# The contract's other examples with DB_TYPE=mysql: list, download, delete.
+api GET /backup/list viewer
+expect_status 200 "list"
+expect_json '.total_count == 2 and ([.backups[].filename] | sort) == (["'"$gz"'", "'"$plain"'"] | sort)' \
+	"list names both backups"
+api GET "/backup/download/$gz" viewer
+expect_status 200 "download"
+check "downloaded bytes are the backup" cmp -s "$BODY" "$WORK/backups/$gz"
+
 api GET /backup/stats viewer
 expect_status 200 "stats"
 check "stats name the tables" grep -q '"customers"' "$BODY"
@@ -87,5 +96,9 @@ for i in 1 2; do
 	expect_status 200 "restore plain backup ($i)"
 	check "equals the original after plain restore ($i)" my_same_as "$WORK/original.sql"
 done
+
+api DELETE "/backup/delete/$plain" admin
+expect_status 200 "delete"
+check "deleted file is gone" test ! -e "$WORK/backups/$plain"
 
 e2e_done
