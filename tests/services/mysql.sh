@@ -15,6 +15,7 @@ STATE_ROOT=${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}
 STATE="$STATE_ROOT/mysql"
 DATA="$STATE/data"
 RUN="$STATE/run"
+TMPD="$STATE/tmp"
 SOCK="$RUN/mysqld.sock"
 PIDFILE="$RUN/mysqld.pid"
 ENVFILE="$STATE/env"
@@ -95,7 +96,7 @@ start() {
 	# Stale state from an earlier run: start over.
 	stop_server
 	rm -rf "$STATE"
-	mkdir -p "$DATA" "$RUN"
+	mkdir -p "$DATA" "$RUN" "$TMPD"
 
 	local run_as=()
 	if [ "$(id -u)" -eq 0 ]; then
@@ -109,7 +110,7 @@ start() {
 
 	log "initialising $DATA"
 	if ! "$INSTALL_DB" --no-defaults --datadir="$DATA" "${run_as[@]}" \
-		--auth-root-authentication-method=socket --skip-test-db \
+		--auth-root-authentication-method=socket --skip-test-db --tmpdir="$TMPD" \
 		>"$STATE/install.log" 2>&1; then
 		cat "$STATE/install.log" >&2
 		exit 1
@@ -120,7 +121,7 @@ start() {
 		port=$(pick_port)
 		log "starting $SERVER on 127.0.0.1:$port"
 		"$SERVER" --no-defaults --datadir="$DATA" "${run_as[@]}" \
-			--socket="$SOCK" --pid-file="$PIDFILE" --port="$port" \
+			--socket="$SOCK" --pid-file="$PIDFILE" --port="$port" --tmpdir="$TMPD" \
 			--bind-address=127.0.0.1 --skip-name-resolve --log-error="$LOG" \
 			--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
 			--innodb-buffer-pool-size=256M --innodb-log-file-size=256M \
@@ -155,7 +156,7 @@ start() {
 	# 127.0.0.1; there is no test database.
 	admin_sql <<SQL
 DROP USER IF EXISTS ''@'localhost';
-DROP USER IF EXISTS ''@'$(hostname)';
+DROP USER IF EXISTS ''@'$(uname -n)';
 CREATE DATABASE \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER '$DB_USER'@'%' IDENTIFIED BY '$password';
 GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'%';
