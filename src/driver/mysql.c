@@ -747,22 +747,27 @@ static const struct my_object_kind object_kinds[] = {
      "DROP TABLE IF EXISTS"},
 };
 
+static const struct {
+	const char *type; /* information_schema.ROUTINES.ROUTINE_TYPE */
+	const char *drop;
+} routine_drops[] = {
+    {"PROCEDURE", "DROP PROCEDURE IF EXISTS"},
+    {"FUNCTION", "DROP FUNCTION IF EXISTS"},
+    {"PACKAGE BODY", "DROP PACKAGE BODY IF EXISTS"},
+    {"PACKAGE", "DROP PACKAGE IF EXISTS"},
+};
+
 static const char *routine_drop(const char *type)
 {
-	if (!type)
-		return NULL;
-	if (strcmp(type, "PROCEDURE") == 0)
-		return "DROP PROCEDURE IF EXISTS";
-	if (strcmp(type, "FUNCTION") == 0)
-		return "DROP FUNCTION IF EXISTS";
-	if (strcmp(type, "PACKAGE BODY") == 0)
-		return "DROP PACKAGE BODY IF EXISTS";
-	if (strcmp(type, "PACKAGE") == 0)
-		return "DROP PACKAGE IF EXISTS";
+	size_t i;
+
+	for (i = 0; type && i < sizeof(routine_drops) / sizeof(routine_drops[0]); i++)
+		if (strcmp(type, routine_drops[i].type) == 0)
+			return routine_drops[i].drop;
 	return NULL;
 }
 
-/* Drops every object of one kind; *left counts those found. */
+/* Drops every object of one kind; *found counts them. */
 static dbb_code drop_kind(MYSQL *my, const struct dbb_config *cfg, const char *dblit,
                           const struct my_object_kind *k, unsigned long *found,
                           struct dbb_error *err)
