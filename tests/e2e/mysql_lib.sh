@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the MySQL/MariaDB end-to-end tests (sourced after lib.sh and
 # `e2e_use_service mysql`). Outside checks talk to the server with the
 # ordinary client as the daemon's own user.

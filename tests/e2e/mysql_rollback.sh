@@ -31,7 +31,8 @@ check "message says the safety backup was restored" grep -qi "safety backup.*res
 expect_json '.rollback_performed == true and .rollback_succeeded == true and .safety_backup_created == true' \
 	"response says the rollback was performed and succeeded"
 check "database equals its state before the request" my_same_as "$WORK/before.sql"
-check "the safety backup is kept and listed" bash -c "ls '$WORK/backups' | grep -q '^safety_backup_mysql_'"
+safety_kept() { compgen -G "$WORK/backups/safety_backup_mysql_*" >/dev/null; }
+check "the safety backup is kept" safety_kept
 
 # Same from a listed backup file.
 cp "$WORK/broken.sql.gz" "$WORK/backups/backup_mysql_20200101_000000.sql.gz"

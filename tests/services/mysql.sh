@@ -71,9 +71,9 @@ port_free() {
 }
 
 pick_port() {
-	local p i
+	local p
 	p=$((20000 + (RANDOM * 7 + $$) % 30000))
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		if port_free "$p"; then
 			echo "$p"
 			return 0
@@ -127,8 +127,8 @@ start() {
 			--innodb-buffer-pool-size=256M --innodb-log-file-size=256M \
 			--innodb-flush-log-at-trx-commit=2 --max-allowed-packet=256M \
 			--event-scheduler=OFF >/dev/null 2>&1 </dev/null &
-		local pid=$! i
-		for i in $(seq 1 300); do
+		local pid=$!
+		for _ in $(seq 1 300); do
 			if admin_sql -e 'SELECT 1' >/dev/null 2>&1; then
 				break
 			fi
@@ -178,10 +178,10 @@ EOF
 
 stop_server() {
 	if [ -f "$PIDFILE" ]; then
-		local pid i
+		local pid
 		pid=$(cat "$PIDFILE")
 		if kill "$pid" 2>/dev/null; then
-			for i in $(seq 1 300); do
+			for _ in $(seq 1 300); do
 				kill -0 "$pid" 2>/dev/null || break
 				sleep 0.1
 			done
