@@ -30,11 +30,13 @@ curl -sS -o "$WORK/restore.json" -w '%{http_code}' -X POST \
 	"$BASE/backup/restore/$name?create_safety_backup=false" >"$WORK/restore.status" &
 restore_pid=$!
 # Wait until the restore has really started (the lock is taken).
-for _ in $(seq 1 50); do
-	api POST "/backup/create" operator
-	[ "$STATUS" = 409 ] && break
-	sleep 0.1
+started() { grep -q "restore from $name started" "$DAEMON_LOG"; }
+for _ in $(seq 1 100); do
+	started && break
+	sleep 0.05
 done
+check "the restore started" started
+api POST "/backup/create" operator
 expect_error 409 operation_in_progress "create during the restore: 409"
 check "409 says a restore is running" grep -qi "restor" "$BODY"
 api POST "/backup/restore/$name" operator
