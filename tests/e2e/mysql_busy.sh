@@ -54,6 +54,24 @@ check "stats answered in $MS ms (< 1000)" test "$MS" -lt 1000
 timed api GET /health none
 expect_status 200 "health during the restore"
 check "health answered in $MS ms (< 1000)" test "$MS" -lt 1000
+# The running mariadb client got its password from a 0600 option file in a
+# 0700 directory, never on its command line.
+not_on_argv() { ! pgrep -f -- "$DB_PASSWORD" >/dev/null; }
+check "password not on any command line" not_on_argv
+optfile_private() {
+	local d f n=0
+	for d in "${TMPDIR:-/tmp}"/dbbackupd-mysql-*; do
+		[ -d "$d" ] || continue
+		[ "$(stat -c %a "$d")" = 700 ] || return 1
+		for f in "$d"/*; do
+			[ -e "$f" ] || continue
+			[ "$(stat -c %a "$f")" = 600 ] || return 1
+			n=$((n + 1))
+		done
+	done
+	[ "$n" -gt 0 ]
+}
+check "option file is 0600 in a 0700 directory" optfile_private
 check "the restore was still running meanwhile" kill -0 "$restore_pid"
 
 wait "$restore_pid"
