@@ -161,7 +161,7 @@ static dbb_code write_sidecar(struct dbb_storage *st, const char *name, const ch
 	char line[DBB_NAME_MAX + 80];
 	int n = snprintf(line, sizeof(line), "%s  %s\n", hex, name);
 	char target[DBB_NAME_MAX + 16];
-	snprintf(target, sizeof(target), "%s" SIDECAR_SUFFIX, name);
+	snprintf(target, sizeof(target), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	if (write(t.fd, line, (size_t)n) != n || fsync(t.fd) != 0 ||
 	    renameat(st->dirfd, t.name, st->dirfd, target) != 0) {
 		int e = errno;
@@ -242,7 +242,7 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
                       struct dbb_backup_info *bi)
 {
 	memset(bi, 0, sizeof(*bi));
-	snprintf(bi->name, sizeof(bi->name), "%s", name);
+	snprintf(bi->name, sizeof(bi->name), "%.*s", DBB_NAME_MAX - 1, name);
 	bi->size_bytes = (uint64_t)sb->st_size;
 	if (!dbb_name_timestamp(name, &bi->created_at))
 		bi->created_at = sb->st_mtime;
@@ -258,7 +258,7 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
 		close(fd);
 	}
 	char side[DBB_NAME_MAX + 16];
-	snprintf(side, sizeof(side), "%s" SIDECAR_SUFFIX, name);
+	snprintf(side, sizeof(side), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	fd = openat(st->dirfd, side, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd >= 0) {
 		char hex[65] = {0};
@@ -339,7 +339,7 @@ dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot delete %s", name);
 	}
 	char side[DBB_NAME_MAX + 16];
-	snprintf(side, sizeof(side), "%s" SIDECAR_SUFFIX, name);
+	snprintf(side, sizeof(side), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	unlinkat(st->dirfd, side, 0);
 	fsync(st->dirfd);
 	return DBB_OK;
