@@ -9,6 +9,7 @@
 
 #include "dbbackupd/child.h"
 #include "dbbackupd/driver.h"
+#include "dbbackupd/sniff.h"
 
 #define PG_DEFAULT_PORT 5432
 #define PG_CONNECT_TIMEOUT_S "10"
@@ -546,35 +547,19 @@ out:
 
 #define SNIFF_MAX 4096
 
-static bool text_has(const char *text, const char *needle)
+/* A file that is recognisably something else: what it is, else NULL. */
+static const char *foreign_format(const char *head, size_t len)
 {
-	return strstr(text, needle) != NULL;
-}
+	enum dbb_format f = dbb_sniff((const unsigned char *)head, len);
 
-/* What a file that is not a plain PostgreSQL dump is, from its first bytes. */
-static const char *sniff_binary(const unsigned char *b, size_t n)
-{
-	if (n >= 5 && memcmp(b, "PGDMP", 5) == 0)
-		return "a pg_dump custom-format archive (PGDMP), not a plain SQL dump; "
-		       "convert it with 'pg_restore -f dump.sql' first";
-	if (n >= 16 && memcmp(b, "SQLite format 3", 16) == 0)
-		return "an SQLite database file, not a PostgreSQL dump";
-	if (dbb_is_gzip_magic(b, n))
-		return "gzip data inside gzip (compressed twice)";
-	if (n >= 262 && memcmp(b + 257, "ustar", 5) == 0)
-		return "a tar archive (pg_dump --format=tar?), not a plain SQL dump";
-	return NULL;
-}
-
-static const char *sniff_text(const char *t)
-{
-	if (text_has(t, "-- MySQL dump") || text_has(t, "-- MariaDB dump") ||
-	    text_has(t, "/*!40101 SET") || text_has(t, "/*M!999999"))
-		return "a MySQL/MariaDB dump, not a PostgreSQL dump";
-	if (text_has(t, "CREATE (") || text_has(t, "MERGE (") || text_has(t, "MATCH (") ||
-	    text_has(t, ":begin") || text_has(t, "CALL apoc.") || text_has(t, "UNWIND ["))
-		return "a Cypher script (Neo4j), not a PostgreSQL dump";
-	return NULL;
+	switch (f) {
+	case DBB_FORMAT_POSTGRESQL_SQL:
+	case DBB_FORMAT_UNKNOWN:
+	case DBB_FORMAT_EMPTY:
+		return NULL;
+	default:
+		return dbb_format_describe(f);
+	}
 }
 
 static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
@@ -600,10 +585,10 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 
 			memcpy(head + head_len, buf, n);
 			head_len += n;
-			what = head_len == SNIFF_MAX ? sniff_binary((unsigned char *)head, head_len)
-			                             : NULL;
+			what = head_len == SNIFF_MAX ? foreign_format(head, head_len) : NULL;
 			if (what) {
-				rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is %s", what);
+				rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+				              "the file is %s, not a plain PostgreSQL dump", what);
 				goto out;
 			}
 		}
@@ -618,9 +603,10 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is empty");
 		goto out;
 	}
-	what = sniff_binary((unsigned char *)head, head_len);
+	what = foreign_format(head, head_len);
 	if (what) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is %s", what);
+		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is %s, not a plain PostgreSQL dump",
+		              what);
 		goto out;
 	}
 	if (scan.nul_byte) {
@@ -635,11 +621,9 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 		goto out;
 	}
 	if (!scan.header_pg) {
-		what = sniff_text(head);
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is %s",
-		              what ? what
-		                   : "not a plain-SQL PostgreSQL dump (no '-- PostgreSQL database "
-		                     "dump' header)");
+		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		              "the file is not a plain-SQL PostgreSQL dump (no '-- PostgreSQL "
+		              "database dump' header)");
 		goto out;
 	}
 	if (scan.bad_meta[0]) {
