@@ -547,6 +547,19 @@ out:
 
 #define SNIFF_MAX 4096
 
+/* Text the shared sniffer does not place: MySQL/MariaDB dumps and Cypher
+ * scripts found further in, or without their usual first lines. */
+static const char *sniff_text(const char *t)
+{
+	if (strstr(t, "-- MySQL dump") || strstr(t, "-- MariaDB dump") || strstr(t, "ENGINE=InnoDB") ||
+	    strstr(t, "/*!40101 SET") || strstr(t, "/*M!999999"))
+		return "a MySQL/MariaDB SQL dump";
+	if (strstr(t, "CREATE (") || strstr(t, "MERGE (") || strstr(t, "MATCH (") ||
+	    strstr(t, ":begin") || strstr(t, "CALL apoc.") || strstr(t, "UNWIND "))
+		return "a Neo4j Cypher script";
+	return NULL;
+}
+
 /* A file that is recognisably something else: what it is, else NULL. */
 static const char *foreign_format(const char *head, size_t len)
 {
@@ -621,9 +634,14 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 		goto out;
 	}
 	if (!scan.header_pg) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the file is not a plain-SQL PostgreSQL dump (no '-- PostgreSQL "
-		              "database dump' header)");
+		what = sniff_text(head);
+		if (what)
+			rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+			              "the file is %s, not a plain PostgreSQL dump", what);
+		else
+			rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+			              "the file is not a plain-SQL PostgreSQL dump (no '-- PostgreSQL "
+			              "database dump' header)");
 		goto out;
 	}
 	if (scan.bad_meta[0]) {
@@ -830,7 +848,6 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 		if (rc) {
 			/* the backup itself is bad: kill psql, nothing is committed */
 			dbb_child_abort(&c);
-			dbb_error_prefix(err, "restore aborted, the database is unchanged");
 			goto out;
 		}
 		if (got == 0)
@@ -841,9 +858,7 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	}
 	if (scan.in_copy) {
 		dbb_child_abort(&c);
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the dump ends inside a COPY block; restore aborted, the database is "
-		              "unchanged");
+		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the dump ends inside a COPY block");
 		goto out;
 	}
 
@@ -852,7 +867,6 @@ child_failed:
 		/* Our side failed while psql still reads: kill it so that nothing
 		 * is committed (closing its input would commit). */
 		dbb_child_abort(&c);
-		dbb_error_prefix(err, "restore aborted, the database is unchanged");
 		goto out;
 	}
 	{
@@ -863,8 +877,7 @@ child_failed:
 		if (frc) {
 			*err = ferr;
 			rc = frc;
-			dbb_error_prefix(err, "restore failed and was rolled back, the database is "
-			                      "unchanged: psql");
+			dbb_error_prefix(err, "psql");
 		}
 	}
 out:
