@@ -1,4 +1,5 @@
-/* PostgreSQL driver: pg_dump and psql as child tools for the data, libpq for introspection, health and stats. */
+/* PostgreSQL driver: pg_dump and psql as child tools for the data, libpq for introspection, health
+ * and stats. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +12,10 @@
 #include "dbbackupd/driver.h"
 #include "dbbackupd/sniff.h"
 
-#define PG_DEFAULT_PORT 5432
+#define PG_DEFAULT_PORT      5432
 #define PG_CONNECT_TIMEOUT_S "10"
-#define PG_APPNAME "dbbackupd"
-#define PG_STATS_MAX_TABLES 1000
+#define PG_APPNAME           "dbbackupd"
+#define PG_STATS_MAX_TABLES  1000
 
 /* ---- connection parameters shared by libpq and the child tools ---- */
 
@@ -64,7 +65,8 @@ static void pg_params_init(struct pg_params *p, const struct dbb_config *cfg)
 
 	/* The password reaches the tools through their environment only. */
 	if (cfg->db_password[0]) {
-		snprintf(p->env_password, sizeof(p->env_password), "PGPASSWORD=%s", cfg->db_password);
+		snprintf(p->env_password, sizeof(p->env_password), "PGPASSWORD=%s",
+		         cfg->db_password);
 		p->env[e++] = p->env_password;
 	}
 	p->env[e++] = "PGCONNECT_TIMEOUT=" PG_CONNECT_TIMEOUT_S;
@@ -202,12 +204,12 @@ static dbb_code pg_exec(PGconn *conn, const char *sql, const char *what, PGresul
 static dbb_code tool_version(const char *tool, unsigned timeout_s, int *major, int *minor,
                              struct dbb_error *err)
 {
-	const char *argv[] = { tool, "--version", NULL };
-	struct dbb_child_spec spec = { .argv = argv, .want_stdout = true,
-		                       .timeout_s = timeout_s ? timeout_s : 60 };
+	const char *argv[] = {tool, "--version", NULL};
+	struct dbb_child_spec spec = {
+	    .argv = argv, .want_stdout = true, .timeout_s = timeout_s ? timeout_s : 60};
 	struct dbb_child c;
 	struct dbb_child_stdout_source src;
-	char out[256] = { 0 };
+	char out[256] = {0};
 	size_t len = 0, got;
 	const char *p;
 	dbb_code rc;
@@ -471,21 +473,20 @@ out:
 
 /* ---- dump ---- */
 
+/* 150020 → 15; 90624 → 9 (pre-10 servers are older than any pg_dump here). */
 static int server_major(PGconn *conn)
 {
-	int v = PQserverVersion(conn);
-
-	return v >= 100000 ? v / 10000 : v / 10000; /* 9.6 → 9: pre-10 is old anyway */
+	return PQserverVersion(conn) / 10000;
 }
 
 static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_dump_options *opt,
                            struct dbb_sink *out, struct dbb_error *err)
 {
-	static const char *const fixed[] = { "pg_dump",   "--format=plain", "--no-owner",
-		                             "--no-acl", "--encoding=UTF8", NULL };
+	static const char *const fixed[] = {"pg_dump",  "--format=plain",  "--no-owner",
+	                                    "--no-acl", "--encoding=UTF8", NULL};
 	const char *argv[16];
 	struct pg_params p;
-	struct dbb_child c = { .pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+	struct dbb_child c = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
 	struct dbb_child_stdout_source src;
 	struct dbb_child_spec spec;
 	PGconn *conn = NULL;
@@ -509,18 +510,19 @@ static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_du
 		goto out;
 	}
 	if (dmajor < smajor) {
-		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED,
-		              "pg_dump %d.%d is older than the PostgreSQL %d server and cannot dump it:"
-		              " install the PostgreSQL %d client tools (postgresql-client-%d)",
-		              dmajor, dminor, smajor, smajor, smajor);
+		rc = dbb_fail(
+		    err, DBB_ERR_BACKUP_FAILED,
+		    "pg_dump %d.%d is older than the PostgreSQL %d server and cannot dump it:"
+		    " install the PostgreSQL %d client tools (postgresql-client-%d)",
+		    dmajor, dminor, smajor, smajor, smajor);
 		goto out;
 	}
 
 	build_argv(argv, sizeof(argv) / sizeof(argv[0]), fixed, &p);
-	spec = (struct dbb_child_spec){ .argv = argv,
-		                        .env_extra = p.env,
-		                        .want_stdout = true,
-		                        .timeout_s = ctx->cfg->child_timeout };
+	spec = (struct dbb_child_spec){.argv = argv,
+	                               .env_extra = p.env,
+	                               .want_stdout = true,
+	                               .timeout_s = ctx->cfg->child_timeout};
 	rc = dbb_child_start(&c, &spec, err);
 	if (rc) {
 		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED, "%s", err->message);
@@ -551,8 +553,8 @@ out:
  * scripts found further in, or without their usual first lines. */
 static const char *sniff_text(const char *t)
 {
-	if (strstr(t, "-- MySQL dump") || strstr(t, "-- MariaDB dump") || strstr(t, "ENGINE=InnoDB") ||
-	    strstr(t, "/*!40101 SET") || strstr(t, "/*M!999999"))
+	if (strstr(t, "-- MySQL dump") || strstr(t, "-- MariaDB dump") ||
+	    strstr(t, "ENGINE=InnoDB") || strstr(t, "/*!40101 SET") || strstr(t, "/*M!999999"))
 		return "a MySQL/MariaDB SQL dump";
 	if (strstr(t, "CREATE (") || strstr(t, "MERGE (") || strstr(t, "MATCH (") ||
 	    strstr(t, ":begin") || strstr(t, "CALL apoc.") || strstr(t, "UNWIND "))
@@ -578,7 +580,7 @@ static const char *foreign_format(const char *head, size_t len)
 static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                             struct dbb_error *err)
 {
-	struct sql_scan scan = { 0 };
+	struct sql_scan scan = {0};
 	unsigned char *buf = NULL;
 	char head[SNIFF_MAX + 1];
 	size_t head_len = 0, got;
@@ -618,8 +620,8 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 	}
 	what = foreign_format(head, head_len);
 	if (what) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is %s, not a plain PostgreSQL dump",
-		              what);
+		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		              "the file is %s, not a plain PostgreSQL dump", what);
 		goto out;
 	}
 	if (scan.nul_byte) {
@@ -639,16 +641,18 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 			rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
 			              "the file is %s, not a plain PostgreSQL dump", what);
 		else
-			rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			              "the file is not a plain-SQL PostgreSQL dump (no '-- PostgreSQL "
-			              "database dump' header)");
+			rc = dbb_fail(
+			    err, DBB_ERR_INVALID_BACKUP,
+			    "the file is not a plain-SQL PostgreSQL dump (no '-- PostgreSQL "
+			    "database dump' header)");
 		goto out;
 	}
 	if (scan.bad_meta[0]) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "line %llu holds the psql meta-command %s, which plain pg_dump output "
-		              "never contains; refusing to run it",
-		              (unsigned long long)scan.bad_meta_line, scan.bad_meta);
+		rc =
+		    dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		             "line %llu holds the psql meta-command %s, which plain pg_dump output "
+		             "never contains; refusing to run it",
+		             (unsigned long long)scan.bad_meta_line, scan.bad_meta);
 		goto out;
 	}
 	if (scan.in_copy || !scan.complete) {
@@ -712,18 +716,21 @@ static const char CLEAN_QUERY[] =
     "  FROM pg_catalog.pg_type t"
     "  WHERE t.typnamespace = (SELECT oid FROM pub) AND t.typtype IN ('e','d','r','c','b')"
     "   AND t.typcategory <> 'A'"
-    "   AND (t.typrelid = 0 OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c')"
+    "   AND (t.typrelid = 0 OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = "
+    "'c')"
     "   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_catalog.pg_type'::regclass"
     "    AND ext.objid = t.oid)"
     "  UNION ALL"
-    "  SELECT 6, co.collname::text, pg_catalog.format('DROP COLLATION IF EXISTS public.%I CASCADE;',"
+    "  SELECT 6, co.collname::text, pg_catalog.format('DROP COLLATION IF EXISTS public.%I "
+    "CASCADE;',"
     "   co.collname)"
     "  FROM pg_catalog.pg_collation co WHERE co.collnamespace = (SELECT oid FROM pub)"
     "   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_catalog.pg_collation'::regclass"
     "    AND ext.objid = co.oid)"
     "  UNION ALL"
     "  SELECT 7, cf.cfgname::text,"
-    "   pg_catalog.format('DROP TEXT SEARCH CONFIGURATION IF EXISTS public.%I CASCADE;', cf.cfgname)"
+    "   pg_catalog.format('DROP TEXT SEARCH CONFIGURATION IF EXISTS public.%I CASCADE;', "
+    "cf.cfgname)"
     "  FROM pg_catalog.pg_ts_config cf WHERE cf.cfgnamespace = (SELECT oid FROM pub)"
     "   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_catalog.pg_ts_config'::regclass"
     "    AND ext.objid = cf.oid)"
@@ -746,8 +753,8 @@ static dbb_code write_clean_script(PGconn *conn, struct dbb_sink *out, struct db
 	dbb_code rc;
 
 	/* search_path '' makes regprocedure/regoperator output schema-qualified */
-	rc = pg_exec(conn, "SELECT pg_catalog.set_config('search_path', '', false)",
-	             "clean script", &res, err);
+	rc = pg_exec(conn, "SELECT pg_catalog.set_config('search_path', '', false)", "clean script",
+	             &res, err);
 	PQclear(res);
 	res = NULL;
 	if (rc)
@@ -772,15 +779,15 @@ static dbb_code write_clean_script(PGconn *conn, struct dbb_sink *out, struct db
 static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                               struct dbb_error *err)
 {
-	static const char *const fixed[] = { "psql", "--no-psqlrc", "--quiet",
-		                             "--single-transaction", "--set=ON_ERROR_STOP=1",
-		                             "--file=-", NULL };
+	static const char *const fixed[] = {
+	    "psql",     "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+	    "--file=-", NULL};
 	const char *argv[16];
 	struct pg_params p;
-	struct dbb_child c = { .pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+	struct dbb_child c = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
 	struct dbb_child_stdin_sink sink;
 	struct dbb_child_spec spec;
-	struct sql_scan scan = { 0 };
+	struct sql_scan scan = {0};
 	PGconn *conn = NULL;
 	unsigned char key_raw[16];
 	char key[33], line[64];
@@ -806,10 +813,10 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	restrict_mode = psql_has_restrict(vmajor, vminor);
 
 	build_argv(argv, sizeof(argv) / sizeof(argv[0]), fixed, &p);
-	spec = (struct dbb_child_spec){ .argv = argv,
-		                        .env_extra = p.env,
-		                        .want_stdin = true,
-		                        .timeout_s = ctx->cfg->child_timeout };
+	spec = (struct dbb_child_spec){.argv = argv,
+	                               .env_extra = p.env,
+	                               .want_stdin = true,
+	                               .timeout_s = ctx->cfg->child_timeout};
 	rc = dbb_child_start(&c, &spec, err);
 	if (rc) {
 		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED, "%s", err->message);
@@ -819,7 +826,8 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 
 	if (restrict_mode) {
 		if (RAND_bytes(key_raw, sizeof(key_raw)) != 1) {
-			rc = dbb_fail(err, DBB_ERR_INTERNAL, "no random bytes for the restrict key");
+			rc =
+			    dbb_fail(err, DBB_ERR_INTERNAL, "no random bytes for the restrict key");
 			goto out;
 		}
 		for (size_t i = 0; i < sizeof(key_raw); i++)
@@ -871,7 +879,7 @@ child_failed:
 	}
 	{
 		/* End of input (psql commits) or psql stopped: its own words. */
-		struct dbb_error ferr = { 0 };
+		struct dbb_error ferr = {0};
 		dbb_code frc = dbb_child_finish(&c, DBB_ERR_RESTORE_FAILED, &ferr);
 
 		if (frc) {
@@ -945,10 +953,10 @@ static dbb_code pg_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct 
 		if (i >= PG_STATS_MAX_TABLES)
 			continue;
 		json_array_append_new(
-		    tables, json_pack("{s:s, s:s, s:I, s:I}", "schema", PQgetvalue(res, i, 0), "name",
-		                      PQgetvalue(res, i, 1), "row_estimate", (json_int_t)rows,
-		                      "size_bytes",
-		                      (json_int_t)strtoll(PQgetvalue(res, i, 3), NULL, 10)));
+		    tables,
+		    json_pack("{s:s, s:s, s:I, s:I}", "schema", PQgetvalue(res, i, 0), "name",
+		              PQgetvalue(res, i, 1), "row_estimate", (json_int_t)rows, "size_bytes",
+		              (json_int_t)strtoll(PQgetvalue(res, i, 3), NULL, 10)));
 	}
 	json_object_set_new(obj, "table_count", json_integer(ntables));
 	json_object_set_new(obj, "total_row_estimate", json_integer(total_rows));
@@ -967,14 +975,14 @@ out:
 }
 
 const struct dbb_driver dbb_driver_postgresql = {
-	.name = "postgresql",
-	.extension = "sql",
-	.atomic_restore = true,
-	.check_config = pg_check_config,
-	.health = pg_health,
-	.dump = pg_dump_fn,
-	.validate = pg_validate,
-	.clean = NULL, /* the restore cleans, in its own transaction */
-	.restore = pg_restore_fn,
-	.stats = pg_stats,
+    .name = "postgresql",
+    .extension = "sql",
+    .atomic_restore = true,
+    .check_config = pg_check_config,
+    .health = pg_health,
+    .dump = pg_dump_fn,
+    .validate = pg_validate,
+    .clean = NULL, /* the restore cleans, in its own transaction */
+    .restore = pg_restore_fn,
+    .stats = pg_stats,
 };

@@ -65,4 +65,19 @@ check "killed within the timeout (+ grace)" test $((t1 - t0)) -lt 12
 check "no pg_dump left running" bash -c "! pgrep -P $DAEMON_PID pg_dump"
 kill "$locker" 2>/dev/null
 wait "$locker" 2>/dev/null
+e2e_stop
+
+# A pg_dump older than the server is refused up front, with what to do.
+mkdir -p "$WORK/oldbin"
+cat >"$WORK/oldbin/pg_dump" <<'SH'
+#!/bin/sh
+if [ "$1" = --version ]; then echo "pg_dump (PostgreSQL) 9.6.24"; exit 0; fi
+echo "this old pg_dump must not run" >&2
+exit 1
+SH
+chmod +x "$WORK/oldbin/pg_dump"
+e2e_start DB_TYPE=postgresql PATH="$WORK/oldbin:$PATH"
+api POST "/backup/create?compress=true" operator
+expect_error 500 backup_failed "old pg_dump → 500"
+expect_json '.message | test("older than the PostgreSQL [0-9]+ server")' "message says pg_dump is too old"
 e2e_done
