@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 bin=${DBBACKUPD:-$build/dbbackupd}
 [ -x "$bin" ] || { echo "no dbbackupd at $bin (build first, or --build DIR)" >&2; exit 1; }
-for t in pigz /usr/bin/time curl jq; do
+for t in pigz curl jq; do
 	command -v "$t" >/dev/null || { echo "missing $t (apt-get install pigz time curl jq)" >&2; exit 1; }
 done
 
@@ -66,13 +66,24 @@ db_size=$(psql -X -At "${conn[@]}" -c "SELECT pg_size_pretty(pg_database_size(cu
 maxrss() { # max "%M" over the time files given
 	cat "$@" | awk 'BEGIN{m=0} {if ($1+0>m) m=$1+0} END{print m}'
 }
-T="/usr/bin/time -f %M -o"
+# timed RSSFILE CMD...: runs CMD, writing its peak RSS (KiB) to RSSFILE.
+timed() {
+	local out=$1
+	shift
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f %M -o "$out" "$@"
+	else
+		echo 0 >"$out"
+		"$@"
+	fi
+}
+[ -x /usr/bin/time ] || echo "(no /usr/bin/time: apt-get install time for the tools' RSS)" >&2
 
 # ---- native create ----
 sync
 t0=$(date +%s.%N)
-$T "$work/rss.pgdump" pg_dump --no-owner --no-acl "${conn[@]}" |
-	$T "$work/rss.gzip" gzip -"$level" >"$work/native.sql.gz"
+timed "$work/rss.pgdump" pg_dump --no-owner --no-acl "${conn[@]}" |
+	timed "$work/rss.gzip" gzip -"$level" >"$work/native.sql.gz"
 t1=$(date +%s.%N)
 native_gzip_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 native_gzip_rss=$(maxrss "$work/rss.gzip")
@@ -80,7 +91,7 @@ native_gzip_size=$(stat -c %s "$work/native.sql.gz")
 raw_size=$(gunzip -c "$work/native.sql.gz" | wc -c)
 
 t0=$(date +%s.%N)
-pg_dump --no-owner --no-acl "${conn[@]}" | $T "$work/rss.pigz" pigz -"$level" >"$work/native.pigz.gz"
+pg_dump --no-owner --no-acl "${conn[@]}" | timed "$work/rss.pigz" pigz -"$level" >"$work/native.pigz.gz"
 t1=$(date +%s.%N)
 native_pigz_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 native_pigz_size=$(stat -c %s "$work/native.pigz.gz")
@@ -115,7 +126,7 @@ daemon_create_rss=$(rss_now)
 reset_db
 t0=$(date +%s.%N)
 gunzip -c "$work/native.sql.gz" |
-	$T "$work/rss.psql" psql -X -q --single-transaction -v ON_ERROR_STOP=1 "${conn[@]}" >/dev/null
+	timed "$work/rss.psql" psql -X -q --single-transaction -v ON_ERROR_STOP=1 "${conn[@]}" >/dev/null
 t1=$(date +%s.%N)
 native_restore_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 

@@ -95,4 +95,8 @@ check "stats: size, table count and row estimates" jq -e '
 api GET /backup/list viewer
 expect_status 200 "list"
 expect_json '[.backups[] | select(.filename | test("^(safety_)?backup_postgresql_"))] | length >= 3' "list shows the backups"
+
+api DELETE "/backup/delete/$plain" admin
+expect_status 200 "delete"
+check "deleted file is gone" test ! -e "$WORK/backups/$plain"
 e2e_done
