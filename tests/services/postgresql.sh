@@ -134,6 +134,10 @@ start() {
 		chown postgres: "$STATE" "$SOCK"
 	fi
 	chmod 700 "$STATE"
+	if ! as_owner test -w "$STATE"; then
+		log "user postgres cannot write $STATE: choose a DBB_SERVICE_STATE it can reach"
+		exit 1
+	fi
 
 	local bindir port password
 	bindir=$(pg_bindir)
