@@ -49,6 +49,14 @@ COMMENT ON SCHEMA app IS 'application schema';
 CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');
 CREATE TYPE public.pair AS (a int, b text);
 CREATE DOMAIN public.posint AS int CHECK (VALUE > 0);
+CREATE TYPE public.floatrange AS RANGE (subtype = float8);
+CREATE TABLE public.aaa_identity (
+	id int GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME public.aaa_first_seq) PRIMARY KEY,
+	r floatrange
+);
+INSERT INTO public.aaa_identity (r) VALUES ('[1.5,2.5)'), (NULL);
+CREATE TABLE public.serials (id serial PRIMARY KEY, v text);
+INSERT INTO public.serials (v) VALUES ('one'), ('two');
 CREATE TABLE app.customers (
 	id serial PRIMARY KEY,
 	name text NOT NULL,
