@@ -39,7 +39,8 @@ static void remove_stale_temporaries(struct dbb_storage *st)
 		if (strncmp(e->d_name, DBB_TMP_PREFIX, strlen(DBB_TMP_PREFIX)) != 0)
 			continue;
 		if (unlinkat(st->dirfd, e->d_name, 0) == 0)
-			dbb_warn("removed temporary %s left by an interrupted operation", e->d_name);
+			dbb_warn("removed temporary %s left by an interrupted operation",
+			         e->d_name);
 	}
 	closedir(d);
 }
@@ -69,7 +70,8 @@ dbb_code dbb_storage_open(struct dbb_storage **out, const char *dir, struct dbb_
 		int e = errno;
 		close(st->dirfd);
 		free(st);
-		return dbb_fail_errno(err, e, DBB_ERR_CONFIG, "BACKUP_DIR: %s is not writable", dir);
+		return dbb_fail_errno(err, e, DBB_ERR_CONFIG, "BACKUP_DIR: %s is not writable",
+		                      dir);
 	}
 	remove_stale_temporaries(st);
 	*out = st;
@@ -191,7 +193,8 @@ dbb_code dbb_storage_tmp_commit(struct dbb_storage_tmp *tmp, const struct dbb_ba
 		if (rename_noreplace(st->dirfd, tmp->name, final_name) == 0)
 			break;
 		if (errno != EEXIST) {
-			rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot rename into place");
+			rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
+			                    "cannot rename into place");
 			goto fail;
 		}
 	}
@@ -214,8 +217,8 @@ fail:
 	return rc;
 }
 
-dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *fd,
-                                 struct stat *sb, struct dbb_error *err)
+dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *fd, struct stat *sb,
+                                 struct dbb_error *err)
 {
 	*fd = -1;
 	if (!dbb_name_is_valid(name))
