@@ -43,10 +43,12 @@ check "the slow upload ends in a clear 422 (random bytes)" bash -c "jq -e '.erro
 check "database unchanged" test "$(sqlite_sum)" = "$db_before"
 
 # many creates at once: the losers get 409, every written file is sound
+pids=()
 for i in $(seq 1 8); do
 	curl -s -o "$WORK/c$i.json" -X POST -H "Authorization: Bearer $(token operator)" "$BASE/backup/create" &
+	pids+=($!)
 done
-wait
+wait "${pids[@]}"
 wins=0
 for i in $(seq 1 8); do
 	if jq -e '.success == true' "$WORK/c$i.json" >/dev/null; then
