@@ -53,7 +53,8 @@ struct dbb_config {
 
 /* Fills cfg from defaults, then env_file (if it exists; NULL means ".env"),
  * then the process environment. On a wrong value returns DBB_ERR_CONFIG with
- * one line naming the variable. */
+ * one line naming the variable. The driver's own settings are checked by its
+ * check_config (see driver.h), which main() calls before serving. */
 dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct dbb_error *err);
 
 /* Prints every variable with its effective value (secrets masked). */

@@ -1,0 +1,23 @@
+/* The HTTP server: libmicrohttpd with one thread per connection (see
+ * docs/design.md), a route table, the auth middleware and JSON replies. */
+#ifndef DBBACKUPD_HTTP_H
+#define DBBACKUPD_HTTP_H
+
+#include <stdint.h>
+
+#include "dbbackupd/auth.h"
+#include "dbbackupd/config.h"
+#include "dbbackupd/error.h"
+#include "dbbackupd/ops.h"
+
+struct dbb_server;
+
+/* Starts listening on BIND_ADDRESS:PORT (PORT=0: a free port, logged).
+ * The server borrows cfg, ops and auth; they must outlive it. */
+dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
+                          struct dbb_ops *ops, struct dbb_auth *auth, struct dbb_error *err);
+uint16_t dbb_server_port(const struct dbb_server *srv);
+/* Stops accepting, waits for running requests, frees everything. */
+void dbb_server_stop(struct dbb_server *srv);
+
+#endif

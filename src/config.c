@@ -1,0 +1,295 @@
+/* Configuration: one table of variables, read from .env and the environment. */
+#include "dbbackupd/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbbackupd/driver.h"
+
+enum var_kind { VAR_STR, VAR_UINT, VAR_INT, VAR_BYTES };
+
+struct var {
+	const char *name;
+	enum var_kind kind;
+	size_t offset;
+	size_t size; /* of the string buffer */
+	const char *def;
+	long long min, max; /* numeric bounds */
+	bool secret;
+};
+
+#define STR(n, field, d)                                                                           \
+	{ n, VAR_STR, offsetof(struct dbb_config, field),                                           \
+	  sizeof(((struct dbb_config *)0)->field), d, 0, 0, false }
+#define SECRET(n, field, d)                                                                        \
+	{ n, VAR_STR, offsetof(struct dbb_config, field),                                           \
+	  sizeof(((struct dbb_config *)0)->field), d, 0, 0, true }
+#define UINT(n, field, d, lo, hi)                                                                  \
+	{ n, VAR_UINT, offsetof(struct dbb_config, field), 0, d, lo, hi, false }
+#define INT(n, field, d, lo, hi) { n, VAR_INT, offsetof(struct dbb_config, field), 0, d, lo, hi, false }
+#define BYTES(n, field, d) { n, VAR_BYTES, offsetof(struct dbb_config, field), 0, d, 1, 0, false }
+
+static const struct var vars[] = {
+	STR("BIND_ADDRESS", bind_address, "127.0.0.1"),
+	UINT("PORT", port, "8081", 0, 65535),
+	STR("BACKUP_DIR", backup_dir, "./backups"),
+	STR("DB_TYPE", db_type, "sqlite"),
+	STR("SQLITE_PATH", sqlite_path, "./data/app.db"),
+	STR("DB_HOST", db_host, "localhost"),
+	UINT("DB_PORT", db_port, "0", 0, 65535),
+	STR("DB_NAME", db_name, ""),
+	STR("DB_USER", db_user, ""),
+	SECRET("DB_PASSWORD", db_password, ""),
+	STR("NEO4J_URL", neo4j_url, "http://localhost:7474"),
+	STR("NEO4J_USER", neo4j_user, "neo4j"),
+	SECRET("NEO4J_PASSWORD", neo4j_password, ""),
+	STR("NEO4J_DATABASE", neo4j_database, "neo4j"),
+	STR("KEYCLOAK_URL", keycloak_url, ""),
+	STR("KEYCLOAK_REALM", keycloak_realm, "backup"),
+	STR("KEYCLOAK_CLIENT_ID", keycloak_client_id, "dbbackupd"),
+	STR("AUTH_JWKS_FILE", auth_jwks_file, ""),
+	STR("AUTH_ISSUER", auth_issuer, ""),
+	STR("AUTH_ROLES_FROM", auth_roles_from, "both"),
+	UINT("AUTH_CLOCK_SKEW", auth_clock_skew, "30", 0, 3600),
+	UINT("JWKS_REFRESH_INTERVAL", jwks_refresh_interval, "60", 1, 86400),
+	INT("GZIP_LEVEL", gzip_level, "6", 1, 9),
+	UINT("COMPRESS_THREADS", compress_threads, "0", 0, 256),
+	BYTES("MAX_UPLOAD_BYTES", max_upload_bytes, "10G"),
+	UINT("MAX_CONNECTIONS", max_connections, "64", 4, 10000),
+	UINT("CONNECTION_TIMEOUT", connection_timeout, "60", 1, 86400),
+	UINT("CHILD_TIMEOUT", child_timeout, "21600", 1, 604800),
+	STR("LOG_LEVEL", log_level, "info"),
+};
+
+#define ENVFILE_MAX_LINES 512
+
+struct envfile {
+	char *keys[ENVFILE_MAX_LINES];
+	char *values[ENVFILE_MAX_LINES];
+	size_t count;
+};
+
+static void envfile_free(struct envfile *ef)
+{
+	for (size_t i = 0; i < ef->count; i++) {
+		free(ef->keys[i]);
+		free(ef->values[i]);
+	}
+	ef->count = 0;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* KEY=VALUE, optional "export ", '#' comments, single or double quotes. */
+static dbb_code envfile_load(struct envfile *ef, const char *path, struct dbb_error *err)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return DBB_OK;
+		return dbb_fail_errno(err, errno, DBB_ERR_CONFIG, "cannot read %s", path);
+	}
+	char line[8192];
+	unsigned lineno = 0;
+	dbb_code rc = DBB_OK;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (strncmp(s, "export ", 7) == 0)
+			s = trim(s + 7);
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			rc = dbb_fail(err, DBB_ERR_CONFIG, "%s:%u: expected KEY=VALUE", path, lineno);
+			break;
+		}
+		*eq = '\0';
+		char *key = trim(s);
+		char *val = trim(eq + 1);
+		size_t vl = strlen(val);
+		if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
+			val[vl - 1] = '\0';
+			val++;
+		} else {
+			char *hash = strstr(val, " #");
+			if (hash)
+				*trim(hash) = '\0', val = trim(val);
+		}
+		if (ef->count == ENVFILE_MAX_LINES) {
+			rc = dbb_fail(err, DBB_ERR_CONFIG, "%s: more than %d settings", path,
+			              ENVFILE_MAX_LINES);
+			break;
+		}
+		ef->keys[ef->count] = strdup(key);
+		ef->values[ef->count] = strdup(val);
+		ef->count++;
+		if (!ef->keys[ef->count - 1] || !ef->values[ef->count - 1]) {
+			rc = dbb_fail(err, DBB_ERR_CONFIG, "out of memory reading %s", path);
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static const char *envfile_get(const struct envfile *ef, const char *key)
+{
+	const char *found = NULL;
+	for (size_t i = 0; i < ef->count; i++)
+		if (strcmp(ef->keys[i], key) == 0)
+			found = ef->values[i]; /* last one wins, like a shell */
+	return found;
+}
+
+static dbb_code parse_bytes(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		return DBB_ERR_CONFIG;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return DBB_ERR_CONFIG;
+	unsigned shift = 0;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return DBB_ERR_CONFIG;
+	}
+	if (*end) {
+		end++;
+		if (toupper((unsigned char)*end) == 'I')
+			end++;
+		if (toupper((unsigned char)*end) == 'B')
+			end++;
+		if (*end)
+			return DBB_ERR_CONFIG;
+	}
+	if (v == 0 || (shift && v > (UINT64_MAX >> shift)))
+		return DBB_ERR_CONFIG;
+	*out = (uint64_t)v << shift;
+	return DBB_OK;
+}
+
+static dbb_code set_var(struct dbb_config *cfg, const struct var *v, const char *value,
+                        struct dbb_error *err)
+{
+	char *base = (char *)cfg + v->offset;
+	switch (v->kind) {
+	case VAR_STR:
+		if (strlen(value) >= v->size)
+			return dbb_fail(err, DBB_ERR_CONFIG, "%s is too long (at most %zu bytes)",
+			                v->name, v->size - 1);
+		memcpy(base, value, strlen(value) + 1);
+		return DBB_OK;
+	case VAR_UINT:
+	case VAR_INT: {
+		char *end;
+		errno = 0;
+		long long n = strtoll(value, &end, 10);
+		if (errno || end == value || *end || n < v->min || n > v->max)
+			return dbb_fail(err, DBB_ERR_CONFIG,
+			                "%s must be an integer from %lld to %lld, got \"%s\"", v->name,
+			                v->min, v->max, value);
+		if (v->kind == VAR_UINT)
+			*(unsigned *)(void *)base = (unsigned)n;
+		else
+			*(int *)(void *)base = (int)n;
+		return DBB_OK;
+	}
+	case VAR_BYTES:
+		if (parse_bytes(value, (uint64_t *)(void *)base) != DBB_OK)
+			return dbb_fail(err, DBB_ERR_CONFIG,
+			                "%s must be a positive size such as 1048576, 512M or 10G, "
+			                "got \"%s\"",
+			                v->name, value);
+		return DBB_OK;
+	}
+	return DBB_ERR_CONFIG;
+}
+
+dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct dbb_error *err)
+{
+	struct envfile ef = {0};
+	memset(cfg, 0, sizeof(*cfg));
+	dbb_code rc = envfile_load(&ef, env_file ? env_file : ".env", err);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *value = getenv(vars[i].name);
+		if (!value)
+			value = envfile_get(&ef, vars[i].name);
+		if (!value)
+			value = vars[i].def;
+		rc = set_var(cfg, &vars[i], value, err);
+		if (rc)
+			goto out;
+	}
+	if (cfg->backup_dir[0] == '\0') {
+		rc = dbb_fail(err, DBB_ERR_CONFIG, "BACKUP_DIR must not be empty");
+		goto out;
+	}
+	if (strcmp(cfg->auth_roles_from, "realm") && strcmp(cfg->auth_roles_from, "client") &&
+	    strcmp(cfg->auth_roles_from, "both")) {
+		rc = dbb_fail(err, DBB_ERR_CONFIG,
+		              "AUTH_ROLES_FROM must be realm, client or both, got \"%s\"",
+		              cfg->auth_roles_from);
+		goto out;
+	}
+	if (!dbb_driver_find(cfg->db_type))
+		rc = dbb_fail(err, DBB_ERR_CONFIG, "DB_TYPE must be one of %s, got \"%s\"",
+		              dbb_driver_names(), cfg->db_type);
+out:
+	envfile_free(&ef);
+	return rc;
+}
+
+void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
+{
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const struct var *v = &vars[i];
+		const char *base = (const char *)cfg + v->offset;
+		switch (v->kind) {
+		case VAR_STR:
+			fprintf(out, "%s=%s\n", v->name,
+			        v->secret ? (*base ? "********" : "") : base);
+			break;
+		case VAR_UINT:
+			fprintf(out, "%s=%u\n", v->name, *(const unsigned *)(const void *)base);
+			break;
+		case VAR_INT:
+			fprintf(out, "%s=%d\n", v->name, *(const int *)(const void *)base);
+			break;
+		case VAR_BYTES:
+			fprintf(out, "%s=%llu\n", v->name,
+			        (unsigned long long)*(const uint64_t *)(const void *)base);
+			break;
+		}
+	}
+}

@@ -1,0 +1,189 @@
+/* POST /backup/restore-upload: the multipart field "file" is spooled to a
+ * temporary file in the backups directory as it arrives (never held in
+ * memory), then restored like a listed backup. The database lock is taken
+ * before the body is read, so a second restore gets its 409 at once. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "http/internal.h"
+
+struct upload {
+	struct MHD_PostProcessor *pp;
+	struct dbb_storage_tmp tmp;
+	bool locked;
+	bool file_seen;
+	uint64_t bytes;
+	char filename[128];
+	char safety_value[16];
+	bool safety_given;
+	struct dbb_error failure; /* first failure while receiving */
+	uint64_t discarded;        /* body bytes dropped after a failure */
+};
+
+static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *filename, const char *content_type,
+                               const char *transfer_encoding, const char *data, uint64_t off,
+                               size_t size)
+{
+	struct dbb_request *req = cls;
+	struct upload *up = req->state;
+	if (up->failure.code)
+		return MHD_NO;
+	if (key && strcmp(key, "create_safety_backup") == 0) {
+		size_t used = strlen(up->safety_value);
+		if (used + size >= sizeof(up->safety_value)) {
+			dbb_fail(&up->failure, DBB_ERR_INVALID_PARAMETER,
+			         "create_safety_backup must be true or false");
+			return MHD_NO;
+		}
+		memcpy(up->safety_value + used, data, size);
+		up->safety_value[used + size] = '\0';
+		up->safety_given = true;
+		return MHD_YES;
+	}
+	if (!key || strcmp(key, "file") != 0)
+		return MHD_YES; /* other fields are ignored */
+	if (off == 0) {
+		if (up->file_seen && up->bytes > 0) {
+			dbb_fail(&up->failure, DBB_ERR_BAD_REQUEST,
+			         "send one file in the field \"file\", not several");
+			return MHD_NO;
+		}
+		up->file_seen = true;
+		snprintf(up->filename, sizeof(up->filename), "%s",
+		         filename && *filename ? filename : "upload");
+	}
+	if (up->bytes + size > req->srv->cfg->max_upload_bytes) {
+		dbb_fail(&up->failure, DBB_ERR_PAYLOAD_TOO_LARGE,
+		         "the upload is larger than MAX_UPLOAD_BYTES (%llu bytes)",
+		         (unsigned long long)req->srv->cfg->max_upload_bytes);
+		return MHD_NO;
+	}
+	const char *p = data;
+	size_t left = size;
+	while (left > 0) {
+		ssize_t n = write(up->tmp.fd, p, left);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			dbb_fail_errno(&up->failure, errno, DBB_ERR_INTERNAL,
+			               "cannot spool the upload");
+			return MHD_NO;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	up->bytes += size;
+	return MHD_YES;
+}
+
+enum MHD_Result dbb_upload_begin(struct dbb_request *req)
+{
+	struct dbb_error err = {0};
+	bool safety;
+	const char *ctype =
+	    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
+	if (!ctype || strncasecmp(ctype, "multipart/form-data", 19) != 0)
+		return dbb_reply_error(req, DBB_ERR_UNSUPPORTED_MEDIA,
+		                       "send the backup as multipart/form-data in the field \"file\" "
+		                       "(curl -F \"file=@backup.sql.gz\")",
+		                       NULL);
+	const char *clen =
+	    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Length");
+	if (clen) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(clen, &end, 10);
+		/* the multipart envelope adds a little: allow 64 KiB for it */
+		if (!errno && *end == '\0' && n > req->srv->cfg->max_upload_bytes + 65536)
+			return dbb_reply_error(req, DBB_ERR_PAYLOAD_TOO_LARGE,
+			                       "the upload is larger than MAX_UPLOAD_BYTES", NULL);
+	}
+	if (dbb_query_bool(req, "create_safety_backup", true, &safety, &err))
+		return dbb_reply_err(req, &err);
+	struct upload *up = calloc(1, sizeof(*up));
+	if (!up)
+		return MHD_NO;
+	up->tmp.fd = -1;
+	req->state = up;
+	if (dbb_ops_lock(req->srv->ops, "a restore from an uploaded file", &err))
+		return dbb_reply_err(req, &err);
+	up->locked = true;
+	if (dbb_storage_tmp_create(dbb_ops_storage(req->srv->ops), &up->tmp, &err))
+		return dbb_reply_err(req, &err);
+	up->pp = MHD_create_post_processor(req->conn, 64 * 1024, on_part, req);
+	if (!up->pp)
+		return dbb_reply_error(req, DBB_ERR_UNSUPPORTED_MEDIA,
+		                       "cannot parse this multipart/form-data body (no boundary?)",
+		                       NULL);
+	return MHD_YES;
+}
+
+/* libmicrohttpd can only answer once the whole body has arrived (or before
+ * any of it is read), so after a failure the rest of the body is read and
+ * dropped, and the error is sent by dbb_upload_finish. A client that keeps
+ * sending more than MAX_UPLOAD_BYTES after that is disconnected. */
+enum MHD_Result dbb_upload_body(struct dbb_request *req, const char *data, size_t *size)
+{
+	struct upload *up = req->state;
+	size_t n = *size;
+	*size = 0;
+	if (up->failure.code) {
+		up->discarded += n;
+		return up->discarded > req->srv->cfg->max_upload_bytes ? MHD_NO : MHD_YES;
+	}
+	if (MHD_post_process(up->pp, data, n) != MHD_YES && !up->failure.code)
+		dbb_fail(&up->failure, DBB_ERR_BAD_REQUEST, "malformed multipart/form-data body");
+	return MHD_YES;
+}
+
+enum MHD_Result dbb_upload_finish(struct dbb_request *req)
+{
+	struct upload *up = req->state;
+	struct dbb_error err = {0};
+	struct dbb_restore_result res = {0};
+	bool safety = true;
+	MHD_destroy_post_processor(up->pp);
+	up->pp = NULL;
+	if (up->failure.code)
+		return dbb_reply_err(req, &up->failure);
+	if (!up->file_seen)
+		return dbb_reply_error(req, DBB_ERR_BAD_REQUEST,
+		                       "no file uploaded: send it in the multipart field \"file\"",
+		                       NULL);
+	if (up->bytes == 0)
+		return dbb_reply_error(req, DBB_ERR_INVALID_BACKUP,
+		                       "the uploaded file is empty; the database was not touched",
+		                       NULL);
+	if (dbb_query_bool(req, "create_safety_backup", true, &safety, &err))
+		return dbb_reply_err(req, &err);
+	const char *given =
+	    MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "create_safety_backup");
+	if (!given && up->safety_given &&
+	    dbb_parse_bool("create_safety_backup", up->safety_value, &safety, &err))
+		return dbb_reply_err(req, &err);
+	dbb_code rc = dbb_ops_restore_upload_locked(req->srv->ops, &up->tmp, safety, &res, &err);
+	dbb_ops_unlock(req->srv->ops);
+	up->locked = false;
+	char what[200];
+	snprintf(what, sizeof(what), " uploaded file: %s", up->filename);
+	return dbb_reply_restore(req, rc, &err, &res, what);
+}
+
+void dbb_upload_cleanup(struct dbb_request *req)
+{
+	struct upload *up = req->state;
+	if (!up)
+		return;
+	if (up->pp)
+		MHD_destroy_post_processor(up->pp);
+	dbb_storage_tmp_discard(&up->tmp);
+	if (up->locked)
+		dbb_ops_unlock(req->srv->ops);
+	free(up);
+	req->state = NULL;
+}

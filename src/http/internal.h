@@ -1,0 +1,113 @@
+/* Internal interface of the HTTP layer: requests, routes, replies. */
+#ifndef DBBACKUPD_HTTP_INTERNAL_H
+#define DBBACKUPD_HTTP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "dbbackupd/auth.h"
+#include "dbbackupd/config.h"
+#include "dbbackupd/ops.h"
+#include "dbbackupd/storage.h"
+
+struct dbb_server {
+	struct MHD_Daemon *mhd;
+	const struct dbb_config *cfg;
+	struct dbb_ops *ops;
+	struct dbb_auth *auth;
+	uint16_t port;
+};
+
+struct dbb_request;
+
+/* A route: one row of the table in router.c. */
+struct dbb_route {
+	const char *method;  /* "GET", "POST", "DELETE" */
+	const char *path;    /* exact, or a prefix ending in '/' when has_param */
+	bool has_param;      /* the rest of the path is one parameter (a file name) */
+	bool public;         /* no token needed */
+	enum dbb_role role;  /* least role needed */
+	const char *action;  /* for 403 messages: "create backups" */
+	/* Optional: runs on the first call, after auth, before any body is read.
+	 * May queue a response (the request then ends). */
+	enum MHD_Result (*begin)(struct dbb_request *req);
+	/* Optional: consumes request body bytes (set *size to 0). */
+	enum MHD_Result (*body)(struct dbb_request *req, const char *data, size_t *size);
+	/* Queues the response once the whole request has arrived. */
+	enum MHD_Result (*finish)(struct dbb_request *req);
+	/* Optional: frees per-request state; runs when the request ends, also
+	 * when the client went away. */
+	void (*cleanup)(struct dbb_request *req);
+};
+
+struct dbb_request {
+	struct dbb_server *srv;
+	struct MHD_Connection *conn;
+	const struct dbb_route *route;
+	char method[16];
+	char path[256]; /* for the log, cut */
+	char *param;    /* decoded path parameter, owned */
+	struct dbb_principal who;
+	bool authenticated;
+	bool responded;
+	unsigned status;
+	char allow[64]; /* Allow header of a 405 */
+	struct timespec started;
+	void *state; /* the handler's, freed by route->cleanup */
+};
+
+/* ---- router.c ---- */
+/* Finds the route for method+url. Returns NULL with *status 404 or 405 (and
+ * *allow set to the allowed methods for 405). */
+const struct dbb_route *dbb_route_find(const char *method, const char *url, char **param,
+                                       unsigned *status, char *allow, size_t allow_cap);
+/* Every route, for the OpenAPI consistency check and the docs. */
+const struct dbb_route *dbb_routes(size_t *count);
+
+/* ---- reply.c: every response goes through these ---- */
+enum MHD_Result dbb_reply_json(struct dbb_request *req, unsigned status, json_t *body);
+/* {"success":false,"error":code,"message":msg} merged with extra (may be NULL). */
+enum MHD_Result dbb_reply_error(struct dbb_request *req, dbb_code code, const char *message,
+                                json_t *extra);
+enum MHD_Result dbb_reply_err(struct dbb_request *req, const struct dbb_error *err);
+/* Queues a response, records the status. Takes ownership of resp. */
+enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status,
+                                struct MHD_Response *resp);
+
+/* ---- query parameters ---- */
+/* Parses a boolean query parameter (true/false/1/0/yes/no). Absent → def.
+ * Repeated or malformed → DBB_ERR_INVALID_PARAMETER. */
+dbb_code dbb_query_bool(struct dbb_request *req, const char *name, bool def, bool *out,
+                        struct dbb_error *err);
+dbb_code dbb_parse_bool(const char *name, const char *value, bool *out, struct dbb_error *err);
+
+/* ---- range.c ---- */
+enum dbb_range_result { DBB_RANGE_NONE, DBB_RANGE_OK, DBB_RANGE_UNSATISFIABLE };
+/* Parses one "bytes=" range against a file of size bytes. Malformed or
+ * multi-range headers are ignored (DBB_RANGE_NONE: send the whole file). */
+enum dbb_range_result dbb_range_parse(const char *header, uint64_t size, uint64_t *first,
+                                      uint64_t *last);
+
+/* ---- handlers, one file each in handler/ ---- */
+enum MHD_Result dbb_handle_health(struct dbb_request *req);
+enum MHD_Result dbb_handle_list(struct dbb_request *req);
+enum MHD_Result dbb_handle_stats(struct dbb_request *req);
+enum MHD_Result dbb_handle_download(struct dbb_request *req);
+enum MHD_Result dbb_handle_create(struct dbb_request *req);
+enum MHD_Result dbb_handle_restore(struct dbb_request *req);
+/* The reply of both restore routes; `what` ends the success message
+ * (": name" or " uploaded file: name"). */
+enum MHD_Result dbb_reply_restore(struct dbb_request *req, dbb_code rc,
+                                  const struct dbb_error *err,
+                                  const struct dbb_restore_result *res, const char *what);
+enum MHD_Result dbb_upload_begin(struct dbb_request *req);
+enum MHD_Result dbb_upload_body(struct dbb_request *req, const char *data, size_t *size);
+enum MHD_Result dbb_upload_finish(struct dbb_request *req);
+void dbb_upload_cleanup(struct dbb_request *req);
+enum MHD_Result dbb_handle_delete(struct dbb_request *req);
+
+#endif

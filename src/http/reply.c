@@ -1,0 +1,131 @@
+/* JSON replies and error bodies; every response goes through here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http/internal.h"
+
+enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status,
+                                struct MHD_Response *resp)
+{
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (req->allow[0])
+		MHD_add_response_header(resp, "Allow", req->allow);
+	enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
+	MHD_destroy_response(resp);
+	req->status = status;
+	req->responded = true;
+	return r;
+}
+
+static struct MHD_Response *json_response(json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(body);
+	if (!text)
+		return NULL;
+	size_t len = strlen(text);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return NULL;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	return resp;
+}
+
+enum MHD_Result dbb_reply_json(struct dbb_request *req, unsigned status, json_t *body)
+{
+	if (!body)
+		return MHD_NO;
+	return dbb_reply_queue(req, status, json_response(body));
+}
+
+enum MHD_Result dbb_reply_error(struct dbb_request *req, dbb_code code, const char *message,
+                                json_t *extra)
+{
+	json_t *body = json_pack("{s:b, s:s, s:s}", "success", 0, "error", dbb_code_name(code),
+	                         "message", message && *message ? message : dbb_code_name(code));
+	if (!body) {
+		json_decref(extra);
+		return MHD_NO;
+	}
+	if (extra) {
+		json_object_update_missing(body, extra);
+		json_decref(extra);
+	}
+	struct MHD_Response *resp = json_response(body);
+	if (!resp)
+		return MHD_NO;
+	/* RFC 6750 §3 */
+	if (code == DBB_ERR_UNAUTHORIZED)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"dbbackupd\"");
+	else if (code == DBB_ERR_INVALID_TOKEN)
+		MHD_add_response_header(resp, "WWW-Authenticate",
+		                        "Bearer realm=\"dbbackupd\", error=\"invalid_token\"");
+	else if (code == DBB_ERR_FORBIDDEN)
+		MHD_add_response_header(resp, "WWW-Authenticate",
+		                        "Bearer realm=\"dbbackupd\", error=\"insufficient_scope\"");
+	return dbb_reply_queue(req, dbb_code_http_status(code), resp);
+}
+
+enum MHD_Result dbb_reply_err(struct dbb_request *req, const struct dbb_error *err)
+{
+	return dbb_reply_error(req, err->code ? err->code : DBB_ERR_INTERNAL, err->message, NULL);
+}
+
+dbb_code dbb_parse_bool(const char *name, const char *value, bool *out, struct dbb_error *err)
+{
+	static const char *const yes[] = {"true", "1", "yes", "on"};
+	static const char *const no[] = {"false", "0", "no", "off"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*out = true;
+			return DBB_OK;
+		}
+		if (strcasecmp(value, no[i]) == 0) {
+			*out = false;
+			return DBB_OK;
+		}
+	}
+	return dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "%s must be true or false, got \"%.64s\"",
+	                name, value);
+}
+
+struct count_ctx {
+	const char *name;
+	unsigned n;
+};
+
+static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+	struct count_ctx *c = cls;
+	if (key && strcmp(key, c->name) == 0)
+		c->n++;
+	return MHD_YES;
+}
+
+dbb_code dbb_query_bool(struct dbb_request *req, const char *name, bool def, bool *out,
+                        struct dbb_error *err)
+{
+	struct count_ctx c = {name, 0};
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, count_arg, &c);
+	if (c.n > 1)
+		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "%s is given %u times; give it once",
+		                name, c.n);
+	const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+	if (c.n == 0) {
+		*out = def;
+		return DBB_OK;
+	}
+	if (!v)
+		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "%s needs a value (true or false)",
+		                name);
+	return dbb_parse_bool(name, v, out, err);
+}

@@ -1,0 +1,101 @@
+/* The route table: method, path, role, handler. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/internal.h"
+
+static const struct dbb_route routes[] = {
+	{.method = "GET", .path = "/health", .public = true, .finish = dbb_handle_health},
+	{.method = "GET",
+	 .path = "/backup/list",
+	 .role = DBB_ROLE_VIEWER,
+	 .action = "list backups",
+	 .finish = dbb_handle_list},
+	{.method = "GET",
+	 .path = "/backup/stats",
+	 .role = DBB_ROLE_VIEWER,
+	 .action = "read database statistics",
+	 .finish = dbb_handle_stats},
+	{.method = "GET",
+	 .path = "/backup/download/",
+	 .has_param = true,
+	 .role = DBB_ROLE_VIEWER,
+	 .action = "download backups",
+	 .finish = dbb_handle_download},
+	{.method = "POST",
+	 .path = "/backup/create",
+	 .role = DBB_ROLE_OPERATOR,
+	 .action = "create backups",
+	 .finish = dbb_handle_create},
+	{.method = "POST",
+	 .path = "/backup/restore/",
+	 .has_param = true,
+	 .role = DBB_ROLE_OPERATOR,
+	 .action = "restore backups",
+	 .finish = dbb_handle_restore},
+	{.method = "POST",
+	 .path = "/backup/restore-upload",
+	 .role = DBB_ROLE_OPERATOR,
+	 .action = "restore uploaded backups",
+	 .begin = dbb_upload_begin,
+	 .body = dbb_upload_body,
+	 .finish = dbb_upload_finish,
+	 .cleanup = dbb_upload_cleanup},
+	{.method = "DELETE",
+	 .path = "/backup/delete/",
+	 .has_param = true,
+	 .role = DBB_ROLE_ADMIN,
+	 .action = "delete backups",
+	 .finish = dbb_handle_delete},
+};
+
+#define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
+
+const struct dbb_route *dbb_routes(size_t *count)
+{
+	*count = ROUTE_COUNT;
+	return routes;
+}
+
+static bool path_matches(const struct dbb_route *r, const char *url, const char **param)
+{
+	size_t n = strlen(r->path);
+	if (!r->has_param)
+		return strcmp(url, r->path) == 0;
+	if (strncmp(url, r->path, n) != 0 || url[n] == '\0')
+		return false;
+	*param = url + n;
+	return true;
+}
+
+const struct dbb_route *dbb_route_find(const char *method, const char *url, char **param,
+                                       unsigned *status, char *allow, size_t allow_cap)
+{
+	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	bool path_known = false;
+	size_t used = 0;
+	*param = NULL;
+	allow[0] = '\0';
+	for (size_t i = 0; i < ROUTE_COUNT; i++) {
+		const char *p = NULL;
+		if (!path_matches(&routes[i], url, &p))
+			continue;
+		if (strcmp(routes[i].method, m) == 0) {
+			if (p) {
+				*param = strdup(p);
+				if (!*param) {
+					*status = 500;
+					return NULL;
+				}
+			}
+			return &routes[i];
+		}
+		path_known = true;
+		if (used < allow_cap)
+			used += (size_t)snprintf(allow + used, allow_cap - used, "%s%s",
+			                         used ? ", " : "", routes[i].method);
+	}
+	*status = path_known ? 405 : 404;
+	return NULL;
+}

@@ -1,0 +1,208 @@
+/* dbbackupd: the daemon's entry point and its small command-line tools. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "dbbackupd/auth.h"
+#include "dbbackupd/config.h"
+#include "dbbackupd/driver.h"
+#include "dbbackupd/http.h"
+#include "dbbackupd/log.h"
+#include "dbbackupd/ops.h"
+#include "dbbackupd/storage.h"
+
+static const char usage[] =
+    "Usage:\n"
+    "  dbbackupd                 run the daemon (settings from the environment and .env)\n"
+    "  dbbackupd --check-config  check the settings, print them (secrets masked), exit\n"
+    "  dbbackupd --version       print the version\n"
+    "  dbbackupd --help          this text\n"
+    "  dbbackupd dev-keys DIR    write DIR/private.pem (0600) and DIR/jwks.json, a local key\n"
+    "                            pair for development without Keycloak (AUTH_JWKS_FILE)\n"
+    "  dbbackupd token --key DIR/private.pem --role admin|operator|viewer [--ttl SECONDS]\n"
+    "                            print a token signed with that key (negative ttl: expired)\n"
+    "\n"
+    "Settings are documented in setup/.env.template; the API in docs/.\n";
+
+static int config_error(const struct dbb_error *err)
+{
+	fprintf(stderr, "dbbackupd: configuration error: %s\n", err->message);
+	return 2;
+}
+
+static int cmd_dev_keys(int argc, char **argv)
+{
+	struct dbb_error err = {0};
+	if (argc != 3) {
+		fprintf(stderr, "usage: dbbackupd dev-keys DIR\n");
+		return 2;
+	}
+	if (dbb_devkeys_write(argv[2], &err)) {
+		fprintf(stderr, "dbbackupd: %s\n", err.message);
+		return 1;
+	}
+	printf("wrote %s/private.pem and %s/jwks.json\n", argv[2], argv[2]);
+	return 0;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+	struct dbb_config cfg;
+	struct dbb_error err = {0};
+	const char *key = NULL, *role = NULL;
+	long ttl = 3600;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+			key = argv[++i];
+		} else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
+			role = argv[++i];
+		} else if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc) {
+			char *end;
+			errno = 0;
+			ttl = strtol(argv[++i], &end, 10);
+			if (errno || *end) {
+				fprintf(stderr, "dbbackupd: --ttl must be a number of seconds\n");
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "%s", usage);
+			return 2;
+		}
+	}
+	enum dbb_role r = role ? dbb_role_parse(role) : DBB_ROLE_NONE;
+	if (!key || r == DBB_ROLE_NONE) {
+		fprintf(stderr, "usage: dbbackupd token --key FILE --role admin|operator|viewer "
+		                "[--ttl SECONDS]\n");
+		return 2;
+	}
+	if (dbb_config_load(&cfg, NULL, &err))
+		return config_error(&err);
+	char *token = NULL;
+	if (dbb_token_issue(key, r, ttl, &cfg, &token, &err)) {
+		fprintf(stderr, "dbbackupd: %s\n", err.message);
+		return 1;
+	}
+	printf("%s\n", token);
+	free(token);
+	return 0;
+}
+
+/* Everything the daemon owns, released in reverse order by daemon_close. */
+struct daemon {
+	struct dbb_config cfg;
+	struct dbb_storage *storage;
+	struct dbb_auth *auth;
+	struct dbb_ops *ops;
+	struct dbb_server *server;
+};
+
+static void daemon_close(struct daemon *d)
+{
+	dbb_server_stop(d->server);
+	dbb_ops_free(d->ops);
+	dbb_auth_free(d->auth);
+	dbb_storage_close(d->storage);
+}
+
+/* Loads and checks every setting, opens what the daemon needs. */
+static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
+{
+	dbb_code rc = dbb_config_load(&d->cfg, NULL, err);
+	if (rc)
+		return rc;
+	if (dbb_log_set_level(d->cfg.log_level) != 0)
+		return dbb_fail(err, DBB_ERR_CONFIG,
+		                "LOG_LEVEL must be debug, info, warn or error, got \"%s\"",
+		                d->cfg.log_level);
+	const struct dbb_driver *drv = dbb_driver_find(d->cfg.db_type);
+	if (drv->check_config) {
+		rc = drv->check_config(&d->cfg, err);
+		if (rc)
+			return rc;
+	}
+	rc = dbb_storage_open(&d->storage, d->cfg.backup_dir, err);
+	if (rc)
+		return rc;
+	rc = dbb_auth_new(&d->auth, &d->cfg, err);
+	if (rc)
+		return rc;
+	return dbb_ops_new(&d->ops, &d->cfg, drv, d->storage, err);
+}
+
+static int cmd_check_config(void)
+{
+	struct daemon d = {0};
+	struct dbb_error err = {0};
+	dbb_code rc = daemon_open(&d, &err);
+	if (rc == DBB_OK) {
+		dbb_config_dump(&d.cfg, stdout);
+		printf("configuration OK\n");
+	}
+	daemon_close(&d);
+	return rc ? config_error(&err) : 0;
+}
+
+static int cmd_serve(void)
+{
+	struct daemon d = {0};
+	struct dbb_error err = {0};
+	sigset_t stop_signals;
+	int sig = 0;
+
+	/* Block the stop signals before any thread starts, so every thread
+	 * inherits the mask and only sigwait() below receives them. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	dbb_code rc = daemon_open(&d, &err);
+	if (!rc)
+		rc = dbb_server_start(&d.server, &d.cfg, d.ops, d.auth, &err);
+	if (rc) {
+		daemon_close(&d);
+		return config_error(&err);
+	}
+	dbb_info("dbbackupd %s: %s database, backups in %s, listening on http://%s:%u",
+	         DBB_VERSION, d.cfg.db_type, dbb_storage_dir(d.storage), d.cfg.bind_address,
+	         (unsigned)dbb_server_port(d.server));
+	sigwait(&stop_signals, &sig);
+	dbb_info("signal %d: stopping (running requests finish first)", sig);
+	daemon_close(&d);
+	dbb_info("stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("dbbackupd %s\n", DBB_VERSION);
+		return 0;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (argc >= 2 && strcmp(argv[1], "--check-config") == 0)
+		rc = cmd_check_config();
+	else if (argc >= 2 && strcmp(argv[1], "dev-keys") == 0)
+		rc = cmd_dev_keys(argc, argv);
+	else if (argc >= 2 && strcmp(argv[1], "token") == 0)
+		rc = cmd_token(argc, argv);
+	else if (argc == 1)
+		rc = cmd_serve();
+	else {
+		fprintf(stderr, "%s", usage);
+		rc = 2;
+	}
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,371 @@
+/* Backup/restore orchestration shared by every driver. */
+#include "dbbackupd/ops.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dbbackupd/log.h"
+#include "dbbackupd/stream.h"
+
+struct dbb_ops {
+	const struct dbb_config *cfg;
+	const struct dbb_driver *drv;
+	struct dbb_storage *st;
+	pthread_mutex_t mu;
+	bool busy;
+	char running[160];
+	time_t running_since;
+};
+
+dbb_code dbb_ops_new(struct dbb_ops **out, const struct dbb_config *cfg,
+                     const struct dbb_driver *driver, struct dbb_storage *st,
+                     struct dbb_error *err)
+{
+	struct dbb_ops *ops = calloc(1, sizeof(*ops));
+	if (!ops)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	ops->cfg = cfg;
+	ops->drv = driver;
+	ops->st = st;
+	pthread_mutex_init(&ops->mu, NULL);
+	*out = ops;
+	return DBB_OK;
+}
+
+void dbb_ops_free(struct dbb_ops *ops)
+{
+	if (!ops)
+		return;
+	pthread_mutex_destroy(&ops->mu);
+	free(ops);
+}
+
+const struct dbb_driver *dbb_ops_driver(const struct dbb_ops *ops)
+{
+	return ops->drv;
+}
+
+struct dbb_storage *dbb_ops_storage(const struct dbb_ops *ops)
+{
+	return ops->st;
+}
+
+void dbb_ops_driver_ctx(const struct dbb_ops *ops, struct dbb_driver_ctx *ctx)
+{
+	ctx->cfg = ops->cfg;
+	ctx->storage = ops->st;
+}
+
+dbb_code dbb_ops_lock(struct dbb_ops *ops, const char *what, struct dbb_error *err)
+{
+	dbb_code rc = DBB_OK;
+	pthread_mutex_lock(&ops->mu);
+	if (ops->busy) {
+		char since[32];
+		struct tm tm;
+		gmtime_r(&ops->running_since, &tm);
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		rc = dbb_fail(err, DBB_ERR_BUSY,
+		              "another operation is running on the %s database: %s (since %s); "
+		              "try again when it has finished",
+		              ops->drv->name, ops->running, since);
+	} else {
+		ops->busy = true;
+		snprintf(ops->running, sizeof(ops->running), "%s", what);
+		ops->running_since = time(NULL);
+	}
+	pthread_mutex_unlock(&ops->mu);
+	return rc;
+}
+
+void dbb_ops_unlock(struct dbb_ops *ops)
+{
+	pthread_mutex_lock(&ops->mu);
+	ops->busy = false;
+	ops->running[0] = '\0';
+	pthread_mutex_unlock(&ops->mu);
+}
+
+/* driver dump → [gzip] → sha256 → temporary file → rename into place */
+static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, bool compress,
+                             const struct dbb_dump_options *opt, struct dbb_backup_result *res,
+                             struct dbb_error *err)
+{
+	struct dbb_driver_ctx ctx;
+	struct dbb_storage_tmp tmp = {0};
+	struct dbb_fd_sink file;
+	struct dbb_hash_sink hash = {0};
+	struct dbb_gzip_sink *gz = NULL;
+	struct dbb_sink *top;
+	time_t when = time(NULL);
+	dbb_code rc;
+
+	dbb_ops_driver_ctx(ops, &ctx);
+	memset(res, 0, sizeof(*res));
+	tmp.fd = -1;
+	rc = dbb_storage_tmp_create(ops->st, &tmp, err);
+	if (rc)
+		return rc;
+	dbb_fd_sink_init(&file, tmp.fd);
+	rc = dbb_hash_sink_init(&hash, &file.base, err);
+	if (rc)
+		goto out;
+	top = &hash.base;
+	if (compress) {
+		gz = malloc(sizeof(*gz));
+		if (!gz) {
+			rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+		rc = dbb_gzip_sink_init(gz, &hash.base, ops->cfg->gzip_level, err);
+		if (rc) {
+			free(gz);
+			gz = NULL;
+			goto out;
+		}
+		top = &gz->base;
+	}
+	rc = ops->drv->dump(&ctx, opt, top, err);
+	if (!rc && gz)
+		rc = dbb_gzip_sink_finish(gz, err);
+	if (rc)
+		goto out;
+	dbb_hash_sink_final(&hash, res->sha256);
+	res->size_bytes = hash.bytes;
+	struct dbb_backup_name nm = {
+		.prefix = prefix,
+		.db = ops->drv->name,
+		.extension = ops->drv->extension,
+		.compressed = compress,
+		.when = when,
+	};
+	rc = dbb_storage_tmp_commit(&tmp, &nm, res->sha256, res->filename, err);
+out:
+	if (gz) {
+		dbb_gzip_sink_cleanup(gz);
+		free(gz);
+	}
+	dbb_hash_sink_cleanup(&hash);
+	dbb_storage_tmp_discard(&tmp); /* no-op after a commit */
+	return rc;
+}
+
+dbb_code dbb_ops_create_backup(struct dbb_ops *ops, bool compress,
+                               const struct dbb_dump_options *opt, struct dbb_backup_result *res,
+                               struct dbb_error *err)
+{
+	dbb_code rc = dbb_ops_lock(ops, "a backup", err);
+	if (rc)
+		return rc;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = write_backup(ops, "backup", compress, opt, res, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (rc)
+		dbb_error("backup of the %s database failed after %.1fs: %s", ops->drv->name, secs,
+		          err->message);
+	else
+		dbb_info("backup %s written: %llu bytes in %.1fs, sha256 %s", res->filename,
+		         (unsigned long long)res->size_bytes, secs, res->sha256);
+	dbb_ops_unlock(ops);
+	return rc;
+}
+
+/* Opens fd (rewound) as a decompressed source. */
+struct restore_input {
+	struct dbb_fd_source file;
+	struct dbb_gunzip_source gz;
+};
+
+static dbb_code input_open(struct restore_input *in, int fd, struct dbb_error *err)
+{
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "seek failed");
+	dbb_fd_source_init(&in->file, fd);
+	return dbb_gunzip_source_init(&in->gz, &in->file.base, err);
+}
+
+/* The whole file is read: the driver checks the content, and whatever it did
+ * not read is drained so the gzip CRC and length are verified to the end. */
+static dbb_code validate_input(struct dbb_ops *ops, int fd, struct dbb_error *err)
+{
+	struct dbb_driver_ctx ctx;
+	struct restore_input *in = malloc(sizeof(*in));
+	if (!in)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	dbb_ops_driver_ctx(ops, &ctx);
+	dbb_code rc = input_open(in, fd, err);
+	if (!rc)
+		rc = ops->drv->validate(&ctx, &in->gz.base, err);
+	if (!rc)
+		rc = dbb_stream_drain(&in->gz.base, NULL, err);
+	dbb_gunzip_source_cleanup(&in->gz);
+	free(in);
+	return rc;
+}
+
+static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, struct dbb_error *err)
+{
+	struct dbb_driver_ctx ctx;
+	dbb_ops_driver_ctx(ops, &ctx);
+	dbb_code rc = DBB_OK;
+	if (ops->drv->clean) {
+		rc = ops->drv->clean(&ctx, err);
+		if (rc)
+			return rc;
+	}
+	struct restore_input *in = malloc(sizeof(*in));
+	if (!in)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	rc = input_open(in, fd, err);
+	if (!rc)
+		rc = ops->drv->restore(&ctx, &in->gz.base, err);
+	dbb_gunzip_source_cleanup(&in->gz);
+	free(in);
+	return rc;
+}
+
+static void rollback_from_safety(struct dbb_ops *ops, struct dbb_restore_result *res,
+                                 struct dbb_error *err)
+{
+	struct dbb_error rb_err = {0};
+	int fd;
+	struct stat sb;
+	res->rollback_attempted = true;
+	dbb_warn("restore failed (%s); restoring the safety backup %s", err->message,
+	         res->safety_backup_filename);
+	dbb_code rc = dbb_storage_open_backup(ops->st, res->safety_backup_filename, &fd, &sb,
+	                                      &rb_err);
+	if (!rc) {
+		rc = clean_and_restore(ops, fd, &rb_err);
+		close(fd);
+	}
+	res->rollback_succeeded = rc == DBB_OK;
+	if (rc == DBB_OK) {
+		dbb_info("safety backup %s restored: the database is as it was before the request",
+		         res->safety_backup_filename);
+		dbb_error_prefix(err,
+		                 "restore failed and was rolled back: the safety backup %s was "
+		                 "restored, so the database is as it was before the request",
+		                 res->safety_backup_filename);
+	} else {
+		dbb_error("rollback from %s FAILED: %s; restore it by hand",
+		          res->safety_backup_filename, rb_err.message);
+		char msg[DBB_ERROR_MESSAGE_MAX];
+		snprintf(msg, sizeof(msg), "%s", err->message);
+		dbb_fail(err, DBB_ERR_RESTORE_FAILED,
+		         "restore failed (%.400s) and restoring the safety backup %s also failed "
+		         "(%.300s): the database may be partial; restore %s by hand",
+		         msg, res->safety_backup_filename, rb_err.message,
+		         res->safety_backup_filename);
+	}
+}
+
+/* The restore flow, lock held: validate, safety backup, clean, restore,
+ * roll back on failure. fd is the staged backup. */
+static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, bool safety,
+                               struct dbb_restore_result *res, struct dbb_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	dbb_code rc = validate_input(ops, fd, err);
+	if (rc) {
+		if (rc == DBB_ERR_INVALID_BACKUP)
+			dbb_error_prefix(err, "%s is not a valid %s backup; the database was not "
+			                      "touched",
+			                 label, ops->drv->name);
+		return rc;
+	}
+	if (safety) {
+		struct dbb_backup_result sb;
+		struct dbb_dump_options opt = {0};
+		rc = write_backup(ops, "safety_backup", true, &opt, &sb, err);
+		if (rc) {
+			dbb_error_prefix(err, "the safety backup failed, so the restore was not "
+			                      "started and the database was not touched");
+			return rc;
+		}
+		res->safety_backup_created = true;
+		memcpy(res->safety_backup_filename, sb.filename, sizeof(sb.filename));
+		dbb_info("safety backup %s written before restoring %s", sb.filename, label);
+	}
+	rc = clean_and_restore(ops, fd, err);
+	if (rc == DBB_OK)
+		return DBB_OK;
+	if (rc != DBB_ERR_DB_UNAVAILABLE && rc != DBB_ERR_NO_SPACE)
+		err->code = rc = (rc == DBB_ERR_INVALID_BACKUP ? rc : DBB_ERR_RESTORE_FAILED);
+	if (ops->drv->atomic_restore) {
+		dbb_error_prefix(err, "restore failed; it ran in one transaction, so the database "
+		                      "is as it was before the request");
+	} else if (res->safety_backup_created) {
+		rollback_from_safety(ops, res, err);
+		rc = err->code;
+	} else {
+		dbb_error_prefix(err, "restore failed and no safety backup was made "
+		                      "(create_safety_backup=false): the database is now PARTIAL");
+	}
+	return rc;
+}
+
+dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety_backup,
+                              struct dbb_restore_result *res, struct dbb_error *err)
+{
+	int fd = -1;
+	struct stat sb;
+	char what[DBB_NAME_MAX + 32];
+	memset(res, 0, sizeof(*res));
+	dbb_code rc = dbb_storage_open_backup(ops->st, name, &fd, &sb, err);
+	if (rc)
+		return rc;
+	snprintf(what, sizeof(what), "a restore from %s", name);
+	rc = dbb_ops_lock(ops, what, err);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	dbb_info("restore from %s started (safety backup: %s)", name, safety_backup ? "yes" : "no");
+	rc = restore_locked(ops, fd, name, safety_backup, res, err);
+	if (rc)
+		dbb_error("restore from %s failed: %s", name, err->message);
+	else
+		dbb_info("restore from %s done", name);
+	dbb_ops_unlock(ops);
+	close(fd);
+	return rc;
+}
+
+dbb_code dbb_ops_restore_upload_locked(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
+                                       bool safety_backup, struct dbb_restore_result *res,
+                                       struct dbb_error *err)
+{
+	dbb_info("restore from an uploaded file started (safety backup: %s)",
+	         safety_backup ? "yes" : "no");
+	dbb_code rc = restore_locked(ops, tmp->fd, "the uploaded file", safety_backup, res, err);
+	if (rc)
+		dbb_error("restore from the uploaded file failed: %s", err->message);
+	else
+		dbb_info("restore from the uploaded file done");
+	dbb_storage_tmp_discard(tmp);
+	return rc;
+}
+
+dbb_code dbb_ops_delete(struct dbb_ops *ops, const char *name, struct dbb_error *err)
+{
+	char what[DBB_NAME_MAX + 32];
+	if (!dbb_name_is_valid(name))
+		return dbb_fail(err, DBB_ERR_INVALID_FILENAME, "invalid backup file name");
+	snprintf(what, sizeof(what), "the deletion of %s", name);
+	dbb_code rc = dbb_ops_lock(ops, what, err);
+	if (rc)
+		return rc;
+	rc = dbb_storage_delete(ops->st, name, err);
+	if (!rc)
+		dbb_info("backup %s deleted", name);
+	dbb_ops_unlock(ops);
+	return rc;
+}

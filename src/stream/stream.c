@@ -1,0 +1,101 @@
+/* Plain stream plumbing: copy, drain, file-descriptor sinks and sources. */
+#include "dbbackupd/stream.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+dbb_code dbb_stream_copy(struct dbb_source *src, struct dbb_sink *dst, uint64_t *copied,
+                         struct dbb_error *err)
+{
+	unsigned char *buf = malloc(DBB_STREAM_CHUNK);
+	if (!buf)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	uint64_t total = 0;
+	dbb_code rc;
+	for (;;) {
+		size_t got = 0;
+		rc = dbb_source_read(src, buf, DBB_STREAM_CHUNK, &got, err);
+		if (rc || got == 0)
+			break;
+		rc = dbb_sink_write(dst, buf, got, err);
+		if (rc)
+			break;
+		total += got;
+	}
+	free(buf);
+	if (copied)
+		*copied = total;
+	return rc;
+}
+
+dbb_code dbb_stream_drain(struct dbb_source *src, uint64_t *total, struct dbb_error *err)
+{
+	unsigned char *buf = malloc(DBB_STREAM_CHUNK);
+	if (!buf)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	uint64_t n = 0;
+	dbb_code rc;
+	for (;;) {
+		size_t got = 0;
+		rc = dbb_source_read(src, buf, DBB_STREAM_CHUNK, &got, err);
+		if (rc || got == 0)
+			break;
+		n += got;
+	}
+	free(buf);
+	if (total)
+		*total = n;
+	return rc;
+}
+
+static dbb_code fd_sink_write(struct dbb_sink *self, const void *buf, size_t len,
+                              struct dbb_error *err)
+{
+	struct dbb_fd_sink *s = (struct dbb_fd_sink *)self;
+	const unsigned char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(s->fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "write failed");
+		}
+		p += n;
+		len -= (size_t)n;
+		s->written += (uint64_t)n;
+	}
+	return DBB_OK;
+}
+
+void dbb_fd_sink_init(struct dbb_fd_sink *s, int fd)
+{
+	s->base.write = fd_sink_write;
+	s->fd = fd;
+	s->written = 0;
+}
+
+static dbb_code fd_source_read(struct dbb_source *self, void *buf, size_t cap, size_t *got,
+                               struct dbb_error *err)
+{
+	struct dbb_fd_source *s = (struct dbb_fd_source *)self;
+	for (;;) {
+		ssize_t n = read(s->fd, buf, cap);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			*got = 0;
+			return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "read failed");
+		}
+		*got = (size_t)n;
+		s->read_bytes += (uint64_t)n;
+		return DBB_OK;
+	}
+}
+
+void dbb_fd_source_init(struct dbb_fd_source *s, int fd)
+{
+	s->base.read = fd_source_read;
+	s->fd = fd;
+	s->read_bytes = 0;
+}
