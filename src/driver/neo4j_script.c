@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dbbackupd/sniff.h"
 #include "driver/neo4j_internal.h"
 
 enum {
@@ -98,14 +99,18 @@ static bool word_is(const char *s, const char *w)
 /* Classifies the start of the file before anything else is read. */
 static dbb_code check_header(struct n4j_reader *r, struct dbb_error *err)
 {
-	const char *p;
+	enum dbb_format fmt;
+	char head[4097]; /* NUL-terminated copy of the first bytes */
+	const char *p = head;
 	size_t len;
+	dbb_code rc;
 
-	while (!r->eof && r->in_len < 512)
-		if (fill(r, err))
-			return err ? err->code : DBB_ERR_INTERNAL;
-	p = (const char *)r->in;
-	len = r->in_len;
+	while (!r->eof && r->in_len < sizeof(head) - 1)
+		if ((rc = fill(r, err)))
+			return rc;
+	len = r->in_len < sizeof(head) - 1 ? r->in_len : sizeof(head) - 1;
+	memcpy(head, r->in, len);
+	head[len] = '\0';
 	if (len == 0)
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the backup is empty");
 	if (starts_with(p, len, N4J_HEADER)) {
@@ -115,22 +120,18 @@ static dbb_code check_header(struct n4j_reader *r, struct dbb_error *err)
 		r->header_done = true;
 		return DBB_OK;
 	}
-	if (starts_with(p, len, "SQLite format 3"))
-		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "this is an SQLite database file, not a Neo4j Cypher backup");
+	fmt = dbb_sniff(r->in, r->in_len);
+	if (fmt != DBB_FORMAT_CYPHER && fmt != DBB_FORMAT_UNKNOWN)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "this is %s, not a Neo4j Cypher backup",
+		                dbb_format_describe(fmt));
 	while (len && isspace((unsigned char)*p)) {
 		p++;
 		len--;
 	}
-	if (starts_with(p, len, "--") || starts_with(p, len, "/*!") || word_is(p, "SET") ||
-	    word_is(p, "INSERT") || word_is(p, "BEGIN") || word_is(p, "PRAGMA") ||
-	    word_is(p, "START") || !strncasecmp(p, "CREATE TABLE", len < 12 ? len : 12) ||
-	    !strncasecmp(p, "DROP TABLE", len < 10 ? len : 10))
+	if (starts_with(p, len, "--") || word_is(p, "SET") || word_is(p, "INSERT") ||
+	    word_is(p, "BEGIN") || word_is(p, "PRAGMA") || !strncasecmp(p, "CREATE TABLE", 12))
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
 		                "this looks like an SQL dump, not a Neo4j Cypher backup");
-	if (memchr(r->in, '\0', r->in_len))
-		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "this is a binary file, not a Neo4j Cypher backup");
 	return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
 	                "not a Neo4j backup made by dbbackupd: the first line must be '%s ...'",
 	                N4J_HEADER);
