@@ -9,7 +9,7 @@ e2e_use_service neo4j
 . "$DBB_SOURCE_DIR/tests/e2e/neo4j_lib.sh"
 
 n4j_wipe || exit 1
-n4j_seed with_bytes || exit 1
+n4j_seed full || exit 1
 n4j_canon "$WORK/original.txt" || exit 1
 e2e_start DB_TYPE=neo4j
 
