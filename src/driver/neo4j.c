@@ -1,4 +1,5 @@
-/* Neo4j driver: lossless Cypher export over the Query API (or APOC's), streaming restore, clean and stats. */
+/* Neo4j driver: lossless Cypher export over the Query API (or APOC's), streaming restore, clean and
+ * stats. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,9 +8,9 @@
 
 /* Rows per UNWIND statement, and the text size at which a page is written
  * out early (large properties). */
-#define PAGE_ROWS 1000
-#define PAGE_BYTES (4u * 1024 * 1024)
-#define GROUP_MAX (N4J_STATEMENT_MAX / 2)
+#define PAGE_ROWS        1000
+#define PAGE_BYTES       (4u * 1024 * 1024)
+#define GROUP_MAX        (N4J_STATEMENT_MAX / 2)
 #define HEALTH_TIMEOUT_S 5L
 
 static const char *dbname(const struct dbb_config *cfg)
@@ -37,7 +38,8 @@ static dbb_code neo4j_check_config(const struct dbb_config *cfg, struct dbb_erro
 		                "endpoint (e.g. http://localhost:7474), got '%s'",
 		                cfg->neo4j_url);
 	if (!cfg->neo4j_user[0] && cfg->neo4j_password[0])
-		return dbb_fail(err, DBB_ERR_CONFIG, "NEO4J_USER is empty but NEO4J_PASSWORD is set");
+		return dbb_fail(err, DBB_ERR_CONFIG,
+		                "NEO4J_USER is empty but NEO4J_PASSWORD is set");
 	return DBB_OK;
 }
 
@@ -65,7 +67,7 @@ static dbb_code neo4j_health(const struct dbb_driver_ctx *ctx, struct dbb_error 
  * it once (a literal batch costs a parse and a plan each: ten times slower). */
 
 /* Typed JSON has no bare arrays: a list is {"$type":"List","_value":[...]}. */
-#define LIST_OPEN "{\"$type\":\"List\",\"_value\":["
+#define LIST_OPEN  "{\"$type\":\"List\",\"_value\":["
 #define LIST_CLOSE "]}"
 
 struct group {
@@ -189,7 +191,7 @@ static dbb_code on_node(void *ud, json_t *row, struct dbb_error *err)
 {
 	struct dump *d = ud;
 	json_t *labels = n4j_value(json_array_get(row, 1)), *l;
-	json_t *v[2] = { json_array_get(row, 0), json_array_get(row, 2) };
+	json_t *v[2] = {json_array_get(row, 0), json_array_get(row, 2)};
 	struct group *g;
 	char *key = NULL;
 	long long id;
@@ -209,9 +211,11 @@ static dbb_code on_node(void *ud, json_t *row, struct dbb_error *err)
 		n4j_buf_reset(&d->scratch);
 		n4j_buf_adds(&d->scratch, "UNWIND $rows AS r CREATE (n:");
 		n4j_cy_ident(&d->scratch, N4J_IMPORT_LABEL);
-		json_array_foreach(labels, i, l) {
+		json_array_foreach(labels, i, l)
+		{
 			if (!n4j_str(l)) {
-				rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED, "unexpected label from Neo4j");
+				rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED,
+				              "unexpected label from Neo4j");
 				goto out;
 			}
 			n4j_buf_addc(&d->scratch, ':');
@@ -237,13 +241,14 @@ static dbb_code on_rel(void *ud, json_t *row, struct dbb_error *err)
 {
 	struct dump *d = ud;
 	const char *type = n4j_str(json_array_get(row, 1));
-	json_t *v[3] = { json_array_get(row, 0), json_array_get(row, 3), json_array_get(row, 2) };
+	json_t *v[3] = {json_array_get(row, 0), json_array_get(row, 3), json_array_get(row, 2)};
 	struct group *g;
 	long long s, e;
 	bool created;
 
 	if (!type || !n4j_int(v[0], &s) || !n4j_int(v[1], &e) || strcmp(n4j_type(v[2]), "Map"))
-		return dbb_fail(err, DBB_ERR_BACKUP_FAILED, "unexpected relationship row from Neo4j");
+		return dbb_fail(err, DBB_ERR_BACKUP_FAILED,
+		                "unexpected relationship row from Neo4j");
 	g = dump_group(d, type, &created);
 	if (!g)
 		return oom(err);
@@ -274,8 +279,8 @@ static dbb_code write_schema_statement(struct dump *d, const char *create, struc
 	dbb_code rc;
 
 	if (!p)
-		return dbb_fail(err, DBB_ERR_BACKUP_FAILED, "unexpected schema statement from Neo4j: %.100s",
-		                create);
+		return dbb_fail(err, DBB_ERR_BACKUP_FAILED,
+		                "unexpected schema statement from Neo4j: %.100s", create);
 	for (p++; *p; p++) {
 		if (*p == '`' && p[1] == '`')
 			p++;
@@ -283,8 +288,8 @@ static dbb_code write_schema_statement(struct dump *d, const char *create, struc
 			break;
 	}
 	if (!*p)
-		return dbb_fail(err, DBB_ERR_BACKUP_FAILED, "unexpected schema statement from Neo4j: %.100s",
-		                create);
+		return dbb_fail(err, DBB_ERR_BACKUP_FAILED,
+		                "unexpected schema statement from Neo4j: %.100s", create);
 	p++;
 	rc = dbb_sink_write(d->out, create, (size_t)(p - create), err);
 	rc = rc ? rc : sink_str(d->out, " IF NOT EXISTS", err);
@@ -306,10 +311,10 @@ static dbb_code on_schema(void *ud, json_t *row, struct dbb_error *err)
 }
 
 static const char *const schema_queries[] = {
-	"SHOW CONSTRAINTS YIELD name, createStatement RETURN name, createStatement ORDER BY name",
-	"SHOW INDEXES YIELD name, type, owningConstraint, createStatement "
-	"WHERE owningConstraint IS NULL AND type <> 'LOOKUP' "
-	"RETURN name, createStatement ORDER BY name",
+    "SHOW CONSTRAINTS YIELD name, createStatement RETURN name, createStatement ORDER BY name",
+    "SHOW INDEXES YIELD name, type, owningConstraint, createStatement "
+    "WHERE owningConstraint IS NULL AND type <> 'LOOKUP' "
+    "RETURN name, createStatement ORDER BY name",
 };
 
 static dbb_code dump_standard(struct n4j_conn *c, struct dump *d, struct dbb_error *err)
@@ -320,9 +325,11 @@ static dbb_code dump_standard(struct n4j_conn *c, struct dump *d, struct dbb_err
 	n4j_buf_reset(&d->scratch);
 	n4j_buf_addf(&d->scratch,
 	             N4J_HEADER " (standard export) of database '%s'\n"
-	             "// Each statement ends with ';' at the end of a line; strings never hold a raw newline.\n"
-	             "// A '" N4J_PARAMS "{...}' line gives the next statement its parameters in\n"
-	             "// Neo4j's typed JSON (Query API, application/vnd.neo4j.query).\n",
+	                        "// Each statement ends with ';' at the end of a line; strings "
+	                        "never hold a raw newline.\n"
+	                        "// A '" N4J_PARAMS
+	                        "{...}' line gives the next statement its parameters in\n"
+	                        "// Neo4j's typed JSON (Query API, application/vnd.neo4j.query).\n",
 	             dbname(c->cfg));
 	rc = sink_str(d->out, d->scratch.data, err);
 	for (i = 0; i < sizeof(schema_queries) / sizeof(schema_queries[0]) && !rc; i++)
@@ -345,9 +352,11 @@ static dbb_code dump_standard(struct n4j_conn *c, struct dump *d, struct dbb_err
 	rc = n4j_run(c, "MATCH (n) RETURN id(n) AS i, labels(n) AS l, properties(n) AS p", NULL,
 	             on_node, d, DBB_ERR_BACKUP_FAILED, err);
 	rc = rc ? rc : dump_flush(d, err);
-	rc = rc ? rc : n4j_run(c, "MATCH (a)-[r]->(b) RETURN id(a) AS s, type(r) AS t, "
-	                          "properties(r) AS p, id(b) AS e",
-	                       NULL, on_rel, d, DBB_ERR_BACKUP_FAILED, err);
+	rc = rc ? rc
+	        : n4j_run(c,
+	                  "MATCH (a)-[r]->(b) RETURN id(a) AS s, type(r) AS t, "
+	                  "properties(r) AS p, id(b) AS e",
+	                  NULL, on_rel, d, DBB_ERR_BACKUP_FAILED, err);
 	rc = rc ? rc : dump_flush(d, err);
 	if (rc)
 		return rc;
@@ -362,7 +371,8 @@ static dbb_code dump_standard(struct n4j_conn *c, struct dump *d, struct dbb_err
 	n4j_buf_adds(&d->scratch, " } IN TRANSACTIONS OF 10000 ROWS;\nDROP CONSTRAINT ");
 	n4j_cy_ident(&d->scratch, N4J_IMPORT_CONSTRAINT);
 	if (n4j_buf_addf(&d->scratch,
-	                 " IF EXISTS;\nCALL db.awaitIndexes(600);\n" N4J_TRAILER ": %llu nodes, %llu "
+	                 " IF EXISTS;\nCALL db.awaitIndexes(600);\n" N4J_TRAILER
+	                 ": %llu nodes, %llu "
 	                 "relationships\n",
 	                 d->nodes, d->rels))
 		return oom(err);
@@ -387,7 +397,8 @@ static dbb_code dump_apoc(struct n4j_conn *c, struct dump *d, struct dbb_error *
 
 	n4j_buf_reset(&d->scratch);
 	if (n4j_buf_addf(&d->scratch,
-	                 N4J_HEADER " (apoc export) of database '%s'\n"
+	                 N4J_HEADER
+	                 " (apoc export) of database '%s'\n"
 	                 "// Written by apoc.export.cypher.all (format plain, UNWIND batches).\n",
 	                 dbname(c->cfg)))
 		return oom(err);
@@ -400,9 +411,10 @@ static dbb_code dump_apoc(struct n4j_conn *c, struct dump *d, struct dbb_error *
 	             "batchSize: 10000}) YIELD cypherStatements RETURN cypherStatements",
 	             NULL, on_apoc, d, DBB_ERR_BACKUP_FAILED, err);
 	if (rc && err && strstr(err->message, "ProcedureNotFound"))
-		return dbb_fail(err, DBB_ERR_DB_UNAVAILABLE,
-		                "use_apoc=true needs the APOC plugin, which is not installed in Neo4j "
-		                "(apoc.export.cypher.all is unknown)");
+		return dbb_fail(
+		    err, DBB_ERR_DB_UNAVAILABLE,
+		    "use_apoc=true needs the APOC plugin, which is not installed in Neo4j "
+		    "(apoc.export.cypher.all is unknown)");
 	if (rc)
 		return rc;
 	return sink_str(d->out, "\n" N4J_TRAILER " (apoc export)\n", err);
@@ -435,8 +447,8 @@ out_buf:
 
 /* ---- validate, restore ---- */
 
-static dbb_code neo4j_validate(const struct dbb_driver_ctx *ctx __attribute__((unused)), struct dbb_source *in,
-                               struct dbb_error *err)
+static dbb_code neo4j_validate(const struct dbb_driver_ctx *ctx __attribute__((unused)),
+                               struct dbb_source *in, struct dbb_error *err)
 {
 	struct n4j_reader *r = malloc(sizeof(*r));
 	const char *stmt;
@@ -521,12 +533,13 @@ static dbb_code drop_all(struct n4j_conn *c, const char *query, const char *what
 	if (!names)
 		return oom(err);
 	rc = n4j_run(c, query, NULL, collect_names, names, DBB_ERR_RESTORE_FAILED, err);
-	json_array_foreach(names, i, n) {
+	json_array_foreach(names, i, n)
+	{
 		if (rc)
 			break;
 		n4j_buf_reset(&sql);
-		if (n4j_buf_addf(&sql, "DROP %s ", what) || n4j_cy_ident(&sql, json_string_value(n)) ||
-		    n4j_buf_adds(&sql, " IF EXISTS")) {
+		if (n4j_buf_addf(&sql, "DROP %s ", what) ||
+		    n4j_cy_ident(&sql, json_string_value(n)) || n4j_buf_adds(&sql, " IF EXISTS")) {
 			rc = oom(err);
 			break;
 		}
@@ -548,7 +561,8 @@ static dbb_code neo4j_clean(const struct dbb_driver_ctx *ctx, struct dbb_error *
 	rc = n4j_run(&c, "MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 10000 ROWS",
 	             NULL, NULL, NULL, DBB_ERR_RESTORE_FAILED, err);
 	rc = rc ? rc
-	        : n4j_run(&c, "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+	        : n4j_run(&c,
+	                  "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
 	                  NULL, NULL, NULL, DBB_ERR_RESTORE_FAILED, err);
 	rc = rc ? rc : drop_all(&c, "SHOW CONSTRAINTS YIELD name RETURN name", "CONSTRAINT", err);
 	rc = rc ? rc
@@ -571,8 +585,7 @@ static dbb_code on_count(void *ud, json_t *row, struct dbb_error *err)
 	return DBB_OK;
 }
 
-static dbb_code count_of(struct n4j_conn *c, const char *query, long long *n,
-                         struct dbb_error *err)
+static dbb_code count_of(struct n4j_conn *c, const char *query, long long *n, struct dbb_error *err)
 {
 	*n = 0;
 	return n4j_run(c, query, NULL, on_count, n, DBB_ERR_INTERNAL, err);
@@ -592,7 +605,8 @@ static dbb_code count_each(struct n4j_conn *c, const char *names_query, const ch
 		return oom(err);
 	n4j_buf_init(&q, 64 * 1024);
 	rc = n4j_run(c, names_query, NULL, collect_names, names, DBB_ERR_INTERNAL, err);
-	json_array_foreach(names, i, n) {
+	json_array_foreach(names, i, n)
+	{
 		if (rc)
 			break;
 		n4j_buf_reset(&q);
@@ -619,7 +633,10 @@ static dbb_code collect_plain(void *ud, json_t *row, struct dbb_error *err)
 	if (!obj)
 		return oom(err);
 	json_array_foreach(row, i, v)
-		json_object_set_new(obj, json_string_value(json_array_get(fields, i)), n4j_plain(v));
+	{
+		json_object_set_new(obj, json_string_value(json_array_get(fields, i)),
+		                    n4j_plain(v));
+	}
 	json_array_append_new(list, obj);
 	return DBB_OK;
 }
@@ -639,8 +656,7 @@ static dbb_code list_of(struct n4j_conn *c, const char *query, json_t *fields, j
 	return rc;
 }
 
-static dbb_code neo4j_stats(const struct dbb_driver_ctx *ctx, json_t **out,
-                            struct dbb_error *err)
+static dbb_code neo4j_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err)
 {
 	struct n4j_conn c;
 	json_t *st = NULL, *labels = json_object(), *types = json_object();
@@ -665,19 +681,23 @@ static dbb_code neo4j_stats(const struct dbb_driver_ctx *ctx, json_t **out,
 	        : count_each(&c, "CALL db.labels() YIELD label RETURN label ORDER BY label",
 	                     "MATCH (n:", ") RETURN count(n)", labels, err);
 	rc = rc ? rc
-	        : count_each(&c,
-	                     "CALL db.relationshipTypes() YIELD relationshipType AS t RETURN t ORDER BY t",
-	                     "MATCH ()-[r:", "]->() RETURN count(r)", types, err);
+	        : count_each(
+	              &c,
+	              "CALL db.relationshipTypes() YIELD relationshipType AS t RETURN t ORDER BY t",
+	              "MATCH ()-[r:", "]->() RETURN count(r)", types, err);
+	rc =
+	    rc ? rc
+	       : list_of(&c,
+	                 "SHOW CONSTRAINTS YIELD name, type, entityType, labelsOrTypes, properties "
+	                 "RETURN name, type, entityType, labelsOrTypes, properties ORDER BY name",
+	                 cf, &constraints, err);
 	rc = rc ? rc
-	        : list_of(&c,
-	                  "SHOW CONSTRAINTS YIELD name, type, entityType, labelsOrTypes, properties "
-	                  "RETURN name, type, entityType, labelsOrTypes, properties ORDER BY name",
-	                  cf, &constraints, err);
-	rc = rc ? rc
-	        : list_of(&c,
-	                  "SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, state "
-	                  "RETURN name, type, entityType, labelsOrTypes, properties, state ORDER BY name",
-	                  xf, &indexes, err);
+	        : list_of(
+	              &c,
+	              "SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, state "
+	              "RETURN name, type, entityType, labelsOrTypes, properties, state ORDER BY "
+	              "name",
+	              xf, &indexes, err);
 	n4j_close(&c);
 	if (rc)
 		goto out;
@@ -699,14 +719,14 @@ out:
 }
 
 const struct dbb_driver dbb_driver_neo4j = {
-	.name = "neo4j",
-	.extension = "cypher",
-	.atomic_restore = false,
-	.check_config = neo4j_check_config,
-	.health = neo4j_health,
-	.dump = neo4j_dump,
-	.validate = neo4j_validate,
-	.clean = neo4j_clean,
-	.restore = neo4j_restore,
-	.stats = neo4j_stats,
+    .name = "neo4j",
+    .extension = "cypher",
+    .atomic_restore = false,
+    .check_config = neo4j_check_config,
+    .health = neo4j_health,
+    .dump = neo4j_dump,
+    .validate = neo4j_validate,
+    .clean = neo4j_clean,
+    .restore = neo4j_restore,
+    .stats = neo4j_stats,
 };

@@ -1,4 +1,5 @@
-/* Neo4j driver transport: the HTTP Query API v2 over libcurl, with result rows streamed one at a time. */
+/* Neo4j driver transport: the HTTP Query API v2 over libcurl, with result rows streamed one at a
+ * time. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,14 +152,16 @@ json_t *n4j_plain(json_t *v)
 		return json_integer(n);
 	if (!strcmp(t, "List")) {
 		out = json_array();
-		json_array_foreach(val, i, e)
-			json_array_append_new(out, n4j_plain(e));
+		for (i = 0; i < json_array_size(val); i++)
+			json_array_append_new(out, n4j_plain(json_array_get(val, i)));
 		return out;
 	}
 	if (!strcmp(t, "Map")) {
 		out = json_object();
 		json_object_foreach(val, k, e)
+		{
 			json_object_set_new(out, k, n4j_plain(e));
+		}
 		return out;
 	}
 	return json_incref(val);
@@ -171,9 +174,9 @@ json_t *n4j_plain(json_t *v)
  * value is collected too; the first bytes of the body are kept for messages
  * when the body is not JSON. */
 
-#define SCAN_HEAD_MAX 4096
+#define SCAN_HEAD_MAX   4096
 #define SCAN_ERRORS_MAX (64 * 1024)
-#define SCAN_ROW_MAX (256u * 1024 * 1024)
+#define SCAN_ROW_MAX    (256u * 1024 * 1024)
 
 struct scan {
 	int depth;
@@ -206,8 +209,8 @@ static dbb_code scan_row_done(struct scan *s)
 		return DBB_OK;
 	row = json_loadb(s->row.data, s->row.len, JSON_ALLOW_NUL, &je);
 	if (!row)
-		return dbb_fail(&s->err, DBB_ERR_INTERNAL, "Neo4j sent a result row that is not JSON: %s",
-		                je.text);
+		return dbb_fail(&s->err, DBB_ERR_INTERNAL,
+		                "Neo4j sent a result row that is not JSON: %s", je.text);
 	rc = s->fn(s->ud, row, &s->err);
 	json_decref(row);
 	return rc;
@@ -219,13 +222,17 @@ static bool scan_feed(struct scan *s, const char *p, size_t n)
 	size_t i;
 
 	if (s->head.len < SCAN_HEAD_MAX)
-		n4j_buf_add(&s->head, p, n < SCAN_HEAD_MAX - s->head.len ? n : SCAN_HEAD_MAX - s->head.len);
+		n4j_buf_add(&s->head, p,
+		            n < SCAN_HEAD_MAX - s->head.len ? n : SCAN_HEAD_MAX - s->head.len);
 	for (i = 0; i < n; i++) {
 		char c = p[i];
-		struct n4j_buf *cap = s->capture == 1 ? &s->row : s->capture == 2 ? &s->errors : NULL;
+		struct n4j_buf *cap = s->capture == 1   ? &s->row
+		                      : s->capture == 2 ? &s->errors
+		                                        : NULL;
 
 		if (cap && n4j_buf_addc(cap, c)) {
-			dbb_fail(&s->err, DBB_ERR_INTERNAL, "a Neo4j result row is larger than %u MiB",
+			dbb_fail(&s->err, DBB_ERR_INTERNAL,
+			         "a Neo4j result row is larger than %u MiB",
 			         (unsigned)(SCAN_ROW_MAX >> 20));
 			return false;
 		}
@@ -252,7 +259,8 @@ static bool scan_feed(struct scan *s, const char *p, size_t n)
 			break;
 		case '{':
 		case '[':
-			if (s->depth == 1 && c == '[' && !strcmp(s->key[1], "errors") && !s->capture) {
+			if (s->depth == 1 && c == '[' && !strcmp(s->key[1], "errors") &&
+			    !s->capture) {
 				s->capture = 2;
 				s->capture_depth = 1;
 				n4j_buf_reset(&s->errors);
@@ -322,7 +330,8 @@ dbb_code n4j_open(struct n4j_conn *c, const struct dbb_config *cfg, long timeout
 		goto out;
 	}
 	edb = curl_easy_escape(c->curl, db, 0);
-	if (!edb || asprintf(&c->query_url, "%.*s/db/%s/query/v2", (int)ulen, cfg->neo4j_url, edb) < 0) {
+	if (!edb ||
+	    asprintf(&c->query_url, "%.*s/db/%s/query/v2", (int)ulen, cfg->neo4j_url, edb) < 0) {
 		c->query_url = NULL;
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 		goto out;
@@ -365,11 +374,11 @@ void n4j_close(struct n4j_conn *c)
 static bool unavailable_code(const char *code)
 {
 	static const char *const prefixes[] = {
-		"Neo.ClientError.Security.",
-		"Neo.ClientError.Database.DatabaseNotFound",
-		"Neo.TransientError.",
-		"Neo.DatabaseError.General.DatabaseUnavailable",
-		"Neo.ClientError.Database.DatabaseUnavailable",
+	    "Neo.ClientError.Security.",
+	    "Neo.ClientError.Database.DatabaseNotFound",
+	    "Neo.TransientError.",
+	    "Neo.DatabaseError.General.DatabaseUnavailable",
+	    "Neo.ClientError.Database.DatabaseUnavailable",
 	};
 	size_t i;
 
@@ -397,20 +406,22 @@ static dbb_code neo4j_error(struct n4j_conn *c, struct scan *s, long status, dbb
 	}
 	if (status == 401 || status == 403 || !strncmp(code, "Neo.ClientError.Security.", 25))
 		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE,
-		              "Neo4j at %s refused the credentials of user '%s': %s", c->cfg->neo4j_url,
-		              c->cfg->neo4j_user, *msg ? msg : "unauthorized");
+		              "Neo4j at %s refused the credentials of user '%s': %s",
+		              c->cfg->neo4j_url, c->cfg->neo4j_user, *msg ? msg : "unauthorized");
 	else if (*code && unavailable_code(code))
-		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "Neo4j database '%s' is unavailable: %s: %s",
-		              c->cfg->neo4j_database[0] ? c->cfg->neo4j_database : "neo4j", code, msg);
+		rc = dbb_fail(
+		    err, DBB_ERR_DB_UNAVAILABLE, "Neo4j database '%s' is unavailable: %s: %s",
+		    c->cfg->neo4j_database[0] ? c->cfg->neo4j_database : "neo4j", code, msg);
 	else if (*code)
 		rc = dbb_fail(err, fail_code, "%s: %s", code, msg);
 	else if (status == 404)
-		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE,
-		              "%s answered 404: no Neo4j Query API there (Neo4j 5.19 or later is needed)",
-		              c->query_url);
+		rc = dbb_fail(
+		    err, DBB_ERR_DB_UNAVAILABLE,
+		    "%s answered 404: no Neo4j Query API there (Neo4j 5.19 or later is needed)",
+		    c->query_url);
 	else if (status >= 500)
-		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "Neo4j answered HTTP %ld: %.200s", status,
-		              s->head.data ? s->head.data : "");
+		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "Neo4j answered HTTP %ld: %.200s",
+		              status, s->head.data ? s->head.data : "");
 	else
 		rc = dbb_fail(err, fail_code, "Neo4j answered HTTP %ld: %.200s", status,
 		              s->head.data ? s->head.data : "");
@@ -418,8 +429,8 @@ static dbb_code neo4j_error(struct n4j_conn *c, struct scan *s, long status, dbb
 	return rc;
 }
 
-dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_row_fn fn,
-                 void *ud, dbb_code fail_code, struct dbb_error *err)
+dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_row_fn fn, void *ud,
+                 dbb_code fail_code, struct dbb_error *err)
 {
 	struct scan *s = NULL;
 	json_t *req = NULL;
@@ -432,7 +443,8 @@ dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_
 	req = json_object();
 	if (!s || !req || json_object_set_new(req, "statement", json_string(statement)) ||
 	    (params && json_object_set(req, "parameters", params))) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory (or a statement that is not UTF-8)");
+		rc = dbb_fail(err, DBB_ERR_INTERNAL,
+		              "out of memory (or a statement that is not UTF-8)");
 		goto out;
 	}
 	body = json_dumps(req, JSON_COMPACT);
@@ -461,7 +473,8 @@ dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_
 	}
 	if (cc != CURLE_OK) {
 		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "Neo4j at %s is unreachable: %s",
-		              c->cfg->neo4j_url, c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
+		              c->cfg->neo4j_url,
+		              c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
 		goto out;
 	}
 	if (status < 200 || status >= 300 || s->errors.len > 2) /* more than "[]" */

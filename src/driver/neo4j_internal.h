@@ -9,8 +9,8 @@
  *   statements, each ending with ';' at the end of a line (string literals
  *   never hold a raw newline), optionally preceded by one line
  *   "// dbb:params {json}" giving the next statement its parameters in the
- *   Query API's typed JSON (the rows of a batch); the last line is "// dbbackupd end of backup ..." (N4J_TRAILER),
- *   so a truncated file is always detected. */
+ *   Query API's typed JSON (the rows of a batch); the last line is "// dbbackupd end of backup ..."
+ * (N4J_TRAILER), so a truncated file is always detected. */
 #ifndef DBBACKUPD_DRIVER_NEO4J_INTERNAL_H
 #define DBBACKUPD_DRIVER_NEO4J_INTERNAL_H
 
@@ -24,11 +24,11 @@
 #include "dbbackupd/error.h"
 #include "dbbackupd/stream.h"
 
-#define N4J_HEADER "// dbbackupd neo4j backup v1"
-#define N4J_TRAILER "// dbbackupd end of backup"
-#define N4J_PARAMS "// dbb:params "
-#define N4J_IMPORT_LABEL "__DbbImport"
-#define N4J_IMPORT_KEY "__dbb_id"
+#define N4J_HEADER            "// dbbackupd neo4j backup v1"
+#define N4J_TRAILER           "// dbbackupd end of backup"
+#define N4J_PARAMS            "// dbb:params "
+#define N4J_IMPORT_LABEL      "__DbbImport"
+#define N4J_IMPORT_KEY        "__dbb_id"
 #define N4J_IMPORT_CONSTRAINT "__dbb_import_id"
 /* Longest statement the reader accepts (a batch is far smaller). */
 #define N4J_STATEMENT_MAX (64u * 1024 * 1024)
@@ -73,13 +73,13 @@ void n4j_close(struct n4j_conn *c);
  * refused credentials, missing database and transient errors give
  * DBB_ERR_DB_UNAVAILABLE; a Cypher error gives fail_code with Neo4j's code
  * and message. */
-dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_row_fn fn,
-                 void *ud, dbb_code fail_code, struct dbb_error *err);
+dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_row_fn fn, void *ud,
+                 dbb_code fail_code, struct dbb_error *err);
 
 /* Typed value helpers. */
-const char *n4j_type(json_t *v);   /* "$type" or "" */
-json_t *n4j_value(json_t *v);      /* "_value" (borrowed) or NULL */
-const char *n4j_str(json_t *v);    /* _value of a String, or NULL */
+const char *n4j_type(json_t *v); /* "$type" or "" */
+json_t *n4j_value(json_t *v);    /* "_value" (borrowed) or NULL */
+const char *n4j_str(json_t *v);  /* _value of a String, or NULL */
 bool n4j_int(json_t *v, long long *out);
 /* Typed -> plain JSON (integers as numbers, temporals as strings); new ref. */
 json_t *n4j_plain(json_t *v);

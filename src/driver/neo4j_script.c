@@ -1,4 +1,5 @@
-/* Neo4j driver: reads a backup script statement by statement, streaming, and checks it is one of ours. */
+/* Neo4j driver: reads a backup script statement by statement, streaming, and checks it is one of
+ * ours. */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -21,12 +22,12 @@ enum {
 
 /* First words a statement of a backup script may start with. */
 static const char *const allowed_keywords[] = {
-	"CREATE", "MERGE", "MATCH",   "OPTIONAL", "UNWIND", "WITH",   "CALL",
-	"DROP",   "SET",   "REMOVE",  "DELETE",   "DETACH", "FOREACH", "RETURN",
+    "CREATE", "MERGE", "MATCH",  "OPTIONAL", "UNWIND", "WITH",    "CALL",
+    "DROP",   "SET",   "REMOVE", "DELETE",   "DETACH", "FOREACH", "RETURN",
 };
 
 /* cypher-shell commands that APOC's cypher-shell format emits. */
-static const char *const client_commands[] = { ":begin", ":commit", ":rollback" };
+static const char *const client_commands[] = {":begin", ":commit", ":rollback"};
 
 void n4j_reader_init(struct n4j_reader *r, struct dbb_source *src)
 {
@@ -122,8 +123,8 @@ static dbb_code check_header(struct n4j_reader *r, struct dbb_error *err)
 	}
 	fmt = dbb_sniff(r->in, r->in_len);
 	if (fmt != DBB_FORMAT_CYPHER && fmt != DBB_FORMAT_UNKNOWN)
-		return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "this is %s, not a Neo4j Cypher backup",
-		                dbb_format_describe(fmt));
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "this is %s, not a Neo4j Cypher backup", dbb_format_describe(fmt));
 	while (len && isspace((unsigned char)*p)) {
 		p++;
 		len--;
@@ -155,8 +156,8 @@ static dbb_code end_comment(struct n4j_reader *r, struct dbb_error *err)
 	} else if (starts_with(c, r->comment.len, N4J_PARAMS)) {
 		n4j_buf_reset(&r->params);
 		if (n4j_buf_adds(&r->params, c + strlen(N4J_PARAMS)))
-			return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "line %lu: parameter line too long",
-			                r->line);
+			return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+			                "line %lu: parameter line too long", r->line);
 	}
 	return DBB_OK;
 }
@@ -192,16 +193,18 @@ static dbb_code finish_statement(struct n4j_reader *r, json_t **params, struct d
 		if (!strcmp(word, allowed_keywords[i]))
 			break;
 	if (i == sizeof(allowed_keywords) / sizeof(allowed_keywords[0]))
-		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "line %lu: '%.30s' does not start a Cypher statement of a Neo4j backup",
-		                r->stmt_line, r->stmt.data);
+		return dbb_fail(
+		    err, DBB_ERR_INVALID_BACKUP,
+		    "line %lu: '%.30s' does not start a Cypher statement of a Neo4j backup",
+		    r->stmt_line, r->stmt.data);
 	if (r->params.len) {
 		*params = json_loadb(r->params.data, r->params.len, 0, &je);
 		if (!json_is_object(*params)) {
 			json_decref(*params);
 			*params = NULL;
 			return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			                "line %lu: the parameter line is not a JSON object", r->stmt_line - 1);
+			                "line %lu: the parameter line is not a JSON object",
+			                r->stmt_line - 1);
 		}
 		n4j_buf_reset(&r->params);
 	}
@@ -212,8 +215,10 @@ static dbb_code finish_statement(struct n4j_reader *r, json_t **params, struct d
 static dbb_code at_eof(struct n4j_reader *r, struct dbb_error *err)
 {
 	static const char *const what[] = {
-		[ST_SQUOTE] = "string",        [ST_DQUOTE] = "string",
-		[ST_BACKTICK] = "identifier",  [ST_BLOCK_COMMENT] = "comment",
+	    [ST_SQUOTE] = "string",
+	    [ST_DQUOTE] = "string",
+	    [ST_BACKTICK] = "identifier",
+	    [ST_BLOCK_COMMENT] = "comment",
 	};
 
 	if (r->state == ST_LINE_COMMENT) {
@@ -227,9 +232,10 @@ static dbb_code at_eof(struct n4j_reader *r, struct dbb_error *err)
 		r->state = ST_TOP;
 	}
 	if (r->state != ST_TOP)
-		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "the backup is truncated: unterminated %s in the statement at line %lu",
-		                what[r->state], r->stmt_line);
+		return dbb_fail(
+		    err, DBB_ERR_INVALID_BACKUP,
+		    "the backup is truncated: unterminated %s in the statement at line %lu",
+		    what[r->state], r->stmt_line);
 	if (!stmt_blank(r))
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
 		                "the backup is truncated: the statement at line %lu has no ';'",
@@ -261,7 +267,8 @@ dbb_code n4j_reader_next(struct n4j_reader *r, const char **stmt, json_t **param
 		r->in_pos++;
 		if (c == '\0')
 			return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			                "line %lu: binary data, not a Neo4j Cypher backup", r->line);
+			                "line %lu: binary data, not a Neo4j Cypher backup",
+			                r->line);
 		switch (r->state) {
 		case ST_TOP:
 			if (c == '/') {
@@ -311,7 +318,8 @@ dbb_code n4j_reader_next(struct n4j_reader *r, const char **stmt, json_t **param
 			r->line_start = false;
 			if (r->trailer_seen)
 				return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-				                "line %lu: data after the end-of-backup marker", r->line);
+				                "line %lu: data after the end-of-backup marker",
+				                r->line);
 			if (stmt_blank(r))
 				r->stmt_line = r->line;
 			if (c == '\'')

@@ -37,7 +37,7 @@ static dbb_code mem_read(struct dbb_source *self, void *buf, size_t cap, size_t 
 static dbb_code read_all(const char *data, size_t len, size_t step, int *count, char *out,
                          size_t outcap, int *with_params, struct dbb_error *err)
 {
-	struct mem_source m = { { mem_read }, data, len, 0, step };
+	struct mem_source m = {{mem_read}, data, len, 0, step};
 	struct n4j_reader *r = malloc(sizeof(*r));
 	const char *stmt;
 	json_t *params;
@@ -74,20 +74,19 @@ static dbb_code read_str(const char *s, int *count, struct dbb_error *err)
 
 static const char good[] =
     N4J_HEADER " (standard export) of database 'neo4j'\n"
-    "// a comment\n"
-    "CREATE CONSTRAINT `a;b` IF NOT EXISTS FOR (n:`L``x`) REQUIRE n.p IS UNIQUE;\n"
-    "// dbb:params {\"rows\":{\"$type\":\"List\",\"_value\":[]}}\n"
-    "UNWIND $rows AS r CREATE (n:X {s: \"x;y // z \\\" ;\"}) SET n += r[1];\n"
-    "MATCH (n) /* ; */ WITH n\n"
-    "  RETURN 'it''s; \\' ;' AS s;\n"
-    ";\n"
-    N4J_TRAILER ": 0 nodes, 0 relationships\n";
+               "// a comment\n"
+               "CREATE CONSTRAINT `a;b` IF NOT EXISTS FOR (n:`L``x`) REQUIRE n.p IS UNIQUE;\n"
+               "// dbb:params {\"rows\":{\"$type\":\"List\",\"_value\":[]}}\n"
+               "UNWIND $rows AS r CREATE (n:X {s: \"x;y // z \\\" ;\"}) SET n += r[1];\n"
+               "MATCH (n) /* ; */ WITH n\n"
+               "  RETURN 'it''s; \\' ;' AS s;\n"
+               ";\n" N4J_TRAILER ": 0 nodes, 0 relationships\n";
 
 static void test_good(void)
 {
-	static const size_t steps[] = { 1, 2, 3, 7, 64, 65536 };
+	static const size_t steps[] = {1, 2, 3, 7, 64, 65536};
 	char out[4096];
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	int count, with_params;
 	size_t i;
 
@@ -98,18 +97,20 @@ static void test_good(void)
 		CHECK(rc == DBB_OK);
 		CHECK(count == 3);
 		CHECK(with_params == 1);
-		CHECK_STR(out, "CREATE CONSTRAINT `a;b` IF NOT EXISTS FOR (n:`L``x`) REQUIRE n.p IS "
-		               "UNIQUE|UNWIND $rows AS r CREATE (n:X {s: \"x;y // z \\\" ;\"}) SET n "
-		               "+= r[1]|MATCH (n)   WITH n\n  RETURN 'it''s; \\' ;' AS s|");
+		CHECK_STR(out,
+		          "CREATE CONSTRAINT `a;b` IF NOT EXISTS FOR (n:`L``x`) REQUIRE n.p IS "
+		          "UNIQUE|UNWIND $rows AS r CREATE (n:X {s: \"x;y // z \\\" ;\"}) SET n "
+		          "+= r[1]|MATCH (n)   WITH n\n  RETURN 'it''s; \\' ;' AS s|");
 	}
 }
 
 static void test_apoc_client_commands(void)
 {
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	int count;
 
-	CHECK(read_str(N4J_HEADER " (apoc export)\n:begin\nCREATE (n:A);\n:commit\n" N4J_TRAILER "\n",
+	CHECK(read_str(N4J_HEADER " (apoc export)\n:begin\nCREATE (n:A);\n:commit\n" N4J_TRAILER
+	                          "\n",
 	               &count, &err) == DBB_OK);
 	CHECK(count == 1);
 	CHECK(read_str(N4J_HEADER "\n:exit\n" N4J_TRAILER "\n", &count, &err) ==
@@ -127,27 +128,27 @@ static void test_refused(void)
 {
 	static const char sqlite[] = "SQLite format 3\0\x10\0\x01\x01\0@  ";
 	static const struct bad_case cases[] = {
-		{ "", 0, "empty" },
-		{ "-- PostgreSQL database dump\nSET x = 1;\n", 0, "PostgreSQL" },
-		{ "-- MySQL dump 10.13\n/*!40101 SET NAMES utf8 */;\n", 0, "MySQL" },
-		{ "CREATE TABLE t (x int);\n", 0, "SQL dump" },
-		{ sqlite, sizeof(sqlite) - 1, "SQLite" },
-		{ "CREATE (:A);\n", 0, "first line" },
-		{ N4J_HEADER "\nCREATE (:A);\n", 0, "end marker" },
-		{ N4J_HEADER "\nCREATE (:A {s: \"abc;\n", 0, "unterminated string" },
-		{ N4J_HEADER "\nCREATE (:A)\n" N4J_TRAILER "\n", 0, "has no ';'" },
-		{ N4J_HEADER "\nCREATE (:A)", 0, "has no ';'" },
-		{ N4J_HEADER "\n" N4J_TRAILER "\nCREATE (:A);\n", 0, "after the end" },
-		{ N4J_HEADER "\nCREATE (:A \0);\n" N4J_TRAILER "\n", sizeof(N4J_HEADER) + 18, "binary" },
-		{ N4J_HEADER "\nALTER USER neo4j SET PASSWORD 'x';\n" N4J_TRAILER "\n", 0,
-		  "does not start" },
-		{ N4J_HEADER "\n" N4J_PARAMS "{nope\nCREATE (:A);\n" N4J_TRAILER "\n", 0,
-		  "not a JSON object" },
+	    {"", 0, "empty"},
+	    {"-- PostgreSQL database dump\nSET x = 1;\n", 0, "PostgreSQL"},
+	    {"-- MySQL dump 10.13\n/*!40101 SET NAMES utf8 */;\n", 0, "MySQL"},
+	    {"CREATE TABLE t (x int);\n", 0, "SQL dump"},
+	    {sqlite, sizeof(sqlite) - 1, "SQLite"},
+	    {"CREATE (:A);\n", 0, "first line"},
+	    {N4J_HEADER "\nCREATE (:A);\n", 0, "end marker"},
+	    {N4J_HEADER "\nCREATE (:A {s: \"abc;\n", 0, "unterminated string"},
+	    {N4J_HEADER "\nCREATE (:A)\n" N4J_TRAILER "\n", 0, "has no ';'"},
+	    {N4J_HEADER "\nCREATE (:A)", 0, "has no ';'"},
+	    {N4J_HEADER "\n" N4J_TRAILER "\nCREATE (:A);\n", 0, "after the end"},
+	    {N4J_HEADER "\nCREATE (:A \0);\n" N4J_TRAILER "\n", sizeof(N4J_HEADER) + 18, "binary"},
+	    {N4J_HEADER "\nALTER USER neo4j SET PASSWORD 'x';\n" N4J_TRAILER "\n", 0,
+	     "does not start"},
+	    {N4J_HEADER "\n" N4J_PARAMS "{nope\nCREATE (:A);\n" N4J_TRAILER "\n", 0,
+	     "not a JSON object"},
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct dbb_error err = { 0 };
+		struct dbb_error err = {0};
 		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].data);
 		int count;
 		dbb_code rc = read_all(cases[i].data, len, 5, &count, NULL, 0, NULL, &err);
