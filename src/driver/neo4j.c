@@ -124,16 +124,16 @@ static dbb_code dump_flush(struct dump *d, struct dbb_error *err)
 	return rc;
 }
 
-/* Finds or adds the group for key; the caller sets the statement of a new
- * group (*created). */
-static struct group *dump_group(struct dump *d, const char *key, bool *created)
+/* Finds or adds the group for key (the raw JSON of the label list or type);
+ * the caller sets the statement of a new group (*created). */
+static struct group *dump_group(struct dump *d, const char *key, size_t key_len, bool *created)
 {
 	struct group *g;
 	size_t i;
 
 	*created = false;
 	for (i = 0; i < d->ngroups; i++)
-		if (!strcmp(d->groups[i].key, key))
+		if (strlen(d->groups[i].key) == key_len && !memcmp(d->groups[i].key, key, key_len))
 			return &d->groups[i];
 	if (d->ngroups == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
@@ -146,7 +146,7 @@ static struct group *dump_group(struct dump *d, const char *key, bool *created)
 	}
 	g = &d->groups[d->ngroups];
 	memset(g, 0, sizeof(*g));
-	g->key = strdup(key);
+	g->key = strndup(key, key_len);
 	if (!g->key)
 		return NULL;
 	n4j_buf_init(&g->rows, GROUP_MAX);
@@ -155,29 +155,15 @@ static struct group *dump_group(struct dump *d, const char *key, bool *created)
 	return g;
 }
 
-static int add_json(const char *p, size_t n, void *ud)
-{
-	return n4j_buf_add(ud, p, n);
-}
-
-/* Appends the list [v0,v1,...] (typed JSON) to the group's rows. */
-static dbb_code dump_add_row(struct dump *d, struct group *g, json_t *const *v, size_t n,
+/* Appends one row, the raw typed JSON of a List as Neo4j sent it. */
+static dbb_code dump_add_row(struct dump *d, struct group *g, const char *row, size_t len,
                              struct dbb_error *err)
 {
-	size_t i, before = g->rows.len;
+	size_t before = g->rows.len;
 
-	if (g->count && n4j_buf_addc(&g->rows, ','))
-		return oom(err);
-	if (n4j_buf_adds(&g->rows, LIST_OPEN))
-		return oom(err);
-	for (i = 0; i < n; i++)
-		if ((i && n4j_buf_addc(&g->rows, ',')) ||
-		    json_dump_callback(v[i], add_json, &g->rows, JSON_COMPACT | JSON_ENCODE_ANY))
-			return dbb_fail(err, DBB_ERR_BACKUP_FAILED,
-			                "a batch of rows is larger than %u MiB",
-			                (unsigned)(GROUP_MAX >> 20));
-	if (n4j_buf_adds(&g->rows, LIST_CLOSE))
-		return oom(err);
+	if ((g->count && n4j_buf_addc(&g->rows, ',')) || n4j_buf_add(&g->rows, row, len))
+		return dbb_fail(err, DBB_ERR_BACKUP_FAILED, "a batch of rows is larger than %u MiB",
+		                (unsigned)(GROUP_MAX >> 20));
 	g->count++;
 	d->page_rows++;
 	d->page_bytes += g->rows.len - before;
@@ -186,90 +172,108 @@ static dbb_code dump_add_row(struct dump *d, struct group *g, json_t *const *v, 
 	return DBB_OK;
 }
 
-/* row: [id, labels, properties] */
-static dbb_code on_node(void *ud, json_t *row, struct dbb_error *err)
+/* The statement that creates the nodes of one label set. */
+static dbb_code node_statement(struct dump *d, struct group *g, struct dbb_error *err)
 {
-	struct dump *d = ud;
-	json_t *labels = n4j_value(json_array_get(row, 1)), *l;
-	json_t *v[2] = {json_array_get(row, 0), json_array_get(row, 2)};
-	struct group *g;
-	char *key = NULL;
-	long long id;
+	json_t *labels = json_loadb(g->key, strlen(g->key), 0, NULL);
+	json_t *list = n4j_value(labels), *l;
 	size_t i;
-	bool created;
 	dbb_code rc = DBB_OK;
 
-	if (!n4j_int(v[0], &id) || !json_is_array(labels) || strcmp(n4j_type(v[1]), "Map"))
-		return dbb_fail(err, DBB_ERR_BACKUP_FAILED, "unexpected node row from Neo4j");
-	key = json_dumps(labels, JSON_COMPACT | JSON_ENCODE_ANY);
-	g = key ? dump_group(d, key, &created) : NULL;
-	if (!g) {
-		rc = oom(err);
+	if (!json_is_array(list)) {
+		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED, "unexpected label list from Neo4j");
 		goto out;
 	}
-	if (created) {
-		n4j_buf_reset(&d->scratch);
-		n4j_buf_adds(&d->scratch, "UNWIND $rows AS r CREATE (n:");
-		n4j_cy_ident(&d->scratch, N4J_IMPORT_LABEL);
-		json_array_foreach(labels, i, l)
-		{
-			if (!n4j_str(l)) {
-				rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED,
-				              "unexpected label from Neo4j");
-				goto out;
-			}
-			n4j_buf_addc(&d->scratch, ':');
-			n4j_cy_ident(&d->scratch, n4j_str(l));
-		}
-		n4j_buf_adds(&d->scratch, " {");
-		n4j_cy_ident(&d->scratch, N4J_IMPORT_KEY);
-		if (n4j_buf_adds(&d->scratch, ": r[0]}) SET n += r[1];\n") ||
-		    !(g->statement = strdup(d->scratch.data))) {
-			rc = oom(err);
+	n4j_buf_reset(&d->scratch);
+	n4j_buf_adds(&d->scratch, "UNWIND $rows AS r CREATE (n:");
+	n4j_cy_ident(&d->scratch, N4J_IMPORT_LABEL);
+	json_array_foreach(list, i, l)
+	{
+		if (!n4j_str(l)) {
+			rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED, "unexpected label from Neo4j");
 			goto out;
 		}
+		n4j_buf_addc(&d->scratch, ':');
+		n4j_cy_ident(&d->scratch, n4j_str(l));
 	}
-	d->nodes++;
-	rc = dump_add_row(d, g, v, 2, err);
+	n4j_buf_adds(&d->scratch, " {");
+	n4j_cy_ident(&d->scratch, N4J_IMPORT_KEY);
+	if (n4j_buf_adds(&d->scratch, ": r[0]}) SET n += r[1];\n") ||
+	    !(g->statement = strdup(d->scratch.data)))
+		rc = oom(err);
 out:
-	free(key);
+	json_decref(labels);
 	return rc;
 }
 
-/* row: [start id, type, properties, end id] */
-static dbb_code on_rel(void *ud, json_t *row, struct dbb_error *err)
+/* The statement that creates the relationships of one type. */
+static dbb_code rel_statement(struct dump *d, struct group *g, struct dbb_error *err)
 {
-	struct dump *d = ud;
-	const char *type = n4j_str(json_array_get(row, 1));
-	json_t *v[3] = {json_array_get(row, 0), json_array_get(row, 3), json_array_get(row, 2)};
-	struct group *g;
-	long long s, e;
-	bool created;
+	json_t *type = json_loadb(g->key, strlen(g->key), 0, NULL);
+	dbb_code rc = DBB_OK;
 
-	if (!type || !n4j_int(v[0], &s) || !n4j_int(v[1], &e) || strcmp(n4j_type(v[2]), "Map"))
-		return dbb_fail(err, DBB_ERR_BACKUP_FAILED,
-		                "unexpected relationship row from Neo4j");
-	g = dump_group(d, type, &created);
+	if (!n4j_str(type)) {
+		rc =
+		    dbb_fail(err, DBB_ERR_BACKUP_FAILED, "unexpected relationship type from Neo4j");
+		goto out;
+	}
+	n4j_buf_reset(&d->scratch);
+	n4j_buf_adds(&d->scratch, "UNWIND $rows AS r MATCH (a:");
+	n4j_cy_ident(&d->scratch, N4J_IMPORT_LABEL);
+	n4j_buf_adds(&d->scratch, " {");
+	n4j_cy_ident(&d->scratch, N4J_IMPORT_KEY);
+	n4j_buf_adds(&d->scratch, ": r[0]}) MATCH (b:");
+	n4j_cy_ident(&d->scratch, N4J_IMPORT_LABEL);
+	n4j_buf_adds(&d->scratch, " {");
+	n4j_cy_ident(&d->scratch, N4J_IMPORT_KEY);
+	n4j_buf_adds(&d->scratch, ": r[1]}) CREATE (a)-[x:");
+	n4j_cy_ident(&d->scratch, n4j_str(type));
+	if (n4j_buf_adds(&d->scratch, "]->(b) SET x += r[2];\n") ||
+	    !(g->statement = strdup(d->scratch.data)))
+		rc = oom(err);
+out:
+	json_decref(type);
+	return rc;
+}
+
+/* Raw row [key, row]: key is the label list (nodes) or the type
+ * (relationships), row the typed List [id, props] or [start, end, props]
+ * that goes into the backup unchanged: no parse, no re-encoding. */
+static dbb_code on_row(struct dump *d, const char *raw, size_t len, bool rels,
+                       struct dbb_error *err)
+{
+	const char *key, *row;
+	size_t key_len, row_len;
+	struct group *g;
+	bool created;
+	dbb_code rc;
+
+	if (n4j_row_split(raw, len, &key, &key_len, &row, &row_len))
+		return dbb_fail(err, DBB_ERR_BACKUP_FAILED, "unexpected row from Neo4j: %.100s",
+		                raw);
+	g = dump_group(d, key, key_len, &created);
 	if (!g)
 		return oom(err);
 	if (created) {
-		n4j_buf_reset(&d->scratch);
-		n4j_buf_adds(&d->scratch, "UNWIND $rows AS r MATCH (a:");
-		n4j_cy_ident(&d->scratch, N4J_IMPORT_LABEL);
-		n4j_buf_adds(&d->scratch, " {");
-		n4j_cy_ident(&d->scratch, N4J_IMPORT_KEY);
-		n4j_buf_adds(&d->scratch, ": r[0]}) MATCH (b:");
-		n4j_cy_ident(&d->scratch, N4J_IMPORT_LABEL);
-		n4j_buf_adds(&d->scratch, " {");
-		n4j_cy_ident(&d->scratch, N4J_IMPORT_KEY);
-		n4j_buf_adds(&d->scratch, ": r[1]}) CREATE (a)-[x:");
-		n4j_cy_ident(&d->scratch, type);
-		if (n4j_buf_adds(&d->scratch, "]->(b) SET x += r[2];\n") ||
-		    !(g->statement = strdup(d->scratch.data)))
-			return oom(err);
+		rc = rels ? rel_statement(d, g, err) : node_statement(d, g, err);
+		if (rc)
+			return rc;
 	}
-	d->rels++;
-	return dump_add_row(d, g, v, 3, err);
+	if (rels)
+		d->rels++;
+	else
+		d->nodes++;
+	return dump_add_row(d, g, row, row_len, err);
+}
+
+static dbb_code on_node(void *ud, const char *raw, size_t len, struct dbb_error *err)
+{
+	return on_row(ud, raw, len, false, err);
+}
+
+static dbb_code on_rel(void *ud, const char *raw, size_t len, struct dbb_error *err)
+{
+	return on_row(ud, raw, len, true, err);
 }
 
 /* "CREATE ... `name` FOR ..." -> "CREATE ... `name` IF NOT EXISTS FOR ..." */
@@ -349,14 +353,14 @@ static dbb_code dump_standard(struct n4j_conn *c, struct dump *d, struct dbb_err
 	if (rc)
 		return rc;
 
-	rc = n4j_run(c, "MATCH (n) RETURN id(n) AS i, labels(n) AS l, properties(n) AS p", NULL,
-	             on_node, d, DBB_ERR_BACKUP_FAILED, err);
+	rc = n4j_run_raw(c, "MATCH (n) RETURN labels(n) AS l, [id(n), properties(n)] AS r", on_node,
+	                 d, DBB_ERR_BACKUP_FAILED, err);
 	rc = rc ? rc : dump_flush(d, err);
 	rc = rc ? rc
-	        : n4j_run(c,
-	                  "MATCH (a)-[r]->(b) RETURN id(a) AS s, type(r) AS t, "
-	                  "properties(r) AS p, id(b) AS e",
-	                  NULL, on_rel, d, DBB_ERR_BACKUP_FAILED, err);
+	        : n4j_run_raw(c,
+	                      "MATCH (a)-[r]->(b) RETURN type(r) AS t, "
+	                      "[id(a), id(b), properties(r)] AS r",
+	                      on_rel, d, DBB_ERR_BACKUP_FAILED, err);
 	rc = rc ? rc : dump_flush(d, err);
 	if (rc)
 		return rc;
@@ -430,7 +434,7 @@ static dbb_code neo4j_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	memset(&d, 0, sizeof(d));
 	d.out = out;
 	n4j_buf_init(&d.scratch, 1024 * 1024);
-	rc = n4j_open(&c, ctx->cfg, 0, err);
+	rc = n4j_open(&c, ctx->cfg, (long)ctx->cfg->child_timeout, err);
 	if (rc)
 		goto out_buf;
 	if (opt && opt->use_apoc)
@@ -479,7 +483,7 @@ static dbb_code neo4j_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	if (!r)
 		return oom(err);
 	n4j_reader_init(r, in);
-	rc = n4j_open(&c, ctx->cfg, 0, err);
+	rc = n4j_open(&c, ctx->cfg, (long)ctx->cfg->child_timeout, err);
 	if (rc)
 		goto out_reader;
 	for (;;) {
@@ -555,7 +559,7 @@ static dbb_code neo4j_clean(const struct dbb_driver_ctx *ctx, struct dbb_error *
 	struct n4j_conn c;
 	dbb_code rc;
 
-	rc = n4j_open(&c, ctx->cfg, 0, err);
+	rc = n4j_open(&c, ctx->cfg, (long)ctx->cfg->child_timeout, err);
 	if (rc)
 		return rc;
 	rc = n4j_run(&c, "MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 10000 ROWS",

@@ -188,10 +188,12 @@ struct scan {
 	int capture; /* 0 none, 1 row, 2 errors */
 	int capture_depth;
 	bool in_values;
+	bool values_done; /* the whole data.values array was read */
 	struct n4j_buf row;
 	struct n4j_buf errors;
 	struct n4j_buf head;
 	n4j_row_fn fn;
+	n4j_raw_row_fn raw_fn;
 	void *ud;
 	unsigned long rows;
 	bool failed;
@@ -205,6 +207,8 @@ static dbb_code scan_row_done(struct scan *s)
 	dbb_code rc;
 
 	s->rows++;
+	if (s->raw_fn)
+		return s->raw_fn(s->ud, s->row.data, s->row.len, &s->err);
 	if (!s->fn)
 		return DBB_OK;
 	row = json_loadb(s->row.data, s->row.len, JSON_ALLOW_NUL, &je);
@@ -288,8 +292,10 @@ static bool scan_feed(struct scan *s, const char *p, size_t n)
 				if (what == 1 && scan_row_done(s))
 					return false;
 			}
-			if (s->depth == 2 && s->in_values)
+			if (s->depth == 2 && s->in_values) {
 				s->in_values = false;
+				s->values_done = true;
+			}
 			break;
 		default:
 			break;
@@ -429,8 +435,9 @@ static dbb_code neo4j_error(struct n4j_conn *c, struct scan *s, long status, dbb
 	return rc;
 }
 
-dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_row_fn fn, void *ud,
-                 dbb_code fail_code, struct dbb_error *err)
+static dbb_code run_query(struct n4j_conn *c, const char *statement, json_t *params, n4j_row_fn fn,
+                          n4j_raw_row_fn raw_fn, void *ud, dbb_code fail_code,
+                          struct dbb_error *err)
 {
 	struct scan *s = NULL;
 	json_t *req = NULL;
@@ -456,6 +463,7 @@ dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_
 	n4j_buf_init(&s->errors, SCAN_ERRORS_MAX);
 	n4j_buf_init(&s->head, SCAN_HEAD_MAX);
 	s->fn = fn;
+	s->raw_fn = raw_fn;
 	s->ud = ud;
 	c->curl_err[0] = '\0';
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
@@ -479,6 +487,9 @@ dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_
 	}
 	if (status < 200 || status >= 300 || s->errors.len > 2) /* more than "[]" */
 		rc = neo4j_error(c, s, status, fail_code, err);
+	else if (!s->values_done) /* never an empty success: that would be an empty backup */
+		rc = dbb_fail(err, fail_code, "Neo4j's answer (HTTP %ld) holds no result: %.200s",
+		              status, s->head.data ? s->head.data : "");
 out:
 	if (s) {
 		n4j_buf_free(&s->row);
@@ -489,4 +500,53 @@ out:
 	free(body);
 	json_decref(req);
 	return rc;
+}
+
+dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_row_fn fn, void *ud,
+                 dbb_code fail_code, struct dbb_error *err)
+{
+	return run_query(c, statement, params, fn, NULL, ud, fail_code, err);
+}
+
+dbb_code n4j_run_raw(struct n4j_conn *c, const char *statement, n4j_raw_row_fn fn, void *ud,
+                     dbb_code fail_code, struct dbb_error *err)
+{
+	return run_query(c, statement, NULL, NULL, fn, ud, fail_code, err);
+}
+
+int n4j_row_split(const char *row, size_t len, const char **first, size_t *first_len,
+                  const char **rest, size_t *rest_len)
+{
+	size_t i;
+	int depth = 0;
+	bool in_str = false, esc = false;
+
+	if (len < 2 || row[0] != '[')
+		return -1;
+	for (i = 1; i < len; i++) {
+		char ch = row[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (ch == '\\')
+				esc = true;
+			else if (ch == '"')
+				in_str = false;
+		} else if (ch == '"') {
+			in_str = true;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+		} else if (ch == '}' || ch == ']') {
+			if (depth-- == 0)
+				return -1; /* the row ended: one element only */
+		} else if (ch == ',' && depth == 0) {
+			*first = row + 1;
+			*first_len = i - 1;
+			*rest = row + i + 1;
+			*rest_len = len - i - 2; /* without the closing ']' */
+			return row[len - 1] == ']' && i + 1 < len - 1 ? 0 : -1;
+		}
+	}
+	return -1;
 }

@@ -63,7 +63,8 @@ struct n4j_conn {
  * ({"$type":...,"_value":...}), borrowed. */
 typedef dbb_code (*n4j_row_fn)(void *ud, json_t *row, struct dbb_error *err);
 
-/* Prepares a connection (no network yet). timeout_s 0: none. */
+/* Prepares a connection (no network yet). timeout_s: limit of each request
+ * (dump, clean and restore use CHILD_TIMEOUT, like the child tools); 0: none. */
 dbb_code n4j_open(struct n4j_conn *c, const struct dbb_config *cfg, long timeout_s,
                   struct dbb_error *err);
 void n4j_close(struct n4j_conn *c);
@@ -75,6 +76,19 @@ void n4j_close(struct n4j_conn *c);
  * and message. */
 dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_row_fn fn, void *ud,
                  dbb_code fail_code, struct dbb_error *err);
+
+/* Like n4j_run, but each row is handed over as its raw JSON text (a JSON
+ * array of typed values, not NUL-terminated), unparsed: for the export,
+ * which copies most of a row to the backup as it is. */
+typedef dbb_code (*n4j_raw_row_fn)(void *ud, const char *row, size_t len, struct dbb_error *err);
+dbb_code n4j_run_raw(struct n4j_conn *c, const char *statement, n4j_raw_row_fn fn, void *ud,
+                     dbb_code fail_code, struct dbb_error *err);
+
+/* In the raw text of a row (a JSON array), finds its first element:
+ * [*first, *first + *first_len) and the rest after its comma
+ * [*rest, *rest + *rest_len). -1 if the row has fewer than two elements. */
+int n4j_row_split(const char *row, size_t len, const char **first, size_t *first_len,
+                  const char **rest, size_t *rest_len);
 
 /* Typed value helpers. */
 const char *n4j_type(json_t *v); /* "$type" or "" */
