@@ -9,7 +9,7 @@
 /* Rows per UNWIND statement, and the text size at which a page is written
  * out early (large properties). */
 #define PAGE_ROWS        1000
-#define PAGE_BYTES       (4u * 1024 * 1024)
+#define PAGE_BYTES       (2u * 1024 * 1024)
 #define GROUP_MAX        (N4J_STATEMENT_MAX / 2)
 #define HEALTH_TIMEOUT_S 5L
 
@@ -455,17 +455,15 @@ static dbb_code neo4j_validate(const struct dbb_driver_ctx *ctx __attribute__((u
                                struct dbb_source *in, struct dbb_error *err)
 {
 	struct n4j_reader *r = malloc(sizeof(*r));
-	const char *stmt;
-	json_t *params;
+	const char *stmt, *params;
 	dbb_code rc;
 
 	if (!r)
 		return oom(err);
-	n4j_reader_init(r, in);
-	do {
+	n4j_reader_init(r, in, true);
+	do
 		rc = n4j_reader_next(r, &stmt, &params, err);
-		json_decref(params);
-	} while (!rc && stmt);
+	while (!rc && stmt);
 	n4j_reader_free(r);
 	free(r);
 	return rc;
@@ -476,13 +474,12 @@ static dbb_code neo4j_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 {
 	struct n4j_reader *r = malloc(sizeof(*r));
 	struct n4j_conn c;
-	const char *stmt;
-	json_t *params = NULL;
+	const char *stmt, *params;
 	dbb_code rc;
 
 	if (!r)
 		return oom(err);
-	n4j_reader_init(r, in);
+	n4j_reader_init(r, in, false);
 	rc = n4j_open(&c, ctx->cfg, (long)ctx->cfg->child_timeout, err);
 	if (rc)
 		goto out_reader;
@@ -498,8 +495,6 @@ static dbb_code neo4j_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 		if (!stmt)
 			break;
 		rc = n4j_run(&c, stmt, params, NULL, NULL, DBB_ERR_RESTORE_FAILED, err);
-		json_decref(params);
-		params = NULL;
 		if (rc) {
 			dbb_error_prefix(err, "statement %lu (line %lu) failed", r->statements,
 			                 r->stmt_line);

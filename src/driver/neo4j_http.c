@@ -435,28 +435,28 @@ static dbb_code neo4j_error(struct n4j_conn *c, struct scan *s, long status, dbb
 	return rc;
 }
 
-static dbb_code run_query(struct n4j_conn *c, const char *statement, json_t *params, n4j_row_fn fn,
-                          n4j_raw_row_fn raw_fn, void *ud, dbb_code fail_code,
+static dbb_code run_query(struct n4j_conn *c, const char *statement, const char *params,
+                          n4j_row_fn fn, n4j_raw_row_fn raw_fn, void *ud, dbb_code fail_code,
                           struct dbb_error *err)
 {
 	struct scan *s = NULL;
-	json_t *req = NULL;
-	char *body = NULL;
+	json_t *st = NULL;
+	char *enc = NULL, *body = NULL;
 	CURLcode cc;
 	long status = 0;
 	dbb_code rc = DBB_OK;
 
+	/* {"statement":"...","parameters":{...}}: the parameters are passed on
+	 * as the text they came in, never parsed here (a batch of rows). */
 	s = calloc(1, sizeof(*s));
-	req = json_object();
-	if (!s || !req || json_object_set_new(req, "statement", json_string(statement)) ||
-	    (params && json_object_set(req, "parameters", params))) {
+	st = json_string(statement);
+	enc = st ? json_dumps(st, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	if (!s || !enc ||
+	    asprintf(&body, "{\"statement\":%s%s%s}", enc, params ? ",\"parameters\":" : "",
+	             params ? params : "") < 0) {
+		body = NULL;
 		rc = dbb_fail(err, DBB_ERR_INTERNAL,
 		              "out of memory (or a statement that is not UTF-8)");
-		goto out;
-	}
-	body = json_dumps(req, JSON_COMPACT);
-	if (!body) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "cannot encode the request to Neo4j");
 		goto out;
 	}
 	n4j_buf_init(&s->row, SCAN_ROW_MAX);
@@ -498,12 +498,13 @@ out:
 	}
 	free(s);
 	free(body);
-	json_decref(req);
+	free(enc);
+	json_decref(st);
 	return rc;
 }
 
-dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_row_fn fn, void *ud,
-                 dbb_code fail_code, struct dbb_error *err)
+dbb_code n4j_run(struct n4j_conn *c, const char *statement, const char *params, n4j_row_fn fn,
+                 void *ud, dbb_code fail_code, struct dbb_error *err)
 {
 	return run_query(c, statement, params, fn, NULL, ud, fail_code, err);
 }

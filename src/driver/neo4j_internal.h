@@ -69,13 +69,13 @@ dbb_code n4j_open(struct n4j_conn *c, const struct dbb_config *cfg, long timeout
                   struct dbb_error *err);
 void n4j_close(struct n4j_conn *c);
 
-/* Runs one statement in its own (implicit) transaction. params: typed JSON
- * object or NULL (borrowed). Rows go to fn (may be NULL). Unreachable server,
+/* Runs one statement in its own (implicit) transaction. params: the text of
+ * a JSON object in typed JSON, or NULL. Rows go to fn (may be NULL). Unreachable server,
  * refused credentials, missing database and transient errors give
  * DBB_ERR_DB_UNAVAILABLE; a Cypher error gives fail_code with Neo4j's code
  * and message. */
-dbb_code n4j_run(struct n4j_conn *c, const char *statement, json_t *params, n4j_row_fn fn, void *ud,
-                 dbb_code fail_code, struct dbb_error *err);
+dbb_code n4j_run(struct n4j_conn *c, const char *statement, const char *params, n4j_row_fn fn,
+                 void *ud, dbb_code fail_code, struct dbb_error *err);
 
 /* Like n4j_run, but each row is handed over as its raw JSON text (a JSON
  * array of typed values, not NUL-terminated), unparsed: for the export,
@@ -110,7 +110,7 @@ struct n4j_reader {
 	bool eof;
 	int state;
 	bool line_start; /* only whitespace so far on this line */
-	bool apoc;       /* header says the body is APOC's export */
+	bool check;      /* validate: also parse parameters, check UTF-8 */
 	bool header_done;
 	bool trailer_seen;
 	unsigned long line;
@@ -118,16 +118,19 @@ struct n4j_reader {
 	unsigned long statements;
 	struct n4j_buf stmt;
 	struct n4j_buf comment;
-	struct n4j_buf params;
+	struct n4j_buf params;     /* the parameter line being read */
+	struct n4j_buf cur_params; /* those of the statement returned */
 };
 
-void n4j_reader_init(struct n4j_reader *r, struct dbb_source *src);
+/* check: parse every parameter line and check the statements are UTF-8
+ * (validate); restore passes the text on unparsed. */
+void n4j_reader_init(struct n4j_reader *r, struct dbb_source *src, bool check);
 void n4j_reader_free(struct n4j_reader *r);
-/* Next statement (without its ';'), NUL-terminated, valid until the next
- * call; *params gets the statement's parameters (new ref) or NULL. At the
- * end *stmt is NULL. A file that is not a complete backup of this kind
- * gives DBB_ERR_INVALID_BACKUP saying what it is instead. */
-dbb_code n4j_reader_next(struct n4j_reader *r, const char **stmt, json_t **params,
+/* Next statement (without its ';'), NUL-terminated, and its parameter text
+ * (a JSON object) or NULL, both valid until the next call. At the end *stmt
+ * is NULL. A file that is not a complete backup of this kind gives
+ * DBB_ERR_INVALID_BACKUP saying what it is instead. */
+dbb_code n4j_reader_next(struct n4j_reader *r, const char **stmt, const char **params,
                          struct dbb_error *err);
 
 #endif

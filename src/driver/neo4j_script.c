@@ -29,15 +29,17 @@ static const char *const allowed_keywords[] = {
 /* cypher-shell commands that APOC's cypher-shell format emits. */
 static const char *const client_commands[] = {":begin", ":commit", ":rollback"};
 
-void n4j_reader_init(struct n4j_reader *r, struct dbb_source *src)
+void n4j_reader_init(struct n4j_reader *r, struct dbb_source *src, bool check)
 {
 	memset(r, 0, sizeof(*r));
 	r->src = src;
+	r->check = check;
 	r->line = 1;
 	r->line_start = true;
 	n4j_buf_init(&r->stmt, N4J_STATEMENT_MAX);
 	n4j_buf_init(&r->comment, N4J_STATEMENT_MAX);
 	n4j_buf_init(&r->params, N4J_STATEMENT_MAX);
+	n4j_buf_init(&r->cur_params, N4J_STATEMENT_MAX);
 }
 
 void n4j_reader_free(struct n4j_reader *r)
@@ -45,6 +47,7 @@ void n4j_reader_free(struct n4j_reader *r)
 	n4j_buf_free(&r->stmt);
 	n4j_buf_free(&r->comment);
 	n4j_buf_free(&r->params);
+	n4j_buf_free(&r->cur_params);
 }
 
 static dbb_code fill(struct n4j_reader *r, struct dbb_error *err)
@@ -115,9 +118,6 @@ static dbb_code check_header(struct n4j_reader *r, struct dbb_error *err)
 	if (len == 0)
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the backup is empty");
 	if (starts_with(p, len, N4J_HEADER)) {
-		const char *nl = memchr(p, '\n', len);
-
-		r->apoc = nl && memmem(p, (size_t)(nl - p), "apoc", 4);
 		r->header_done = true;
 		return DBB_OK;
 	}
@@ -176,11 +176,10 @@ static dbb_code end_client_command(struct n4j_reader *r, struct dbb_error *err)
 	                r->line, c);
 }
 
-static dbb_code finish_statement(struct n4j_reader *r, json_t **params, struct dbb_error *err)
+static dbb_code finish_statement(struct n4j_reader *r, const char **params, struct dbb_error *err)
 {
 	char word[16];
 	size_t i, n = 0;
-	json_error_t je;
 
 	while (r->stmt.len && isspace((unsigned char)r->stmt.data[r->stmt.len - 1]))
 		r->stmt.data[--r->stmt.len] = '\0';
@@ -197,16 +196,31 @@ static dbb_code finish_statement(struct n4j_reader *r, json_t **params, struct d
 		    err, DBB_ERR_INVALID_BACKUP,
 		    "line %lu: '%.30s' does not start a Cypher statement of a Neo4j backup",
 		    r->stmt_line, r->stmt.data);
-	if (r->params.len) {
-		*params = json_loadb(r->params.data, r->params.len, 0, &je);
-		if (!json_is_object(*params)) {
-			json_decref(*params);
-			*params = NULL;
+	if (r->check) {
+		json_t *t = json_stringn(r->stmt.data, r->stmt.len);
+
+		json_decref(t);
+		if (!t)
 			return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			                "line %lu: the parameter line is not a JSON object",
-			                r->stmt_line - 1);
+			                "line %lu: the statement is not UTF-8 text", r->stmt_line);
+	}
+	n4j_buf_reset(&r->cur_params);
+	if (r->params.len) {
+		struct n4j_buf t = r->cur_params;
+
+		r->cur_params = r->params; /* swap: no copy */
+		r->params = t;
+		if (r->check) {
+			json_t *p = json_loadb(r->cur_params.data, r->cur_params.len, 0, NULL);
+			bool ok = json_is_object(p);
+
+			json_decref(p);
+			if (!ok)
+				return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+				                "line %lu: the parameter line is not a JSON object",
+				                r->stmt_line - 1);
 		}
-		n4j_buf_reset(&r->params);
+		*params = r->cur_params.data;
 	}
 	r->statements++;
 	return DBB_OK;
@@ -247,7 +261,7 @@ static dbb_code at_eof(struct n4j_reader *r, struct dbb_error *err)
 	return DBB_OK;
 }
 
-dbb_code n4j_reader_next(struct n4j_reader *r, const char **stmt, json_t **params,
+dbb_code n4j_reader_next(struct n4j_reader *r, const char **stmt, const char **params,
                          struct dbb_error *err)
 {
 	int c, next;

@@ -32,4 +32,24 @@ check "the graph equals the original" cmp "$WORK/original.txt" "$WORK/restored.t
 check "APOC's import label is gone" \
 	test "$(n4j_q 'MATCH (n:`UNIQUE IMPORT LABEL`) RETURN count(n)' | jq -r '.data.values[0][0]._value')" = 0
 
+e2e_stop
+
+# a Neo4j without APOC: use_apoc=true is refused with the reason, the
+# standard export still works
+svc_state="$WORK/svc-noapoc"
+if noapoc=$(DBB_SERVICE_STATE="$svc_state" NEO4J_WITH_APOC=0 bash "$DBB_SOURCE_DIR/tests/services/neo4j.sh" start); then
+	url=$(sed -nE 's/.*NEO4J_URL=([^ ]*).*/\1/p' <<<"$noapoc")
+	pw=$(sed -nE 's/.*NEO4J_PASSWORD=([^ ]*).*/\1/p' <<<"$noapoc")
+	e2e_start DB_TYPE=neo4j NEO4J_URL="$url" NEO4J_PASSWORD="$pw"
+	api POST "/backup/create?use_apoc=true" operator
+	expect_error 503 database_unavailable "use_apoc=true without APOC: 503"
+	expect_json '.message | test("APOC plugin")' "the message says APOC is missing"
+	api POST "/backup/create" operator
+	expect_status 200 "the standard export works without APOC"
+	e2e_stop
+	DBB_SERVICE_STATE="$svc_state" bash "$DBB_SOURCE_DIR/tests/services/neo4j.sh" stop
+else
+	fail "a Neo4j without APOC did not start"
+fi
+
 e2e_done

@@ -6,6 +6,7 @@
 # mvn, cached under ${DBB_CACHE_DIR:-$HOME/.cache/dbbackupd}; the server runs
 # from those jars with its state under ${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}/neo4j.
 # Idempotent: `start` while it runs prints the same exports.
+# NEO4J_WITH_APOC=0 starts it without APOC (for the tests of that case).
 set -euo pipefail
 
 NEO4J_VERSION=5.26.19
@@ -129,10 +130,12 @@ print_exports() {
 }
 
 java_cmd() {
+	local plugins="$DIST/plugins/*:"
+	[ "${NEO4J_WITH_APOC:-1}" = 0 ] && plugins=""
 	echo java -Xms256m -Xmx512m -XX:+UseG1GC \
 		--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED \
 		--add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
-		-cp "$DIST/plugins/*:$STATE/conf/*:$DIST/lib/*"
+		-cp "$plugins$STATE/conf/*:$DIST/lib/*"
 }
 
 do_start() {
@@ -149,7 +152,8 @@ do_start() {
 	rm -rf "$STATE"
 	mkdir -p "$STATE/conf" "$STATE/data" "$STATE/logs" "$STATE/run" "$STATE/import"
 	chmod 700 "$STATE"
-	local http bolt pass pid i
+	local http bolt pass pid i plugins_dir=$DIST/plugins
+	[ "${NEO4J_WITH_APOC:-1}" = 0 ] && plugins_dir=$STATE/plugins && mkdir -p "$plugins_dir"
 	http=$(free_port)
 	bolt=$(free_port "$http")
 	pass=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20)
@@ -163,7 +167,7 @@ server.directories.data=$STATE/data
 server.directories.logs=$STATE/logs
 server.directories.run=$STATE/run
 server.directories.import=$STATE/import
-server.directories.plugins=$DIST/plugins
+server.directories.plugins=$plugins_dir
 server.default_listen_address=127.0.0.1
 server.default_advertised_address=127.0.0.1
 server.bolt.listen_address=127.0.0.1:$bolt
