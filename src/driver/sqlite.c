@@ -28,6 +28,31 @@ static dbb_code sqlite_check_config(const struct dbb_config *cfg, struct dbb_err
 	return DBB_OK;
 }
 
+/* Removes a scratch database with the -wal/-shm/-journal files SQLite may
+ * have made beside it. */
+static void scratch_discard(struct dbb_storage_tmp *scratch)
+{
+	static const char *const companions[] = {"-wal", "-shm", "-journal"};
+	char path[PATH_MAX + 96];
+	if (scratch->name[0] && scratch->st) {
+		for (size_t i = 0; i < 3; i++) {
+			dbb_storage_tmp_path(scratch, path, sizeof(path) - 16);
+			strcat(path, companions[i]);
+			unlink(path);
+		}
+	}
+	dbb_storage_tmp_discard(scratch);
+}
+
+/* A staged copy is opened read-only and immutable: no -wal/-shm files, no
+ * locks, nothing written. */
+static void immutable_uri(const struct dbb_storage_tmp *scratch, char *buf, size_t cap)
+{
+	char path[PATH_MAX + 80];
+	dbb_storage_tmp_path(scratch, path, sizeof(path));
+	snprintf(buf, cap, "file:%s?immutable=1", path);
+}
+
 static dbb_code sqlite_fail(struct dbb_error *err, dbb_code code, sqlite3 *db, const char *what)
 {
 	return dbb_fail(err, code, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
@@ -38,7 +63,7 @@ static dbb_code open_db(const char *path, int flags, sqlite3 **out, dbb_code fai
                         struct dbb_error *err)
 {
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
 	if (rc != SQLITE_OK) {
 		dbb_code c = sqlite_fail(err, fail_code, db, "cannot open SQLite database");
 		sqlite3_close(db);
@@ -126,7 +151,7 @@ static dbb_code sqlite_dump(const struct dbb_driver_ctx *ctx, const struct dbb_d
 out:
 	sqlite3_close(copy);
 	sqlite3_close(live);
-	dbb_storage_tmp_discard(&scratch);
+	scratch_discard(&scratch);
 	return rc;
 }
 
@@ -138,7 +163,7 @@ static dbb_code stage_database(const struct dbb_driver_ctx *ctx, struct dbb_sour
 	unsigned char head[4096];
 	size_t have = 0;
 	sqlite3 *db = NULL;
-	char path[PATH_MAX + 80];
+	char path[PATH_MAX + 120];
 	dbb_code rc = dbb_storage_tmp_create(ctx->storage, scratch, err);
 	if (rc)
 		return rc;
@@ -165,7 +190,7 @@ static dbb_code stage_database(const struct dbb_driver_ctx *ctx, struct dbb_sour
 		rc = dbb_stream_copy(in, &sink.base, NULL, err);
 	if (rc)
 		goto out;
-	dbb_storage_tmp_path(scratch, path, sizeof(path));
+	immutable_uri(scratch, path, sizeof(path));
 	rc = open_db(path, SQLITE_OPEN_READONLY, &db, DBB_ERR_INVALID_BACKUP, err);
 	if (rc)
 		goto out;
@@ -187,7 +212,7 @@ static dbb_code stage_database(const struct dbb_driver_ctx *ctx, struct dbb_sour
 out:
 	sqlite3_close(db);
 	if (rc)
-		dbb_storage_tmp_discard(scratch);
+		scratch_discard(scratch);
 	return rc;
 }
 
@@ -197,7 +222,7 @@ static dbb_code sqlite_validate(const struct dbb_driver_ctx *ctx, struct dbb_sou
 	struct dbb_storage_tmp scratch = {0};
 	scratch.fd = -1;
 	dbb_code rc = stage_database(ctx, in, &scratch, err);
-	dbb_storage_tmp_discard(&scratch);
+	scratch_discard(&scratch);
 	return rc;
 }
 
@@ -207,11 +232,11 @@ static dbb_code sqlite_restore(const struct dbb_driver_ctx *ctx, struct dbb_sour
 	struct dbb_storage_tmp scratch = {0};
 	scratch.fd = -1;
 	sqlite3 *live = NULL, *staged = NULL;
-	char path[PATH_MAX + 80];
+	char path[PATH_MAX + 120];
 	dbb_code rc = stage_database(ctx, in, &scratch, err);
 	if (rc)
 		goto out;
-	dbb_storage_tmp_path(&scratch, path, sizeof(path));
+	immutable_uri(&scratch, path, sizeof(path));
 	rc = open_db(path, SQLITE_OPEN_READONLY, &staged, DBB_ERR_RESTORE_FAILED, err);
 	if (rc)
 		goto out;
@@ -224,7 +249,7 @@ static dbb_code sqlite_restore(const struct dbb_driver_ctx *ctx, struct dbb_sour
 out:
 	sqlite3_close(staged);
 	sqlite3_close(live);
-	dbb_storage_tmp_discard(&scratch);
+	scratch_discard(&scratch);
 	return rc;
 }
 

@@ -165,3 +165,29 @@ e2e_done() {
 	[ "$E2E_FAILED" -eq 0 ]
 	exit $?
 }
+
+# ---- SQLite helpers ----
+
+# e2e_sqlite_demo [ROWS]: a demo database at $SQLITE_DB.
+e2e_sqlite_demo() {
+	SQLITE_DB="$WORK/app.db"
+	bash "$DBB_SOURCE_DIR/setup/demo-sqlite.sh" --force "$SQLITE_DB" "${1:-200}" 2>/dev/null
+}
+
+# A checksum of a SQLite database's logical content.
+sqlite_sum() {
+	sqlite3 "${1:-$SQLITE_DB}" .dump | sha256sum | cut -d' ' -f1
+}
+
+# Files outside the backups directory that a test must never change: the
+# keys and $WORK/outside.txt (a test writes it), with their names and modes.
+outside_sum() {
+	(cd "$WORK" && find keys outside.txt -printf '%p %m\n' 2>/dev/null && cat keys/* outside.txt 2>/dev/null) |
+		sha256sum | cut -d' ' -f1
+}
+
+# The newest backup's name from the list.
+newest_backup() {
+	api GET /backup/list viewer
+	jq -r '.backups[0].filename' "$BODY"
+}

@@ -21,6 +21,7 @@ struct upload {
 	char safety_value[16];
 	bool safety_given;
 	struct dbb_error failure; /* first failure while receiving */
+	uint64_t discarded;        /* body bytes dropped after a failure */
 };
 
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -122,16 +123,21 @@ enum MHD_Result dbb_upload_begin(struct dbb_request *req)
 	return MHD_YES;
 }
 
+/* libmicrohttpd can only answer once the whole body has arrived (or before
+ * any of it is read), so after a failure the rest of the body is read and
+ * dropped, and the error is sent by dbb_upload_finish. A client that keeps
+ * sending more than MAX_UPLOAD_BYTES after that is disconnected. */
 enum MHD_Result dbb_upload_body(struct dbb_request *req, const char *data, size_t *size)
 {
 	struct upload *up = req->state;
-	enum MHD_Result r = MHD_post_process(up->pp, data, *size);
+	size_t n = *size;
 	*size = 0;
-	if (up->failure.code)
-		return dbb_reply_err(req, &up->failure);
-	if (r != MHD_YES)
-		return dbb_reply_error(req, DBB_ERR_BAD_REQUEST, "malformed multipart/form-data body",
-		                       NULL);
+	if (up->failure.code) {
+		up->discarded += n;
+		return up->discarded > req->srv->cfg->max_upload_bytes ? MHD_NO : MHD_YES;
+	}
+	if (MHD_post_process(up->pp, data, n) != MHD_YES && !up->failure.code)
+		dbb_fail(&up->failure, DBB_ERR_BAD_REQUEST, "malformed multipart/form-data body");
 	return MHD_YES;
 }
 

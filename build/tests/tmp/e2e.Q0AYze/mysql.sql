@@ -1,0 +1,2 @@
+-- MySQL dump 10.13
+CREATE TABLE t (x int);
