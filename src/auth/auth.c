@@ -154,6 +154,8 @@ static void *refresher(void *arg)
 			rc = err.code;
 		}
 		if (rc == DBB_OK) {
+			dbb_debug("auth: JWKS fetched from %s: %zu signature key(s)",
+			          a->jwks_file[0] ? a->jwks_file : a->certs_url, ks->n);
 			install_keys(a, ks);
 		} else if (!atomic_load(&a->stop)) {
 			dbb_warn("auth: keeping the cached keys: %s", err.message);
