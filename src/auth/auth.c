@@ -183,10 +183,12 @@ static bool refetch_and_wait(struct dbb_auth *a)
 	if (!a->fetching) {
 		long now = mono_now();
 
-		if (a->fetch_at != LONG_MIN && now - a->fetch_at < a->refresh_interval)
-			goto out;
 		a->fetch_wanted = true;
 		pthread_cond_broadcast(&a->cond);
+		/* Rate-limited: the refresher fetches once the interval is over
+		 * (later requests may then succeed); this one is not kept waiting. */
+		if (a->fetch_at != LONG_MIN && now - a->fetch_at < a->refresh_interval)
+			goto out;
 	}
 	deadline_in(&until, FETCH_WAIT);
 	while (a->fetches_done == done && !atomic_load(&a->stop))

@@ -32,6 +32,7 @@ expect_status 201 "admin API: a new active RSA key of higher priority"
 new=$(bash "$KC_SH" token operator) || exit 1
 kid_new=$(kid_of "$new")
 check "new tokens are signed by the new key ($kid_new)" test "$kid_new" != "$kid_old"
+sleep 2.2 # an unknown kid is looked up at most once per JWKS_REFRESH_INTERVAL
 kc_api GET /backup/list "token:$new"
 expect_status 200 "a token of the new key is accepted without a restart"
 check "the daemon was not restarted" test "$DAEMON_PID" = "$pid0"
