@@ -51,6 +51,8 @@ ensure_tools() {
 	command -v jq >/dev/null || missing+=(jq)
 	command -v unzip >/dev/null || missing+=(unzip)
 	command -v ss >/dev/null || missing+=(iproute2)
+	# not for Keycloak itself: the keycloak e2e tests forge tokens with it
+	command -v openssl >/dev/null || missing+=(openssl)
 	if [ ${#missing[@]} -gt 0 ]; then
 		log "installing ${missing[*]}"
 		apt_install "${missing[@]}"
