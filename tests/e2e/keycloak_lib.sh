@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the end-to-end tests against a real Keycloak (the keycloak
 # fixture, tests/services/keycloak.sh). Sourced after lib.sh.
 #

@@ -846,6 +846,31 @@ out:
 	EVP_PKEY_free(k2);
 }
 
+/* Keycloak unreachable at start-up: the daemon may start, answers 503
+ * (auth_unavailable) to bearer tokens, and is not ready. */
+static void test_keycloak_unreachable(void)
+{
+	struct dbb_config cfg;
+	struct dbb_auth *a = NULL;
+	struct dbb_error err = {0};
+	struct dbb_principal who;
+	char *tok = NULL;
+
+	base_config(&cfg, "");
+	snprintf(cfg.keycloak_url, sizeof(cfg.keycloak_url), "http://127.0.0.1:1");
+	snprintf(cfg.keycloak_realm, sizeof(cfg.keycloak_realm), "backup");
+	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_OK, "starts without Keycloak: %s", err.message);
+	if (!a)
+		return;
+	CHECK(!dbb_auth_ready(a), "not ready without keys");
+	dbb_token_issue(pem_path, DBB_ROLE_ADMIN, 60, &cfg, &tok, &err);
+	CHECK(verify_tok(a, tok, &who, &err) == DBB_ERR_AUTH_UNAVAILABLE,
+	      "no keys yet: auth_unavailable (%s)", err.message);
+	CHECK(dbb_auth_verify(a, NULL, &who, &err) == DBB_ERR_UNAUTHORIZED, "no token: still 401");
+	free(tok);
+	dbb_auth_free(a);
+}
+
 struct worker {
 	struct dbb_auth *a;
 	const char *tok;
@@ -925,6 +950,7 @@ int main(void)
 	test_roles_from();
 	test_issuer();
 	test_file_rotation();
+	test_keycloak_unreachable();
 out:
 	EVP_PKEY_free(dev_key);
 	if (failed == 0) {
