@@ -1,6 +1,7 @@
 /* Configuration: one table of variables, read from .env and the environment. */
 #include "dbbackupd/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -250,6 +251,14 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		rc = set_var(cfg, &vars[i], value, err);
 		if (rc)
 			goto out;
+	}
+	unsigned char addr[sizeof(struct in6_addr)];
+	if (inet_pton(AF_INET, cfg->bind_address, addr) != 1 &&
+	    inet_pton(AF_INET6, cfg->bind_address, addr) != 1) {
+		rc = dbb_fail(err, DBB_ERR_CONFIG,
+		              "BIND_ADDRESS must be an IPv4 or IPv6 address, got \"%s\"",
+		              cfg->bind_address);
+		goto out;
 	}
 	if (cfg->backup_dir[0] == '\0') {
 		rc = dbb_fail(err, DBB_ERR_CONFIG, "BACKUP_DIR must not be empty");

@@ -1,2 +1,0 @@
--- MySQL dump 10.13
-CREATE TABLE t (x int);
