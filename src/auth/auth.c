@@ -20,6 +20,7 @@
 #define DEFAULT_REFRESH_INTERVAL 60 /* seconds */
 #define MAX_AGE_FACTOR           5  /* periodic refresh every 5 refresh intervals */
 #define FETCH_WAIT               6  /* seconds a request waits for a refetch it asked for */
+#define MAX_WAITERS              4  /* requests waiting for one fetch; more get 401 at once */
 
 struct dbb_auth {
 	char issuer[DBB_CFG_STR + 160];
@@ -38,6 +39,7 @@ struct dbb_auth {
 	long keys_at;  /* monotonic second the snapshot was loaded */
 	long fetch_at; /* monotonic second the last fetch started, LONG_MIN never */
 	unsigned long fetches_done;
+	unsigned waiters; /* requests waiting in refetch_and_wait */
 	bool fetch_wanted, fetching;
 	atomic_bool stop;
 
@@ -171,7 +173,9 @@ static void *refresher(void *arg)
 }
 
 /* Asks the refresher for a fetch (at most one per refresh interval) and
- * waits for the one in flight. False when rate-limited: no fresher keys. */
+ * waits for the one in flight. False when rate-limited, or when enough
+ * requests already wait (a hanging Keycloak must not pin many connections):
+ * no fresher keys for this request. */
 static bool refetch_and_wait(struct dbb_auth *a)
 {
 	struct timespec until;
@@ -190,10 +194,14 @@ static bool refetch_and_wait(struct dbb_auth *a)
 		if (a->fetch_at != LONG_MIN && now - a->fetch_at < a->refresh_interval)
 			goto out;
 	}
+	if (a->waiters >= MAX_WAITERS)
+		goto out;
+	a->waiters++;
 	deadline_in(&until, FETCH_WAIT);
 	while (a->fetches_done == done && !atomic_load(&a->stop))
 		if (pthread_cond_timedwait(&a->cond, &a->lock, &until) == ETIMEDOUT)
 			break;
+	a->waiters--;
 	waited = a->fetches_done != done;
 out:
 	pthread_mutex_unlock(&a->lock);

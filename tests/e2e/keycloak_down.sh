@@ -39,8 +39,22 @@ expect_status 200 "a cached-key token works while Keycloak hangs"
 check "…answered in $((t2 - t1)) ms while a JWKS fetch hangs (< 1000)" test $((t2 - t1)) -lt 1000
 kc_api GET /health anon
 expect_status 200 "health answers while a JWKS fetch hangs"
+# More unknown kids while the fetch hangs: only a few requests may wait for
+# it (4), the rest get their 401 at once instead of pinning connections.
+more=()
+for i in 1 2 3 4 5 6 7; do
+	curl -sS -o /dev/null -w "%{http_code} %{time_total}\n" \
+		-H "Authorization: Bearer $(unknown_kid_token "hang-more-$i")" "$BASE/backup/list" \
+		>"$WORK/more.$i" &
+	more+=($!)
+done
 wait "$slow"
 t3=$(ms)
+wait "${more[@]}"
+fast=$(cat "$WORK"/more.* | awk '$1 == 401 && $2 < 1.0' | wc -l)
+all401=$(cat "$WORK"/more.* | awk '$1 == 401' | wc -l)
+check "7 more unknown kids during the hang: all 401 ($all401), at least 4 at once ($fast)" \
+	bash -c "[ $all401 = 7 ] && [ $fast -ge 4 ]"
 check "the unknown-kid request got 401 ($(cat "$WORK/slow.status")) after $((t3 - t0)) ms (bounded wait < 8000)" \
 	bash -c "[ \"$(cat "$WORK/slow.status")\" = 401 ] && [ $((t3 - t0)) -lt 8000 ]"
 kill -CONT -- "-$kc_pid"
