@@ -73,6 +73,12 @@ forged "header is not JSON" "$(b64url '{"alg":"RS256",').$P.$S" "malformed heade
 forged "payload is not JSON" "$H.$(b64url 'not json').$S"
 forged "oversized token (17 KiB)" "$H.$(head -c 17000 /dev/zero | tr '\0' 'A').$S" "too large"
 forged "oversized header" "$(b64url "{\"alg\":\"RS256\",\"kid\":\"$kid\",\"x\":\"$(head -c 3000 /dev/zero | tr '\0' 'x')\"}").$P.$S" "header too large"
+# A header far beyond any token (and beyond the server's request limits):
+# refused one way or another, the daemon stays up.
+printf 'Authorization: Bearer %s.%s.%s\n' "$(head -c 100000 /dev/zero | tr '\0' A)" AAAA AAAA >"$WORK/huge.hdr"
+STATUS=$(curl -sS -o "$BODY" -w '%{http_code}' -H @"$WORK/huge.hdr" "$BASE/backup/list" 2>/dev/null)
+check "a 100 KB Authorization header is refused ($STATUS)" test "$STATUS" != 200
+check "the daemon is still up after it" kill -0 "$DAEMON_PID"
 kc_api GET /backup/list anon -H "Authorization: Basic dXNlcjpwYXNz"
 expect_401 "Basic instead of Bearer" unauthorized
 

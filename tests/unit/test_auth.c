@@ -871,6 +871,30 @@ static void test_keycloak_unreachable(void)
 	dbb_auth_free(a);
 }
 
+/* `dbbackupd token` with a wrong key file says so. */
+static void test_token_issue_errors(const struct dbb_config *cfg)
+{
+	struct dbb_error err = {0};
+	char *tok = NULL, path[800];
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/missing.pem", dir);
+	CHECK(dbb_token_issue(path, DBB_ROLE_ADMIN, 60, cfg, &tok, &err) != DBB_OK && !tok &&
+	          strstr(err.message, "missing.pem"),
+	      "missing key file: %s", err.message);
+	CHECK(dbb_token_issue(jwks_path, DBB_ROLE_ADMIN, 60, cfg, &tok, &err) != DBB_OK && !tok,
+	      "a JWKS is not a private key: %s", err.message);
+	snprintf(path, sizeof(path), "%s/ec.pem", dir);
+	f = fopen(path, "w");
+	PEM_write_PrivateKey(f, ec, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	CHECK(dbb_token_issue(path, DBB_ROLE_ADMIN, 60, cfg, &tok, &err) != DBB_OK && !tok &&
+	          strstr(err.message, "RSA"),
+	      "an EC key is refused: %s", err.message);
+	EVP_PKEY_free(ec);
+}
+
 struct worker {
 	struct dbb_auth *a;
 	const char *tok;
@@ -944,6 +968,7 @@ int main(void)
 		test_dev_tokens(a, &cfg);
 		test_forgeries(a);
 		test_threads(a, &cfg);
+		test_token_issue_errors(&cfg);
 		dbb_auth_free(a);
 	}
 	test_ec_and_pss();
