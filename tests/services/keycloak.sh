@@ -185,7 +185,7 @@ do_start() {
 	echo $! >"$STATE/pid"
 
 	local i
-	for i in $(seq 1 240); do
+	for i in $(seq 1 480); do
 		if realm_ok; then
 			log "Keycloak answers after $((i / 2)) s"
 			print_exports
@@ -199,7 +199,7 @@ do_start() {
 	done
 	tail -n 40 "$STATE/keycloak.log" >&2
 	do_stop
-	die "Keycloak did not answer within 120 s"
+	die "Keycloak did not answer within 240 s"
 }
 
 do_stop() {
