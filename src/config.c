@@ -24,46 +24,58 @@ struct var {
 };
 
 #define STR(n, field, d)                                                                           \
-	{ n, VAR_STR, offsetof(struct dbb_config, field),                                           \
-	  sizeof(((struct dbb_config *)0)->field), d, 0, 0, false }
+	{                                                                                          \
+		n, VAR_STR, offsetof(struct dbb_config, field),                                    \
+		    sizeof(((struct dbb_config *)0)->field), d, 0, 0, false                        \
+	}
 #define SECRET(n, field, d)                                                                        \
-	{ n, VAR_STR, offsetof(struct dbb_config, field),                                           \
-	  sizeof(((struct dbb_config *)0)->field), d, 0, 0, true }
+	{                                                                                          \
+		n, VAR_STR, offsetof(struct dbb_config, field),                                    \
+		    sizeof(((struct dbb_config *)0)->field), d, 0, 0, true                         \
+	}
 #define UINT(n, field, d, lo, hi)                                                                  \
-	{ n, VAR_UINT, offsetof(struct dbb_config, field), 0, d, lo, hi, false }
-#define INT(n, field, d, lo, hi) { n, VAR_INT, offsetof(struct dbb_config, field), 0, d, lo, hi, false }
-#define BYTES(n, field, d) { n, VAR_BYTES, offsetof(struct dbb_config, field), 0, d, 1, 0, false }
+	{                                                                                          \
+		n, VAR_UINT, offsetof(struct dbb_config, field), 0, d, lo, hi, false               \
+	}
+#define INT(n, field, d, lo, hi)                                                                   \
+	{                                                                                          \
+		n, VAR_INT, offsetof(struct dbb_config, field), 0, d, lo, hi, false                \
+	}
+#define BYTES(n, field, d)                                                                         \
+	{                                                                                          \
+		n, VAR_BYTES, offsetof(struct dbb_config, field), 0, d, 1, 0, false                \
+	}
 
 static const struct var vars[] = {
-	STR("BIND_ADDRESS", bind_address, "127.0.0.1"),
-	UINT("PORT", port, "8081", 0, 65535),
-	STR("BACKUP_DIR", backup_dir, "./backups"),
-	STR("DB_TYPE", db_type, "sqlite"),
-	STR("SQLITE_PATH", sqlite_path, "./data/app.db"),
-	STR("DB_HOST", db_host, "localhost"),
-	UINT("DB_PORT", db_port, "0", 0, 65535),
-	STR("DB_NAME", db_name, ""),
-	STR("DB_USER", db_user, ""),
-	SECRET("DB_PASSWORD", db_password, ""),
-	STR("NEO4J_URL", neo4j_url, "http://localhost:7474"),
-	STR("NEO4J_USER", neo4j_user, "neo4j"),
-	SECRET("NEO4J_PASSWORD", neo4j_password, ""),
-	STR("NEO4J_DATABASE", neo4j_database, "neo4j"),
-	STR("KEYCLOAK_URL", keycloak_url, ""),
-	STR("KEYCLOAK_REALM", keycloak_realm, "backup"),
-	STR("KEYCLOAK_CLIENT_ID", keycloak_client_id, "dbbackupd"),
-	STR("AUTH_JWKS_FILE", auth_jwks_file, ""),
-	STR("AUTH_ISSUER", auth_issuer, ""),
-	STR("AUTH_ROLES_FROM", auth_roles_from, "both"),
-	UINT("AUTH_CLOCK_SKEW", auth_clock_skew, "30", 0, 3600),
-	UINT("JWKS_REFRESH_INTERVAL", jwks_refresh_interval, "60", 1, 86400),
-	INT("GZIP_LEVEL", gzip_level, "6", 1, 9),
-	UINT("COMPRESS_THREADS", compress_threads, "0", 0, 256),
-	BYTES("MAX_UPLOAD_BYTES", max_upload_bytes, "10G"),
-	UINT("MAX_CONNECTIONS", max_connections, "64", 4, 10000),
-	UINT("CONNECTION_TIMEOUT", connection_timeout, "60", 1, 86400),
-	UINT("CHILD_TIMEOUT", child_timeout, "21600", 1, 604800),
-	STR("LOG_LEVEL", log_level, "info"),
+    STR("BIND_ADDRESS", bind_address, "127.0.0.1"),
+    UINT("PORT", port, "8081", 0, 65535),
+    STR("BACKUP_DIR", backup_dir, "./backups"),
+    STR("DB_TYPE", db_type, "sqlite"),
+    STR("SQLITE_PATH", sqlite_path, "./data/app.db"),
+    STR("DB_HOST", db_host, "localhost"),
+    UINT("DB_PORT", db_port, "0", 0, 65535),
+    STR("DB_NAME", db_name, ""),
+    STR("DB_USER", db_user, ""),
+    SECRET("DB_PASSWORD", db_password, ""),
+    STR("NEO4J_URL", neo4j_url, "http://localhost:7474"),
+    STR("NEO4J_USER", neo4j_user, "neo4j"),
+    SECRET("NEO4J_PASSWORD", neo4j_password, ""),
+    STR("NEO4J_DATABASE", neo4j_database, "neo4j"),
+    STR("KEYCLOAK_URL", keycloak_url, ""),
+    STR("KEYCLOAK_REALM", keycloak_realm, "backup"),
+    STR("KEYCLOAK_CLIENT_ID", keycloak_client_id, "dbbackupd"),
+    STR("AUTH_JWKS_FILE", auth_jwks_file, ""),
+    STR("AUTH_ISSUER", auth_issuer, ""),
+    STR("AUTH_ROLES_FROM", auth_roles_from, "both"),
+    UINT("AUTH_CLOCK_SKEW", auth_clock_skew, "30", 0, 3600),
+    UINT("JWKS_REFRESH_INTERVAL", jwks_refresh_interval, "60", 1, 86400),
+    INT("GZIP_LEVEL", gzip_level, "6", 1, 9),
+    UINT("COMPRESS_THREADS", compress_threads, "0", 0, 256),
+    BYTES("MAX_UPLOAD_BYTES", max_upload_bytes, "10G"),
+    UINT("MAX_CONNECTIONS", max_connections, "64", 4, 10000),
+    UINT("CONNECTION_TIMEOUT", connection_timeout, "60", 1, 86400),
+    UINT("CHILD_TIMEOUT", child_timeout, "21600", 1, 604800),
+    STR("LOG_LEVEL", log_level, "info"),
 };
 
 #define ENVFILE_MAX_LINES 512
@@ -114,12 +126,15 @@ static dbb_code envfile_load(struct envfile *ef, const char *path, struct dbb_er
 			s = trim(s + 7);
 		char *eq = strchr(s, '=');
 		if (!eq) {
-			rc = dbb_fail(err, DBB_ERR_CONFIG, "%s:%u: expected KEY=VALUE", path, lineno);
+			rc = dbb_fail(err, DBB_ERR_CONFIG, "%s:%u: expected KEY=VALUE", path,
+			              lineno);
 			break;
 		}
 		*eq = '\0';
 		char *key = trim(s);
 		char *val = trim(eq + 1);
+		if (*val == '#')
+			*val = '\0'; /* "KEY=   # comment": an empty value */
 		size_t vl = strlen(val);
 		if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
 			val[vl - 1] = '\0';
@@ -216,8 +231,8 @@ static dbb_code set_var(struct dbb_config *cfg, const struct var *v, const char 
 		long long n = strtoll(value, &end, 10);
 		if (errno || end == value || *end || n < v->min || n > v->max)
 			return dbb_fail(err, DBB_ERR_CONFIG,
-			                "%s must be an integer from %lld to %lld, got \"%s\"", v->name,
-			                v->min, v->max, value);
+			                "%s must be an integer from %lld to %lld, got \"%s\"",
+			                v->name, v->min, v->max, value);
 		if (v->kind == VAR_UINT)
 			*(unsigned *)(void *)base = (unsigned)n;
 		else

@@ -169,8 +169,8 @@ static int cmd_serve(void)
 		daemon_close(&d);
 		return config_error(&err);
 	}
-	dbb_info("dbbackupd %s: %s database, backups in %s, listening on http://%s:%u",
-	         DBB_VERSION, d.cfg.db_type, dbb_storage_dir(d.storage), d.cfg.bind_address,
+	dbb_info("dbbackupd %s: %s database, backups in %s, listening on http://%s:%u", DBB_VERSION,
+	         d.cfg.db_type, dbb_storage_dir(d.storage), d.cfg.bind_address,
 	         (unsigned)dbb_server_port(d.server));
 	sigwait(&stop_signals, &sig);
 	dbb_info("signal %d: stopping (running requests finish first)", sig);

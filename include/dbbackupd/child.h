@@ -23,9 +23,9 @@ struct dbb_child_spec {
 	/* Extra "NAME=value" entries added to (or replacing in) the daemon's
 	 * environment, NULL-terminated; this is where PGPASSWORD goes. */
 	const char *const *env_extra;
-	bool want_stdin;     /* give the child a pipe on stdin (else /dev/null) */
-	bool want_stdout;    /* give the child a pipe on stdout (else /dev/null) */
-	unsigned timeout_s;  /* 0: no timeout */
+	bool want_stdin;    /* give the child a pipe on stdin (else /dev/null) */
+	bool want_stdout;   /* give the child a pipe on stdout (else /dev/null) */
+	unsigned timeout_s; /* 0: no timeout */
 };
 
 struct dbb_child {

@@ -37,9 +37,9 @@ struct dbb_config {
 	char keycloak_realm[128];
 	char keycloak_client_id[128];
 	char auth_jwks_file[PATH_MAX];
-	char auth_issuer[DBB_CFG_STR]; /* derived from KEYCLOAK_URL+REALM if empty */
-	char auth_roles_from[32];      /* realm, client, both */
-	unsigned auth_clock_skew;      /* seconds */
+	char auth_issuer[DBB_CFG_STR];  /* derived from KEYCLOAK_URL+REALM if empty */
+	char auth_roles_from[32];       /* realm, client, both */
+	unsigned auth_clock_skew;       /* seconds */
 	unsigned jwks_refresh_interval; /* seconds between unknown-kid refetches */
 
 	int gzip_level;

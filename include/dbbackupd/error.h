@@ -8,28 +8,28 @@
 
 typedef enum dbb_code {
 	DBB_OK = 0,
-	DBB_ERR_BAD_REQUEST,          /* 400 bad_request */
-	DBB_ERR_INVALID_FILENAME,     /* 400 invalid_filename */
-	DBB_ERR_INVALID_PARAMETER,    /* 400 invalid_parameter */
-	DBB_ERR_UNAUTHORIZED,         /* 401 unauthorized (no token) */
-	DBB_ERR_INVALID_TOKEN,        /* 401 invalid_token */
-	DBB_ERR_FORBIDDEN,            /* 403 forbidden */
-	DBB_ERR_NOT_FOUND,            /* 404 not_found */
-	DBB_ERR_METHOD_NOT_ALLOWED,   /* 405 method_not_allowed */
-	DBB_ERR_BUSY,                 /* 409 operation_in_progress */
-	DBB_ERR_EXISTS,               /* 409 already_exists */
-	DBB_ERR_PAYLOAD_TOO_LARGE,    /* 413 payload_too_large */
-	DBB_ERR_UNSUPPORTED_MEDIA,    /* 415 unsupported_media_type */
-	DBB_ERR_RANGE,                /* 416 range_not_satisfiable */
-	DBB_ERR_INVALID_BACKUP,       /* 422 invalid_backup */
-	DBB_ERR_BACKUP_FAILED,        /* 500 backup_failed */
-	DBB_ERR_RESTORE_FAILED,       /* 500 restore_failed */
-	DBB_ERR_INTERNAL,             /* 500 internal_error */
-	DBB_ERR_DB_UNAVAILABLE,       /* 503 database_unavailable */
-	DBB_ERR_AUTH_UNAVAILABLE,     /* 503 auth_unavailable */
-	DBB_ERR_SHUTTING_DOWN,        /* 503 shutting_down */
-	DBB_ERR_NO_SPACE,             /* 507 insufficient_storage */
-	DBB_ERR_CONFIG,               /* config error (start-up only) */
+	DBB_ERR_BAD_REQUEST,        /* 400 bad_request */
+	DBB_ERR_INVALID_FILENAME,   /* 400 invalid_filename */
+	DBB_ERR_INVALID_PARAMETER,  /* 400 invalid_parameter */
+	DBB_ERR_UNAUTHORIZED,       /* 401 unauthorized (no token) */
+	DBB_ERR_INVALID_TOKEN,      /* 401 invalid_token */
+	DBB_ERR_FORBIDDEN,          /* 403 forbidden */
+	DBB_ERR_NOT_FOUND,          /* 404 not_found */
+	DBB_ERR_METHOD_NOT_ALLOWED, /* 405 method_not_allowed */
+	DBB_ERR_BUSY,               /* 409 operation_in_progress */
+	DBB_ERR_EXISTS,             /* 409 already_exists */
+	DBB_ERR_PAYLOAD_TOO_LARGE,  /* 413 payload_too_large */
+	DBB_ERR_UNSUPPORTED_MEDIA,  /* 415 unsupported_media_type */
+	DBB_ERR_RANGE,              /* 416 range_not_satisfiable */
+	DBB_ERR_INVALID_BACKUP,     /* 422 invalid_backup */
+	DBB_ERR_BACKUP_FAILED,      /* 500 backup_failed */
+	DBB_ERR_RESTORE_FAILED,     /* 500 restore_failed */
+	DBB_ERR_INTERNAL,           /* 500 internal_error */
+	DBB_ERR_DB_UNAVAILABLE,     /* 503 database_unavailable */
+	DBB_ERR_AUTH_UNAVAILABLE,   /* 503 auth_unavailable */
+	DBB_ERR_SHUTTING_DOWN,      /* 503 shutting_down */
+	DBB_ERR_NO_SPACE,           /* 507 insufficient_storage */
+	DBB_ERR_CONFIG,             /* config error (start-up only) */
 	DBB_CODE_COUNT
 } dbb_code;
 
@@ -47,8 +47,8 @@ dbb_code dbb_fail(struct dbb_error *err, dbb_code code, const char *fmt, ...)
 
 /* Like dbb_fail, for a failed system call: ENOSPC/EDQUOT become
  * DBB_ERR_NO_SPACE, anything else `fallback`; strerror(errnum) is appended. */
-dbb_code dbb_fail_errno(struct dbb_error *err, int errnum, dbb_code fallback, const char *fmt,
-                        ...) __attribute__((format(printf, 4, 5)));
+dbb_code dbb_fail_errno(struct dbb_error *err, int errnum, dbb_code fallback, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Prepends "prefix: " to an error's message, keeping its code. */
 void dbb_error_prefix(struct dbb_error *err, const char *fmt, ...)

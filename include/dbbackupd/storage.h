@@ -16,7 +16,7 @@
 
 #include "dbbackupd/error.h"
 
-#define DBB_NAME_MAX 128
+#define DBB_NAME_MAX   128
 #define DBB_TMP_PREFIX ".tmp-"
 
 struct dbb_storage;
@@ -68,8 +68,8 @@ void dbb_storage_tmp_discard(struct dbb_storage_tmp *tmp);
 /* ---- reading, listing, deleting ---- */
 
 /* Opens a listed backup read-only (O_NOFOLLOW, regular files only). */
-dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *fd,
-                                 struct stat *sb, struct dbb_error *err);
+dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *fd, struct stat *sb,
+                                 struct dbb_error *err);
 
 struct dbb_backup_info {
 	char name[DBB_NAME_MAX];

@@ -21,7 +21,8 @@
 
 struct dbb_sink {
 	/* Takes all len bytes or fails. */
-	dbb_code (*write)(struct dbb_sink *self, const void *buf, size_t len, struct dbb_error *err);
+	dbb_code (*write)(struct dbb_sink *self, const void *buf, size_t len,
+	                  struct dbb_error *err);
 };
 
 struct dbb_source {

@@ -5,9 +5,11 @@
 #include <string.h>
 
 extern const struct dbb_driver dbb_driver_sqlite;
+extern const struct dbb_driver dbb_driver_postgresql;
 
 static const struct dbb_driver *const drivers[] = {
-	&dbb_driver_sqlite,
+    &dbb_driver_sqlite,
+    &dbb_driver_postgresql,
 };
 
 #define DRIVER_COUNT (sizeof(drivers) / sizeof(drivers[0]))

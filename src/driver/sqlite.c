@@ -10,9 +10,9 @@
 #include "dbbackupd/driver.h"
 #include "dbbackupd/sniff.h"
 
-#define PAGES_PER_STEP 1024
+#define PAGES_PER_STEP  1024
 #define BUSY_TIMEOUT_MS 10000
-#define CACHE_KIB "-4096" /* 4 MiB page cache per connection */
+#define CACHE_KIB       "-4096" /* 4 MiB page cache per connection */
 
 static dbb_code sqlite_check_config(const struct dbb_config *cfg, struct dbb_error *err)
 {
@@ -33,11 +33,11 @@ static dbb_code sqlite_check_config(const struct dbb_config *cfg, struct dbb_err
 static void scratch_discard(struct dbb_storage_tmp *scratch)
 {
 	static const char *const companions[] = {"-wal", "-shm", "-journal"};
-	char path[PATH_MAX + 96];
+	char base[PATH_MAX + 80], path[PATH_MAX + 96];
 	if (scratch->name[0] && scratch->st) {
+		dbb_storage_tmp_path(scratch, base, sizeof(base));
 		for (size_t i = 0; i < 3; i++) {
-			dbb_storage_tmp_path(scratch, path, sizeof(path) - 16);
-			strcat(path, companions[i]);
+			snprintf(path, sizeof(path), "%s%s", base, companions[i]);
 			unlink(path);
 		}
 	}
@@ -179,8 +179,8 @@ static dbb_code stage_database(const struct dbb_driver_ctx *ctx, struct dbb_sour
 	}
 	enum dbb_format fmt = dbb_sniff(head, have);
 	if (fmt != DBB_FORMAT_SQLITE) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "not an SQLite backup: the file is %s", dbb_format_describe(fmt));
+		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "not an SQLite backup: the file is %s",
+		              dbb_format_describe(fmt));
 		goto out;
 	}
 	struct dbb_fd_sink sink;
@@ -199,8 +199,8 @@ static dbb_code stage_database(const struct dbb_driver_ctx *ctx, struct dbb_sour
 	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
 	if (src != SQLITE_ROW) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the SQLite backup is unreadable: %s", sqlite3_errmsg(db));
+		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the SQLite backup is unreadable: %s",
+		              sqlite3_errmsg(db));
 	} else {
 		const char *res = (const char *)sqlite3_column_text(st, 0);
 		if (!res || strcmp(res, "ok") != 0)
@@ -253,8 +253,7 @@ out:
 	return rc;
 }
 
-static dbb_code sqlite_stats(const struct dbb_driver_ctx *ctx, json_t **out,
-                             struct dbb_error *err)
+static dbb_code sqlite_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st = NULL;
@@ -281,8 +280,8 @@ static dbb_code sqlite_stats(const struct dbb_driver_ctx *ctx, json_t **out,
 			rows = sqlite3_column_int64(cnt, 0);
 		sqlite3_finalize(cnt);
 		sqlite3_free(q);
-		json_array_append_new(tables, json_pack("{s:s, s:I}", "name", name, "rows",
-		                                        (json_int_t)rows));
+		json_array_append_new(
+		    tables, json_pack("{s:s, s:I}", "name", name, "rows", (json_int_t)rows));
 	}
 	sqlite3_finalize(st);
 	st = NULL;
@@ -311,14 +310,14 @@ out:
 }
 
 const struct dbb_driver dbb_driver_sqlite = {
-	.name = "sqlite",
-	.extension = "db",
-	.atomic_restore = true,
-	.check_config = sqlite_check_config,
-	.health = sqlite_health,
-	.dump = sqlite_dump,
-	.validate = sqlite_validate,
-	.clean = NULL,
-	.restore = sqlite_restore,
-	.stats = sqlite_stats,
+    .name = "sqlite",
+    .extension = "db",
+    .atomic_restore = true,
+    .check_config = sqlite_check_config,
+    .health = sqlite_health,
+    .dump = sqlite_dump,
+    .validate = sqlite_validate,
+    .clean = NULL,
+    .restore = sqlite_restore,
+    .stats = sqlite_stats,
 };

@@ -26,12 +26,12 @@ struct dbb_request;
 
 /* A route: one row of the table in router.c. */
 struct dbb_route {
-	const char *method;  /* "GET", "POST", "DELETE" */
-	const char *path;    /* exact, or a prefix ending in '/' when has_param */
-	bool has_param;      /* the rest of the path is one parameter (a file name) */
-	bool public;         /* no token needed */
-	enum dbb_role role;  /* least role needed */
-	const char *action;  /* for 403 messages: "create backups" */
+	const char *method; /* "GET", "POST", "DELETE" */
+	const char *path;   /* exact, or a prefix ending in '/' when has_param */
+	bool has_param;     /* the rest of the path is one parameter (a file name) */
+	bool public;        /* no token needed */
+	enum dbb_role role; /* least role needed */
+	const char *action; /* for 403 messages: "create backups" */
 	/* Optional: runs on the first call, after auth, before any body is read.
 	 * May queue a response (the request then ends). */
 	enum MHD_Result (*begin)(struct dbb_request *req);
@@ -101,8 +101,7 @@ enum MHD_Result dbb_handle_create(struct dbb_request *req);
 enum MHD_Result dbb_handle_restore(struct dbb_request *req);
 /* The reply of both restore routes; `what` ends the success message
  * (": name" or " uploaded file: name"). */
-enum MHD_Result dbb_reply_restore(struct dbb_request *req, dbb_code rc,
-                                  const struct dbb_error *err,
+enum MHD_Result dbb_reply_restore(struct dbb_request *req, dbb_code rc, const struct dbb_error *err,
                                   const struct dbb_restore_result *res, const char *what);
 enum MHD_Result dbb_upload_begin(struct dbb_request *req);
 enum MHD_Result dbb_upload_body(struct dbb_request *req, const char *data, size_t *size);

@@ -6,8 +6,7 @@
 
 #include "http/internal.h"
 
-enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status,
-                                struct MHD_Response *resp)
+enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status, struct MHD_Response *resp)
 {
 	if (!resp)
 		return MHD_NO;
@@ -24,7 +23,7 @@ enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status,
 
 static struct MHD_Response *json_response(json_t *body)
 {
-	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12));
 	json_decref(body);
 	if (!text)
 		return NULL;
@@ -117,8 +116,8 @@ dbb_code dbb_query_bool(struct dbb_request *req, const char *name, bool def, boo
 	struct count_ctx c = {name, 0};
 	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, count_arg, &c);
 	if (c.n > 1)
-		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "%s is given %u times; give it once",
-		                name, c.n);
+		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER,
+		                "%s is given %u times; give it once", name, c.n);
 	const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 	if (c.n == 0) {
 		*out = def;

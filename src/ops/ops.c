@@ -23,8 +23,7 @@ struct dbb_ops {
 };
 
 dbb_code dbb_ops_new(struct dbb_ops **out, const struct dbb_config *cfg,
-                     const struct dbb_driver *driver, struct dbb_storage *st,
-                     struct dbb_error *err)
+                     const struct dbb_driver *driver, struct dbb_storage *st, struct dbb_error *err)
 {
 	struct dbb_ops *ops = calloc(1, sizeof(*ops));
 	if (!ops)
@@ -138,11 +137,11 @@ static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, bool compr
 	dbb_hash_sink_final(&hash, res->sha256);
 	res->size_bytes = hash.bytes;
 	struct dbb_backup_name nm = {
-		.prefix = prefix,
-		.db = ops->drv->name,
-		.extension = ops->drv->extension,
-		.compressed = compress,
-		.when = when,
+	    .prefix = prefix,
+	    .db = ops->drv->name,
+	    .extension = ops->drv->extension,
+	    .compressed = compress,
+	    .when = when,
 	};
 	rc = dbb_storage_tmp_commit(&tmp, &nm, res->sha256, res->filename, err);
 out:
@@ -240,8 +239,8 @@ static void rollback_from_safety(struct dbb_ops *ops, struct dbb_restore_result 
 	res->rollback_attempted = true;
 	dbb_warn("restore failed (%s); restoring the safety backup %s", err->message,
 	         res->safety_backup_filename);
-	dbb_code rc = dbb_storage_open_backup(ops->st, res->safety_backup_filename, &fd, &sb,
-	                                      &rb_err);
+	dbb_code rc =
+	    dbb_storage_open_backup(ops->st, res->safety_backup_filename, &fd, &sb, &rb_err);
 	if (!rc) {
 		rc = clean_and_restore(ops, fd, &rb_err);
 		close(fd);
@@ -276,8 +275,9 @@ static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, b
 	dbb_code rc = validate_input(ops, fd, err);
 	if (rc) {
 		if (rc == DBB_ERR_INVALID_BACKUP)
-			dbb_error_prefix(err, "%s is not a valid %s backup; the database was not "
-			                      "touched",
+			dbb_error_prefix(err,
+			                 "%s is not a valid %s backup; the database was not "
+			                 "touched",
 			                 label, ops->drv->name);
 		return rc;
 	}

@@ -39,7 +39,8 @@ static void remove_stale_temporaries(struct dbb_storage *st)
 		if (strncmp(e->d_name, DBB_TMP_PREFIX, strlen(DBB_TMP_PREFIX)) != 0)
 			continue;
 		if (unlinkat(st->dirfd, e->d_name, 0) == 0)
-			dbb_warn("removed temporary %s left by an interrupted operation", e->d_name);
+			dbb_warn("removed temporary %s left by an interrupted operation",
+			         e->d_name);
 	}
 	closedir(d);
 }
@@ -69,7 +70,8 @@ dbb_code dbb_storage_open(struct dbb_storage **out, const char *dir, struct dbb_
 		int e = errno;
 		close(st->dirfd);
 		free(st);
-		return dbb_fail_errno(err, e, DBB_ERR_CONFIG, "BACKUP_DIR: %s is not writable", dir);
+		return dbb_fail_errno(err, e, DBB_ERR_CONFIG, "BACKUP_DIR: %s is not writable",
+		                      dir);
 	}
 	remove_stale_temporaries(st);
 	*out = st;
@@ -161,7 +163,7 @@ static dbb_code write_sidecar(struct dbb_storage *st, const char *name, const ch
 	char line[DBB_NAME_MAX + 80];
 	int n = snprintf(line, sizeof(line), "%s  %s\n", hex, name);
 	char target[DBB_NAME_MAX + 16];
-	snprintf(target, sizeof(target), "%s" SIDECAR_SUFFIX, name);
+	snprintf(target, sizeof(target), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	if (write(t.fd, line, (size_t)n) != n || fsync(t.fd) != 0 ||
 	    renameat(st->dirfd, t.name, st->dirfd, target) != 0) {
 		int e = errno;
@@ -191,7 +193,8 @@ dbb_code dbb_storage_tmp_commit(struct dbb_storage_tmp *tmp, const struct dbb_ba
 		if (rename_noreplace(st->dirfd, tmp->name, final_name) == 0)
 			break;
 		if (errno != EEXIST) {
-			rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot rename into place");
+			rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
+			                    "cannot rename into place");
 			goto fail;
 		}
 	}
@@ -214,8 +217,8 @@ fail:
 	return rc;
 }
 
-dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *fd,
-                                 struct stat *sb, struct dbb_error *err)
+dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *fd, struct stat *sb,
+                                 struct dbb_error *err)
 {
 	*fd = -1;
 	if (!dbb_name_is_valid(name))
@@ -242,7 +245,7 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
                       struct dbb_backup_info *bi)
 {
 	memset(bi, 0, sizeof(*bi));
-	snprintf(bi->name, sizeof(bi->name), "%s", name);
+	snprintf(bi->name, sizeof(bi->name), "%.*s", DBB_NAME_MAX - 1, name);
 	bi->size_bytes = (uint64_t)sb->st_size;
 	if (!dbb_name_timestamp(name, &bi->created_at))
 		bi->created_at = sb->st_mtime;
@@ -258,7 +261,7 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
 		close(fd);
 	}
 	char side[DBB_NAME_MAX + 16];
-	snprintf(side, sizeof(side), "%s" SIDECAR_SUFFIX, name);
+	snprintf(side, sizeof(side), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	fd = openat(st->dirfd, side, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd >= 0) {
 		char hex[65] = {0};
@@ -339,7 +342,7 @@ dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot delete %s", name);
 	}
 	char side[DBB_NAME_MAX + 16];
-	snprintf(side, sizeof(side), "%s" SIDECAR_SUFFIX, name);
+	snprintf(side, sizeof(side), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	unlinkat(st->dirfd, side, 0);
 	fsync(st->dirfd);
 	return DBB_OK;

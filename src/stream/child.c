@@ -209,7 +209,7 @@ static bool program_exists(const char *name)
 dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
                          struct dbb_error *err)
 {
-	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
+	int in_p[2] = {-1, -1}, out_p[2] = {-1, -1}, err_p[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	bool fa_ok = false, attr_ok = false;
@@ -325,7 +325,7 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 	n = write(fd, buf, len);
 	saved = errno;
 	if (n < 0 && saved == EPIPE && !was_pending) {
-		struct timespec zero = { 0, 0 };
+		struct timespec zero = {0, 0};
 
 		sigtimedwait(&pipe_set, NULL, &zero);
 	}
@@ -352,9 +352,9 @@ static dbb_code stdin_sink_write(struct dbb_sink *self, const void *buf, size_t 
 			timeout_kill(c);
 			return dbb_fail(err, DBB_ERR_INTERNAL, "child tool timed out");
 		}
-		pf[n++] = (struct pollfd){ .fd = c->stdin_fd, .events = POLLOUT };
+		pf[n++] = (struct pollfd){.fd = c->stdin_fd, .events = POLLOUT};
 		if (c->stderr_fd >= 0)
-			pf[n++] = (struct pollfd){ .fd = c->stderr_fd, .events = POLLIN };
+			pf[n++] = (struct pollfd){.fd = c->stderr_fd, .events = POLLIN};
 		r = poll(pf, n, poll_timeout_ms(c));
 		if (r < 0 && errno != EINTR)
 			return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "poll");
@@ -403,9 +403,9 @@ static dbb_code stdout_source_read(struct dbb_source *self, void *buf, size_t ca
 			timeout_kill(c);
 			return dbb_fail(err, DBB_ERR_INTERNAL, "child tool timed out");
 		}
-		pf[n++] = (struct pollfd){ .fd = c->stdout_fd, .events = POLLIN };
+		pf[n++] = (struct pollfd){.fd = c->stdout_fd, .events = POLLIN};
 		if (c->stderr_fd >= 0)
-			pf[n++] = (struct pollfd){ .fd = c->stderr_fd, .events = POLLIN };
+			pf[n++] = (struct pollfd){.fd = c->stderr_fd, .events = POLLIN};
 		r = poll(pf, n, poll_timeout_ms(c));
 		if (r < 0 && errno != EINTR)
 			return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "poll");
@@ -457,9 +457,9 @@ static void drain_all(struct dbb_child *c)
 			return;
 		}
 		if (c->stdout_fd >= 0)
-			pf[n++] = (struct pollfd){ .fd = c->stdout_fd, .events = POLLIN };
+			pf[n++] = (struct pollfd){.fd = c->stdout_fd, .events = POLLIN};
 		if (c->stderr_fd >= 0)
-			pf[n++] = (struct pollfd){ .fd = c->stderr_fd, .events = POLLIN };
+			pf[n++] = (struct pollfd){.fd = c->stderr_fd, .events = POLLIN};
 		r = poll(pf, n, poll_timeout_ms(c));
 		if (r < 0 && errno != EINTR)
 			return;
@@ -483,7 +483,7 @@ static void drain_all(struct dbb_child *c)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;

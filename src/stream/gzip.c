@@ -164,12 +164,14 @@ static dbb_code gunzip_read(struct dbb_source *self, void *buf, size_t cap, size
 		case Z_MEM_ERROR:
 			return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory decompressing");
 		default:
-			return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the gzip data is corrupt (%s)",
+			return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+			                "the gzip data is corrupt (%s)",
 			                s->z.msg ? s->z.msg : "inflate error");
 		}
 		if (*got == 0 && s->eof_in && s->z.avail_in == 0 && !s->member_done)
-			return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			                "the gzip stream is truncated (it ends before its trailer)");
+			return dbb_fail(
+			    err, DBB_ERR_INVALID_BACKUP,
+			    "the gzip stream is truncated (it ends before its trailer)");
 	}
 	return DBB_OK;
 }

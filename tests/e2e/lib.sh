@@ -89,11 +89,22 @@ e2e_start() {
 	exit 1
 }
 
+# Stops the daemon with SIGTERM; it must exit 0 and its log must hold no
+# sanitizer report (under the ASan/UBSan build, that is how leaks and
+# undefined behaviour fail the test that caused them).
 e2e_stop() {
 	if [ -n "$DAEMON_PID" ]; then
+		local rc=0
 		kill "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null || rc=$?
 		DAEMON_PID=""
+		if [ "$rc" -ne 0 ]; then
+			fail "the daemon exited with status $rc on SIGTERM"
+		fi
+		if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$DAEMON_LOG" 2>/dev/null; then
+			fail "sanitizer report in the daemon log"
+			grep -E -A30 'AddressSanitizer|LeakSanitizer|runtime error:' "$DAEMON_LOG" | head -60 >&2
+		fi
 	fi
 }
 
@@ -157,6 +168,7 @@ expect_error() {
 }
 
 e2e_done() {
+	e2e_stop
 	echo "$E2E_PASSED passed, $E2E_FAILED failed"
 	if [ "$E2E_FAILED" -ne 0 ] && [ -n "${DAEMON_LOG:-}" ] && [ -f "$DAEMON_LOG" ]; then
 		echo "--- daemon log (tail) ---" >&2

@@ -12,14 +12,14 @@
 
 static int passed, failed;
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (cond) {                                                                \
-			passed++;                                                          \
-		} else {                                                                   \
-			failed++;                                                          \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
-		}                                                                          \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			passed++;                                                                  \
+		} else {                                                                           \
+			failed++;                                                                  \
+			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
+		}                                                                                  \
 	} while (0)
 
 static time_t now_s(void)
@@ -60,10 +60,10 @@ static size_t read_all(struct dbb_child *c, char *keep, size_t keep_cap, dbb_cod
 
 static void test_stdout_large(void)
 {
-	const char *argv[] = { "sh", "-c", "head -c 3000000 /dev/zero", NULL };
-	struct dbb_child_spec spec = { .argv = argv, .want_stdout = true, .timeout_s = 30 };
+	const char *argv[] = {"sh", "-c", "head -c 3000000 /dev/zero", NULL};
+	struct dbb_child_spec spec = {.argv = argv, .want_stdout = true, .timeout_s = 30};
 	struct dbb_child c;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	dbb_code rc;
 	size_t n;
 
@@ -79,13 +79,14 @@ static void test_stdout_large(void)
  * tail keeps the last bytes. */
 static void test_stderr_flood(void)
 {
-	const char *argv[] = { "sh", "-c",
-		               "head -c 500000 /dev/zero | tr '\\0' x >&2; echo; echo last-line >&2; "
-		               "head -c 200000 /dev/zero; echo done-stdout",
-		               NULL };
-	struct dbb_child_spec spec = { .argv = argv, .want_stdout = true, .timeout_s = 30 };
+	const char *argv[] = {
+	    "sh", "-c",
+	    "head -c 500000 /dev/zero | tr '\\0' x >&2; echo; echo last-line >&2; "
+	    "head -c 200000 /dev/zero; echo done-stdout",
+	    NULL};
+	struct dbb_child_spec spec = {.argv = argv, .want_stdout = true, .timeout_s = 30};
 	struct dbb_child c;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	dbb_code rc;
 	size_t n;
 
@@ -101,12 +102,13 @@ static void test_stderr_flood(void)
 /* Writing a lot to stdin while the child floods stderr. */
 static void test_stdin_sink(void)
 {
-	const char *argv[] = { "sh", "-c", "wc -c; head -c 100000 /dev/zero | tr '\\0' y >&2; echo tail-end >&2",
-		               NULL };
-	struct dbb_child_spec spec = { .argv = argv, .want_stdin = true, .timeout_s = 30 };
+	const char *argv[] = {"sh", "-c",
+	                      "wc -c; head -c 100000 /dev/zero | tr '\\0' y >&2; echo tail-end >&2",
+	                      NULL};
+	struct dbb_child_spec spec = {.argv = argv, .want_stdin = true, .timeout_s = 30};
 	struct dbb_child c;
 	struct dbb_child_stdin_sink sink;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	static char block[100000];
 	dbb_code rc = DBB_OK;
 
@@ -122,11 +124,11 @@ static void test_stdin_sink(void)
 
 static void test_stdin_roundtrip_count(void)
 {
-	const char *argv[] = { "sh", "-c", "wc -c >&2", NULL };
-	struct dbb_child_spec spec = { .argv = argv, .want_stdin = true, .timeout_s = 30 };
+	const char *argv[] = {"sh", "-c", "wc -c >&2", NULL};
+	struct dbb_child_spec spec = {.argv = argv, .want_stdin = true, .timeout_s = 30};
 	struct dbb_child c;
 	struct dbb_child_stdin_sink sink;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	static char block[65536];
 
 	CHECK(dbb_child_start(&c, &spec, &err) == DBB_OK);
@@ -139,11 +141,11 @@ static void test_stdin_roundtrip_count(void)
 
 static void test_exit_status(void)
 {
-	const char *argv[] = { "sh", "-c", "echo first >&2; echo 'pg_dump: error: boom' >&2; exit 3",
-		               NULL };
-	struct dbb_child_spec spec = { .argv = argv, .timeout_s = 30 };
+	const char *argv[] = {"sh", "-c", "echo first >&2; echo 'pg_dump: error: boom' >&2; exit 3",
+	                      NULL};
+	struct dbb_child_spec spec = {.argv = argv, .timeout_s = 30};
 	struct dbb_child c;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 
 	CHECK(dbb_child_start(&c, &spec, &err) == DBB_OK);
 	CHECK(dbb_child_finish(&c, DBB_ERR_BACKUP_FAILED, &err) == DBB_ERR_BACKUP_FAILED);
@@ -154,10 +156,10 @@ static void test_exit_status(void)
 
 static void test_signal_exit(void)
 {
-	const char *argv[] = { "sh", "-c", "kill -9 $$", NULL };
-	struct dbb_child_spec spec = { .argv = argv };
+	const char *argv[] = {"sh", "-c", "kill -9 $$", NULL};
+	struct dbb_child_spec spec = {.argv = argv};
 	struct dbb_child c;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 
 	CHECK(dbb_child_start(&c, &spec, &err) == DBB_OK);
 	CHECK(dbb_child_finish(&c, DBB_ERR_INTERNAL, &err) == DBB_ERR_INTERNAL);
@@ -166,10 +168,10 @@ static void test_signal_exit(void)
 
 static void test_not_found(void)
 {
-	const char *argv[] = { "dbb-no-such-tool-xyz", NULL };
-	struct dbb_child_spec spec = { .argv = argv };
+	const char *argv[] = {"dbb-no-such-tool-xyz", NULL};
+	struct dbb_child_spec spec = {.argv = argv};
 	struct dbb_child c;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 
 	CHECK(dbb_child_start(&c, &spec, &err) != DBB_OK);
 	CHECK(strstr(err.message, "dbb-no-such-tool-xyz") != NULL);
@@ -179,15 +181,16 @@ static void test_not_found(void)
 
 static void test_env_extra(void)
 {
-	const char *argv[] = { "sh", "-c", "printf '%s|%s|' \"$DBB_T_NEW\" \"$DBB_T_OLD\"; "
-		                           "env | grep -c '^DBB_T_OLD='",
-		               NULL };
-	const char *extra[] = { "DBB_T_NEW=secret value", "DBB_T_OLD=replaced", NULL };
-	struct dbb_child_spec spec = { .argv = argv, .env_extra = extra, .want_stdout = true,
-		                       .timeout_s = 30 };
+	const char *argv[] = {"sh", "-c",
+	                      "printf '%s|%s|' \"$DBB_T_NEW\" \"$DBB_T_OLD\"; "
+	                      "env | grep -c '^DBB_T_OLD='",
+	                      NULL};
+	const char *extra[] = {"DBB_T_NEW=secret value", "DBB_T_OLD=replaced", NULL};
+	struct dbb_child_spec spec = {
+	    .argv = argv, .env_extra = extra, .want_stdout = true, .timeout_s = 30};
 	struct dbb_child c;
-	struct dbb_error err = { 0 };
-	char out[128] = { 0 };
+	struct dbb_error err = {0};
+	char out[128] = {0};
 	dbb_code rc;
 
 	setenv("DBB_T_OLD", "original", 1);
@@ -203,10 +206,10 @@ static void test_env_extra(void)
 /* A hung child is killed once the timeout passes (finish path). */
 static void test_timeout_finish(void)
 {
-	const char *argv[] = { "sleep", "30", NULL };
-	struct dbb_child_spec spec = { .argv = argv, .timeout_s = 1 };
+	const char *argv[] = {"sleep", "30", NULL};
+	struct dbb_child_spec spec = {.argv = argv, .timeout_s = 1};
 	struct dbb_child c;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	time_t t0 = now_s();
 
 	CHECK(dbb_child_start(&c, &spec, &err) == DBB_OK);
@@ -219,10 +222,10 @@ static void test_timeout_finish(void)
 /* A child that ignores SIGTERM gets SIGKILL after the grace period. */
 static void test_timeout_ignores_term(void)
 {
-	const char *argv[] = { "sh", "-c", "trap '' TERM; exec sleep 60", NULL };
-	struct dbb_child_spec spec = { .argv = argv, .timeout_s = 1 };
+	const char *argv[] = {"sh", "-c", "trap '' TERM; exec sleep 60", NULL};
+	struct dbb_child_spec spec = {.argv = argv, .timeout_s = 1};
 	struct dbb_child c;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	time_t t0 = now_s();
 
 	CHECK(dbb_child_start(&c, &spec, &err) == DBB_OK);
@@ -234,10 +237,10 @@ static void test_timeout_ignores_term(void)
 /* A reader blocked on a silent child returns an error at the deadline. */
 static void test_timeout_read(void)
 {
-	const char *argv[] = { "sleep", "30", NULL };
-	struct dbb_child_spec spec = { .argv = argv, .want_stdout = true, .timeout_s = 1 };
+	const char *argv[] = {"sleep", "30", NULL};
+	struct dbb_child_spec spec = {.argv = argv, .want_stdout = true, .timeout_s = 1};
 	struct dbb_child c;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	time_t t0 = now_s();
 	dbb_code rc;
 
@@ -253,11 +256,11 @@ static void test_timeout_read(void)
 /* A child that stops reading: the writer gets an error, not SIGPIPE. */
 static void test_stdin_closed_early(void)
 {
-	const char *argv[] = { "sh", "-c", "head -c 10 >/dev/null; echo stopped >&2; exit 4", NULL };
-	struct dbb_child_spec spec = { .argv = argv, .want_stdin = true, .timeout_s = 30 };
+	const char *argv[] = {"sh", "-c", "head -c 10 >/dev/null; echo stopped >&2; exit 4", NULL};
+	struct dbb_child_spec spec = {.argv = argv, .want_stdin = true, .timeout_s = 30};
 	struct dbb_child c;
 	struct dbb_child_stdin_sink sink;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	static char block[65536];
 	dbb_code rc = DBB_OK;
 
@@ -273,10 +276,10 @@ static void test_stdin_closed_early(void)
 
 static void test_abort_running(void)
 {
-	const char *argv[] = { "cat", NULL };
-	struct dbb_child_spec spec = { .argv = argv, .want_stdin = true, .want_stdout = true };
+	const char *argv[] = {"cat", NULL};
+	struct dbb_child_spec spec = {.argv = argv, .want_stdin = true, .want_stdout = true};
 	struct dbb_child c;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	pid_t pid;
 
 	CHECK(dbb_child_start(&c, &spec, &err) == DBB_OK);

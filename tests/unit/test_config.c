@@ -9,8 +9,9 @@ int main(void)
 	char *dir = check_tmpdir();
 	char envfile[4200];
 	snprintf(envfile, sizeof(envfile), "%s/.env", dir);
-	static const char *const vars[] = {"PORT", "DB_TYPE", "GZIP_LEVEL", "MAX_UPLOAD_BYTES",
-	                                   "BACKUP_DIR", "DB_PASSWORD", "AUTH_ROLES_FROM"};
+	static const char *const vars[] = {
+	    "PORT",       "DB_TYPE",     "GZIP_LEVEL",     "MAX_UPLOAD_BYTES",
+	    "BACKUP_DIR", "DB_PASSWORD", "AUTH_ROLES_FROM"};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 

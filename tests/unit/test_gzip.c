@@ -36,7 +36,8 @@ static dbb_code mem_read(struct dbb_source *s, void *p, size_t cap, size_t *got,
 		n = cap;
 	if (m->max_read && n > m->max_read)
 		n = m->max_read;
-	memcpy(p, m->buf + m->pos, n);
+	if (n)
+		memcpy(p, m->buf + m->pos, n);
 	m->pos += n;
 	*got = n;
 	return DBB_OK;

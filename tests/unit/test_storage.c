@@ -25,8 +25,9 @@ static dbb_code write_one(struct dbb_storage *st, time_t when, const char *conte
 	if (write(tmp.fd, content, strlen(content)) != (ssize_t)strlen(content))
 		return DBB_ERR_INTERNAL;
 	struct dbb_backup_name nm = {"backup", "sqlite", "db", false, when};
-	return dbb_storage_tmp_commit(&tmp, &nm, "abababababababababababababababababababababababababababababababab",
-	                              name, &err);
+	return dbb_storage_tmp_commit(
+	    &tmp, &nm, "abababababababababababababababababababababababababababababababab", name,
+	    &err);
 }
 
 int main(void)
@@ -74,7 +75,8 @@ int main(void)
 	      DBB_ERR_NOT_FOUND);
 	CHECK(dbb_storage_list(st, &items, &n, &err) == DBB_OK && n == 2);
 	free(items);
-	CHECK(dbb_storage_delete(st, "backup_sqlite_20200101_000000.db", &err) == DBB_ERR_NOT_FOUND);
+	CHECK(dbb_storage_delete(st, "backup_sqlite_20200101_000000.db", &err) ==
+	      DBB_ERR_NOT_FOUND);
 	CHECK(access("/etc/passwd", F_OK) == 0);
 
 	/* names outside the whitelist never reach the file system */

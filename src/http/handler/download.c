@@ -28,7 +28,8 @@ enum MHD_Result dbb_handle_download(struct dbb_request *req)
 	}
 	uint64_t len = rr == DBB_RANGE_OK ? last - first + 1 : size;
 	/* MHD owns fd from here and serves it with sendfile() */
-	struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, (int64_t)first);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_fd_at_offset64(len, fd, (int64_t)first);
 	if (!resp) {
 		close(fd);
 		return MHD_NO;

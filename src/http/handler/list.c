@@ -17,7 +17,8 @@ static json_t *info_json(const struct dbb_backup_info *b)
 	                      ts, "compressed", b->compressed, "type",
 	                      b->safety ? "safety_backup" : "backup", "database", b->db);
 	if (o)
-		json_object_set_new(o, "sha256", b->sha256[0] ? json_string(b->sha256) : json_null());
+		json_object_set_new(o, "sha256",
+		                    b->sha256[0] ? json_string(b->sha256) : json_null());
 	return o;
 }
 

@@ -17,8 +17,7 @@ static json_t *safety_fields(const struct dbb_restore_result *res)
 	return o;
 }
 
-enum MHD_Result dbb_reply_restore(struct dbb_request *req, dbb_code rc,
-                                  const struct dbb_error *err,
+enum MHD_Result dbb_reply_restore(struct dbb_request *req, dbb_code rc, const struct dbb_error *err,
                                   const struct dbb_restore_result *res, const char *what)
 {
 	if (rc)

@@ -21,7 +21,7 @@ struct upload {
 	char safety_value[16];
 	bool safety_given;
 	struct dbb_error failure; /* first failure while receiving */
-	uint64_t discarded;        /* body bytes dropped after a failure */
+	uint64_t discarded;       /* body bytes dropped after a failure */
 };
 
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -85,13 +85,13 @@ enum MHD_Result dbb_upload_begin(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
 	bool safety;
-	const char *ctype =
-	    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
+	const char *ctype = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
 	if (!ctype || strncasecmp(ctype, "multipart/form-data", 19) != 0)
-		return dbb_reply_error(req, DBB_ERR_UNSUPPORTED_MEDIA,
-		                       "send the backup as multipart/form-data in the field \"file\" "
-		                       "(curl -F \"file=@backup.sql.gz\")",
-		                       NULL);
+		return dbb_reply_error(
+		    req, DBB_ERR_UNSUPPORTED_MEDIA,
+		    "send the backup as multipart/form-data in the field \"file\" "
+		    "(curl -F \"file=@backup.sql.gz\")",
+		    NULL);
 	const char *clen =
 	    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Length");
 	if (clen) {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs, with apt, the Debian 12 packages that building (and, with --test,
+# testing) dbbackupd needs and that are missing. Already-installed packages
+# are left alone, so this is quick on a machine that has them.
+# Database servers, Java, Neo4j and Keycloak are installed by the service
+# scripts in tests/services/ when a test needs them.
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config ca-certificates curl jq sqlite3
+	libmicrohttpd-dev libjwt-dev libjansson-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
+	libsqlite3-dev libpq-dev libmariadb-dev)
+test_pkgs=(procps iproute2 psmisc gzip pigz coreutils findutils clang-format cppcheck git)
+
+pkgs=("${build_pkgs[@]}")
+if [ "${1:-}" = "--test" ]; then
+	pkgs+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || {
+		echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2
+		exit 1
+	}
+	as_root=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

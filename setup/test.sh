@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's second command, and what CI runs (.ci/run): installs what is
+# missing, builds dbbackupd twice (optimised, and with AddressSanitizer +
+# UndefinedBehaviorSanitizer), and runs every test with CTest. The real
+# PostgreSQL, MariaDB, Neo4j and Keycloak are installed and started by the
+# CTest fixtures (tests/services/*.sh). Extra arguments go to ctest, e.g.
+#   setup/test.sh -L postgresql
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash setup/install-deps.sh --test
+jobs=$(nproc)
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDBB_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+
+if [ $# -gt 0 ]; then
+	cd build-asan
+	exec ctest --output-on-failure "$@"
+fi
+
+# The fast, service-free tests on the optimised build, then everything on the
+# sanitizer build (any sanitizer report fails the test that caused it).
+(cd build && ctest --output-on-failure -L 'unit|sqlite')
+cd build-asan
+ctest --output-on-failure

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): the daemon's PostgreSQL create and restore against
+# the native pipelines, on a pgbench database, in one run.
+#
+#   tests/bench/postgresql.sh [--scale N] [--level L] [--build DIR]
+#
+# Prints wall time, peak RSS and file size for
+#   create:  daemon  vs  pg_dump | gzip -L  and  pg_dump | pigz -L
+#   restore: daemon  vs  gunzip -c file | psql --single-transaction
+# and the ratios (daemon / native). Uses tests/services/postgresql.sh for a
+# throw-away cluster (started if needed, left running if it was running).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+scale=20
+level=6
+build="$src/build"
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--scale) scale=$2; shift 2 ;;
+	--level) level=$2; shift 2 ;;
+	--build) build=$2; shift 2 ;;
+	-h | --help) sed -n 2,12p "$0"; exit 0 ;;
+	*) echo "unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+bin=${DBBACKUPD:-$build/dbbackupd}
+[ -x "$bin" ] || { echo "no dbbackupd at $bin (build first, or --build DIR)" >&2; exit 1; }
+for t in pigz curl jq; do
+	command -v "$t" >/dev/null || { echo "missing $t (apt-get install pigz time curl jq)" >&2; exit 1; }
+done
+
+svc="$src/tests/services/postgresql.sh"
+started_here=0
+if ! [ -f "${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}/postgresql/env" ]; then
+	started_here=1
+fi
+eval "$(bash "$svc" start)"
+export PGPASSWORD="$DB_PASSWORD"
+conn=(-h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME")
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/dbb-bench.XXXXXX")
+daemon_pid=""
+cleanup() {
+	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+	rm -rf "$work"
+	if [ "$started_here" = 1 ]; then bash "$svc" stop >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+
+# Clean database, then pgbench data.
+reset_db() {
+	psql -X -q "${conn[@]}" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+SET client_min_messages = warning;
+DROP SCHEMA public CASCADE;
+CREATE SCHEMA public;
+SQL
+}
+echo "building a pgbench database, scale $scale ..." >&2
+reset_db
+"${PG_BIN:-/usr/lib/postgresql/15/bin}/pgbench" -i -q -s "$scale" "${conn[@]}" >/dev/null 2>&1 ||
+	pgbench -i -q -s "$scale" "${conn[@]}" >/dev/null 2>&1
+db_size=$(psql -X -At "${conn[@]}" -c "SELECT pg_size_pretty(pg_database_size(current_database()))")
+
+maxrss() { # max "%M" over the time files given
+	cat "$@" | awk 'BEGIN{m=0} {if ($1+0>m) m=$1+0} END{print m}'
+}
+# timed RSSFILE CMD...: runs CMD, writing its peak RSS (KiB) to RSSFILE.
+timed() {
+	local out=$1
+	shift
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f %M -o "$out" "$@"
+	else
+		echo 0 >"$out"
+		"$@"
+	fi
+}
+[ -x /usr/bin/time ] || echo "(no /usr/bin/time: apt-get install time for the tools' RSS)" >&2
+
+# ---- native create ----
+sync
+t0=$(date +%s.%N)
+timed "$work/rss.pgdump" pg_dump --no-owner --no-acl "${conn[@]}" |
+	timed "$work/rss.gzip" gzip -"$level" >"$work/native.sql.gz"
+t1=$(date +%s.%N)
+native_gzip_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+native_gzip_rss=$(maxrss "$work/rss.gzip")
+native_gzip_size=$(stat -c %s "$work/native.sql.gz")
+raw_size=$(gunzip -c "$work/native.sql.gz" | wc -c)
+
+t0=$(date +%s.%N)
+pg_dump --no-owner --no-acl "${conn[@]}" | timed "$work/rss.pigz" pigz -"$level" >"$work/native.pigz.gz"
+t1=$(date +%s.%N)
+native_pigz_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+native_pigz_size=$(stat -c %s "$work/native.pigz.gz")
+
+# ---- daemon ----
+mkdir -p "$work/backups" "$work/keys"
+"$bin" dev-keys "$work/keys" >/dev/null
+env PORT=0 BIND_ADDRESS=127.0.0.1 BACKUP_DIR="$work/backups" AUTH_JWKS_FILE="$work/keys/jwks.json" \
+	DB_TYPE=postgresql GZIP_LEVEL="$level" DB_HOST="$DB_HOST" DB_PORT="$DB_PORT" DB_NAME="$DB_NAME" \
+	DB_USER="$DB_USER" DB_PASSWORD="$DB_PASSWORD" "$bin" >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+port=""
+for _ in $(seq 1 100); do
+	port=$(sed -nE 's/.*listening on http:\/\/[^ ]*:([0-9]+).*/\1/p' "$work/daemon.log" | tail -n 1)
+	[ -n "$port" ] && curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null && break
+	sleep 0.1
+done
+[ -n "$port" ] || { cat "$work/daemon.log" >&2; exit 1; }
+base="http://127.0.0.1:$port"
+tok=$("$bin" token --key "$work/keys/private.pem" --role admin --ttl 3600)
+rss_now() { awk '/VmHWM/ {print $2}' "/proc/$daemon_pid/status"; }
+
+t0=$(date +%s.%N)
+curl -fsS -X POST -H "Authorization: Bearer $tok" "$base/backup/create?compress=true" >"$work/create.json"
+t1=$(date +%s.%N)
+daemon_create_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+daemon_file=$(jq -r .filename "$work/create.json")
+daemon_size=$(stat -c %s "$work/backups/$daemon_file")
+daemon_create_rss=$(rss_now)
+
+# ---- native restore (into a clean database, not timed: the reset) ----
+reset_db
+t0=$(date +%s.%N)
+gunzip -c "$work/native.sql.gz" |
+	timed "$work/rss.psql" psql -X -q --single-transaction -v ON_ERROR_STOP=1 "${conn[@]}" >/dev/null
+t1=$(date +%s.%N)
+native_restore_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+
+# ---- daemon restore (it cleans the database itself, in the transaction) ----
+t0=$(date +%s.%N)
+curl -fsS -X POST -H "Authorization: Bearer $tok" \
+	"$base/backup/restore/$daemon_file?create_safety_backup=false" >"$work/restore.json"
+t1=$(date +%s.%N)
+daemon_restore_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+daemon_rss=$(rss_now)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+mib() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1024 }'; }
+secs() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
+cat <<EOF
+PostgreSQL benchmark: pgbench scale $scale ($db_size in the database, $((raw_size / 1048576)) MiB plain dump), gzip level $level, $(nproc) cores
+create
+  pg_dump | gzip -$level   $(secs "$native_gzip_s")s  gzip peak RSS $(mib "$native_gzip_rss") MiB  file $native_gzip_size bytes
+  pg_dump | pigz -$level   $(secs "$native_pigz_s")s  file $native_pigz_size bytes
+  daemon create        $(secs "$daemon_create_s")s  daemon peak RSS $(mib "$daemon_create_rss") MiB  file $daemon_size bytes
+  ratio time  daemon / (pg_dump|gzip) = $(ratio "$daemon_create_s" "$native_gzip_s")   (target <= 0.5)
+  ratio time  daemon / (pg_dump|pigz) = $(ratio "$daemon_create_s" "$native_pigz_s")   (target <= 1.0)
+  ratio size  daemon / gzip -$level       = $(ratio "$daemon_size" "$native_gzip_size")   (target <= 1.0)
+restore
+  gunzip -c | psql -1      $(secs "$native_restore_s")s
+  daemon restore       $(secs "$daemon_restore_s")s  (validation pass + clean + restore, no safety backup)
+  ratio time  daemon / (gunzip|psql) = $(ratio "$daemon_restore_s" "$native_restore_s")   (target <= 1.05)
+daemon peak RSS over the run: $(mib "$daemon_rss") MiB (target <= 32)
+EOF
