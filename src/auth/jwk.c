@@ -212,9 +212,9 @@ static bool jwk_convert(json_t *jwk, struct dbb_jwk *k)
 	}
 	if (!k->pkey || !pkey_to_pem(k->pkey, &k->pem, &k->pem_len))
 		goto fail;
-	strcpy(k->kid, kid);
+	snprintf(k->kid, sizeof(k->kid), "%s", kid);
 	if (alg)
-		strcpy(k->alg, alg);
+		snprintf(k->alg, sizeof(k->alg), "%s", alg);
 	return true;
 fail:
 	EVP_PKEY_free(k->pkey);
@@ -344,7 +344,7 @@ dbb_code dbb_jwk_rsa_thumbprint(const char *n, const char *e, char *out, size_t 
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "cannot compute the key thumbprint");
 		goto out;
 	}
-	strcpy(out, b64);
+	snprintf(out, out_size, "%s", b64);
 out:
 	free(b64);
 	free(canon);

@@ -139,7 +139,7 @@ static dbb_code parse_header(const char *token, struct jws *j, struct dbb_error 
 		rc = bad(err, "no usable kid");
 		goto out;
 	}
-	strcpy(j->kid, kid);
+	snprintf(j->kid, sizeof(j->kid), "%s", kid);
 out:
 	json_decref(hdr);
 	return rc;
