@@ -55,7 +55,14 @@ timed api GET /health none
 expect_status 200 "health during the restore"
 check "health answered in $MS ms (< 1000)" test "$MS" -lt 1000
 # The running mariadb client got its password from a 0600 option file in a
-# 0700 directory, never on its command line.
+# 0700 directory, never on its command line. (The restore validates the
+# whole file first: wait for the client.)
+client_running() { pgrep -f "^mariadb .*--port=$DB_PORT( |$)" >/dev/null; }
+for _ in $(seq 1 200); do
+	client_running && break
+	sleep 0.05
+done
+check "the mariadb client is running" client_running
 not_on_argv() { ! pgrep -f -- "$DB_PASSWORD" >/dev/null; }
 check "password not on any command line" not_on_argv
 # (Other tests' daemons may be creating and removing theirs meanwhile: an
