@@ -179,18 +179,20 @@ static void drain(struct daemon *d, const sigset_t *stop_signals, int sig)
 	while ((running = dbb_server_in_flight(d->server)) > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec >= (time_t)d->cfg.shutdown_timeout) {
-			dbb_warn("SHUTDOWN_TIMEOUT (%us) passed with %u request(s) running: exiting "
-			         "now; unfinished files are hidden temporaries, removed at the next "
-			         "start",
-			         d->cfg.shutdown_timeout, running);
+			dbb_warn(
+			    "SHUTDOWN_TIMEOUT (%us) passed with %u request(s) running: exiting "
+			    "now; unfinished files are hidden temporaries, removed at the next "
+			    "start",
+			    d->cfg.shutdown_timeout, running);
 			_exit(1);
 		}
 		struct timespec tick = {0, 100 * 1000 * 1000};
 		int again = sigtimedwait(stop_signals, NULL, &tick);
 		if (again > 0) {
-			dbb_warn("signal %d again: exiting now with %u request(s) running; "
-			         "unfinished files are hidden temporaries, removed at the next start",
-			         again, running);
+			dbb_warn(
+			    "signal %d again: exiting now with %u request(s) running; "
+			    "unfinished files are hidden temporaries, removed at the next start",
+			    again, running);
 			_exit(1);
 		}
 	}
@@ -219,8 +221,9 @@ static int cmd_serve(void)
 		return config_error(&err);
 	}
 	dbb_info("dbbackupd %s: %s database, backups in %s, listening on %s://%s:%u", DBB_VERSION,
-	         d.cfg.db_type, dbb_storage_dir(d.storage), d.cfg.tls_cert_file[0] ? "https" : "http",
-	         d.cfg.bind_address, (unsigned)dbb_server_port(d.server));
+	         d.cfg.db_type, dbb_storage_dir(d.storage),
+	         d.cfg.tls_cert_file[0] ? "https" : "http", d.cfg.bind_address,
+	         (unsigned)dbb_server_port(d.server));
 	sigwait(&stop_signals, &sig);
 	drain(&d, &stop_signals, sig);
 	daemon_close(&d);

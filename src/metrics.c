@@ -7,8 +7,8 @@
 #include <string.h>
 
 /* Statuses the daemon answers with; anything else is counted as "other". */
-static const unsigned statuses[] = {200, 206, 301, 304, 400, 401, 403, 404, 405, 409,
-                                    413, 415, 416, 422, 500, 503, 507};
+static const unsigned statuses[] = {200, 206, 301, 304, 400, 401, 403, 404, 405,
+                                    409, 413, 415, 416, 422, 500, 503, 507};
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]) + 1) /* + other */
 
 /* Upper bounds (seconds) of the backup/restore duration histogram. */
@@ -225,9 +225,9 @@ static void render_ops(struct dbb_metrics *m, FILE *f)
 				        "%llu\n",
 				        labels, buckets[b], (unsigned long long)cum);
 			}
-			fprintf(f,
-			        "dbbackupd_operation_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
-			        labels, (unsigned long long)count);
+			fprintf(
+			    f, "dbbackupd_operation_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
+			    labels, (unsigned long long)count);
 			fprintf(f, "dbbackupd_operation_duration_seconds_sum{%s} %.6f\n", labels,
 			        (double)get(&s->sum_us) / 1e6);
 			fprintf(f, "dbbackupd_operation_duration_seconds_count{%s} %llu\n", labels,
@@ -243,8 +243,8 @@ static void render_ops(struct dbb_metrics *m, FILE *f)
 	     "Backup bytes written (backup_written), read by restores (restore_read) and "
 	     "received as uploads (upload_received).");
 	for (size_t k = 0; k < DBB_BYTES_COUNT; k++)
-		fprintf(f, "dbbackupd_bytes_total{database=\"%s\",kind=\"%s\"} %llu\n",
-		        m->database, bytes_names[k], (unsigned long long)get(&m->bytes[k]));
+		fprintf(f, "dbbackupd_bytes_total{database=\"%s\",kind=\"%s\"} %llu\n", m->database,
+		        bytes_names[k], (unsigned long long)get(&m->bytes[k]));
 }
 
 static void render_disk(struct dbb_metrics *m, const struct dbb_metrics_disk *d, FILE *f)
@@ -296,8 +296,8 @@ char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *d
 	help(f, "dbbackupd_auth_failures_total", "counter",
 	     "Requests refused by authentication or the role check, by reason.");
 	for (size_t r = 0; r < DBB_AUTHFAIL_COUNT; r++)
-		fprintf(f, "dbbackupd_auth_failures_total{reason=\"%s\"} %llu\n",
-		        authfail_names[r], (unsigned long long)get(&m->authfail[r]));
+		fprintf(f, "dbbackupd_auth_failures_total{reason=\"%s\"} %llu\n", authfail_names[r],
+		        (unsigned long long)get(&m->authfail[r]));
 	render_disk(m, disk, f);
 	if (fclose(f) != 0) {
 		free(buf);

@@ -35,11 +35,11 @@ enum dbb_metric_outcome {
 };
 
 enum dbb_auth_failure {
-	DBB_AUTHFAIL_MISSING,      /* no bearer token */
-	DBB_AUTHFAIL_EXPIRED,      /* a token past its exp */
-	DBB_AUTHFAIL_INVALID,      /* any other bad token */
-	DBB_AUTHFAIL_FORBIDDEN,    /* valid token, role too low */
-	DBB_AUTHFAIL_UNAVAILABLE,  /* no verification keys */
+	DBB_AUTHFAIL_MISSING,     /* no bearer token */
+	DBB_AUTHFAIL_EXPIRED,     /* a token past its exp */
+	DBB_AUTHFAIL_INVALID,     /* any other bad token */
+	DBB_AUTHFAIL_FORBIDDEN,   /* valid token, role too low */
+	DBB_AUTHFAIL_UNAVAILABLE, /* no verification keys */
 	DBB_AUTHFAIL_COUNT
 };
 
@@ -72,16 +72,15 @@ enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc);
 
 /* What is on disk, read by the /metrics handler at scrape time. */
 struct dbb_metrics_disk {
-	bool ok;                 /* false: listing failed (only the error gauge is set) */
+	bool ok; /* false: listing failed (only the error gauge is set) */
 	uint64_t backups, backup_bytes;
 	uint64_t safety, safety_bytes;
-	time_t newest_backup;    /* newest regular backup's creation time, 0 if none */
+	time_t newest_backup; /* newest regular backup's creation time, 0 if none */
 	uint64_t free_bytes;
 };
 
 /* The whole exposition as a malloc'd NUL-terminated string; NULL when out
  * of memory. */
-char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *disk,
-                         size_t *len);
+char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *disk, size_t *len);
 
 #endif

@@ -41,8 +41,8 @@ static const struct entry entries[] = {
     {"swagger-ui.css", "text/css; charset=utf-8", dbb_asset_css_start, dbb_asset_css_end},
     {"swagger-ui-bundle.js", "text/javascript; charset=utf-8", dbb_asset_bundle_start,
      dbb_asset_bundle_end},
-    {"swagger-ui-standalone-preset.js", "text/javascript; charset=utf-8",
-     dbb_asset_preset_start, dbb_asset_preset_end},
+    {"swagger-ui-standalone-preset.js", "text/javascript; charset=utf-8", dbb_asset_preset_start,
+     dbb_asset_preset_end},
     {"favicon-32x32.png", "image/png", dbb_asset_fav32_start, dbb_asset_fav32_end},
     {"favicon-16x16.png", "image/png", dbb_asset_fav16_start, dbb_asset_fav16_end},
 #endif

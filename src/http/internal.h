@@ -21,13 +21,13 @@ struct dbb_server {
 	const struct dbb_config *cfg;
 	struct dbb_ops *ops;
 	struct dbb_auth *auth;
-	struct dbb_metrics *metrics; /* owned */
+	struct dbb_metrics *metrics;             /* owned */
 	struct dbb_metrics_route *metric_routes; /* owned, one per route */
 	uint16_t port;
-	int listen_fd;             /* after quiesce: closed once MHD has stopped */
-	atomic_bool stopping;      /* new requests get 503 shutting_down */
-	atomic_uint in_flight;     /* requests begun and not yet completed */
-	char *tls_cert, *tls_key;  /* PEM in memory (TLS_CERT_FILE/TLS_KEY_FILE), owned */
+	int listen_fd;            /* after quiesce: closed once MHD has stopped */
+	atomic_bool stopping;     /* new requests get 503 shutting_down */
+	atomic_uint in_flight;    /* requests begun and not yet completed */
+	char *tls_cert, *tls_key; /* PEM in memory (TLS_CERT_FILE/TLS_KEY_FILE), owned */
 };
 
 struct dbb_request;
@@ -40,7 +40,8 @@ struct dbb_route {
 	bool public;        /* no token needed */
 	enum dbb_role role; /* least role needed */
 	const char *action; /* for 403 messages: "create backups" */
-	const char *doc_path; /* path template for docs and metrics: "/backup/download/{filename}" */
+	const char
+	    *doc_path;      /* path template for docs and metrics: "/backup/download/{filename}" */
 	bool metrics_token; /* METRICS_TOKEN, when set, is accepted in place of a JWT */
 	/* Optional: runs on the first call, after auth, before any body is read.
 	 * May queue a response (the request then ends). */

@@ -109,7 +109,8 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 	}
 	if (atomic_load(&srv->stopping))
 		return dbb_reply_error(req, DBB_ERR_SHUTTING_DOWN,
-		                       "the daemon is shutting down; try again when it is back", NULL);
+		                       "the daemon is shutting down; try again when it is back",
+		                       NULL);
 	if (!req->route->public) {
 		const char *authz =
 		    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
@@ -229,7 +230,8 @@ static dbb_code read_pem(const char *var, const char *path, char **out, struct d
 			break;
 		len += (size_t)n;
 		if (len == cap) {
-			rc = dbb_fail(err, DBB_ERR_CONFIG, "%s: %s is larger than 1 MiB", var, path);
+			rc =
+			    dbb_fail(err, DBB_ERR_CONFIG, "%s: %s is larger than 1 MiB", var, path);
 			goto out;
 		}
 	}
@@ -272,8 +274,8 @@ static dbb_code server_metrics(struct dbb_server *srv, struct dbb_error *err)
 		srv->metric_routes[i].method = table[i].method;
 		srv->metric_routes[i].path = dbb_route_doc_path(&table[i]);
 	}
-	return dbb_metrics_new(&srv->metrics, dbb_ops_driver(srv->ops)->name, srv->metric_routes,
-	                       n, err);
+	return dbb_metrics_new(&srv->metrics, dbb_ops_driver(srv->ops)->name, srv->metric_routes, n,
+	                       err);
 }
 
 dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
@@ -316,9 +318,10 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 	struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
 	if (cfg->tls_cert_file[0]) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			rc = dbb_fail(err, DBB_ERR_CONFIG,
-			              "TLS_CERT_FILE is set but this libmicrohttpd has no TLS "
-			              "support; use a reverse proxy for HTTPS (docs/operations.md)");
+			rc =
+			    dbb_fail(err, DBB_ERR_CONFIG,
+			             "TLS_CERT_FILE is set but this libmicrohttpd has no TLS "
+			             "support; use a reverse proxy for HTTPS (docs/operations.md)");
 			goto fail;
 		}
 		rc = read_pem("TLS_CERT_FILE", cfg->tls_cert_file, &srv->tls_cert, err);

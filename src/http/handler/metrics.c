@@ -11,7 +11,8 @@ static void disk_stats(struct dbb_storage *st, struct dbb_metrics_disk *d)
 	struct dbb_backup_info *items = NULL;
 	size_t n = 0;
 	memset(d, 0, sizeof(*d));
-	if (dbb_storage_list(st, &items, &n, &err) || dbb_storage_free_bytes(st, &d->free_bytes, &err))
+	if (dbb_storage_list(st, &items, &n, &err) ||
+	    dbb_storage_free_bytes(st, &d->free_bytes, &err))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].safety) {
@@ -37,7 +38,8 @@ enum MHD_Result dbb_handle_metrics(struct dbb_request *req)
 	char *text = dbb_metrics_render(req->srv->metrics, &disk, &len);
 	if (!text)
 		return dbb_reply_error(req, DBB_ERR_INTERNAL, "out of memory", NULL);
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(text);
 		return MHD_NO;

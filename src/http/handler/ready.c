@@ -35,8 +35,9 @@ enum MHD_Result dbb_handle_ready(struct dbb_request *req)
 	if (dir && dir_ok)
 		json_object_set_new(dir, "free_bytes", json_integer((json_int_t)free_bytes));
 	json_t *body = json_pack(
-	    "{s:s, s:s, s:{s:o, s:o, s:o}}", "status", ready ? "ready" : "not_ready", "database_type",
-	    drv->name, "checks", "database", check(db_ok, derr.message), "backup_dir", dir, "auth",
+	    "{s:s, s:s, s:{s:o, s:o, s:o}}", "status", ready ? "ready" : "not_ready",
+	    "database_type", drv->name, "checks", "database", check(db_ok, derr.message),
+	    "backup_dir", dir, "auth",
 	    check(auth_ok, "no token verification keys are loaded (JWKS source unreachable?)"));
 	return dbb_reply_json(req, ready ? 200 : 503, body);
 }
