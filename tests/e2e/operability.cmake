@@ -8,3 +8,4 @@ dbb_e2e_test(NAME operability.docs_browser SCRIPT operability_docs_browser.sh LA
 dbb_e2e_test(NAME operability.metrics SCRIPT operability_metrics.sh LABELS operability TIMEOUT 600)
 dbb_e2e_test(NAME operability.probes_tls SCRIPT operability_probes_tls.sh LABELS operability TIMEOUT 600)
 dbb_e2e_test(NAME operability.shutdown SCRIPT operability_shutdown.sh LABELS operability TIMEOUT 600)
+dbb_e2e_test(NAME operability.deploy_lint SCRIPT operability_deploy_lint.sh LABELS operability TIMEOUT 600)

