@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -60,9 +61,11 @@ static bool metrics_token_matches(const struct dbb_server *srv, const char *auth
 {
 	const char *want = srv->cfg->metrics_token;
 	size_t n = strlen(want);
-	if (!n || !authz || strncmp(authz, "Bearer ", 7) != 0)
+	if (!n || !authz || strncasecmp(authz, "Bearer ", 7) != 0)
 		return false;
 	authz += 7;
+	while (*authz == ' ')
+		authz++;
 	return strlen(authz) == n && CRYPTO_memcmp(authz, want, n) == 0;
 }
 
