@@ -120,7 +120,7 @@ start() {
 
 	log "initialising $DATA"
 	if ! "$INSTALL_DB" --no-defaults --datadir="$DATA" "${run_as[@]}" \
-		--auth-root-authentication-method=socket --skip-test-db --tmpdir="$TMPD" \
+		--auth-root-authentication-method=socket --skip-test-db --skip-name-resolve --tmpdir="$TMPD" \
 		>"$STATE/install.log" 2>&1; then
 		cat "$STATE/install.log" >&2
 		exit 1
