@@ -40,6 +40,7 @@ struct dbb_route {
 	bool public;        /* no token needed */
 	enum dbb_role role; /* least role needed */
 	const char *action; /* for 403 messages: "create backups" */
+	const char *audit;  /* name in the audit log; NULL: not audited */
 	const char
 	    *doc_path;      /* path template for docs and metrics: "/backup/download/{filename}" */
 	bool metrics_token; /* METRICS_TOKEN, when set, is accepted in place of a JWT */
@@ -66,10 +67,17 @@ struct dbb_request {
 	bool authenticated;
 	bool responded;
 	unsigned status;
-	char allow[64]; /* Allow header of a 405 */
+	char allow[64];                     /* Allow header of a 405 */
+	const char *error_name;             /* the error sent, for the audit log */
+	char audit_file[DBB_NAME_MAX + 64]; /* the file an audited action was about */
 	struct timespec started;
 	void *state; /* the handler's, freed by route->cleanup */
 };
+
+/* ---- audit.c ---- */
+/* One line per audited request (create, restore, restore-upload, delete),
+ * whatever its outcome: who, which role, what, which file, the result. */
+void dbb_audit_request(const struct dbb_request *req, bool completed);
 
 /* ---- router.c ---- */
 /* Finds the route for method+url. Returns NULL with *status 404 or 405 (and

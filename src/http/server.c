@@ -190,6 +190,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	double seconds = dbb_request_seconds(req), ms = seconds * 1e3;
 	dbb_metrics_request(srv->metrics, req->route ? (size_t)(req->route - table) : nroutes,
 	                    req->status, seconds);
+	dbb_audit_request(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	dbb_info("%s %s %u %.1fms sub=%s%s", req->method, req->path, req->status, ms,
 	         req->authenticated ? req->who.subject : "-",
 	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
@@ -338,11 +339,11 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 		tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	}
 	srv->mhd = MHD_start_daemon(
-	    flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
-	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    cfg->connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_ARRAY, tls,
+	    flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+	    mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
+	    cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+	    NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_END);
 	if (!srv->mhd) {
 		rc = dbb_fail(err, DBB_ERR_CONFIG,

@@ -29,6 +29,7 @@ enum MHD_Result dbb_handle_create(struct dbb_request *req)
 	dbb_metrics_bytes(m, DBB_BYTES_BACKUP_WRITTEN, res.size_bytes);
 	dbb_metrics_backup_succeeded(m, time(NULL));
 	char msg[256];
+	snprintf(req->audit_file, sizeof(req->audit_file), "%s", res.filename);
 	snprintf(msg, sizeof(msg), "Backup created successfully: %s", res.filename);
 	double mb = round((double)res.size_bytes / 1048576.0 * 100.0) / 100.0;
 	return dbb_reply_json(req, 200,

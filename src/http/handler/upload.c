@@ -186,6 +186,7 @@ enum MHD_Result dbb_upload_finish(struct dbb_request *req)
 	up->locked = false;
 	char what[200];
 	snprintf(what, sizeof(what), " uploaded file: %s", up->filename);
+	snprintf(req->audit_file, sizeof(req->audit_file), "%s", up->filename);
 	return dbb_reply_restore(req, rc, &err, &res, what);
 }
 
