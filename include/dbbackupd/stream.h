@@ -84,14 +84,14 @@ void dbb_hash_sink_cleanup(struct dbb_hash_sink *s);
  * thread writes the blocks into next in order, so next is only ever called
  * from the thread that calls write/finish. The CRC-32 is combined per block.
  * The output does not depend on the thread count. At most min(2 x threads,
- * 16) blocks are in flight (about 2 MiB each at worst). */
+ * threads + 4) blocks are in flight (about 2 MiB each at worst). */
 struct dbb_gzip_pool; /* private to stream/gzip.c */
 struct dbb_gzip_sink {
 	struct dbb_sink base;
 	struct dbb_sink *next;
 	struct dbb_gzip_pool *pool;
 };
-/* threads: compression threads, 0 = number of online CPUs (capped at 16);
+/* threads: compression threads, 0 = number of online CPUs (capped at 8);
  * 1 compresses in the caller's thread. On failure nothing is left to clean. */
 dbb_code dbb_gzip_sink_init(struct dbb_gzip_sink *s, struct dbb_sink *next, int level,
                             unsigned threads, struct dbb_error *err);

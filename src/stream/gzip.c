@@ -22,10 +22,11 @@ bool dbb_is_gzip_magic(const unsigned char *buf, size_t len)
  * next and never touch err: a failure is kept in the slot and reported by
  * the caller's thread. */
 
-#define GZ_BLOCK       (1024 * 1024)
-#define GZ_DICT        (32 * 1024)
-#define GZ_MAX_THREADS 16
-#define GZ_MAX_SLOTS   16
+#define GZ_BLOCK (1024 * 1024)
+#define GZ_DICT  (32 * 1024)
+/* More threads than 8 would outrun any single pg_dump/mariadb-dump; the slots
+ * bound the memory: at most 12 x (1 MiB + 32 KiB in, up to 1 MiB out). */
+#define GZ_MAX_THREADS 8
 
 enum gz_state { GZ_FREE, GZ_FILLING, GZ_QUEUED, GZ_DONE };
 
@@ -309,7 +310,9 @@ dbb_code dbb_gzip_sink_init(struct dbb_gzip_sink *s, struct dbb_sink *next, int 
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory for gzip compression");
 	p->level = level;
 	p->crc = crc32(0L, Z_NULL, 0);
-	p->nslots = threads == 1 ? 1 : (2 * threads > GZ_MAX_SLOTS ? GZ_MAX_SLOTS : 2 * threads);
+	/* one block being filled, one per thread being deflated, the rest done
+	 * and waiting for their turn to be written (2 x threads, at most +4) */
+	p->nslots = threads == 1 ? 1 : (threads < 4 ? 2 * threads : threads + 4);
 	p->slots = calloc(p->nslots, sizeof(*p->slots));
 	if (!p->slots) {
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory for gzip compression");
