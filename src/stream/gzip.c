@@ -163,8 +163,8 @@ static dbb_code write_block(struct dbb_gzip_sink *s, struct gz_slot *sl, struct 
 }
 
 /* Writes out finished blocks in order: all of them up to (not including)
- * block `until`, waiting for each; then, if `more`, those already done. */
-static dbb_code drain(struct dbb_gzip_sink *s, uint64_t until, bool more, struct dbb_error *err)
+ * block `until`, waiting for each, then those already done. */
+static dbb_code drain(struct dbb_gzip_sink *s, uint64_t until, struct dbb_error *err)
 {
 	struct dbb_gzip_pool *p = s->pool;
 	for (;;) {
@@ -178,7 +178,7 @@ static dbb_code drain(struct dbb_gzip_sink *s, uint64_t until, bool more, struct
 				pthread_cond_wait(&p->done, &p->mu);
 			bool ready = sl->state == GZ_DONE;
 			pthread_mutex_unlock(&p->mu);
-			if (!ready || (!must && !more))
+			if (!ready)
 				return DBB_OK;
 		}
 		dbb_code rc = write_block(s, sl, err);
@@ -213,9 +213,9 @@ static dbb_code submit(struct dbb_gzip_sink *s, bool last, struct dbb_error *err
 		pthread_mutex_unlock(&p->mu);
 	}
 	if (last)
-		return drain(s, p->queued_seq, true, err);
+		return drain(s, p->queued_seq, err);
 	/* the next slot is free once the block that used it was written */
-	rc = drain(s, p->fill_seq + 1 > p->nslots ? p->fill_seq + 1 - p->nslots : 0, true, err);
+	rc = drain(s, p->fill_seq + 1 > p->nslots ? p->fill_seq + 1 - p->nslots : 0, err);
 	if (rc)
 		return rc;
 	/* Only full blocks are queued before the last, so the next block's
