@@ -77,7 +77,8 @@ port_free() {
 
 pick_port() {
 	local p
-	p=$((20000 + (RANDOM * 7 + $$) % 30000))
+	# below the ephemeral range (32768+), where an outgoing connection could take it meanwhile
+	p=$((20000 + (RANDOM * 7 + $$) % 12000))
 	for _ in $(seq 1 200); do
 		if port_free "$p"; then
 			echo "$p"
