@@ -83,13 +83,14 @@ kc_api GET /backup/list anon -H "Authorization: Basic dXNlcjpwYXNz"
 expect_401 "Basic instead of Bearer" unauthorized
 
 # 6. An expired real token: a short-lived service-account client made
-# through the admin API (access tokens valid 1 s), with the viewer role.
+# through the admin API (access tokens valid 5 s: room for a loaded
+# machine), with the viewer role.
 cid_name="e2e-short-$$"
 csecret=$(head -c 24 /dev/urandom | base64 | tr -dc A-Za-z0-9)
 kc_admin POST "/realms/$KEYCLOAK_REALM/clients" -H 'Content-Type: application/json' -d "$(jq -nc \
 	--arg id "$cid_name" --arg s "$csecret" '{clientId: $id, enabled: true, publicClient: false,
 	secret: $s, serviceAccountsEnabled: true, standardFlowEnabled: false,
-	directAccessGrantsEnabled: false, attributes: {"access.token.lifespan": "1"},
+	directAccessGrantsEnabled: false, attributes: {"access.token.lifespan": "5"},
 	protocolMappers: [{name: "aud", protocol: "openid-connect", protocolMapper: "oidc-audience-mapper",
 	config: {"included.client.audience": "dbbackupd", "access.token.claim": "true"}}]}')"
 expect_status 201 "admin API: short-lived client created"
@@ -104,7 +105,7 @@ short=$(printf 'grant_type=client_credentials&client_id=%s&client_secret=%s' "$c
 	curl -sS --data-binary @- "$KEYCLOAK_URL/realms/$KEYCLOAK_REALM/protocol/openid-connect/token" | jq -r .access_token)
 kc_api GET /backup/list "token:$short"
 expect_status 200 "the short-lived token works while fresh"
-sleep 2.5
+sleep 6.5
 forged "expired Keycloak token" "$short" "expired"
 kc_admin DELETE "/realms/$KEYCLOAK_REALM/clients/$cuuid"
 
