@@ -11,7 +11,7 @@ set -euo pipefail
 
 NEO4J_VERSION=5.26.19
 APOC_VERSION=5.26.19
-CACHE_ROOT=${DBB_CACHE_DIR:-$HOME/.cache/dbbackupd}
+CACHE_ROOT=${DBB_CACHE_DIR:-${HOME:-/root}/.cache/dbbackupd}
 DIST=$CACHE_ROOT/neo4j-$NEO4J_VERSION
 STATE=${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}/neo4j
 
