@@ -223,12 +223,12 @@ EOF
 }
 
 do_stop() {
-	local pid i
+	local pid
 	if [ -f "$STATE/pid" ]; then
 		pid=$(cat "$STATE/pid")
 		if kill -0 "$pid" 2>/dev/null; then
 			kill "$pid" 2>/dev/null || true
-			for i in $(seq 1 60); do
+			for _ in $(seq 1 60); do
 				kill -0 "$pid" 2>/dev/null || break
 				sleep 0.5
 			done
