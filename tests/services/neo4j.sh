@@ -100,8 +100,8 @@ port_free() {
 }
 
 free_port() {
-	local p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000)) i
-	for i in $(seq 1 200); do
+	local p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+	for _ in $(seq 1 200); do
 		if port_free "$p" && [ "$p" != "${1:-}" ]; then
 			echo "$p"
 			return 0
@@ -152,7 +152,7 @@ do_start() {
 	rm -rf "$STATE"
 	mkdir -p "$STATE/conf" "$STATE/data" "$STATE/logs" "$STATE/run" "$STATE/import"
 	chmod 700 "$STATE"
-	local http bolt pass pid i plugins_dir=$DIST/plugins
+	local http bolt pass pid plugins_dir=$DIST/plugins
 	[ "${NEO4J_WITH_APOC:-1}" = 0 ] && plugins_dir=$STATE/plugins && mkdir -p "$plugins_dir"
 	http=$(free_port)
 	bolt=$(free_port "$http")
@@ -205,7 +205,7 @@ EOF
 		>"$STATE/logs/console.log" 2>&1 </dev/null &
 	pid=$!
 	echo "$pid" >"$STATE/pid"
-	for i in $(seq 1 240); do
+	for _ in $(seq 1 240); do
 		if query_ok; then
 			log "Neo4j is up (pid $pid)"
 			print_exports
