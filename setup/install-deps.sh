@@ -9,7 +9,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config ca-certificates curl jq sqlite3
 	libmicrohttpd-dev libjwt-dev libjansson-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
 	libsqlite3-dev libpq-dev libmariadb-dev)
-test_pkgs=(procps iproute2 psmisc gzip pigz coreutils findutils clang-format cppcheck git)
+test_pkgs=(procps iproute2 psmisc gzip pigz coreutils findutils clang-format cppcheck git openssl)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then
