@@ -176,6 +176,16 @@ static void test_ident(void)
 	n4j_buf_free(&b);
 }
 
+static void test_url_display(void)
+{
+	char out[128];
+
+	n4j_url_display("http://neo4j:secret@db:7474/x@y", out, sizeof(out));
+	CHECK_STR(out, "http://db:7474/x@y");
+	n4j_url_display("http://127.0.0.1:7474", out, sizeof(out));
+	CHECK_STR(out, "http://127.0.0.1:7474");
+}
+
 static void test_row_split(void)
 {
 	static const char row[] = "[{\"$type\":\"String\",\"_value\":\"a,]\\\"\"},"
@@ -199,5 +209,6 @@ int main(void)
 	test_refused();
 	test_ident();
 	test_row_split();
+	test_url_display();
 	DONE();
 }
