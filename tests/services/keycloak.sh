@@ -91,14 +91,15 @@ port_free() {
 }
 
 free_port() {
-	local p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000)) i
+	# below the ephemeral range (32768+), where an outgoing connection could take it meanwhile
+	local p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000)) i
 	for i in $(seq 1 200); do
 		if port_free "$p" && [ "$p" != "${1:-}" ]; then
 			echo "$p"
 			return 0
 		fi
 		p=$((p + 1))
-		[ "$p" -gt 60000 ] && p=20000
+		[ "$p" -gt 32000 ] && p=20000
 	done
 	die "no free port found"
 }

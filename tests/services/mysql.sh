@@ -77,7 +77,8 @@ port_free() {
 
 pick_port() {
 	local p
-	p=$((20000 + (RANDOM * 7 + $$) % 30000))
+	# below the ephemeral range (32768+), where an outgoing connection could take it meanwhile
+	p=$((20000 + (RANDOM * 7 + $$) % 12000))
 	for _ in $(seq 1 200); do
 		if port_free "$p"; then
 			echo "$p"
@@ -120,7 +121,7 @@ start() {
 
 	log "initialising $DATA"
 	if ! "$INSTALL_DB" --no-defaults --datadir="$DATA" "${run_as[@]}" \
-		--auth-root-authentication-method=socket --skip-test-db --tmpdir="$TMPD" \
+		--auth-root-authentication-method=socket --skip-test-db --skip-name-resolve --tmpdir="$TMPD" \
 		>"$STATE/install.log" 2>&1; then
 		cat "$STATE/install.log" >&2
 		exit 1

@@ -66,14 +66,15 @@ port_free() {
 
 free_port() {
 	local p tries
-	p=$((20000 + RANDOM % 30000))
+	# below the ephemeral range (32768+), where an outgoing connection could take it meanwhile
+	p=$((20000 + RANDOM % 12000))
 	for tries in $(seq 1 200); do
 		if port_free "$p" && ! ss -ltnH 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
 			echo "$p"
 			return 0
 		fi
 		p=$((p + 1))
-		[ "$p" -gt 60000 ] && p=20000
+		[ "$p" -gt 32000 ] && p=20000
 	done
 	log "no free port found"
 	exit 1
