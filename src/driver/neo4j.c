@@ -32,11 +32,14 @@ static dbb_code sink_str(struct dbb_sink *out, const char *s, struct dbb_error *
 
 static dbb_code neo4j_check_config(const struct dbb_config *cfg, struct dbb_error *err)
 {
+	char url[DBB_CFG_STR];
+
+	n4j_url_display(cfg->neo4j_url, url, sizeof(url));
 	if (strncmp(cfg->neo4j_url, "http://", 7) && strncmp(cfg->neo4j_url, "https://", 8))
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "NEO4J_URL must be the http:// or https:// address of Neo4j's HTTP "
 		                "endpoint (e.g. http://localhost:7474), got '%s'",
-		                cfg->neo4j_url);
+		                url);
 	if (!cfg->neo4j_user[0] && cfg->neo4j_password[0])
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "NEO4J_USER is empty but NEO4J_PASSWORD is set");

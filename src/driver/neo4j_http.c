@@ -91,6 +91,20 @@ int n4j_buf_addf(struct n4j_buf *b, const char *fmt, ...)
 	return 0;
 }
 
+void n4j_url_display(const char *url, char *out, size_t cap)
+{
+	const char *host = strstr(url, "://");
+	const char *at, *end;
+
+	host = host ? host + 3 : url;
+	end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	if (at)
+		snprintf(out, cap, "%.*s%s", (int)(host - url), url, at + 1);
+	else
+		snprintf(out, cap, "%s", url);
+}
+
 int n4j_cy_ident(struct n4j_buf *b, const char *name)
 {
 	const char *p;
@@ -328,6 +342,7 @@ dbb_code n4j_open(struct n4j_conn *c, const struct dbb_config *cfg, long timeout
 
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
+	n4j_url_display(cfg->neo4j_url, c->url, sizeof(c->url));
 	while (ulen && cfg->neo4j_url[ulen - 1] == '/')
 		ulen--;
 	c->curl = curl_easy_init();
@@ -412,8 +427,8 @@ static dbb_code neo4j_error(struct n4j_conn *c, struct scan *s, long status, dbb
 	}
 	if (status == 401 || status == 403 || !strncmp(code, "Neo.ClientError.Security.", 25))
 		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE,
-		              "Neo4j at %s refused the credentials of user '%s': %s",
-		              c->cfg->neo4j_url, c->cfg->neo4j_user, *msg ? msg : "unauthorized");
+		              "Neo4j at %s refused the credentials of user '%s': %s", c->url,
+		              c->cfg->neo4j_user, *msg ? msg : "unauthorized");
 	else if (*code && unavailable_code(code))
 		rc = dbb_fail(
 		    err, DBB_ERR_DB_UNAVAILABLE, "Neo4j database '%s' is unavailable: %s: %s",
@@ -421,10 +436,10 @@ static dbb_code neo4j_error(struct n4j_conn *c, struct scan *s, long status, dbb
 	else if (*code)
 		rc = dbb_fail(err, fail_code, "%s: %s", code, msg);
 	else if (status == 404)
-		rc = dbb_fail(
-		    err, DBB_ERR_DB_UNAVAILABLE,
-		    "%s answered 404: no Neo4j Query API there (Neo4j 5.19 or later is needed)",
-		    c->query_url);
+		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE,
+		              "%s answered 404 to the Query API (/db/<name>/query/v2): Neo4j 5.19 "
+		              "or later is needed",
+		              c->url);
 	else if (status >= 500)
 		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "Neo4j answered HTTP %ld: %.200s",
 		              status, s->head.data ? s->head.data : "");
@@ -480,8 +495,7 @@ static dbb_code run_query(struct n4j_conn *c, const char *statement, const char 
 		goto out;
 	}
 	if (cc != CURLE_OK) {
-		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "Neo4j at %s is unreachable: %s",
-		              c->cfg->neo4j_url,
+		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "Neo4j at %s is unreachable: %s", c->url,
 		              c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
 		goto out;
 	}

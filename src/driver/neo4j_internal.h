@@ -56,6 +56,7 @@ struct n4j_conn {
 	struct curl_slist *headers;
 	const struct dbb_config *cfg;
 	char *query_url;
+	char url[DBB_CFG_STR]; /* NEO4J_URL for messages, any user:password@ cut out */
 	char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -97,6 +98,9 @@ const char *n4j_str(json_t *v);  /* _value of a String, or NULL */
 bool n4j_int(json_t *v, long long *out);
 /* Typed -> plain JSON (integers as numbers, temporals as strings); new ref. */
 json_t *n4j_plain(json_t *v);
+
+/* url without any "user:password@" part, for messages. */
+void n4j_url_display(const char *url, char *out, size_t cap);
 
 /* Appends name as a backtick-quoted Cypher identifier. */
 int n4j_cy_ident(struct n4j_buf *b, const char *name);

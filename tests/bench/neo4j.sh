@@ -37,8 +37,7 @@ trap cleanup EXIT
 
 eval "$(bash "$here/tests/services/neo4j.sh" start)" || exit 1
 export NEO4J_URL NEO4J_USER NEO4J_PASSWORD NEO4J_DATABASE
-DBBACKUPD=$bin
-WORK=$work
+# shellcheck source=tests/e2e/neo4j_lib.sh
 . "$here/tests/e2e/neo4j_lib.sh"
 
 now() { date +%s.%N; }
@@ -63,8 +62,8 @@ start_daemon() {
 	env DB_TYPE=neo4j PORT=0 BIND_ADDRESS=127.0.0.1 BACKUP_DIR="$work/backups" \
 		AUTH_JWKS_FILE="$work/keys/jwks.json" "$bin" >>"$work/daemon.log" 2>&1 &
 	pid=$!
-	local i port
-	for i in $(seq 1 100); do
+	local port
+	for _ in $(seq 1 100); do
 		port=$(sed -nE 's/.*listening on http:\/\/[^ ]*:([0-9]+).*/\1/p' "$work/daemon.log" | tail -n 1)
 		if [ -n "$port" ] && curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null; then
 			base="http://127.0.0.1:$port"

@@ -35,8 +35,10 @@ check "APOC's import label is gone" \
 e2e_stop
 
 # a Neo4j without APOC: use_apoc=true is refused with the reason, the
-# standard export still works
+# standard export still works; then that Neo4j is stopped: 503, and the
+# daemon keeps serving
 svc_state="$WORK/svc-noapoc"
+trap 'DBB_SERVICE_STATE="$svc_state" bash "$DBB_SOURCE_DIR/tests/services/neo4j.sh" stop >/dev/null 2>&1; e2e_cleanup' EXIT
 if noapoc=$(DBB_SERVICE_STATE="$svc_state" NEO4J_WITH_APOC=0 bash "$DBB_SOURCE_DIR/tests/services/neo4j.sh" start); then
 	url=$(sed -nE 's/.*NEO4J_URL=([^ ]*).*/\1/p' <<<"$noapoc")
 	pw=$(sed -nE 's/.*NEO4J_PASSWORD=([^ ]*).*/\1/p' <<<"$noapoc")
@@ -46,8 +48,23 @@ if noapoc=$(DBB_SERVICE_STATE="$svc_state" NEO4J_WITH_APOC=0 bash "$DBB_SOURCE_D
 	expect_json '.message | test("APOC plugin")' "the message says APOC is missing"
 	api POST "/backup/create" operator
 	expect_status 200 "the standard export works without APOC"
-	e2e_stop
+	noapoc_backup=$(jq -r .filename "$BODY")
+	api GET /backup/list viewer
+	count_before=$(jq .total_count "$BODY")
+	# now stop that Neo4j under the running daemon
 	DBB_SERVICE_STATE="$svc_state" bash "$DBB_SOURCE_DIR/tests/services/neo4j.sh" stop
+	api POST "/backup/create" operator
+	expect_error 503 database_unavailable "Neo4j stopped: create gives 503"
+	expect_json '.message | test("unreachable")' "the reason says Neo4j is unreachable"
+	api GET /backup/stats viewer
+	expect_error 503 database_unavailable "Neo4j stopped: stats gives 503"
+	api POST "/backup/restore/$noapoc_backup" operator
+	expect_error 503 database_unavailable "Neo4j stopped: restore gives 503"
+	api GET /backup/list viewer
+	expect_status 200 "the daemon keeps serving the list"
+	expect_json ".total_count == $count_before" "no safety backup or partial file was left"
+	check "health still answers" curl -fsS -o /dev/null "$BASE/health"
+	e2e_stop
 else
 	fail "a Neo4j without APOC did not start"
 fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the Neo4j end-to-end tests (sourced, after lib.sh and
 # e2e_use_service neo4j): talk to Neo4j directly over its Query API, seed a
 # graph holding every property type and shape the backup must keep, and

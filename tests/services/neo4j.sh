@@ -11,7 +11,7 @@ set -euo pipefail
 
 NEO4J_VERSION=5.26.19
 APOC_VERSION=5.26.19
-CACHE_ROOT=${DBB_CACHE_DIR:-$HOME/.cache/dbbackupd}
+CACHE_ROOT=${DBB_CACHE_DIR:-${HOME:-/root}/.cache/dbbackupd}
 DIST=$CACHE_ROOT/neo4j-$NEO4J_VERSION
 STATE=${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}/neo4j
 
@@ -101,8 +101,8 @@ port_free() {
 
 free_port() {
 	# below the ephemeral range (32768+), where an outgoing connection could take it meanwhile
-	local p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000)) i
-	for i in $(seq 1 200); do
+	local p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+	for _ in $(seq 1 200); do
 		if port_free "$p" && [ "$p" != "${1:-}" ]; then
 			echo "$p"
 			return 0
@@ -153,7 +153,7 @@ do_start() {
 	rm -rf "$STATE"
 	mkdir -p "$STATE/conf" "$STATE/data" "$STATE/logs" "$STATE/run" "$STATE/import"
 	chmod 700 "$STATE"
-	local http bolt pass pid i plugins_dir=$DIST/plugins
+	local http bolt pass pid plugins_dir=$DIST/plugins
 	[ "${NEO4J_WITH_APOC:-1}" = 0 ] && plugins_dir=$STATE/plugins && mkdir -p "$plugins_dir"
 	http=$(free_port)
 	bolt=$(free_port "$http")
@@ -206,7 +206,7 @@ EOF
 		>"$STATE/logs/console.log" 2>&1 </dev/null &
 	pid=$!
 	echo "$pid" >"$STATE/pid"
-	for i in $(seq 1 240); do
+	for _ in $(seq 1 240); do
 		if query_ok; then
 			log "Neo4j is up (pid $pid)"
 			print_exports
@@ -224,12 +224,12 @@ EOF
 }
 
 do_stop() {
-	local pid i
+	local pid
 	if [ -f "$STATE/pid" ]; then
 		pid=$(cat "$STATE/pid")
 		if kill -0 "$pid" 2>/dev/null; then
 			kill "$pid" 2>/dev/null || true
-			for i in $(seq 1 60); do
+			for _ in $(seq 1 60); do
 				kill -0 "$pid" 2>/dev/null || break
 				sleep 0.5
 			done

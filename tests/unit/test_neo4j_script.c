@@ -176,11 +176,39 @@ static void test_ident(void)
 	n4j_buf_free(&b);
 }
 
+static void test_url_display(void)
+{
+	char out[128];
+
+	n4j_url_display("http://neo4j:secret@db:7474/x@y", out, sizeof(out));
+	CHECK_STR(out, "http://db:7474/x@y");
+	n4j_url_display("http://127.0.0.1:7474", out, sizeof(out));
+	CHECK_STR(out, "http://127.0.0.1:7474");
+}
+
+static void test_row_split(void)
+{
+	static const char row[] = "[{\"$type\":\"String\",\"_value\":\"a,]\\\"\"},"
+	                          "{\"$type\":\"List\",\"_value\":[1,2]}]";
+	const char *first, *rest;
+	size_t first_len, rest_len;
+
+	CHECK(n4j_row_split(row, sizeof(row) - 1, &first, &first_len, &rest, &rest_len) == 0);
+	CHECK(first_len == strlen("{\"$type\":\"String\",\"_value\":\"a,]\\\"\"}"));
+	CHECK(strncmp(rest, "{\"$type\":\"List\",\"_value\":[1,2]}", rest_len) == 0);
+	CHECK(rest_len == strlen("{\"$type\":\"List\",\"_value\":[1,2]}"));
+	CHECK(n4j_row_split("[1]", 3, &first, &first_len, &rest, &rest_len) == -1);
+	CHECK(n4j_row_split("[1,", 3, &first, &first_len, &rest, &rest_len) == -1);
+	CHECK(n4j_row_split("{}", 2, &first, &first_len, &rest, &rest_len) == -1);
+}
+
 int main(void)
 {
 	test_good();
 	test_apoc_client_commands();
 	test_refused();
 	test_ident();
+	test_row_split();
+	test_url_display();
 	DONE();
 }
