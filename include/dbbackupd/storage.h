@@ -87,6 +87,18 @@ dbb_code dbb_storage_list(struct dbb_storage *st, struct dbb_backup_info **items
 
 dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb_error *err);
 
+/* ---- small state files ----
+ * Hidden files of the daemon's own (the restore journal), named ".<word>":
+ * never listed (not a valid backup name) and not removed at start-up (not a
+ * temporary). Written atomically: temporary, fsync, rename, directory fsync. */
+dbb_code dbb_storage_state_write(struct dbb_storage *st, const char *name, const char *text,
+                                 struct dbb_error *err);
+/* Reads at most cap-1 bytes, NUL-terminated. DBB_ERR_NOT_FOUND when absent. */
+dbb_code dbb_storage_state_read(struct dbb_storage *st, const char *name, char *buf, size_t cap,
+                                struct dbb_error *err);
+/* Removes it (absent is not an error) and fsyncs the directory. */
+dbb_code dbb_storage_state_remove(struct dbb_storage *st, const char *name, struct dbb_error *err);
+
 /* Total bytes free for unprivileged writers in the directory. */
 dbb_code dbb_storage_free_bytes(struct dbb_storage *st, uint64_t *out, struct dbb_error *err);
 
