@@ -94,6 +94,8 @@ enum dbb_range_result dbb_range_parse(const char *header, uint64_t size, uint64_
 
 /* ---- handlers, one file each in handler/ ---- */
 enum MHD_Result dbb_handle_health(struct dbb_request *req);
+/* {"source","safety_backup","started_at","message"} of an interrupted restore. */
+json_t *dbb_interrupted_json(const struct dbb_interrupted_restore *ir);
 enum MHD_Result dbb_handle_list(struct dbb_request *req);
 enum MHD_Result dbb_handle_stats(struct dbb_request *req);
 enum MHD_Result dbb_handle_download(struct dbb_request *req);

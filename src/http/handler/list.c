@@ -33,7 +33,10 @@ enum MHD_Result dbb_handle_list(struct dbb_request *req)
 	for (size_t i = 0; arr && i < n; i++)
 		json_array_append_new(arr, info_json(&items[i]));
 	free(items);
-	return dbb_reply_json(req, 200,
-	                      json_pack("{s:b, s:o, s:I}", "success", 1, "backups", arr,
-	                                "total_count", (json_int_t)n));
+	json_t *body = json_pack("{s:b, s:o, s:I}", "success", 1, "backups", arr, "total_count",
+	                         (json_int_t)n);
+	struct dbb_interrupted_restore ir;
+	if (body && dbb_ops_interrupted_restore(req->srv->ops, &ir))
+		json_object_set_new(body, "interrupted_restore", dbb_interrupted_json(&ir));
+	return dbb_reply_json(req, 200, body);
 }
