@@ -14,8 +14,11 @@
 #include "dbbackupd/ops.h"
 #include "dbbackupd/storage.h"
 
+struct dbb_guard;
+
 struct dbb_server {
 	struct MHD_Daemon *mhd;
+	struct dbb_guard *guard; /* request-head deadline (guard.c) */
 	const struct dbb_config *cfg;
 	struct dbb_ops *ops;
 	struct dbb_auth *auth;
@@ -84,6 +87,17 @@ enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status,
 dbb_code dbb_query_bool(struct dbb_request *req, const char *name, bool def, bool *out,
                         struct dbb_error *err);
 dbb_code dbb_parse_bool(const char *name, const char *value, bool *out, struct dbb_error *err);
+
+/* ---- guard.c: the request-head deadline (slowloris) ---- */
+dbb_code dbb_guard_new(struct dbb_guard **out, unsigned timeout_s, struct dbb_error *err);
+void dbb_guard_free(struct dbb_guard *g);
+/* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the guard. */
+void dbb_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                      enum MHD_ConnectionNotificationCode toe);
+/* The request head arrived (first call of the access handler). */
+void dbb_guard_head_done(struct dbb_guard *g, struct MHD_Connection *conn);
+/* A request ended: the next head on this connection gets a new deadline. */
+void dbb_guard_request_done(struct dbb_guard *g, struct MHD_Connection *conn);
 
 /* ---- range.c ---- */
 enum dbb_range_result { DBB_RANGE_NONE, DBB_RANGE_OK, DBB_RANGE_UNSATISFIABLE };
