@@ -77,6 +77,9 @@ enum MHD_Result dbb_reply_json(struct dbb_request *req, unsigned status, json_t 
 enum MHD_Result dbb_reply_error(struct dbb_request *req, dbb_code code, const char *message,
                                 json_t *extra);
 enum MHD_Result dbb_reply_err(struct dbb_request *req, const struct dbb_error *err);
+/* A JSON string of text, with every byte that is not well-formed UTF-8
+ * replaced by '?' (client input echoed in messages stays valid JSON). */
+json_t *dbb_json_text(const char *text);
 /* Queues a response, records the status. Takes ownership of resp. */
 enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status,
                                 struct MHD_Response *resp);

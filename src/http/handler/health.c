@@ -5,7 +5,7 @@
 
 json_t *dbb_interrupted_json(const struct dbb_interrupted_restore *ir)
 {
-	return json_pack("{s:s, s:s?, s:s, s:s}", "source", ir->source, "safety_backup",
+	return json_pack("{s:o, s:s?, s:s, s:s}", "source", dbb_json_text(ir->source), "safety_backup",
 	                 ir->safety_backup[0] ? ir->safety_backup : NULL, "started_at",
 	                 ir->started_at, "message",
 	                 ir->safety_backup[0]
