@@ -1,0 +1,33 @@
+# The fault suite (docs/reliability.md): each test breaks one thing on purpose
+# and checks that nothing is lost. The driver is a parameter (FAULT_DB in the
+# test's environment, or $1): when MySQL and Neo4j land, add them to
+# DBB_FAULT_DRIVERS (their service has the driver's name) and add their cases
+# to fault_lib.sh and fault_db_gone.sh.
+set(DBB_FAULT_DRIVERS sqlite postgresql)
+
+# dbb_fault_test(name driver [TIMEOUT t])
+function(dbb_fault_test t drv)
+  set(svc "")
+  if(NOT drv STREQUAL "sqlite")
+    set(svc ${drv})
+  endif()
+  dbb_e2e_test(NAME fault.${t}.${drv} SCRIPT fault_${t}.sh LABELS fault SERVICES ${svc} ${ARGN})
+  set_property(TEST e2e.fault.${t}.${drv} APPEND PROPERTY ENVIRONMENT "FAULT_DB=${drv}")
+  if(svc)
+    set_property(TEST e2e.fault.${t}.${drv} PROPERTY RESOURCE_LOCK ${drv}_db)
+  endif()
+endfunction()
+
+foreach(drv ${DBB_FAULT_DRIVERS})
+  foreach(t kill db_gone concurrency)
+    dbb_fault_test(${t} ${drv})
+  endforeach()
+endforeach()
+# faults of the daemon itself, the same whatever the driver: SQLite
+foreach(t disk_full disconnect slowloris)
+  dbb_fault_test(${t} sqlite)
+endforeach()
+set_property(TEST e2e.fault.disk_full.sqlite PROPERTY SKIP_RETURN_CODE 77)
+# a hung child tool: the drivers that run one
+dbb_fault_test(child_hang postgresql)
+dbb_e2e_test(NAME hostile SCRIPT hostile.sh LABELS fault)
