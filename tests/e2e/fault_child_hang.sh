@@ -39,13 +39,13 @@ t1=$(date +%s)
 check "a hung ${tools[0]} is killed: error $STATUS after $((t1 - t0)) s" test "${STATUS:0:1}" = 5 -a $((t1 - t0)) -le 15
 expect_json '.message | test("timed out")' "the error says it timed out"
 check_backups_sound " (after a hung dump)"
-check "no hung tool is left running" bash -c "! pgrep -f 'sleep $mark' >/dev/null"
+check "no hung tool is left running" bash -c "! pgrep -f '[s]leep $mark' >/dev/null"
 
 api POST "/backup/restore/$good?create_safety_backup=false" operator
 check "a hung ${tools[1]} is killed: error $STATUS" test "${STATUS:0:1}" = 5
 expect_json '.message | test("timed out")' "the error says it timed out"
 check "the database is unchanged" test "$(fdb_sum)" = "$sum"
-check "no hung tool is left running" bash -c "! pgrep -f 'sleep $mark' >/dev/null"
+check "no hung tool is left running" bash -c "! pgrep -f '[s]leep $mark' >/dev/null"
 check "no restore journal is left" test ! -e "$WORK/backups/.restore-in-progress"
 check_backups_sound " (after a hung restore)"
 api GET /backup/list viewer
