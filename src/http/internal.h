@@ -73,6 +73,8 @@ const struct dbb_route *dbb_routes(size_t *count);
 
 /* ---- reply.c: every response goes through these ---- */
 enum MHD_Result dbb_reply_json(struct dbb_request *req, unsigned status, json_t *body);
+/* Like dbb_reply_json for a body already serialised (malloc'd, taken). */
+enum MHD_Result dbb_reply_json_text(struct dbb_request *req, unsigned status, char *text);
 /* {"success":false,"error":code,"message":msg} merged with extra (may be NULL). */
 enum MHD_Result dbb_reply_error(struct dbb_request *req, dbb_code code, const char *message,
                                 json_t *extra);
@@ -114,6 +116,8 @@ enum MHD_Result dbb_handle_health(struct dbb_request *req);
 /* {"source","safety_backup","started_at","message"} of an interrupted restore. */
 json_t *dbb_interrupted_json(const struct dbb_interrupted_restore *ir);
 enum MHD_Result dbb_handle_list(struct dbb_request *req);
+/* Frees the list's cache (at server stop). */
+void dbb_list_cache_free(void);
 enum MHD_Result dbb_handle_stats(struct dbb_request *req);
 enum MHD_Result dbb_handle_download(struct dbb_request *req);
 enum MHD_Result dbb_handle_create(struct dbb_request *req);

@@ -94,6 +94,18 @@ json_t *dbb_json_text(const char *text)
 	return j;
 }
 
+enum MHD_Result dbb_reply_json_text(struct dbb_request *req, unsigned status, char *text)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return dbb_reply_error(req, DBB_ERR_INTERNAL, "out of memory", NULL);
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	return dbb_reply_queue(req, status, resp);
+}
+
 enum MHD_Result dbb_reply_json(struct dbb_request *req, unsigned status, json_t *body)
 {
 	if (!body) /* a body that could not be built: still a JSON answer */

@@ -215,5 +215,6 @@ void dbb_server_stop(struct dbb_server *srv)
 		return;
 	MHD_stop_daemon(srv->mhd);
 	dbb_guard_free(srv->guard);
+	dbb_list_cache_free();
 	free(srv);
 }

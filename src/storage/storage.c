@@ -20,6 +20,7 @@ struct dbb_storage {
 	int dirfd;
 	char path[PATH_MAX];
 	atomic_uint tmp_counter;
+	atomic_uint_fast64_t generation; /* bumped by every commit and delete */
 };
 
 #define SIDECAR_SUFFIX ".sha256"
@@ -211,6 +212,7 @@ dbb_code dbb_storage_tmp_commit(struct dbb_storage_tmp *tmp, const struct dbb_ba
 	}
 	if (fsync(st->dirfd) != 0)
 		dbb_warn("fsync of %s failed: %s", st->path, strerror(errno));
+	atomic_fetch_add(&st->generation, 1);
 	return DBB_OK;
 fail:
 	dbb_storage_tmp_discard(tmp);
@@ -345,6 +347,7 @@ dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb
 	snprintf(side, sizeof(side), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	unlinkat(st->dirfd, side, 0);
 	fsync(st->dirfd);
+	atomic_fetch_add(&st->generation, 1);
 	return DBB_OK;
 }
 
@@ -427,4 +430,35 @@ dbb_code dbb_storage_state_remove(struct dbb_storage *st, const char *name, stru
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot remove %s", name);
 	fsync(st->dirfd);
 	return DBB_OK;
+}
+
+void dbb_storage_stamp(struct dbb_storage *st, struct dbb_storage_stamp *out)
+{
+	struct stat sb;
+	memset(out, 0, sizeof(*out));
+	out->generation = atomic_load(&st->generation);
+	clock_gettime(CLOCK_REALTIME, &out->taken);
+	if (fstat(st->dirfd, &sb) != 0)
+		return; /* not settled: never current */
+	out->mtime = sb.st_mtim;
+	out->ctime = sb.st_ctim;
+	out->settled = sb.st_mtim.tv_sec < out->taken.tv_sec - 1 &&
+	               sb.st_ctim.tv_sec < out->taken.tv_sec - 1;
+}
+
+static bool ts_equal(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+bool dbb_storage_stamp_current(struct dbb_storage *st, const struct dbb_storage_stamp *s,
+                               unsigned max_age_s)
+{
+	struct dbb_storage_stamp now;
+	if (!s->settled)
+		return false;
+	dbb_storage_stamp(st, &now);
+	return now.generation == s->generation && ts_equal(&now.mtime, &s->mtime) &&
+	       ts_equal(&now.ctime, &s->ctime) && now.taken.tv_sec >= s->taken.tv_sec &&
+	       now.taken.tv_sec - s->taken.tv_sec <= (time_t)max_age_s;
 }
