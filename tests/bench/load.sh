@@ -86,23 +86,21 @@ listed=$(curl -fs -H "Authorization: Bearer $tok" "$base/backup/list" | jq .tota
 echo "backups on disk: $total, listed: $listed"
 
 # ---- 1. wrk ----
-wrk_run() { # NAME URL [HEADER]
-	local name=$1 url=$2
-	shift 2
-	wrk -t"$threads" -c"$conns" -d"${duration}s" --latency "$@" "$url" >"$work/wrk.$name"
-	local rps p99
-	rps=$(awk '/^Requests\/sec/ { print $2 }' "$work/wrk.$name")
-	p99=$(awk '$1 == "99%" { print $2 }' "$work/wrk.$name")
-	errs=$(grep -E 'Non-2xx|Socket errors' "$work/wrk.$name" | tr '\n' ' ' || true)
-	printf '%-34s %10s req/s   p99 %8s   %s\n' "$name" "$rps" "$p99" "$errs"
-	eval "rps_$3=$rps" 2>/dev/null || true
+wrk_run() { # ID LABEL URL [wrk args]: prints req/s and p99, sets rps_ID
+	local id=$1 label=$2 url=$3
+	shift 3
+	wrk -t"$threads" -c"$conns" -d"${duration}s" --latency "$@" "$url" >"$work/wrk.$id"
+	local rps p99 errs
+	rps=$(awk '/^Requests\/sec/ { print $2 }' "$work/wrk.$id")
+	p99=$(awk '$1 == "99%" { print $2 }' "$work/wrk.$id")
+	errs=$(grep -E 'Non-2xx|Socket errors' "$work/wrk.$id" | tr '\n' ' ' || true)
+	printf '%-34s %10s req/s   p99 %8s   %s\n' "$label" "$rps" "$p99" "$errs"
+	printf -v "rps_$id" '%s' "$rps"
 }
 echo
 echo "== wrk: $threads threads, $conns connections, ${duration}s each"
-wrk_run "GET /health" "$base/health"
-rps_health=$(awk '/^Requests\/sec/ { print $2 }' "$work/wrk.GET /health")
-wrk_run "GET /backup/list (1,000 backups)" "$base/backup/list" -H "Authorization: Bearer $tok"
-rps_list=$(awk '/^Requests\/sec/ { print $2 }' "$work/wrk.GET /backup/list (1,000 backups)")
+wrk_run health "GET /health" "$base/health"
+wrk_run list "GET /backup/list (1,000 backups)" "$base/backup/list" -H "Authorization: Bearer $tok"
 awk -v l="$rps_list" -v h="$rps_health" 'BEGIN { printf "list / health rate: %.2f (target >= 0.5)\n", l / h }'
 
 # ---- 2. 1 GiB download: daemon vs nginx ----
