@@ -5,13 +5,17 @@
 # to fault_lib.sh and fault_db_gone.sh.
 set(DBB_FAULT_DRIVERS sqlite postgresql)
 
-# dbb_fault_test(name driver [TIMEOUT t])
+# dbb_fault_test(name driver [SCRIPT file]): e2e.fault.<name>.<driver>
 function(dbb_fault_test t drv)
+  cmake_parse_arguments(F "" "SCRIPT" "" ${ARGN})
+  if(NOT F_SCRIPT)
+    set(F_SCRIPT fault_${t}.sh)
+  endif()
   set(svc "")
   if(NOT drv STREQUAL "sqlite")
     set(svc ${drv})
   endif()
-  dbb_e2e_test(NAME fault.${t}.${drv} SCRIPT fault_${t}.sh LABELS fault SERVICES ${svc} ${ARGN})
+  dbb_e2e_test(NAME fault.${t}.${drv} SCRIPT ${F_SCRIPT} LABELS fault SERVICES ${svc})
   set_property(TEST e2e.fault.${t}.${drv} APPEND PROPERTY ENVIRONMENT "FAULT_DB=${drv}")
   if(svc)
     set_property(TEST e2e.fault.${t}.${drv} PROPERTY RESOURCE_LOCK ${drv}_db)
@@ -22,6 +26,7 @@ foreach(drv ${DBB_FAULT_DRIVERS})
   foreach(t kill db_gone concurrency)
     dbb_fault_test(${t} ${drv})
   endforeach()
+  dbb_fault_test(hostile ${drv} SCRIPT hostile.sh)
 endforeach()
 # faults of the daemon itself, the same whatever the driver: SQLite
 foreach(t disk_full disconnect slowloris)
@@ -30,4 +35,3 @@ endforeach()
 set_property(TEST e2e.fault.disk_full.sqlite PROPERTY SKIP_RETURN_CODE 77)
 # a hung child tool: the drivers that run one
 dbb_fault_test(child_hang postgresql)
-dbb_e2e_test(NAME hostile SCRIPT hostile.sh LABELS fault)
