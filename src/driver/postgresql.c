@@ -788,8 +788,7 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
                               struct dbb_error *err)
 {
 	static const char *const fixed[] = {
-	    "psql",     "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
-	    "--file=-", NULL};
+	    "psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--file=-", NULL};
 	const char *argv[16];
 	struct pg_params p;
 	struct dbb_child c = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};

@@ -80,7 +80,8 @@ dbb_code dbb_guard_new(struct dbb_guard **out, unsigned timeout_s, struct dbb_er
 	int e = pthread_create(&g->thread, NULL, watchdog, g);
 	if (e) {
 		dbb_guard_free(g);
-		return dbb_fail_errno(err, e, DBB_ERR_INTERNAL, "cannot start the connection guard");
+		return dbb_fail_errno(err, e, DBB_ERR_INTERNAL,
+		                      "cannot start the connection guard");
 	}
 	g->thread_started = true;
 	*out = g;

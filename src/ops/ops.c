@@ -62,7 +62,8 @@ static void journal_load(struct dbb_ops *ops)
 {
 	char text[1024];
 	struct dbb_error err = {0};
-	dbb_code rc = dbb_storage_state_read(ops->st, DBB_RESTORE_JOURNAL, text, sizeof(text), &err);
+	dbb_code rc =
+	    dbb_storage_state_read(ops->st, DBB_RESTORE_JOURNAL, text, sizeof(text), &err);
 	if (rc == DBB_ERR_NOT_FOUND)
 		return;
 	ops->interrupted = true;
@@ -79,9 +80,10 @@ static void journal_load(struct dbb_ops *ops)
 		          ops->intr.source, ops->intr.started_at, ops->drv->name,
 		          ops->intr.safety_backup, ops->intr.safety_backup);
 	else
-		dbb_error("a restore from %s started at %s was INTERRUPTED and no safety backup was "
-		          "made: the %s database may be partial; restore a backup",
-		          ops->intr.source, ops->intr.started_at, ops->drv->name);
+		dbb_error(
+		    "a restore from %s started at %s was INTERRUPTED and no safety backup was "
+		    "made: the %s database may be partial; restore a backup",
+		    ops->intr.source, ops->intr.started_at, ops->drv->name);
 }
 
 bool dbb_ops_interrupted_restore(struct dbb_ops *ops, struct dbb_interrupted_restore *out)

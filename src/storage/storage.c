@@ -442,8 +442,8 @@ void dbb_storage_stamp(struct dbb_storage *st, struct dbb_storage_stamp *out)
 		return; /* not settled: never current */
 	out->mtime = sb.st_mtim;
 	out->ctime = sb.st_ctim;
-	out->settled = sb.st_mtim.tv_sec < out->taken.tv_sec - 1 &&
-	               sb.st_ctim.tv_sec < out->taken.tv_sec - 1;
+	out->settled =
+	    sb.st_mtim.tv_sec < out->taken.tv_sec - 1 && sb.st_ctim.tv_sec < out->taken.tv_sec - 1;
 }
 
 static bool ts_equal(const struct timespec *a, const struct timespec *b)

@@ -48,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dbb_code rc = DBB_OK;
 		while (have < sizeof(head)) {
 			size_t got = 0;
-			rc = dbb_source_read(&gz->base, head + have, sizeof(head) - have, &got, &err);
+			rc = dbb_source_read(&gz->base, head + have, sizeof(head) - have, &got,
+			                     &err);
 			if (rc || got == 0)
 				break;
 			have += got;

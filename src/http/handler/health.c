@@ -5,9 +5,9 @@
 
 json_t *dbb_interrupted_json(const struct dbb_interrupted_restore *ir)
 {
-	return json_pack("{s:o, s:s?, s:s, s:s}", "source", dbb_json_text(ir->source), "safety_backup",
-	                 ir->safety_backup[0] ? ir->safety_backup : NULL, "started_at",
-	                 ir->started_at, "message",
+	return json_pack("{s:o, s:s?, s:s, s:s}", "source", dbb_json_text(ir->source),
+	                 "safety_backup", ir->safety_backup[0] ? ir->safety_backup : NULL,
+	                 "started_at", ir->started_at, "message",
 	                 ir->safety_backup[0]
 	                     ? "a restore was interrupted: the database may be partial; restore "
 	                       "the safety backup"
