@@ -133,6 +133,8 @@ static dbb_code envfile_load(struct envfile *ef, const char *path, struct dbb_er
 		*eq = '\0';
 		char *key = trim(s);
 		char *val = trim(eq + 1);
+		if (*val == '#')
+			*val = '\0'; /* "KEY=   # comment": an empty value */
 		size_t vl = strlen(val);
 		if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
 			val[vl - 1] = '\0';

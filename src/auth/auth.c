@@ -14,11 +14,13 @@
 
 #include "auth/internal.h"
 #include "auth/source.h"
+#include "dbbackupd/log.h"
 
-#define DEFAULT_CLIENT_ID "dbbackupd"
+#define DEFAULT_CLIENT_ID        "dbbackupd"
 #define DEFAULT_REFRESH_INTERVAL 60 /* seconds */
-#define MAX_AGE_FACTOR 5            /* periodic refresh every 5 refresh intervals */
-#define FETCH_WAIT 6                /* seconds a request waits for a refetch it asked for */
+#define MAX_AGE_FACTOR           5  /* periodic refresh every 5 refresh intervals */
+#define FETCH_WAIT               6  /* seconds a request waits for a refetch it asked for */
+#define MAX_WAITERS              4  /* requests waiting for one fetch; more get 401 at once */
 
 struct dbb_auth {
 	char issuer[DBB_CFG_STR + 160];
@@ -34,9 +36,10 @@ struct dbb_auth {
 	pthread_cond_t cond; /* CLOCK_MONOTONIC */
 	/* Guarded by lock: */
 	struct dbb_keyset *keys;
-	long keys_at;    /* monotonic second the snapshot was loaded */
-	long fetch_at;   /* monotonic second the last fetch started, LONG_MIN never */
+	long keys_at;  /* monotonic second the snapshot was loaded */
+	long fetch_at; /* monotonic second the last fetch started, LONG_MIN never */
 	unsigned long fetches_done;
+	unsigned waiters; /* requests waiting in refetch_and_wait */
 	bool fetch_wanted, fetching;
 	atomic_bool stop;
 
@@ -57,12 +60,6 @@ static void deadline_in(struct timespec *ts, long seconds)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
 	ts->tv_sec += seconds;
-}
-
-/* Until the lead's log module is merged, diagnostics go to stderr. */
-static void auth_log(const char *level, const char *msg)
-{
-	fprintf(stderr, "%s auth: %s\n", level, msg);
 }
 
 /* KEYCLOAK_URL without trailing slashes, into out. */
@@ -96,6 +93,16 @@ static dbb_code load_keys(struct dbb_auth *a, struct dbb_keyset **ks, struct dbb
 	return dbb_jwks_fetch(a->certs_url, &a->stop, ks, err);
 }
 
+static bool same_kids(const struct dbb_keyset *x, const struct dbb_keyset *y)
+{
+	if (!x || !y || x->n != y->n)
+		return false;
+	for (size_t i = 0; i < x->n; i++)
+		if (strcmp(x->keys[i].kid, y->keys[i].kid) != 0)
+			return false;
+	return true;
+}
+
 /* Installs a new snapshot; the old one lives on until its last reader ends. */
 static void install_keys(struct dbb_auth *a, struct dbb_keyset *ks)
 {
@@ -106,6 +113,10 @@ static void install_keys(struct dbb_auth *a, struct dbb_keyset *ks)
 	a->keys = ks;
 	a->keys_at = mono_now();
 	pthread_mutex_unlock(&a->lock);
+	if (!same_kids(old, ks))
+		dbb_info(
+		    "auth: %zu token signature key(s) loaded from %s (%zu other key(s) ignored)",
+		    ks->n, a->jwks_file[0] ? a->jwks_file : a->certs_url, ks->skipped);
 	dbb_keyset_unref(old);
 }
 
@@ -114,7 +125,6 @@ static void *refresher(void *arg)
 	struct dbb_auth *a = arg;
 	struct dbb_error err;
 	struct dbb_keyset *ks;
-	char msg[DBB_ERROR_MESSAGE_MAX + 64];
 
 	pthread_mutex_lock(&a->lock);
 	while (!atomic_load(&a->stop)) {
@@ -146,10 +156,11 @@ static void *refresher(void *arg)
 			rc = err.code;
 		}
 		if (rc == DBB_OK) {
+			dbb_debug("auth: JWKS fetched from %s: %zu signature key(s)",
+			          a->jwks_file[0] ? a->jwks_file : a->certs_url, ks->n);
 			install_keys(a, ks);
 		} else if (!atomic_load(&a->stop)) {
-			snprintf(msg, sizeof(msg), "keeping the cached keys: %s", err.message);
-			auth_log("warning", msg);
+			dbb_warn("auth: keeping the cached keys: %s", err.message);
 		}
 
 		pthread_mutex_lock(&a->lock);
@@ -162,7 +173,9 @@ static void *refresher(void *arg)
 }
 
 /* Asks the refresher for a fetch (at most one per refresh interval) and
- * waits for the one in flight. False when rate-limited: no fresher keys. */
+ * waits for the one in flight. False when rate-limited, or when enough
+ * requests already wait (a hanging Keycloak must not pin many connections):
+ * no fresher keys for this request. */
 static bool refetch_and_wait(struct dbb_auth *a)
 {
 	struct timespec until;
@@ -174,15 +187,21 @@ static bool refetch_and_wait(struct dbb_auth *a)
 	if (!a->fetching) {
 		long now = mono_now();
 
-		if (a->fetch_at != LONG_MIN && now - a->fetch_at < a->refresh_interval)
-			goto out;
 		a->fetch_wanted = true;
 		pthread_cond_broadcast(&a->cond);
+		/* Rate-limited: the refresher fetches once the interval is over
+		 * (later requests may then succeed); this one is not kept waiting. */
+		if (a->fetch_at != LONG_MIN && now - a->fetch_at < a->refresh_interval)
+			goto out;
 	}
+	if (a->waiters >= MAX_WAITERS)
+		goto out;
+	a->waiters++;
 	deadline_in(&until, FETCH_WAIT);
 	while (a->fetches_done == done && !atomic_load(&a->stop))
 		if (pthread_cond_timedwait(&a->cond, &a->lock, &until) == ETIMEDOUT)
 			break;
+	a->waiters--;
 	waited = a->fetches_done != done;
 out:
 	pthread_mutex_unlock(&a->lock);
@@ -199,8 +218,7 @@ static struct dbb_keyset *current_keys(struct dbb_auth *a)
 	return ks;
 }
 
-static dbb_code read_config(struct dbb_auth *a, const struct dbb_config *cfg,
-                            struct dbb_error *err)
+static dbb_code read_config(struct dbb_auth *a, const struct dbb_config *cfg, struct dbb_error *err)
 {
 	char base[DBB_CFG_STR];
 	const char *from = cfg->auth_roles_from;
@@ -210,7 +228,8 @@ static dbb_code read_config(struct dbb_auth *a, const struct dbb_config *cfg,
 		                "no token key source: set AUTH_JWKS_FILE (a JWKS file, e.g. from "
 		                "`dbbackupd dev-keys DIR`) or KEYCLOAK_URL and KEYCLOAK_REALM");
 	if (cfg->keycloak_url[0] && !cfg->keycloak_realm[0])
-		return dbb_fail(err, DBB_ERR_CONFIG, "KEYCLOAK_REALM must be set with KEYCLOAK_URL");
+		return dbb_fail(err, DBB_ERR_CONFIG,
+		                "KEYCLOAK_REALM must be set with KEYCLOAK_URL");
 	if (cfg->keycloak_url[0] && strncasecmp(cfg->keycloak_url, "http://", 7) != 0 &&
 	    strncasecmp(cfg->keycloak_url, "https://", 8) != 0)
 		return dbb_fail(err, DBB_ERR_CONFIG,
@@ -236,8 +255,8 @@ static dbb_code read_config(struct dbb_auth *a, const struct dbb_config *cfg,
 		         "%s/realms/%s/protocol/openid-connect/certs", base, cfg->keycloak_realm);
 	}
 	a->skew = cfg->auth_clock_skew;
-	a->refresh_interval =
-	    cfg->jwks_refresh_interval ? (long)cfg->jwks_refresh_interval : DEFAULT_REFRESH_INTERVAL;
+	a->refresh_interval = cfg->jwks_refresh_interval ? (long)cfg->jwks_refresh_interval
+	                                                 : DEFAULT_REFRESH_INTERVAL;
 	a->max_age = a->refresh_interval * MAX_AGE_FACTOR;
 	return DBB_OK;
 }
@@ -247,7 +266,6 @@ dbb_code dbb_auth_new(struct dbb_auth **out, const struct dbb_config *cfg, struc
 	struct dbb_auth *a;
 	struct dbb_keyset *ks = NULL;
 	pthread_condattr_t ca;
-	char msg[DBB_ERROR_MESSAGE_MAX + 64];
 	dbb_code rc;
 
 	*out = NULL;
@@ -289,8 +307,7 @@ dbb_code dbb_auth_new(struct dbb_auth **out, const struct dbb_config *cfg, struc
 	if (rc && a->jwks_file[0])
 		goto out;
 	if (rc) {
-		snprintf(msg, sizeof(msg), "starting without keys, will retry: %s", err->message);
-		auth_log("warning", msg);
+		dbb_warn("auth: starting without token keys, will retry: %s", err->message);
 		dbb_error_clear(err);
 		rc = DBB_OK;
 	} else {
@@ -355,15 +372,15 @@ static const char *bearer_token(const char *authorization)
 	return *p ? p : NULL;
 }
 
-dbb_code dbb_auth_verify(struct dbb_auth *a, const char *authorization,
-                         struct dbb_principal *who, struct dbb_error *err)
+dbb_code dbb_auth_verify(struct dbb_auth *a, const char *authorization, struct dbb_principal *who,
+                         struct dbb_error *err)
 {
 	struct dbb_verify_params p = {
-		.issuer = a->issuer,
-		.client_id = a->client_id,
-		.realm_roles = a->realm_roles,
-		.client_roles = a->client_roles,
-		.skew = a->skew,
+	    .issuer = a->issuer,
+	    .client_id = a->client_id,
+	    .realm_roles = a->realm_roles,
+	    .client_roles = a->client_roles,
+	    .skew = a->skew,
 	};
 	const char *token = bearer_token(authorization);
 	struct dbb_keyset *ks, *fresh;

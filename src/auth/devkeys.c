@@ -69,8 +69,8 @@ out:
 	return rc;
 }
 
-static dbb_code write_jwks(int dfd, const char *dir, const char *kid, const char *n,
-                           const char *e, struct dbb_error *err)
+static dbb_code write_jwks(int dfd, const char *dir, const char *kid, const char *n, const char *e,
+                           struct dbb_error *err)
 {
 	json_t *doc = json_pack("{s:[{s:s, s:s, s:s, s:s, s:s, s:s}]}", "keys", "kty", "RSA", "kid",
 	                        kid, "use", "sig", "alg", "RS256", "n", n, "e", e);
@@ -85,7 +85,8 @@ static dbb_code write_jwks(int dfd, const char *dir, const char *kid, const char
 	fd = openat(dfd, ".jwks.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	            0644);
 	if (fd < 0) {
-		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "creating %s/.jwks.json.tmp", dir);
+		rc =
+		    dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "creating %s/.jwks.json.tmp", dir);
 		goto out;
 	}
 	rc = write_all(fd, text, strlen(text), "jwks.json", err);
@@ -121,9 +122,9 @@ dbb_code dbb_devkeys_write(const char *dir, struct dbb_error *err)
 	if (dfd < 0)
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "opening %s", dir);
 	if (faccessat(dfd, "private.pem", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		rc = dbb_fail(err, DBB_ERR_EXISTS,
-		              "%s/private.pem already exists; remove it or choose another directory",
-		              dir);
+		rc = dbb_fail(
+		    err, DBB_ERR_EXISTS,
+		    "%s/private.pem already exists; remove it or choose another directory", dir);
 		goto out;
 	}
 	pkey = EVP_RSA_gen(DEV_RSA_BITS);
@@ -171,14 +172,16 @@ static dbb_code read_pem(const char *path, char **out, size_t *len, struct dbb_e
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = dbb_fail_errno(err, errno, DBB_ERR_INVALID_PARAMETER, "reading %s", path);
+			rc = dbb_fail_errno(err, errno, DBB_ERR_INVALID_PARAMETER, "reading %s",
+			                    path);
 			goto out;
 		}
 		if (n == 0)
 			break;
 		used += (size_t)n;
 		if (used == PEM_FILE_MAX) {
-			rc = dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "%s is too large for a key", path);
+			rc = dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "%s is too large for a key",
+			              path);
 			goto out;
 		}
 	}
@@ -195,8 +198,8 @@ out:
 	return rc;
 }
 
-static dbb_code add_claims(jwt_t *jwt, enum dbb_role role, long ttl_s,
-                           const struct dbb_config *cfg, struct dbb_error *err)
+static dbb_code add_claims(jwt_t *jwt, enum dbb_role role, long ttl_s, const struct dbb_config *cfg,
+                           struct dbb_error *err)
 {
 	char issuer[DBB_CFG_STR + 160], who[64];
 	const char *client = cfg->keycloak_client_id[0] ? cfg->keycloak_client_id : "dbbackupd";

@@ -15,9 +15,9 @@
 #include "dbbackupd/error.h"
 
 /* Largest Authorization token accepted, and largest JWKS document. */
-#define DBB_TOKEN_MAX (16 * 1024)
+#define DBB_TOKEN_MAX      (16 * 1024)
 #define DBB_JWT_HEADER_MAX 2048
-#define DBB_JWKS_MAX (1024 * 1024)
+#define DBB_JWKS_MAX       (1024 * 1024)
 
 /* ---- base64url (RFC 4648 §5, no padding) ---- */
 
@@ -36,10 +36,10 @@ enum dbb_kty { DBB_KTY_RSA, DBB_KTY_EC };
 struct dbb_jwk {
 	char kid[128];
 	enum dbb_kty kty;
-	char alg[16];    /* the JWK's "alg", "" when it names none */
-	int ec_bits;     /* EC: 256, 384 or 521 */
-	EVP_PKEY *pkey;  /* public key */
-	char *pem;       /* the same key as SubjectPublicKeyInfo PEM, for libjwt */
+	char alg[16];   /* the JWK's "alg", "" when it names none */
+	int ec_bits;    /* EC: 256, 384 or 521 */
+	EVP_PKEY *pkey; /* public key */
+	char *pem;      /* the same key as SubjectPublicKeyInfo PEM, for libjwt */
 	int pem_len;
 };
 

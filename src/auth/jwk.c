@@ -13,7 +13,7 @@
 
 #include "auth/internal.h"
 
-#define RSA_MIN_BITS 2048
+#define RSA_MIN_BITS   2048
 #define JWK_MEMBER_MAX 2048 /* base64url characters of n, x or y (16384-bit RSA) */
 
 struct curve {
@@ -24,13 +24,13 @@ struct curve {
 };
 
 static const struct curve curves[] = {
-	{ "P-256", "prime256v1", 256, 32 },
-	{ "P-384", "secp384r1", 384, 48 },
-	{ "P-521", "secp521r1", 521, 66 },
+    {"P-256", "prime256v1", 256, 32},
+    {"P-384", "secp384r1", 384, 48},
+    {"P-521", "secp521r1", 521, 66},
 };
 
 static const char *const signature_algs[] = {
-	"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
 };
 
 static bool known_signature_alg(const char *alg)
@@ -212,9 +212,9 @@ static bool jwk_convert(json_t *jwk, struct dbb_jwk *k)
 	}
 	if (!k->pkey || !pkey_to_pem(k->pkey, &k->pem, &k->pem_len))
 		goto fail;
-	strcpy(k->kid, kid);
+	snprintf(k->kid, sizeof(k->kid), "%s", kid);
 	if (alg)
-		strcpy(k->alg, alg);
+		snprintf(k->alg, sizeof(k->alg), "%s", alg);
 	return true;
 fail:
 	EVP_PKEY_free(k->pkey);
@@ -344,7 +344,7 @@ dbb_code dbb_jwk_rsa_thumbprint(const char *n, const char *e, char *out, size_t 
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "cannot compute the key thumbprint");
 		goto out;
 	}
-	strcpy(out, b64);
+	snprintf(out, out_size, "%s", b64);
 out:
 	free(b64);
 	free(canon);

@@ -108,7 +108,7 @@ dbb_code dbb_jwks_fetch(const char *url, const atomic_bool *cancel, struct dbb_k
                         struct dbb_error *err)
 {
 	char detail[CURL_ERROR_SIZE] = "";
-	struct body body = { 0 };
+	struct body body = {0};
 	struct curl_slist *hdrs = NULL;
 	CURL *curl = NULL;
 	CURLcode cc;

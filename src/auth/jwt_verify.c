@@ -22,15 +22,15 @@ struct alg_info {
 
 /* Only asymmetric algorithms: "none" and HS* are absent on purpose. */
 static const struct alg_info algs[] = {
-	{ "RS256", DBB_KTY_RSA, 0, JWT_ALG_RS256, "SHA256", false },
-	{ "RS384", DBB_KTY_RSA, 0, JWT_ALG_RS384, "SHA384", false },
-	{ "RS512", DBB_KTY_RSA, 0, JWT_ALG_RS512, "SHA512", false },
-	{ "PS256", DBB_KTY_RSA, 0, JWT_ALG_INVAL, "SHA256", true },
-	{ "PS384", DBB_KTY_RSA, 0, JWT_ALG_INVAL, "SHA384", true },
-	{ "PS512", DBB_KTY_RSA, 0, JWT_ALG_INVAL, "SHA512", true },
-	{ "ES256", DBB_KTY_EC, 256, JWT_ALG_ES256, "SHA256", false },
-	{ "ES384", DBB_KTY_EC, 384, JWT_ALG_ES384, "SHA384", false },
-	{ "ES512", DBB_KTY_EC, 521, JWT_ALG_ES512, "SHA512", false },
+    {"RS256", DBB_KTY_RSA, 0, JWT_ALG_RS256, "SHA256", false},
+    {"RS384", DBB_KTY_RSA, 0, JWT_ALG_RS384, "SHA384", false},
+    {"RS512", DBB_KTY_RSA, 0, JWT_ALG_RS512, "SHA512", false},
+    {"PS256", DBB_KTY_RSA, 0, JWT_ALG_INVAL, "SHA256", true},
+    {"PS384", DBB_KTY_RSA, 0, JWT_ALG_INVAL, "SHA384", true},
+    {"PS512", DBB_KTY_RSA, 0, JWT_ALG_INVAL, "SHA512", true},
+    {"ES256", DBB_KTY_EC, 256, JWT_ALG_ES256, "SHA256", false},
+    {"ES384", DBB_KTY_EC, 384, JWT_ALG_ES384, "SHA384", false},
+    {"ES512", DBB_KTY_EC, 521, JWT_ALG_ES512, "SHA512", false},
 };
 
 /* The parts of a compact JWS, pointing into the token. */
@@ -106,7 +106,8 @@ static dbb_code parse_header(const char *token, struct jws *j, struct dbb_error 
 		return bad(err, "empty segment");
 	if (j->header_len > DBB_JWT_HEADER_MAX)
 		return bad(err, "header too large");
-	if (!is_b64url(token, j->header_len) || !is_b64url(token + j->payload_off, j->payload_len) ||
+	if (!is_b64url(token, j->header_len) ||
+	    !is_b64url(token + j->payload_off, j->payload_len) ||
 	    !is_b64url(token + j->sig_off, j->sig_len))
 		return bad(err, "malformed base64url");
 	hdr = segment_json(token, j->header_len);
@@ -138,7 +139,7 @@ static dbb_code parse_header(const char *token, struct jws *j, struct dbb_error 
 		rc = bad(err, "no usable kid");
 		goto out;
 	}
-	strcpy(j->kid, kid);
+	snprintf(j->kid, sizeof(j->kid), "%s", kid);
 out:
 	json_decref(hdr);
 	return rc;
@@ -185,8 +186,8 @@ static json_t *verify_pss(const struct dbb_jwk *k, const struct jws *j)
 	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
 	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)
 		goto out;
-	if (EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)j->token,
-	                     j->sig_off - 1) != 1)
+	if (EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)j->token, j->sig_off - 1) !=
+	    1)
 		goto out;
 	claims = segment_json(j->token + j->payload_off, j->payload_len);
 out:
@@ -298,11 +299,11 @@ static dbb_code check_claims(json_t *claims, const struct dbb_verify_params *p,
 	if (!sub || !sub[0] || strlen(sub) >= sizeof(who->subject))
 		return bad(err, "no usable sub");
 	if (p->realm_roles)
-		role = highest_role(json_object_get(json_object_get(claims, "realm_access"), "roles"),
-		                    role);
+		role = highest_role(
+		    json_object_get(json_object_get(claims, "realm_access"), "roles"), role);
 	if (p->client_roles) {
-		json_t *client = json_object_get(json_object_get(claims, "resource_access"),
-		                                 p->client_id);
+		json_t *client =
+		    json_object_get(json_object_get(claims, "resource_access"), p->client_id);
 
 		role = highest_role(json_object_get(client, "roles"), role);
 	}

@@ -4,10 +4,10 @@
 #include "dbbackupd/auth.h"
 
 static const char *const role_names[] = {
-	[DBB_ROLE_NONE] = "none",
-	[DBB_ROLE_VIEWER] = "viewer",
-	[DBB_ROLE_OPERATOR] = "operator",
-	[DBB_ROLE_ADMIN] = "admin",
+    [DBB_ROLE_NONE] = "none",
+    [DBB_ROLE_VIEWER] = "viewer",
+    [DBB_ROLE_OPERATOR] = "operator",
+    [DBB_ROLE_ADMIN] = "admin",
 };
 
 const char *dbb_role_name(enum dbb_role r)

@@ -8,7 +8,7 @@
 #include "auth/internal.h"
 
 #define DBB_JWKS_CONNECT_TIMEOUT 3 /* seconds */
-#define DBB_JWKS_FETCH_TIMEOUT 5   /* seconds, whole transfer */
+#define DBB_JWKS_FETCH_TIMEOUT   5 /* seconds, whole transfer */
 
 /* Reads and parses a JWKS file; any failure is DBB_ERR_CONFIG naming
  * AUTH_JWKS_FILE. */

@@ -242,9 +242,9 @@ static dbb_code tool_version(const char *tool, unsigned timeout_s, int *major, i
 	if (!p || !isdigit((unsigned char)p[2]))
 		return dbb_fail(err, DBB_ERR_INTERNAL, "cannot read the version of %s from '%.60s'",
 		                tool, out);
-	*major = atoi(p + 2);
+	*major = (int)strtol(p + 2, NULL, 10);
 	p = strchr(p + 2, '.');
-	*minor = p ? atoi(p + 1) : 0;
+	*minor = p ? (int)strtol(p + 1, NULL, 10) : 0;
 	return DBB_OK;
 }
 

@@ -6,10 +6,14 @@
 
 extern const struct dbb_driver dbb_driver_sqlite;
 extern const struct dbb_driver dbb_driver_postgresql;
+extern const struct dbb_driver dbb_driver_mysql;
+extern const struct dbb_driver dbb_driver_neo4j;
 
 static const struct dbb_driver *const drivers[] = {
     &dbb_driver_sqlite,
     &dbb_driver_postgresql,
+    &dbb_driver_mysql,
+    &dbb_driver_neo4j,
 };
 
 #define DRIVER_COUNT (sizeof(drivers) / sizeof(drivers[0]))

@@ -33,11 +33,11 @@ static dbb_code sqlite_check_config(const struct dbb_config *cfg, struct dbb_err
 static void scratch_discard(struct dbb_storage_tmp *scratch)
 {
 	static const char *const companions[] = {"-wal", "-shm", "-journal"};
-	char path[PATH_MAX + 96];
+	char base[PATH_MAX + 80], path[PATH_MAX + 96];
 	if (scratch->name[0] && scratch->st) {
+		dbb_storage_tmp_path(scratch, base, sizeof(base));
 		for (size_t i = 0; i < 3; i++) {
-			dbb_storage_tmp_path(scratch, path, sizeof(path) - 16);
-			strcat(path, companions[i]);
+			snprintf(path, sizeof(path), "%s%s", base, companions[i]);
 			unlink(path);
 		}
 	}

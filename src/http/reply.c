@@ -23,7 +23,7 @@ enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status, struct
 
 static struct MHD_Response *json_response(json_t *body)
 {
-	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12));
 	json_decref(body);
 	if (!text)
 		return NULL;

@@ -61,6 +61,17 @@ check ".env is read" bash -c "! env -i PATH='$PATH' SQLITE_PATH='$SQLITE_DB' BAC
 check "the environment wins over .env" bash -c "env -i PATH='$PATH' PORT=9 SQLITE_PATH='$SQLITE_DB' BACKUP_DIR='$WORK/backups' AUTH_JWKS_FILE='$WORK/keys/jwks.json' '$DBBACKUPD' --check-config >/dev/null 2>&1"
 rm -f "$WORK/.env"
 
+# setup/.env.template documents every variable, each with its default:
+# used as .env, it gives exactly the defaults
+cp "$DBB_SOURCE_DIR/setup/.env.template" "$WORK/.env"
+tmpl=$(env -i PATH="$PATH" SQLITE_PATH="$SQLITE_DB" AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config 2>&1 | sort)
+rm -f "$WORK/.env"
+defaults=$(env -i PATH="$PATH" SQLITE_PATH="$SQLITE_DB" AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config 2>&1 | sort)
+check "the template as .env gives the built-in defaults" test "$tmpl" = "$defaults"
+names=$(grep -o '^[A-Z_0-9]*=' <<<"$defaults" | sort)
+documented=$(grep -o '^[A-Z_0-9]*=' "$DBB_SOURCE_DIR/setup/.env.template" | sort)
+check "the template documents every variable, and only those" test "$names" = "$documented"
+
 # token: each role; unknown role refused
 for r in admin operator viewer; do
 	check "token for $r" bash -c "'$DBBACKUPD' token --key keys/private.pem --role $r | grep -Eq '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$'"

@@ -24,16 +24,16 @@
 
 static int passed, failed;
 
-#define CHECK(cond, ...)                                                                  \
-	do {                                                                              \
-		if (cond) {                                                               \
-			passed++;                                                         \
-		} else {                                                                  \
-			failed++;                                                         \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);             \
-			fprintf(stderr, __VA_ARGS__);                                     \
-			fprintf(stderr, "\n");                                            \
-		}                                                                         \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			passed++;                                                                  \
+		} else {                                                                           \
+			failed++;                                                                  \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fprintf(stderr, "\n");                                                     \
+		}                                                                                  \
 	} while (0)
 
 static char dir[512], keydir[600], jwks_path[700], pem_path[700];
@@ -92,8 +92,9 @@ static char *forge(const char *alg, EVP_PKEY *key, const char *header, const cha
 	} else if (key) {
 		EVP_MD_CTX *md = EVP_MD_CTX_new();
 		EVP_PKEY_CTX *pctx = NULL;
-		const char *mdname = strstr(alg, "384") ? "SHA384" : strstr(alg, "512") ? "SHA512"
-		                                                                          : "SHA256";
+		const char *mdname = strstr(alg, "384")   ? "SHA384"
+		                     : strstr(alg, "512") ? "SHA512"
+		                                          : "SHA256";
 
 		EVP_DigestSignInit_ex(md, &pctx, mdname, NULL, NULL, key, NULL);
 		if (alg[0] == 'P') {
@@ -143,10 +144,11 @@ static char *claims_with(const char *extra_fmt, ...)
 		vsnprintf(extra, sizeof(extra), extra_fmt, ap);
 		va_end(ap);
 	}
-	snprintf(buf, sizeof(buf),
-	         "{%s%s\"iss\":\"dbbackupd-local\",\"sub\":\"u-1\",\"preferred_username\":\"alice\","
-	         "\"iat\":%ld,\"exp\":%ld,\"realm_access\":{\"roles\":[\"operator\"]}}",
-	         extra, extra[0] ? "," : "", now, now + 300);
+	snprintf(
+	    buf, sizeof(buf),
+	    "{%s%s\"iss\":\"dbbackupd-local\",\"sub\":\"u-1\",\"preferred_username\":\"alice\","
+	    "\"iat\":%ld,\"exp\":%ld,\"realm_access\":{\"roles\":[\"operator\"]}}",
+	    extra, extra[0] ? "," : "", now, now + 300);
 	return buf;
 }
 
@@ -177,7 +179,7 @@ static dbb_code verify_tok(struct dbb_auth *a, const char *tok, struct dbb_princ
 static void expect_invalid(struct dbb_auth *a, char *tok, const char *what, const char *reason)
 {
 	struct dbb_principal who;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	dbb_code rc = verify_tok(a, tok, &who, &err);
 
 	CHECK(rc == DBB_ERR_INVALID_TOKEN, "%s: expected invalid_token, got %d (%s)", what, rc,
@@ -194,7 +196,7 @@ static void expect_invalid(struct dbb_auth *a, char *tok, const char *what, cons
 static void expect_valid(struct dbb_auth *a, char *tok, const char *what, enum dbb_role role)
 {
 	struct dbb_principal who;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	dbb_code rc = verify_tok(a, tok, &who, &err);
 
 	CHECK(rc == DBB_OK, "%s: expected valid, got %d (%s)", what, rc, err.message);
@@ -228,8 +230,8 @@ static char *rsa_jwk(EVP_PKEY *k, const char *kid, const char *extra)
 	dbb_jwk_rsa_members(k, &n, &e, NULL);
 	len = strlen(n) + strlen(e) + strlen(kid) + strlen(extra) + 128;
 	out = malloc(len);
-	snprintf(out, len, "{\"kty\":\"RSA\",\"kid\":\"%s\"%s,\"n\":\"%s\",\"e\":\"%s\"}", kid, extra,
-	         n, e);
+	snprintf(out, len, "{\"kty\":\"RSA\",\"kid\":\"%s\"%s,\"n\":\"%s\",\"e\":\"%s\"}", kid,
+	         extra, n, e);
 	free(n);
 	free(e);
 	return out;
@@ -246,8 +248,9 @@ static char *ec_jwk(EVP_PKEY *k, const char *kid, const char *crv)
 	x = b64(pub + 1, coord);
 	y = b64(pub + 1 + coord, coord);
 	out = malloc(512);
-	snprintf(out, 512, "{\"kty\":\"EC\",\"kid\":\"%s\",\"use\":\"sig\",\"crv\":\"%s\",\"x\":\"%s\","
-	                   "\"y\":\"%s\"}",
+	snprintf(out, 512,
+	         "{\"kty\":\"EC\",\"kid\":\"%s\",\"use\":\"sig\",\"crv\":\"%s\",\"x\":\"%s\","
+	         "\"y\":\"%s\"}",
 	         kid, crv, x, y);
 	free(x);
 	free(y);
@@ -268,7 +271,7 @@ static void test_roles(void)
 
 static void test_devkeys(void)
 {
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	struct stat st;
 	json_t *doc, *k;
 	FILE *f;
@@ -286,7 +289,8 @@ static void test_devkeys(void)
 	          json_string_value(json_object_get(k, "kid")),
 	      "jwks.json has kty, alg, use, n, e, kid");
 	if (k)
-		snprintf(dev_kid, sizeof(dev_kid), "%s", json_string_value(json_object_get(k, "kid")));
+		snprintf(dev_kid, sizeof(dev_kid), "%s",
+		         json_string_value(json_object_get(k, "kid")));
 	json_decref(doc);
 	CHECK(dbb_devkeys_write(keydir, &err) == DBB_ERR_EXISTS,
 	      "dev-keys refuses to overwrite a key");
@@ -301,7 +305,7 @@ static void test_config_errors(void)
 {
 	struct dbb_config cfg;
 	struct dbb_auth *a = NULL;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	char path[800];
 
 	base_config(&cfg, "");
@@ -311,7 +315,8 @@ static void test_config_errors(void)
 
 	snprintf(path, sizeof(path), "%s/missing.json", dir);
 	base_config(&cfg, path);
-	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_ERR_CONFIG && strstr(err.message, "AUTH_JWKS_FILE"),
+	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_ERR_CONFIG &&
+	          strstr(err.message, "AUTH_JWKS_FILE"),
 	      "missing JWKS file: %s", err.message);
 
 	snprintf(path, sizeof(path), "%s/enc-only.json", dir);
@@ -334,21 +339,23 @@ static void test_config_errors(void)
 
 	base_config(&cfg, jwks_path);
 	snprintf(cfg.auth_roles_from, sizeof(cfg.auth_roles_from), "everything");
-	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_ERR_CONFIG && strstr(err.message, "AUTH_ROLES_FROM"),
+	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_ERR_CONFIG &&
+	          strstr(err.message, "AUTH_ROLES_FROM"),
 	      "bad roles source: %s", err.message);
 
 	base_config(&cfg, "");
 	snprintf(cfg.keycloak_url, sizeof(cfg.keycloak_url), "http://127.0.0.1:1");
-	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_ERR_CONFIG && strstr(err.message, "KEYCLOAK_REALM"),
+	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_ERR_CONFIG &&
+	          strstr(err.message, "KEYCLOAK_REALM"),
 	      "URL without realm: %s", err.message);
 }
 
 static void test_dev_tokens(struct dbb_auth *a, const struct dbb_config *cfg)
 {
-	static const enum dbb_role roles[] = { DBB_ROLE_VIEWER, DBB_ROLE_OPERATOR, DBB_ROLE_ADMIN,
-		                               DBB_ROLE_NONE };
+	static const enum dbb_role roles[] = {DBB_ROLE_VIEWER, DBB_ROLE_OPERATOR, DBB_ROLE_ADMIN,
+	                                      DBB_ROLE_NONE};
 	struct dbb_principal who;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	char *tok = NULL, hdr[DBB_TOKEN_MAX + 64];
 
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
@@ -401,7 +408,8 @@ static void test_forgeries(struct dbb_auth *a)
 	long len;
 
 	snprintf(good_hdr, sizeof(good_hdr), "%s", header_for("RS256", dev_kid));
-	expect_valid(a, forge("RS256", dev_key, good_hdr, claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_valid(a,
+	             forge("RS256", dev_key, good_hdr, claims_with("\"aud\":\"dbbackupd\""), NULL),
 	             "hand-made RS256 token", DBB_ROLE_OPERATOR);
 	expect_invalid(a,
 	               forge("RS256", dev_key, good_hdr,
@@ -478,9 +486,11 @@ static void test_forgeries(struct dbb_auth *a)
 	expect_invalid(a, tok, "flipped signature character", NULL);
 	{
 		/* Payload swapped after signing: admin instead of operator. */
-		char *t1 = forge("RS256", dev_key, good_hdr, claims_with("\"aud\":\"dbbackupd\""), NULL);
-		const char *adm = "{\"iss\":\"dbbackupd-local\",\"aud\":\"dbbackupd\",\"sub\":\"u\","
-		                  "\"exp\":9999999999,\"realm_access\":{\"roles\":[\"admin\"]}}";
+		char *t1 =
+		    forge("RS256", dev_key, good_hdr, claims_with("\"aud\":\"dbbackupd\""), NULL);
+		const char *adm =
+		    "{\"iss\":\"dbbackupd-local\",\"aud\":\"dbbackupd\",\"sub\":\"u\","
+		    "\"exp\":9999999999,\"realm_access\":{\"roles\":[\"admin\"]}}";
 		char *p = b64(adm, strlen(adm));
 		char *dot1 = strchr(t1, '.'), *dot2 = strchr(dot1 + 1, '.');
 		char *h = strndup(t1, (size_t)(dot1 - t1));
@@ -532,14 +542,17 @@ static void test_forgeries(struct dbb_auth *a)
 	{
 		char h[256];
 
-		snprintf(h, sizeof(h), "{\"alg\":\"RS256\",\"typ\":\"JOSE+JSON\",\"kid\":\"%s\"}", dev_kid);
-		expect_invalid(a, forge("RS256", dev_key, h, claims_with(NULL), NULL), "typ not JWT",
-		               "typ");
-		snprintf(h, sizeof(h), "{\"alg\":\"RS256\",\"crit\":[\"exp\"],\"kid\":\"%s\"}", dev_kid);
-		expect_invalid(a, forge("RS256", dev_key, h, claims_with(NULL), NULL), "crit header",
-		               "crit");
-		expect_invalid(a, forge("RS256", dev_key, "{\"alg\":\"RS256\"}", claims_with(NULL), NULL),
-		               "no kid", "kid");
+		snprintf(h, sizeof(h), "{\"alg\":\"RS256\",\"typ\":\"JOSE+JSON\",\"kid\":\"%s\"}",
+		         dev_kid);
+		expect_invalid(a, forge("RS256", dev_key, h, claims_with(NULL), NULL),
+		               "typ not JWT", "typ");
+		snprintf(h, sizeof(h), "{\"alg\":\"RS256\",\"crit\":[\"exp\"],\"kid\":\"%s\"}",
+		         dev_kid);
+		expect_invalid(a, forge("RS256", dev_key, h, claims_with(NULL), NULL),
+		               "crit header", "crit");
+		expect_invalid(
+		    a, forge("RS256", dev_key, "{\"alg\":\"RS256\"}", claims_with(NULL), NULL),
+		    "no kid", "kid");
 	}
 
 	/* Malformed shapes. */
@@ -547,7 +560,8 @@ static void test_forgeries(struct dbb_auth *a)
 	expect_invalid(a, strdup("a.b"), "two segments", "compact");
 	expect_invalid(a, strdup("a.b.c.d"), "four segments", "compact");
 	expect_invalid(a, strdup("eyJhbGciOiJSUzI1NiJ9..c2ln"), "empty payload", "empty");
-	expect_invalid(a, strdup("eyJhbGci*iJSUzI1NiJ9.e30.c2ln"), "bad base64 character", "base64");
+	expect_invalid(a, strdup("eyJhbGci*iJSUzI1NiJ9.e30.c2ln"), "bad base64 character",
+	               "base64");
 	expect_invalid(a, strdup("eyJhbGciOiJSUzI1NiJ9=.e30.c2ln"), "base64 padding", "base64");
 	expect_invalid(a, strdup("e.e30.c2ln"), "impossible base64 length", "base64");
 	{
@@ -570,7 +584,8 @@ static void test_forgeries(struct dbb_auth *a)
 
 		sprintf(input, "%s.%s", h, p);
 		EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, dev_key, NULL);
-		EVP_DigestSign(md, (unsigned char *)sig, &sl, (unsigned char *)input, strlen(input));
+		EVP_DigestSign(md, (unsigned char *)sig, &sl, (unsigned char *)input,
+		               strlen(input));
 		EVP_MD_CTX_free(md);
 		s = b64(sig, sl);
 		expect_invalid(a, join3(h, p, s), "signed payload that is not JSON", NULL);
@@ -588,22 +603,24 @@ static void test_forgeries(struct dbb_auth *a)
 	{
 		char h[4096];
 
-		snprintf(h, sizeof(h), "{\"alg\":\"RS256\",\"kid\":\"%s\",\"pad\":\"%03000d\"}", dev_kid, 0);
-		expect_invalid(a, forge("RS256", dev_key, h, claims_with(NULL), NULL), "oversized header",
-		               "header too large");
+		snprintf(h, sizeof(h), "{\"alg\":\"RS256\",\"kid\":\"%s\",\"pad\":\"%03000d\"}",
+		         dev_kid, 0);
+		expect_invalid(a, forge("RS256", dev_key, h, claims_with(NULL), NULL),
+		               "oversized header", "header too large");
 	}
 	{
 		struct dbb_principal who;
-		struct dbb_error err = { 0 };
+		struct dbb_error err = {0};
 		char ctl[256];
 
 		snprintf(ctl, sizeof(ctl), "%s", claims_with("\"aud\":\"dbbackupd\""));
-		tok = forge("RS256", dev_key, good_hdr,
-		            claims_raw("{\"iss\":\"dbbackupd-local\",\"aud\":\"dbbackupd\","
-		                       "\"sub\":\"u\\nFAKE LOG LINE\",\"preferred_username\":\"bob\\r\","
-		                       "\"exp\":%ld,\"realm_access\":{\"roles\":[\"viewer\"]}}",
-		                       now + 600),
-		            NULL);
+		tok = forge(
+		    "RS256", dev_key, good_hdr,
+		    claims_raw("{\"iss\":\"dbbackupd-local\",\"aud\":\"dbbackupd\","
+		               "\"sub\":\"u\\nFAKE LOG LINE\",\"preferred_username\":\"bob\\r\","
+		               "\"exp\":%ld,\"realm_access\":{\"roles\":[\"viewer\"]}}",
+		               now + 600),
+		    NULL);
 		CHECK(verify_tok(a, tok, &who, &err) == DBB_OK && !strchr(who.subject, '\n') &&
 		          !strchr(who.username, '\r'),
 		      "control characters in sub/username are neutralised: %s", err.message);
@@ -620,15 +637,17 @@ static void test_ec_and_pss(void)
 {
 	EVP_PKEY *rsa = EVP_RSA_gen(2048), *p256 = EVP_EC_gen("P-256"), *p384 = EVP_EC_gen("P-384");
 	EVP_PKEY *weak = EVP_RSA_gen(1024);
-	char *j1 = rsa_jwk(rsa, "rsa-any", ",\"use\":\"sig\""), *j2 = ec_jwk(p256, "ec-256", "P-256");
+	char *j1 = rsa_jwk(rsa, "rsa-any", ",\"use\":\"sig\""),
+	     *j2 = ec_jwk(p256, "ec-256", "P-256");
 	char *j3 = ec_jwk(p384, "ec-384", "P-384"), *j4 = rsa_jwk(weak, "weak", "");
 	char *j5 = rsa_jwk(rsa, "enc-key", ",\"use\":\"enc\",\"alg\":\"RSA-OAEP\"");
 	char doc[16384], path[800];
 	struct dbb_config cfg;
 	struct dbb_auth *a = NULL;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 
-	snprintf(doc, sizeof(doc), "{\"keys\":[%s,%s,%s,%s,%s,{\"kty\":\"oct\",\"kid\":\"h\",\"k\":\"c2VjcmV0\"}]}",
+	snprintf(doc, sizeof(doc),
+	         "{\"keys\":[%s,%s,%s,%s,%s,{\"kty\":\"oct\",\"kid\":\"h\",\"k\":\"c2VjcmV0\"}]}",
 	         j1, j2, j3, j4, j5);
 	snprintf(path, sizeof(path), "%s/mixed.json", dir);
 	write_file(path, doc);
@@ -636,31 +655,57 @@ static void test_ec_and_pss(void)
 	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_OK, "mixed JWKS loads: %s", err.message);
 	if (!a)
 		goto out;
-	expect_valid(a, forge("RS256", rsa, header_for("RS256", "rsa-any"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_valid(a,
+	             forge("RS256", rsa, header_for("RS256", "rsa-any"),
+	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
 	             "RS256 on an RSA key without alg", DBB_ROLE_OPERATOR);
-	expect_valid(a, forge("RS512", rsa, header_for("RS512", "rsa-any"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_valid(a,
+	             forge("RS512", rsa, header_for("RS512", "rsa-any"),
+	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
 	             "RS512", DBB_ROLE_OPERATOR);
-	expect_valid(a, forge("PS256", rsa, header_for("PS256", "rsa-any"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_valid(a,
+	             forge("PS256", rsa, header_for("PS256", "rsa-any"),
+	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
 	             "PS256", DBB_ROLE_OPERATOR);
-	expect_valid(a, forge("PS384", rsa, header_for("PS384", "rsa-any"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_valid(a,
+	             forge("PS384", rsa, header_for("PS384", "rsa-any"),
+	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
 	             "PS384", DBB_ROLE_OPERATOR);
-	expect_invalid(a, forge("PS256", p256, header_for("PS256", "rsa-any"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_invalid(a,
+	               forge("PS256", p256, header_for("PS256", "rsa-any"),
+	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
 	               "PS256 with a bad signature", "signature");
-	expect_valid(a, forge("ES256", p256, header_for("ES256", "ec-256"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_valid(a,
+	             forge("ES256", p256, header_for("ES256", "ec-256"),
+	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
 	             "ES256 token with an EC P-256 key", DBB_ROLE_OPERATOR);
-	expect_valid(a, forge("ES384", p384, header_for("ES384", "ec-384"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_valid(a,
+	             forge("ES384", p384, header_for("ES384", "ec-384"),
+	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
 	             "ES384 token with an EC P-384 key", DBB_ROLE_OPERATOR);
-	expect_invalid(a, forge("ES384", p384, header_for("ES384", "ec-256"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_invalid(a,
+	               forge("ES384", p384, header_for("ES384", "ec-256"),
+	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
 	               "ES384 under a P-256 key", "does not match");
-	expect_invalid(a, forge("ES256", p384, header_for("ES256", "ec-256"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_invalid(a,
+	               forge("ES256", p384, header_for("ES256", "ec-256"),
+	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
 	               "ES256 signed by another EC key", "signature");
-	expect_invalid(a, forge("RS256", rsa, header_for("RS256", "ec-256"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_invalid(a,
+	               forge("RS256", rsa, header_for("RS256", "ec-256"),
+	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
 	               "RS256 under an EC key's kid", "does not match");
-	expect_invalid(a, forge("RS256", weak, header_for("RS256", "weak"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_invalid(a,
+	               forge("RS256", weak, header_for("RS256", "weak"),
+	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
 	               "1024-bit RSA key is not loaded", "unknown kid");
-	expect_invalid(a, forge("RS256", rsa, header_for("RS256", "enc-key"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_invalid(a,
+	               forge("RS256", rsa, header_for("RS256", "enc-key"),
+	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
 	               "the enc key is not a signature key", "unknown kid");
-	expect_invalid(a, forge("HS256", NULL, header_for("HS256", "h"), claims_with("\"aud\":\"dbbackupd\""), "secret"),
+	expect_invalid(a,
+	               forge("HS256", NULL, header_for("HS256", "h"),
+	                     claims_with("\"aud\":\"dbbackupd\""), "secret"),
 	               "oct key / HS256", "algorithm");
 out:
 	dbb_auth_free(a);
@@ -680,19 +725,23 @@ static void test_roles_from(void)
 	static const struct {
 		const char *from;
 		enum dbb_role want;
-	} cases[] = { { "both", DBB_ROLE_ADMIN }, { "", DBB_ROLE_ADMIN }, { "realm", DBB_ROLE_VIEWER },
-		      { "client", DBB_ROLE_ADMIN } };
-	const char *claims = "{\"iss\":\"dbbackupd-local\",\"aud\":\"dbbackupd\",\"sub\":\"u\","
-	                     "\"exp\":%ld,\"realm_access\":{\"roles\":[\"offline_access\",\"viewer\"]},"
-	                     "\"resource_access\":{\"dbbackupd\":{\"roles\":[\"admin\"]},"
-	                     "\"other\":{\"roles\":[\"admin\"]}}}";
-	const char *other_only = "{\"iss\":\"dbbackupd-local\",\"aud\":\"dbbackupd\",\"sub\":\"u\","
-	                         "\"exp\":%ld,\"resource_access\":{\"other\":{\"roles\":[\"admin\"]}}}";
+	} cases[] = {{"both", DBB_ROLE_ADMIN},
+	             {"", DBB_ROLE_ADMIN},
+	             {"realm", DBB_ROLE_VIEWER},
+	             {"client", DBB_ROLE_ADMIN}};
+	const char *claims =
+	    "{\"iss\":\"dbbackupd-local\",\"aud\":\"dbbackupd\",\"sub\":\"u\","
+	    "\"exp\":%ld,\"realm_access\":{\"roles\":[\"offline_access\",\"viewer\"]},"
+	    "\"resource_access\":{\"dbbackupd\":{\"roles\":[\"admin\"]},"
+	    "\"other\":{\"roles\":[\"admin\"]}}}";
+	const char *other_only =
+	    "{\"iss\":\"dbbackupd-local\",\"aud\":\"dbbackupd\",\"sub\":\"u\","
+	    "\"exp\":%ld,\"resource_access\":{\"other\":{\"roles\":[\"admin\"]}}}";
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct dbb_config cfg;
 		struct dbb_auth *a = NULL;
-		struct dbb_error err = { 0 };
+		struct dbb_error err = {0};
 		long now = (long)time(NULL);
 
 		base_config(&cfg, jwks_path);
@@ -701,9 +750,13 @@ static void test_roles_from(void)
 		      err.message);
 		if (!a)
 			continue;
-		expect_valid(a, forge("RS256", dev_key, header_for("RS256", dev_kid), claims_raw(claims, now + 600), NULL),
+		expect_valid(a,
+		             forge("RS256", dev_key, header_for("RS256", dev_kid),
+		                   claims_raw(claims, now + 600), NULL),
 		             cases[i].from, cases[i].want);
-		expect_valid(a, forge("RS256", dev_key, header_for("RS256", dev_kid), claims_raw(other_only, now + 600), NULL),
+		expect_valid(a,
+		             forge("RS256", dev_key, header_for("RS256", dev_kid),
+		                   claims_raw(other_only, now + 600), NULL),
 		             "another client's roles do not count", DBB_ROLE_NONE);
 		dbb_auth_free(a);
 	}
@@ -714,7 +767,7 @@ static void test_issuer(void)
 {
 	struct dbb_config cfg;
 	struct dbb_auth *a = NULL;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	char iss[1024], *tok = NULL;
 
 	base_config(&cfg, jwks_path);
@@ -722,12 +775,16 @@ static void test_issuer(void)
 	snprintf(cfg.keycloak_realm, sizeof(cfg.keycloak_realm), "backup");
 	dbb_auth_expected_issuer(&cfg, iss, sizeof(iss));
 	CHECK(strcmp(iss, "http://127.0.0.1:8080/realms/backup") == 0, "issuer from URL: %s", iss);
-	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_OK, "file keys + Keycloak issuer: %s", err.message);
+	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_OK, "file keys + Keycloak issuer: %s",
+	      err.message);
 	if (a) {
 		dbb_token_issue(pem_path, DBB_ROLE_ADMIN, 60, &cfg, &tok, &err);
 		expect_valid(a, tok, "dev token carries the Keycloak issuer", DBB_ROLE_ADMIN);
-		expect_invalid(a, forge("RS256", dev_key, header_for("RS256", dev_kid), claims_with("\"aud\":\"dbbackupd\""), NULL),
-		               "dbbackupd-local issuer refused when Keycloak is configured", "issuer");
+		expect_invalid(a,
+		               forge("RS256", dev_key, header_for("RS256", dev_kid),
+		                     claims_with("\"aud\":\"dbbackupd\""), NULL),
+		               "dbbackupd-local issuer refused when Keycloak is configured",
+		               "issuer");
 		dbb_auth_free(a);
 	}
 	snprintf(cfg.auth_issuer, sizeof(cfg.auth_issuer), "https://sso.example/realms/x");
@@ -745,7 +802,7 @@ static void test_file_rotation(void)
 	char doc[8192], path[800];
 	struct dbb_config cfg;
 	struct dbb_auth *a = NULL;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 
 	snprintf(path, sizeof(path), "%s/rotating.json", dir);
 	snprintf(doc, sizeof(doc), "{\"keys\":[%s]}", j_old);
@@ -757,19 +814,29 @@ static void test_file_rotation(void)
 		goto out;
 	snprintf(doc, sizeof(doc), "{\"keys\":[%s,%s]}", j_old, j_new);
 	write_file(path, doc);
-	expect_invalid(a, forge("RS256", k2, header_for("RS256", "rotated-2"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_invalid(a,
+	               forge("RS256", k2, header_for("RS256", "rotated-2"),
+	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
 	               "new kid within the refresh interval: not refetched yet", "unknown kid");
 	sleep(3);
-	expect_valid(a, forge("RS256", k2, header_for("RS256", "rotated-2"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_valid(a,
+	             forge("RS256", k2, header_for("RS256", "rotated-2"),
+	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
 	             "new kid after the interval: refetched and accepted", DBB_ROLE_OPERATOR);
-	expect_valid(a, forge("RS256", dev_key, header_for("RS256", dev_kid), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_valid(a,
+	             forge("RS256", dev_key, header_for("RS256", dev_kid),
+	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
 	             "old key still present", DBB_ROLE_OPERATOR);
 	snprintf(doc, sizeof(doc), "{\"keys\":[%s]}", j_new);
 	write_file(path, doc);
 	sleep(3);
-	expect_invalid(a, forge("RS256", k2, header_for("RS256", "unknown-3"), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_invalid(a,
+	               forge("RS256", k2, header_for("RS256", "unknown-3"),
+	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
 	               "unknown kid triggers a refetch", "unknown kid");
-	expect_invalid(a, forge("RS256", dev_key, header_for("RS256", dev_kid), claims_with("\"aud\":\"dbbackupd\""), NULL),
+	expect_invalid(a,
+	               forge("RS256", dev_key, header_for("RS256", dev_kid),
+	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
 	               "removed key refused after the refetch", "unknown kid");
 	CHECK(dbb_auth_ready(a), "still ready");
 out:
@@ -777,6 +844,55 @@ out:
 	free(j_old);
 	free(j_new);
 	EVP_PKEY_free(k2);
+}
+
+/* Keycloak unreachable at start-up: the daemon may start, answers 503
+ * (auth_unavailable) to bearer tokens, and is not ready. */
+static void test_keycloak_unreachable(void)
+{
+	struct dbb_config cfg;
+	struct dbb_auth *a = NULL;
+	struct dbb_error err = {0};
+	struct dbb_principal who;
+	char *tok = NULL;
+
+	base_config(&cfg, "");
+	snprintf(cfg.keycloak_url, sizeof(cfg.keycloak_url), "http://127.0.0.1:1");
+	snprintf(cfg.keycloak_realm, sizeof(cfg.keycloak_realm), "backup");
+	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_OK, "starts without Keycloak: %s", err.message);
+	if (!a)
+		return;
+	CHECK(!dbb_auth_ready(a), "not ready without keys");
+	dbb_token_issue(pem_path, DBB_ROLE_ADMIN, 60, &cfg, &tok, &err);
+	CHECK(verify_tok(a, tok, &who, &err) == DBB_ERR_AUTH_UNAVAILABLE,
+	      "no keys yet: auth_unavailable (%s)", err.message);
+	CHECK(dbb_auth_verify(a, NULL, &who, &err) == DBB_ERR_UNAUTHORIZED, "no token: still 401");
+	free(tok);
+	dbb_auth_free(a);
+}
+
+/* `dbbackupd token` with a wrong key file says so. */
+static void test_token_issue_errors(const struct dbb_config *cfg)
+{
+	struct dbb_error err = {0};
+	char *tok = NULL, path[800];
+	EVP_PKEY *ec = EVP_EC_gen("P-256");
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/missing.pem", dir);
+	CHECK(dbb_token_issue(path, DBB_ROLE_ADMIN, 60, cfg, &tok, &err) != DBB_OK && !tok &&
+	          strstr(err.message, "missing.pem"),
+	      "missing key file: %s", err.message);
+	CHECK(dbb_token_issue(jwks_path, DBB_ROLE_ADMIN, 60, cfg, &tok, &err) != DBB_OK && !tok,
+	      "a JWKS is not a private key: %s", err.message);
+	snprintf(path, sizeof(path), "%s/ec.pem", dir);
+	f = fopen(path, "w");
+	PEM_write_PrivateKey(f, ec, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	CHECK(dbb_token_issue(path, DBB_ROLE_ADMIN, 60, cfg, &tok, &err) != DBB_OK && !tok &&
+	          strstr(err.message, "RSA"),
+	      "an EC key is refused: %s", err.message);
+	EVP_PKEY_free(ec);
 }
 
 struct worker {
@@ -810,7 +926,7 @@ static void test_threads(struct dbb_auth *a, const struct dbb_config *cfg)
 
 	dbb_token_issue(pem_path, DBB_ROLE_ADMIN, 600, cfg, &tok, &err);
 	for (int i = 0; i < 4; i++) {
-		w[i] = (struct worker){ .a = a, .tok = tok };
+		w[i] = (struct worker){.a = a, .tok = tok};
 		pthread_create(&t[i], NULL, verify_loop, &w[i]);
 	}
 	for (int i = 0; i < 4; i++) {
@@ -825,7 +941,7 @@ int main(void)
 	const char *tmp = getenv("DBB_TEST_TMP");
 	struct dbb_config cfg;
 	struct dbb_auth *a = NULL;
-	struct dbb_error err = { 0 };
+	struct dbb_error err = {0};
 	char cmd[700];
 
 	if (!tmp || !tmp[0])
@@ -852,12 +968,14 @@ int main(void)
 		test_dev_tokens(a, &cfg);
 		test_forgeries(a);
 		test_threads(a, &cfg);
+		test_token_issue_errors(&cfg);
 		dbb_auth_free(a);
 	}
 	test_ec_and_pss();
 	test_roles_from();
 	test_issuer();
 	test_file_rotation();
+	test_keycloak_unreachable();
 out:
 	EVP_PKEY_free(dev_key);
 	if (failed == 0) {

@@ -1,0 +1,1075 @@
+/* MySQL/MariaDB driver: mariadb-dump and mariadb as child tools for dump and
+ * restore, libmariadb for health, clean and stats. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "dbbackupd/child.h"
+#include "dbbackupd/driver.h"
+#include "dbbackupd/sniff.h"
+
+#define MY_DEFAULT_PORT      3306
+#define MY_CONNECT_TIMEOUT_S 5
+#define MY_QUERY_TIMEOUT_S   60
+/* How much of the start of a file is searched for the dump's signature. */
+#define MY_HEAD_MAX (64 * 1024)
+/* How much of each line the validator looks at (USE / CREATE DATABASE). */
+#define MY_LINE_PREFIX 192
+
+static const char *const dump_tools[] = {"mariadb-dump", "mysqldump", NULL};
+static const char *const client_tools[] = {"mariadb", "mysql", NULL};
+
+/* ---- libmariadb ---- */
+
+static pthread_once_t my_once = PTHREAD_ONCE_INIT;
+static int my_init_rc;
+
+static void my_library_init_once(void)
+{
+	my_init_rc = mysql_library_init(0, NULL, NULL);
+}
+
+/* Errors that mean "the server is not there or will not let us in": 503. */
+static const unsigned unavailable_errors[] = {
+    CR_CONNECTION_ERROR,    CR_CONN_HOST_ERROR,
+    CR_UNKNOWN_HOST,        CR_SERVER_GONE_ERROR,
+    CR_SERVER_LOST,         CR_SERVER_LOST_EXTENDED,
+    ER_ACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR,
+    ER_BAD_DB_ERROR,        ER_CON_COUNT_ERROR,
+    ER_SERVER_SHUTDOWN,     ER_HOST_NOT_PRIVILEGED,
+    ER_HOST_IS_BLOCKED,     ER_TOO_MANY_USER_CONNECTIONS,
+};
+
+static bool my_errno_unavailable(unsigned e)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(unavailable_errors) / sizeof(unavailable_errors[0]); i++)
+		if (unavailable_errors[i] == e)
+			return true;
+	return false;
+}
+
+/* The one mapping from a libmariadb error to ours. */
+static dbb_code mysql_error_to(MYSQL *my, dbb_code fallback, struct dbb_error *err,
+                               const char *what)
+{
+	unsigned e = mysql_errno(my);
+	dbb_code code = my_errno_unavailable(e) ? DBB_ERR_DB_UNAVAILABLE : fallback;
+
+	return dbb_fail(err, code, "%s: %s (MySQL error %u)", what, mysql_error(my), e);
+}
+
+static unsigned my_port(const struct dbb_config *cfg)
+{
+	return cfg->db_port ? cfg->db_port : MY_DEFAULT_PORT;
+}
+
+/* Opens a connection to the configured database with utf8mb4. read_timeout_s
+ * 0 means libmariadb's default (none). */
+static dbb_code my_connect(const struct dbb_config *cfg, unsigned read_timeout_s, MYSQL **out,
+                           struct dbb_error *err)
+{
+	unsigned connect_timeout = MY_CONNECT_TIMEOUT_S;
+	MYSQL *my;
+
+	*out = NULL;
+	pthread_once(&my_once, my_library_init_once);
+	if (my_init_rc)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "libmariadb initialisation failed");
+	my = mysql_init(NULL);
+	if (!my)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "mysql_init: out of memory");
+	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+	if (read_timeout_s) {
+		mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &read_timeout_s);
+		mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout_s);
+	}
+	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (!mysql_real_connect(my, cfg->db_host, cfg->db_user, cfg->db_password, cfg->db_name,
+	                        my_port(cfg), NULL, 0)) {
+		dbb_code rc = dbb_fail(
+		    err, DBB_ERR_DB_UNAVAILABLE,
+		    "cannot connect to MySQL/MariaDB at %s:%u as %s: %s (MySQL error %u)",
+		    cfg->db_host, my_port(cfg), cfg->db_user, mysql_error(my), mysql_errno(my));
+		mysql_close(my);
+		return rc;
+	}
+	*out = my;
+	return DBB_OK;
+}
+
+static dbb_code my_exec(MYSQL *my, const char *sql, dbb_code fallback, struct dbb_error *err)
+{
+	if (mysql_query(my, sql))
+		return mysql_error_to(my, fallback, err, "query failed");
+	return DBB_OK;
+}
+
+/* Runs a query that returns rows; *res owned by the caller (mysql_free_result). */
+static dbb_code my_select(MYSQL *my, const char *sql, MYSQL_RES **res, dbb_code fallback,
+                          struct dbb_error *err)
+{
+	*res = NULL;
+	if (mysql_query(my, sql))
+		return mysql_error_to(my, fallback, err, "query failed");
+	*res = mysql_store_result(my);
+	if (!*res)
+		return mysql_error_to(my, fallback, err, "reading the result failed");
+	return DBB_OK;
+}
+
+/* Appends `name` quoted as a MySQL identifier (backticks doubled). */
+static bool quote_ident(char *buf, size_t cap, size_t *len, const char *name)
+{
+	const char *p;
+
+	if (*len + 1 >= cap)
+		return false;
+	buf[(*len)++] = '`';
+	for (p = name; *p; p++) {
+		if (*len + 3 >= cap)
+			return false;
+		if (*p == '`')
+			buf[(*len)++] = '`';
+		buf[(*len)++] = *p;
+	}
+	buf[(*len)++] = '`';
+	buf[*len] = '\0';
+	return true;
+}
+
+/* The configured database name as an escaped string literal body. */
+static dbb_code my_db_literal(MYSQL *my, const struct dbb_config *cfg, char *out, size_t cap,
+                              struct dbb_error *err)
+{
+	size_t n = strlen(cfg->db_name);
+
+	if (cap < 2 * n + 1)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "database name too long");
+	mysql_real_escape_string(my, out, cfg->db_name, n);
+	return DBB_OK;
+}
+
+/* ---- option file for the child tools (the password never reaches argv) ---- */
+
+struct my_optfile {
+	char dir[PATH_MAX - 64];
+	char path[PATH_MAX];
+	char arg[PATH_MAX + 32]; /* "--defaults-extra-file=<path>" */
+};
+
+static void optfile_remove(struct my_optfile *o)
+{
+	if (o->path[0]) {
+		unlink(o->path);
+		o->path[0] = '\0';
+	}
+	if (o->dir[0]) {
+		rmdir(o->dir);
+		o->dir[0] = '\0';
+	}
+}
+
+/* Writes [client] password="..." to a 0600 file in a fresh 0700 directory. */
+static dbb_code optfile_create(struct my_optfile *o, const struct dbb_config *cfg,
+                               struct dbb_error *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *body = NULL;
+	size_t len = 0, cap;
+	const char *p;
+	dbb_code rc = DBB_OK;
+	int fd = -1;
+
+	memset(o, 0, sizeof(*o));
+	if (!tmp || !*tmp || tmp[0] != '/')
+		tmp = "/tmp";
+	if ((size_t)snprintf(o->dir, sizeof(o->dir), "%s/dbbackupd-mysql-XXXXXX", tmp) >=
+	    sizeof(o->dir))
+		return dbb_fail(err, DBB_ERR_INTERNAL, "TMPDIR is too long");
+	if (!mkdtemp(o->dir)) {
+		int e = errno;
+
+		o->dir[0] = '\0';
+		return dbb_fail_errno(err, e, DBB_ERR_INTERNAL,
+		                      "cannot create a private temporary directory");
+	}
+	snprintf(o->path, sizeof(o->path), "%s/client.cnf", o->dir);
+	snprintf(o->arg, sizeof(o->arg), "--defaults-extra-file=%s", o->path);
+
+	cap = 64 + 2 * strlen(cfg->db_password);
+	body = malloc(cap);
+	if (!body) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	len = (size_t)snprintf(body, cap, "[client]\npassword=\"");
+	for (p = cfg->db_password; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			body[len++] = '\\';
+			body[len++] = *p;
+		} else if (*p == '\n') {
+			body[len++] = '\\';
+			body[len++] = 'n';
+		} else {
+			body[len++] = *p;
+		}
+	}
+	len += (size_t)snprintf(body + len, cap - len, "\"\n");
+
+	fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
+		                    "cannot create the client option file");
+		goto out;
+	}
+	for (p = body; p < body + len;) {
+		ssize_t w = write(fd, p, (size_t)(body + len - p));
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
+			                    "cannot write the client option file");
+			goto out;
+		}
+		p += w;
+	}
+out:
+	if (fd >= 0 && close(fd) && rc == DBB_OK)
+		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
+		                    "cannot write the client option file");
+	if (body) {
+		explicit_bzero(body, cap);
+		free(body);
+	}
+	if (rc)
+		optfile_remove(o);
+	return rc;
+}
+
+/* The first of `names` found executable in PATH. */
+static const char *find_tool(const char *const *names)
+{
+	const char *path = getenv("PATH");
+	char dir[PATH_MAX], full[PATH_MAX * 2];
+	const char *const *n;
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (n = names; *n; n++) {
+		const char *p = path;
+
+		while (*p) {
+			const char *colon = strchr(p, ':');
+			size_t l = colon ? (size_t)(colon - p) : strlen(p);
+
+			if (l > 0 && l < sizeof(dir)) {
+				memcpy(dir, p, l);
+				dir[l] = '\0';
+				snprintf(full, sizeof(full), "%s/%s", dir, *n);
+				if (access(full, X_OK) == 0)
+					return *n;
+			}
+			p += l;
+			if (*p == ':')
+				p++;
+		}
+	}
+	return NULL;
+}
+
+/* ---- moving bytes between the daemon and a tool ---- */
+
+static void error_copy(struct dbb_error *dst, const struct dbb_error *src)
+{
+	if (dst)
+		*dst = *src;
+}
+
+/* Copies src to dst until src ends; *src_failed says which side failed. */
+static dbb_code pump(struct dbb_source *src, struct dbb_sink *dst, char *buf, bool *src_failed,
+                     struct dbb_error *err)
+{
+	dbb_code rc;
+
+	for (;;) {
+		size_t got = 0;
+
+		*src_failed = true;
+		rc = dbb_source_read(src, buf, DBB_STREAM_CHUNK, &got, err);
+		if (rc || got == 0)
+			return rc;
+		*src_failed = false;
+		rc = dbb_sink_write(dst, buf, got, err);
+		if (rc)
+			return rc;
+	}
+}
+
+/* ---- the vtable ---- */
+
+static dbb_code mysql_check_config(const struct dbb_config *cfg, struct dbb_error *err)
+{
+	if (!cfg->db_host[0])
+		return dbb_fail(err, DBB_ERR_CONFIG, "DB_HOST must be set for DB_TYPE=mysql");
+	if (!cfg->db_name[0])
+		return dbb_fail(err, DBB_ERR_CONFIG, "DB_NAME must be set for DB_TYPE=mysql");
+	if (cfg->db_name[0] == '-' || strlen(cfg->db_name) > 64)
+		return dbb_fail(err, DBB_ERR_CONFIG,
+		                "DB_NAME must be a MySQL database name (at most 64 characters, not "
+		                "starting with '-')");
+	if (!cfg->db_user[0])
+		return dbb_fail(err, DBB_ERR_CONFIG, "DB_USER must be set for DB_TYPE=mysql");
+	if (cfg->db_user[0] == '-')
+		return dbb_fail(err, DBB_ERR_CONFIG, "DB_USER must not start with '-'");
+	if (cfg->db_host[0] == '-')
+		return dbb_fail(err, DBB_ERR_CONFIG, "DB_HOST must not start with '-'");
+	if (cfg->db_port > 65535)
+		return dbb_fail(err, DBB_ERR_CONFIG, "DB_PORT must be a TCP port (1-65535)");
+	return DBB_OK;
+}
+
+static dbb_code mysql_health(const struct dbb_driver_ctx *ctx, struct dbb_error *err)
+{
+	MYSQL *my = NULL;
+	dbb_code rc;
+
+	rc = my_connect(ctx->cfg, MY_CONNECT_TIMEOUT_S, &my, err);
+	if (rc)
+		goto out;
+	if (mysql_ping(my))
+		rc = mysql_error_to(my, DBB_ERR_DB_UNAVAILABLE, err, "ping failed");
+out:
+	if (my)
+		mysql_close(my);
+	return rc;
+}
+
+/* The argv entries every child tool gets after the option file. */
+struct my_argv {
+	char host[300];
+	char port[32];
+	char user[160];
+	const char *v[24];
+	size_t n;
+};
+
+static void argv_common(struct my_argv *a, const char *tool, const struct my_optfile *o,
+                        const struct dbb_config *cfg)
+{
+	snprintf(a->host, sizeof(a->host), "--host=%s", cfg->db_host);
+	snprintf(a->port, sizeof(a->port), "--port=%u", my_port(cfg));
+	snprintf(a->user, sizeof(a->user), "--user=%s", cfg->db_user);
+	a->n = 0;
+	a->v[a->n++] = tool;
+	a->v[a->n++] = o->arg; /* must come first: the tools require it */
+	a->v[a->n++] = a->host;
+	a->v[a->n++] = a->port;
+	a->v[a->n++] = a->user;
+	a->v[a->n++] = "--default-character-set=utf8mb4";
+}
+
+static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_dump_options *opt,
+                           struct dbb_sink *out, struct dbb_error *err)
+{
+	const struct dbb_config *cfg = ctx->cfg;
+	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+	struct dbb_child_stdout_source src;
+	struct my_optfile of = {0};
+	struct my_argv a;
+	struct dbb_error perr = {0};
+	char *buf = NULL;
+	const char *tool;
+	bool started = false, src_failed = false;
+	dbb_code rc, frc;
+
+	(void)opt;
+	/* Unreachable or refused: 503 with libmariadb's words, before any child. */
+	rc = mysql_health(ctx, err);
+	if (rc)
+		goto out;
+	tool = find_tool(dump_tools);
+	if (!tool) {
+		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED,
+		              "neither mariadb-dump nor mysqldump was found in PATH");
+		goto out;
+	}
+	buf = malloc(DBB_STREAM_CHUNK);
+	if (!buf) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	rc = optfile_create(&of, cfg, err);
+	if (rc)
+		goto out;
+	argv_common(&a, tool, &of, cfg);
+	a.v[a.n++] = "--single-transaction";
+	a.v[a.n++] = "--routines";
+	a.v[a.n++] = "--triggers";
+	a.v[a.n++] = "--events";
+	a.v[a.n++] = "--hex-blob";
+	a.v[a.n++] = "--no-tablespaces";
+	a.v[a.n++] = "--skip-lock-tables";
+	a.v[a.n++] = cfg->db_name;
+	a.v[a.n] = NULL;
+
+	struct dbb_child_spec spec = {
+	    .argv = a.v,
+	    .env_extra = NULL,
+	    .want_stdin = false,
+	    .want_stdout = true,
+	    .timeout_s = cfg->child_timeout,
+	};
+	rc = dbb_child_start(&child, &spec, err);
+	if (rc)
+		goto out;
+	started = true;
+	dbb_child_stdout_source_init(&src, &child);
+	/* A tool that dies early gives end of stream and says why in finish's
+	 * message; one that hangs past the timeout fails the read and finish
+	 * says so. A failing sink stops the tool (abort at out). */
+	rc = pump(&src.base, out, buf, &src_failed, &perr);
+	if (rc && !src_failed) {
+		error_copy(err, &perr);
+		goto out;
+	}
+	started = false;
+	frc = dbb_child_finish(&child, DBB_ERR_BACKUP_FAILED, err);
+	if (frc) {
+		dbb_error_prefix(err, "%s failed", tool);
+		rc = frc;
+	} else if (rc) {
+		error_copy(err, &perr); /* exited 0, but its output was lost */
+		rc = perr.code;
+	}
+out:
+	if (started)
+		dbb_child_abort(&child);
+	optfile_remove(&of);
+	free(buf);
+	return rc;
+}
+
+/* ---- validation ---- */
+
+struct my_scan {
+	const struct dbb_config *cfg;
+	char head[MY_HEAD_MAX];
+	size_t head_len;
+	char line[MY_LINE_PREFIX];
+	size_t line_len;
+	bool in_line_prefix;
+	bool saw_nul;
+	unsigned long long lineno;
+};
+
+static bool starts_ci(const char *s, const char *prefix)
+{
+	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The database a USE / CREATE DATABASE / DROP DATABASE line names. */
+static bool line_db_name(const char *p, char *name, size_t cap)
+{
+	size_t n = 0;
+	const char *q;
+
+	/* skip version comments such as 32312 IF NOT EXISTS, and IF [NOT] EXISTS */
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (p[0] == '/' && p[1] == '*') {
+			q = strstr(p, "*/");
+			if (!q)
+				return false;
+			p = q + 2;
+			continue;
+		}
+		if (starts_ci(p, "IF NOT EXISTS")) {
+			p += 13;
+			continue;
+		}
+		if (starts_ci(p, "IF EXISTS")) {
+			p += 9;
+			continue;
+		}
+		break;
+	}
+	if (*p == '`') {
+		for (p++; *p; p++) {
+			if (*p == '`') {
+				if (p[1] != '`')
+					break;
+				p++;
+			}
+			if (n + 1 >= cap)
+				return false;
+			name[n++] = *p;
+		}
+		if (*p != '`')
+			return false;
+	} else {
+		while (*p && *p != ';' && *p != ' ' && *p != '\t' && *p != '*' && *p != '\r') {
+			if (n + 1 >= cap)
+				return false;
+			name[n++] = *p++;
+		}
+	}
+	name[n] = '\0';
+	return n > 0;
+}
+
+/* A dump that switches database (--databases, --all-databases) would write
+ * outside the configured one: refuse it unless it names that database. */
+static dbb_code scan_line(struct my_scan *s, struct dbb_error *err)
+{
+	static const struct {
+		const char *prefix;
+		const char *what;
+	} stmts[] = {
+	    {"USE ", "switches to"},       {"CREATE DATABASE ", "creates"},
+	    {"CREATE SCHEMA ", "creates"}, {"DROP DATABASE ", "drops"},
+	    {"DROP SCHEMA ", "drops"},
+	};
+	char name[MY_LINE_PREFIX];
+	const char *p = s->line;
+	size_t i;
+
+	s->line[s->line_len] = '\0';
+	if (starts_ci(p, "/*!") && isdigit((unsigned char)p[3])) {
+		p += 3;
+		while (isdigit((unsigned char)*p))
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
+		if (!starts_ci(p, stmts[i].prefix))
+			continue;
+		if (!line_db_name(p + strlen(stmts[i].prefix), name, sizeof(name)))
+			return DBB_OK; /* not a statement we can read: the restore decides */
+		if (strcmp(name, s->cfg->db_name) != 0)
+			return dbb_fail(
+			    err, DBB_ERR_INVALID_BACKUP,
+			    "the dump %s database `%s` at line %llu (was it made with "
+			    "--databases or --all-databases?); this daemon restores only "
+			    "into `%s`",
+			    stmts[i].what, name, s->lineno, s->cfg->db_name);
+		return DBB_OK;
+	}
+	return DBB_OK;
+}
+
+static dbb_code scan_chunk(struct my_scan *s, const char *buf, size_t n, struct dbb_error *err)
+{
+	size_t i = 0;
+	dbb_code rc;
+
+	if (memchr(buf, '\0', n))
+		s->saw_nul = true;
+	while (i < n) {
+		const char *nl;
+
+		if (s->in_line_prefix) {
+			while (i < n && buf[i] != '\n' && s->line_len < sizeof(s->line) - 1)
+				s->line[s->line_len++] = buf[i++];
+			if (i == n && s->line_len < sizeof(s->line) - 1)
+				break; /* the line goes on in the next chunk */
+			rc = scan_line(s, err);
+			if (rc)
+				return rc;
+			s->in_line_prefix = false;
+			s->line_len = 0;
+		}
+		nl = memchr(buf + i, '\n', n - i);
+		if (!nl)
+			break;
+		i = (size_t)(nl - buf) + 1;
+		s->lineno++;
+		s->in_line_prefix = true;
+	}
+	return DBB_OK;
+}
+
+static bool head_has(const struct my_scan *s, const char *needle)
+{
+	return memmem(s->head, s->head_len, needle, strlen(needle)) != NULL;
+}
+
+/* Says what the file is when it is not a MySQL/MariaDB dump. The shared
+ * sniffer knows the formats; a dump without the usual header (mysqldump
+ * --skip-comments) is still recognised by its statements. */
+static dbb_code classify_head(const struct my_scan *s, struct dbb_error *err)
+{
+	static const char *const mysql_marks[] = {
+	    "-- MySQL dump", "-- MariaDB dump",        "/*!40101 SET",  "/*!40014 SET",
+	    "/*M!999999",    "/*!40000 ALTER TABLE",   "LOCK TABLES `", "CREATE TABLE `",
+	    "INSERT INTO `", "DROP TABLE IF EXISTS `", "ENGINE=InnoDB", "ENGINE=MyISAM",
+	    "ENGINE=Aria",
+	};
+	static const char *const cypher_marks[] = {
+	    "CREATE (",
+	    "MERGE (",
+	    "CALL apoc.",
+	    "CREATE INDEX FOR",
+	};
+	enum dbb_format fmt = dbb_sniff((const unsigned char *)s->head, s->head_len);
+	size_t i;
+
+	if (fmt == DBB_FORMAT_MYSQL_SQL)
+		return DBB_OK;
+	if (fmt != DBB_FORMAT_UNKNOWN)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file is %s, not a MySQL/MariaDB SQL dump",
+		                dbb_format_describe(fmt));
+	if (s->saw_nul)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file is %s, not a MySQL/MariaDB SQL dump",
+		                dbb_format_describe(DBB_FORMAT_BINARY));
+	for (i = 0; i < sizeof(mysql_marks) / sizeof(mysql_marks[0]); i++)
+		if (head_has(s, mysql_marks[i]))
+			return DBB_OK;
+	for (i = 0; i < sizeof(cypher_marks) / sizeof(cypher_marks[0]); i++)
+		if (head_has(s, cypher_marks[i]))
+			return dbb_fail(
+			    err, DBB_ERR_INVALID_BACKUP,
+			    "the file is %s (it contains \"%s\"), not a MySQL/MariaDB SQL dump",
+			    dbb_format_describe(DBB_FORMAT_CYPHER), cypher_marks[i]);
+	return dbb_fail(
+	    err, DBB_ERR_INVALID_BACKUP,
+	    "the file is not a MySQL/MariaDB SQL dump: no mariadb-dump/mysqldump header and "
+	    "no MySQL statements in its first %zu bytes",
+	    s->head_len);
+}
+
+static dbb_code mysql_validate(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
+                               struct dbb_error *err)
+{
+	struct my_scan *s;
+	char *buf = NULL;
+	bool classified = false;
+	dbb_code rc = DBB_OK;
+
+	s = calloc(1, sizeof(*s));
+	buf = malloc(DBB_STREAM_CHUNK);
+	if (!s || !buf) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	s->cfg = ctx->cfg;
+	s->in_line_prefix = true;
+	s->lineno = 1;
+	for (;;) {
+		size_t got = 0;
+
+		rc = dbb_source_read(in, buf, DBB_STREAM_CHUNK, &got, err);
+		if (rc)
+			goto out;
+		if (!classified && got > 0 && s->head_len < sizeof(s->head)) {
+			size_t take = sizeof(s->head) - s->head_len;
+
+			if (take > got)
+				take = got;
+			memcpy(s->head + s->head_len, buf, take);
+			s->head_len += take;
+		}
+		if (got > 0 && memchr(buf, '\0', got))
+			s->saw_nul = true;
+		if (!classified && (got == 0 || s->head_len == sizeof(s->head) || s->saw_nul)) {
+			rc = classify_head(s, err);
+			if (rc)
+				goto out;
+			classified = true;
+		}
+		if (got == 0)
+			break;
+		rc = scan_chunk(s, buf, got, err);
+		if (rc)
+			goto out;
+		if (s->saw_nul) {
+			rc = dbb_fail(
+			    err, DBB_ERR_INVALID_BACKUP,
+			    "the dump contains NUL bytes around line %llu: it is not a text SQL "
+			    "dump (or it is corrupt)",
+			    s->lineno);
+			goto out;
+		}
+	}
+	if (s->in_line_prefix && s->line_len > 0)
+		rc = scan_line(s, err);
+out:
+	free(buf);
+	free(s);
+	return rc;
+}
+
+/* ---- clean ---- */
+
+/* "<head> '<escaped db name>' <tail>" */
+static void schema_query(char *sql, size_t cap, const char *head, const char *dblit,
+                         const char *tail)
+{
+	snprintf(sql, cap, "%s '%s' %s", head, dblit, tail ? tail : "");
+}
+
+#define TABLES_OF "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA ="
+
+struct my_object_kind {
+	const char *what; /* for messages */
+	const char *head; /* query up to the schema name; returns name[, type] */
+	const char *tail; /* the rest of the query */
+	const char *drop; /* "DROP ... IF EXISTS"; NULL: from the type column */
+};
+
+static const struct my_object_kind object_kinds[] = {
+    {"event", "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA =", NULL,
+     "DROP EVENT IF EXISTS"},
+    {"trigger", "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA =", NULL,
+     "DROP TRIGGER IF EXISTS"},
+    {"routine",
+     "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA =",
+     "ORDER BY ROUTINE_TYPE = 'PACKAGE'", NULL},
+    {"view", TABLES_OF, "AND TABLE_TYPE = 'VIEW'", "DROP VIEW IF EXISTS"},
+    {"sequence", TABLES_OF, "AND TABLE_TYPE = 'SEQUENCE'", "DROP SEQUENCE IF EXISTS"},
+    {"table", TABLES_OF, "AND TABLE_TYPE NOT IN ('VIEW', 'SEQUENCE', 'TEMPORARY')",
+     "DROP TABLE IF EXISTS"},
+};
+
+static const struct {
+	const char *type; /* information_schema.ROUTINES.ROUTINE_TYPE */
+	const char *drop;
+} routine_drops[] = {
+    {"PROCEDURE", "DROP PROCEDURE IF EXISTS"},
+    {"FUNCTION", "DROP FUNCTION IF EXISTS"},
+    {"PACKAGE BODY", "DROP PACKAGE BODY IF EXISTS"},
+    {"PACKAGE", "DROP PACKAGE IF EXISTS"},
+};
+
+static const char *routine_drop(const char *type)
+{
+	size_t i;
+
+	for (i = 0; type && i < sizeof(routine_drops) / sizeof(routine_drops[0]); i++)
+		if (strcmp(type, routine_drops[i].type) == 0)
+			return routine_drops[i].drop;
+	return NULL;
+}
+
+/* Drops every object of one kind; *found counts them. */
+static dbb_code drop_kind(MYSQL *my, const struct dbb_config *cfg, const char *dblit,
+                          const struct my_object_kind *k, unsigned long *found,
+                          struct dbb_error *err)
+{
+	char sql[1024];
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	dbb_code rc;
+
+	*found = 0;
+	schema_query(sql, sizeof(sql), k->head, dblit, k->tail);
+	rc = my_select(my, sql, &res, DBB_ERR_RESTORE_FAILED, err);
+	if (rc)
+		goto out;
+	while ((row = mysql_fetch_row(res))) {
+		const char *drop = k->drop ? k->drop : routine_drop(row[1]);
+		size_t len;
+
+		if (!row[0] || !drop)
+			continue;
+		(*found)++;
+		len = (size_t)snprintf(sql, sizeof(sql), "%s ", drop);
+		if (!quote_ident(sql, sizeof(sql), &len, cfg->db_name) || len + 2 >= sizeof(sql)) {
+			rc = dbb_fail(err, DBB_ERR_INTERNAL, "object name too long");
+			goto out;
+		}
+		sql[len++] = '.';
+		sql[len] = '\0';
+		if (!quote_ident(sql, sizeof(sql), &len, row[0])) {
+			rc = dbb_fail(err, DBB_ERR_INTERNAL, "object name too long");
+			goto out;
+		}
+		rc = my_exec(my, sql, DBB_ERR_RESTORE_FAILED, err);
+		if (rc) {
+			dbb_error_prefix(err, "cannot drop %s `%s`", k->what, row[0]);
+			goto out;
+		}
+	}
+out:
+	if (res)
+		mysql_free_result(res);
+	return rc;
+}
+
+static dbb_code mysql_clean(const struct dbb_driver_ctx *ctx, struct dbb_error *err)
+{
+	const struct dbb_config *cfg = ctx->cfg;
+	char dblit[2 * sizeof(cfg->db_name) + 1];
+	MYSQL *my = NULL;
+	unsigned long found, total;
+	size_t i;
+	int pass;
+	dbb_code rc;
+
+	rc = my_connect(cfg, cfg->child_timeout, &my, err);
+	if (rc)
+		goto out;
+	rc = my_db_literal(my, cfg, dblit, sizeof(dblit), err);
+	if (rc)
+		goto out;
+	rc = my_exec(my, "SET SESSION FOREIGN_KEY_CHECKS = 0", DBB_ERR_RESTORE_FAILED, err);
+	if (rc)
+		goto out;
+	/* The second pass finds nothing unless something was created meanwhile
+	 * or a drop silently did nothing; then the third is an error. */
+	for (pass = 0; pass < 3; pass++) {
+		total = 0;
+		for (i = 0; i < sizeof(object_kinds) / sizeof(object_kinds[0]); i++) {
+			rc = drop_kind(my, cfg, dblit, &object_kinds[i], &found, err);
+			if (rc)
+				goto out;
+			total += found;
+		}
+		if (total == 0)
+			break;
+	}
+	if (pass == 3)
+		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED,
+		              "objects of database `%s` keep reappearing; cannot clean it",
+		              cfg->db_name);
+out:
+	if (rc)
+		dbb_error_prefix(err, "cleaning the database failed");
+	if (my)
+		mysql_close(my);
+	return rc;
+}
+
+/* ---- restore ---- */
+
+static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
+                              struct dbb_error *err)
+{
+	const struct dbb_config *cfg = ctx->cfg;
+	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+	struct dbb_child_stdin_sink sink;
+	struct my_optfile of = {0};
+	struct my_argv a;
+	struct dbb_error perr = {0};
+	char *buf = NULL;
+	const char *tool;
+	bool started = false, src_failed = false;
+	dbb_code rc, frc;
+
+	rc = mysql_health(ctx, err);
+	if (rc)
+		goto out;
+	tool = find_tool(client_tools);
+	if (!tool) {
+		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED,
+		              "neither the mariadb nor the mysql client was found in PATH");
+		goto out;
+	}
+	buf = malloc(DBB_STREAM_CHUNK);
+	if (!buf) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	rc = optfile_create(&of, cfg, err);
+	if (rc)
+		goto out;
+	argv_common(&a, tool, &of, cfg);
+	a.v[a.n++] = "--batch";
+	a.v[a.n++] = "--skip-reconnect";
+	a.v[a.n++] = "--max-allowed-packet=1073741824";
+	a.v[a.n++] = cfg->db_name;
+	a.v[a.n] = NULL;
+
+	struct dbb_child_spec spec = {
+	    .argv = a.v,
+	    .env_extra = NULL,
+	    .want_stdin = true,
+	    .want_stdout = false,
+	    .timeout_s = cfg->child_timeout,
+	};
+	rc = dbb_child_start(&child, &spec, err);
+	if (rc)
+		goto out;
+	started = true;
+	dbb_child_stdin_sink_init(&sink, &child);
+	rc = pump(in, &sink.base, buf, &src_failed, &perr);
+	if (rc && src_failed) {
+		/* A bad backup stream: kill the client (at out) before it
+		 * commits what is left of a statement; ops rolls back. */
+		error_copy(err, &perr);
+		dbb_error_prefix(err, "reading the backup failed");
+		goto out;
+	}
+	/* The client stopping at an error breaks the pipe: its words say more
+	 * than EPIPE does. */
+	started = false;
+	frc = dbb_child_finish(&child, DBB_ERR_RESTORE_FAILED, err);
+	if (frc) {
+		dbb_error_prefix(err, "%s failed", tool);
+		rc = frc;
+	} else if (rc) {
+		error_copy(err, &perr);
+		rc = perr.code;
+	}
+out:
+	if (started)
+		dbb_child_abort(&child);
+	optfile_remove(&of);
+	free(buf);
+	return rc;
+}
+
+/* ---- stats ---- */
+
+static json_int_t cell_int(const char *v)
+{
+	return v ? (json_int_t)strtoll(v, NULL, 10) : 0;
+}
+
+static dbb_code count_objects(MYSQL *my, const char *sql, json_int_t *n, struct dbb_error *err)
+{
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	dbb_code rc;
+
+	*n = 0;
+	rc = my_select(my, sql, &res, DBB_ERR_INTERNAL, err);
+	if (rc)
+		return rc;
+	row = mysql_fetch_row(res);
+	if (row)
+		*n = cell_int(row[0]);
+	mysql_free_result(res);
+	return DBB_OK;
+}
+
+static dbb_code mysql_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err)
+{
+	const struct dbb_config *cfg = ctx->cfg;
+	char dblit[2 * sizeof(cfg->db_name) + 1];
+	char sql[1024];
+	MYSQL *my = NULL;
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	json_t *obj = NULL, *tables = NULL;
+	json_int_t size = 0, rows = 0, n;
+	size_t i;
+	dbb_code rc;
+	static const struct {
+		const char *key;
+		const char *head;
+		const char *tail;
+	} counts[] = {
+	    {"view_count", "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA =",
+	     "AND TABLE_TYPE = 'VIEW'"},
+	    {"routine_count",
+	     "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA =", NULL},
+	    {"trigger_count",
+	     "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA =", NULL},
+	    {"event_count",
+	     "SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA =", NULL},
+	};
+
+	*out = NULL;
+	rc = my_connect(cfg, MY_QUERY_TIMEOUT_S, &my, err);
+	if (rc)
+		goto out;
+	rc = my_db_literal(my, cfg, dblit, sizeof(dblit), err);
+	if (rc)
+		goto out;
+	obj = json_object();
+	tables = json_array();
+	if (!obj || !tables) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	schema_query(sql, sizeof(sql),
+	             "SELECT TABLE_NAME, TABLE_ROWS, COALESCE(DATA_LENGTH, 0) + "
+	             "COALESCE(INDEX_LENGTH, 0), ENGINE FROM information_schema.TABLES "
+	             "WHERE TABLE_SCHEMA =",
+	             dblit,
+	             "AND TABLE_TYPE NOT IN ('VIEW', 'SEQUENCE', 'TEMPORARY') ORDER BY TABLE_NAME");
+	rc = my_select(my, sql, &res, DBB_ERR_INTERNAL, err);
+	if (rc)
+		goto out;
+	while ((row = mysql_fetch_row(res))) {
+		json_t *t =
+		    json_pack("{s:s, s:I, s:I, s:s?}", "name", row[0] ? row[0] : "", "row_estimate",
+		              cell_int(row[1]), "size_bytes", cell_int(row[2]), "engine", row[3]);
+
+		if (!t || json_array_append_new(tables, t)) {
+			rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+		rows += cell_int(row[1]);
+		size += cell_int(row[2]);
+	}
+	mysql_free_result(res);
+	res = NULL;
+
+	if (json_object_set_new(obj, "database_type", json_string("mysql")) ||
+	    json_object_set_new(obj, "database", json_string(cfg->db_name)) ||
+	    json_object_set_new(obj, "server_version", json_string(mysql_get_server_info(my))) ||
+	    json_object_set_new(obj, "size_bytes", json_integer(size)) ||
+	    json_object_set_new(obj, "size_mb",
+	                        json_real((double)((size * 100 + 524288) / 1048576) / 100.0)) ||
+	    json_object_set_new(obj, "table_count",
+	                        json_integer((json_int_t)json_array_size(tables))) ||
+	    json_object_set_new(obj, "row_estimate", json_integer(rows))) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		schema_query(sql, sizeof(sql), counts[i].head, dblit, counts[i].tail);
+		rc = count_objects(my, sql, &n, err);
+		if (rc)
+			goto out;
+		if (json_object_set_new(obj, counts[i].key, json_integer(n))) {
+			rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+	}
+	if (json_object_set(obj, "tables", tables)) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	*out = obj;
+	obj = NULL;
+out:
+	if (res)
+		mysql_free_result(res);
+	json_decref(tables);
+	json_decref(obj);
+	if (my)
+		mysql_close(my);
+	return rc;
+}
+
+const struct dbb_driver dbb_driver_mysql = {
+    .name = "mysql",
+    .extension = "sql",
+    .atomic_restore = false,
+    .check_config = mysql_check_config,
+    .health = mysql_health,
+    .dump = mysql_dump,
+    .validate = mysql_validate,
+    .clean = mysql_clean,
+    .restore = mysql_restore,
+    .stats = mysql_stats,
+};

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# MySQL/MariaDB benchmark: daemon create vs `mariadb-dump | gzip -6` (and
+# `| pigz -6`), daemon restore vs `gunzip -c | mariadb`, on a database of
+# ROWS rows (default 1,000,000 in two tables). Prints times, ratios and the
+# daemon's peak RSS. Needs a built daemon (DBBACKUPD, default build/dbbackupd);
+# starts its own MariaDB with tests/services/mysql.sh under a private state
+# dir unless DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD are already set.
+#
+#   tests/bench/mysql.sh            ROWS=2000000 tests/bench/mysql.sh
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+export DBB_SOURCE_DIR=${DBB_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
+export DBBACKUPD=${DBBACKUPD:-$DBB_SOURCE_DIR/build/dbbackupd}
+ROWS=${ROWS:-1000000}
+[ -x "$DBBACKUPD" ] || { echo "bench: build the daemon first ($DBBACKUPD)" >&2; exit 1; }
+
+. "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
+e2e_init
+own_server=false
+if [ -z "${DB_HOST:-}" ]; then
+	export DBB_SERVICE_STATE="$WORK/svc"
+	bash "$DBB_SOURCE_DIR/tests/services/mysql.sh" start >"$WORK/svc.env" || exit 1
+	. "$WORK/svc.env"
+	own_server=true
+fi
+# The server's state lives under $WORK: stop it before e2e_cleanup removes it.
+stop_all() {
+	if $own_server; then bash "$DBB_SOURCE_DIR/tests/services/mysql.sh" stop >/dev/null 2>&1; fi
+	e2e_cleanup
+}
+trap stop_all EXIT
+. "$DBB_SOURCE_DIR/tests/e2e/mysql_lib.sh"
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.3f", a - b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+my_flags=(--no-defaults -h "$DB_HOST" -P "$DB_PORT" -u "$DB_USER" --default-character-set=utf8mb4)
+export MYSQL_PWD="$DB_PASSWORD"
+
+echo "bench: loading $ROWS rows..." >&2
+my_reset
+big=$((ROWS * 4 / 5))
+small=$((ROWS - big))
+my_sql "CREATE TABLE events (id BIGINT PRIMARY KEY, kind VARCHAR(20) NOT NULL,
+		amount DECIMAL(12,2) NOT NULL, at DATETIME NOT NULL, payload VARCHAR(120), KEY (kind))
+		ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+	CREATE TABLE users (id INT PRIMARY KEY, name VARCHAR(60) NOT NULL, email VARCHAR(120),
+		bio TEXT, avatar VARBINARY(64)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+	INSERT INTO events SELECT seq, ELT(1 + seq % 5, 'click', 'view', 'buy', 'login', 'logout'),
+		(seq * 7919 % 100000) / 100, '2024-01-01' + INTERVAL (seq * 37) SECOND,
+		CONCAT(MD5(seq), ' ', SHA1(seq)) FROM seq_1_to_$big;
+	INSERT INTO users SELECT seq, CONCAT('user ', seq, ' 😀'), CONCAT('u', seq, '@example.com'),
+		REPEAT(CONCAT(MD5(seq), ' lorem ipsum '), 3), UNHEX(SHA2(seq, 256)) FROM seq_1_to_$small;" ||
+	exit 1
+rows=$(my_sql "SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM users)")
+echo "bench: $rows rows" >&2
+
+e2e_start DB_TYPE=mysql
+dump=$(my_dumper)
+client=$(my_client)
+flags=(--single-transaction --routines --triggers --events --hex-blob --no-tablespaces)
+
+# Warm the caches once so the first timed run is not penalised.
+"$dump" "${my_flags[@]}" "${flags[@]}" "$DB_NAME" >/dev/null
+
+t=$(now)
+"$dump" "${my_flags[@]}" "${flags[@]}" "$DB_NAME" | gzip -6 >"$WORK/native.sql.gz"
+native_gzip=$(elapsed "$t")
+pigz_time=""
+if command -v pigz >/dev/null; then
+	t=$(now)
+	"$dump" "${my_flags[@]}" "${flags[@]}" "$DB_NAME" | pigz -6 >"$WORK/native-pigz.sql.gz"
+	pigz_time=$(elapsed "$t")
+fi
+
+t=$(now)
+api POST "/backup/create?compress=true" operator
+daemon_create=$(elapsed "$t")
+[ "$STATUS" = 200 ] || { echo "bench: create failed: $(cat "$BODY")" >&2; exit 1; }
+name=$(jq -r .filename "$BODY")
+
+t=$(now)
+gunzip -c "$WORK/native.sql.gz" | "$client" "${my_flags[@]}" "$DB_NAME"
+native_restore=$(elapsed "$t")
+
+t=$(now)
+api POST "/backup/restore/$name?create_safety_backup=false" operator
+daemon_restore=$(elapsed "$t")
+[ "$STATUS" = 200 ] || { echo "bench: restore failed: $(cat "$BODY")" >&2; exit 1; }
+rows_after=$(my_sql "SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM users)")
+hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DAEMON_PID/status")
+
+printf '\nMySQL/MariaDB benchmark: %s rows, dump %s MiB gzipped\n' "$rows" \
+	"$(($(stat -c %s "$WORK/backups/$name") / 1048576))"
+printf '  native mariadb-dump | gzip -6   %8.2f s\n' "$native_gzip"
+[ -n "$pigz_time" ] && printf '  native mariadb-dump | pigz -6   %8.2f s\n' "$pigz_time"
+printf '  daemon create                   %8.2f s   ratio vs gzip %s (target <= 0.5)' \
+	"$daemon_create" "$(ratio "$daemon_create" "$native_gzip")"
+[ -n "$pigz_time" ] && printf ', vs pigz %s (target <= 1.0)' "$(ratio "$daemon_create" "$pigz_time")"
+printf '\n  native gunzip -c | mariadb       %8.2f s\n' "$native_restore"
+printf '  daemon restore                  %8.2f s   ratio %s (target <= 1.05)\n' \
+	"$daemon_restore" "$(ratio "$daemon_restore" "$native_restore")"
+printf '  daemon peak RSS (VmHWM)         %8.1f MiB (target <= 32)\n' "$(awk -v k="$hwm_kb" 'BEGIN { print k / 1024 }')"
+printf '  rows after restore              %8s\n' "$rows_after"
+[ "$rows_after" = "$rows" ]

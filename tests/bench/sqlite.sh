@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Memory and speed of backing up and restoring a large SQLite database
+# through the API, against the native tools in the same run:
+#   create:  daemon POST /backup/create   vs  sqlite3 .backup + gzip -6
+#   restore: daemon POST /backup/restore  vs  gunzip -c | cat > file (+ file copy)
+# Prints wall times, ratios and the daemon's peak RSS (VmHWM).
+#   tests/bench/sqlite.sh [SIZE_MIB]      (default 1024)
+# Needs a built build/dbbackupd; runs without any other tool of ours.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${DBBACKUPD:-$here/build/dbbackupd}
+size_mib=${1:-1024}
+work=$(mktemp -d "${TMPDIR:-/tmp}/dbb-bench.XXXXXX")
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+echo "building a ${size_mib} MiB SQLite database..." >&2
+rows=$((size_mib * 1024 / 2))
+# half random (incompressible), half text (compressible), like real data
+sqlite3 "$work/app.db" "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB, s TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < $rows)
+INSERT INTO t(b, s) SELECT randomblob(900), printf('%0900d', i) FROM n;" >/dev/null
+ls -l "$work/app.db" >&2
+
+"$bin" dev-keys "$work/keys" >/dev/null
+mkdir -p "$work/backups"
+PORT=0 SQLITE_PATH="$work/app.db" BACKUP_DIR="$work/backups" AUTH_JWKS_FILE="$work/keys/jwks.json" \
+	"$bin" >"$work/daemon.log" 2>&1 &
+pid=$!
+for _ in $(seq 50); do
+	port=$(sed -nE 's/.*listening on http:\/\/[^ ]*:([0-9]+).*/\1/p' "$work/daemon.log")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+base=http://127.0.0.1:$port
+tok=$("$bin" token --key "$work/keys/private.pem" --role operator --ttl 7200)
+
+t0=$(now)
+file=$(curl -sf -X POST -H "Authorization: Bearer $tok" "$base/backup/create?compress=true" | jq -r .filename)
+t1=$(now)
+sqlite3 "$work/app.db" ".backup '$work/native.db'" && gzip -6 -c "$work/native.db" >"$work/native.db.gz"
+t2=$(now)
+create_d=$(elapsed "$t0" "$t1")
+create_n=$(elapsed "$t1" "$t2")
+
+t0=$(now)
+curl -sf -X POST -H "Authorization: Bearer $tok" "$base/backup/restore/$file?create_safety_backup=false" >/dev/null
+t1=$(now)
+gunzip -c "$work/native.db.gz" >"$work/restored.db" && cp "$work/restored.db" "$work/app-copy.db"
+t2=$(now)
+restore_d=$(elapsed "$t0" "$t1")
+restore_n=$(elapsed "$t1" "$t2")
+rss_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
+
+printf '%-40s %8s %8s %7s\n' "" daemon native ratio
+printf '%-40s %7ss %7ss %6.2fx\n' "create (sqlite .backup + gzip -6)" "$create_d" "$create_n" "$(awk -v a="$create_d" -v b="$create_n" 'BEGIN { print a / b }')"
+printf '%-40s %7ss %7ss %6.2fx\n' "restore (gunzip + copy)" "$restore_d" "$restore_n" "$(awk -v a="$restore_d" -v b="$restore_n" 'BEGIN { print a / b }')"
+printf 'backup size: daemon %s bytes, gzip -6 %s bytes\n' "$(stat -c %s "$work/backups/$file")" "$(stat -c %s "$work/native.db.gz")"
+printf 'daemon peak RSS (VmHWM): %d KiB = %.1f MiB for a %d MiB database\n' "$rss_kib" "$(awk -v k="$rss_kib" 'BEGIN { print k / 1024 }')" "$size_mib"

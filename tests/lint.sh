@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Static checks, run as the CTest test "lint": clang-format (.clang-format),
+# cppcheck, and banned unsafe functions in the daemon's code (after curl's
+# checksrc).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+status=0
+
+mapfile -t c_files < <(git ls-files 'src/*.c' 'src/*.h' 'include/*.h' 'tests/unit/*.c' 'tests/unit/*.h' 'tests/fuzz/*.c' 2>/dev/null)
+if [ ${#c_files[@]} -eq 0 ]; then
+	mapfile -t c_files < <(find src include tests/unit -name '*.[ch]')
+fi
+
+unformatted=()
+for f in "${c_files[@]}"; do
+	clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || unformatted+=("$f")
+done
+if [ ${#unformatted[@]} -gt 0 ]; then
+	echo "lint: not clang-formatted (run clang-format -i): ${unformatted[*]}" >&2
+	status=1
+else
+	echo "lint: clang-format clean (${#c_files[@]} files)"
+fi
+
+# json_array_foreach and friends confuse cppcheck's return analysis
+if ! cppcheck -q --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
+	-D_GNU_SOURCE -DDBB_VERSION='"lint"' --inline-suppr \
+	--suppress=missingIncludeSystem --suppress=missingReturn \
+	-I include -I src src; then
+	echo "lint: cppcheck found problems" >&2
+	status=1
+else
+	echo "lint: cppcheck clean"
+fi
+
+banned='\b(gets|strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|tmpnam|mktemp|system|popen)\s*\('
+if grep -nE "$banned" $(git ls-files 'src/*.c' 2>/dev/null || find src -name '*.c'); then
+	echo "lint: banned functions above (use snprintf, strtol, memcpy with lengths, posix_spawn)" >&2
+	status=1
+else
+	echo "lint: no banned functions"
+fi
+exit $status

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Throw-away MariaDB server for the tests: own datadir, socket and free
+# loopback port under $DBB_SERVICE_STATE/mysql.
+#
+#   tests/services/mysql.sh start   installs mariadb-server if missing, starts
+#                                   it (idempotent) and prints export lines:
+#                                   DB_HOST DB_PORT DB_NAME DB_USER DB_PASSWORD
+#                                   (+ MYSQL_SOCKET, MYSQL_ADMIN_USER for tests)
+#   tests/services/mysql.sh stop    stops it and removes its state
+#
+# Logs go to stderr; stdout carries only the export lines.
+set -euo pipefail
+
+STATE_ROOT=${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}
+STATE="$STATE_ROOT/mysql"
+DATA="$STATE/data"
+RUN="$STATE/run"
+TMPD="$STATE/tmp"
+SOCK="$RUN/mysqld.sock"
+PIDFILE="$RUN/mysqld.pid"
+ENVFILE="$STATE/env"
+LOG="$STATE/mariadbd.log"
+DB_NAME=dbbtest
+DB_USER=dbbuser
+
+log() { echo "mysql.sh: $*" >&2; }
+
+find_tool() {
+	local t
+	for t in "$@"; do
+		if command -v "$t" >/dev/null 2>&1; then
+			command -v "$t"
+			return 0
+		fi
+		if [ -x "/usr/sbin/$t" ]; then
+			echo "/usr/sbin/$t"
+			return 0
+		fi
+	done
+	return 1
+}
+
+install_if_missing() {
+	if find_tool mariadbd mysqld >/dev/null && find_tool mariadb mysql >/dev/null &&
+		find_tool mariadb-dump mysqldump >/dev/null &&
+		find_tool mariadb-install-db mysql_install_db >/dev/null; then
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		log "mariadb-server is missing and this is not root: install mariadb-server mariadb-client"
+		exit 1
+	fi
+	log "installing mariadb-server and mariadb-client with apt-get"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2
+	apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client >&2
+}
+
+# The admin account: the OS user, authenticated by unix_socket over our socket.
+admin_sql() {
+	"$CLIENT" --no-defaults --socket="$SOCK" --user="$(id -un)" --batch --skip-column-names "$@"
+}
+
+running() {
+	[ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && [ -S "$SOCK" ] &&
+		admin_sql -e 'SELECT 1' >/dev/null 2>&1
+}
+
+port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+pick_port() {
+	local p
+	p=$((20000 + (RANDOM * 7 + $$) % 30000))
+	for _ in $(seq 1 200); do
+		if port_free "$p"; then
+			echo "$p"
+			return 0
+		fi
+		p=$((p + 1))
+	done
+	return 1
+}
+
+start() {
+	install_if_missing
+	SERVER=$(find_tool mariadbd mysqld)
+	CLIENT=$(find_tool mariadb mysql)
+	INSTALL_DB=$(find_tool mariadb-install-db mysql_install_db)
+
+	if [ -s "$ENVFILE" ] && running; then
+		cat "$ENVFILE"
+		return 0
+	fi
+	# Stale state from an earlier run: start over.
+	stop_server
+	rm -rf "$STATE"
+	mkdir -p "$DATA" "$RUN" "$TMPD"
+
+	local run_as=()
+	if [ "$(id -u)" -eq 0 ]; then
+		if id mysql >/dev/null 2>&1 && runuser -u mysql -- test -x "$STATE_ROOT" 2>/dev/null; then
+			chown -R mysql: "$STATE"
+			run_as=(--user=mysql)
+		else
+			run_as=(--user=root)
+		fi
+	fi
+
+	log "initialising $DATA"
+	if ! "$INSTALL_DB" --no-defaults --datadir="$DATA" "${run_as[@]}" \
+		--auth-root-authentication-method=socket --skip-test-db --tmpdir="$TMPD" \
+		>"$STATE/install.log" 2>&1; then
+		cat "$STATE/install.log" >&2
+		exit 1
+	fi
+
+	local port attempt
+	for attempt in 1 2 3 4 5; do
+		port=$(pick_port)
+		log "starting $SERVER on 127.0.0.1:$port"
+		"$SERVER" --no-defaults --datadir="$DATA" "${run_as[@]}" \
+			--socket="$SOCK" --pid-file="$PIDFILE" --port="$port" --tmpdir="$TMPD" \
+			--bind-address=127.0.0.1 --skip-name-resolve --log-error="$LOG" \
+			--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+			--innodb-buffer-pool-size=256M --innodb-log-file-size=256M \
+			--innodb-flush-log-at-trx-commit=2 --max-allowed-packet=256M \
+			--event-scheduler=OFF >/dev/null 2>&1 </dev/null &
+		local pid=$!
+		for _ in $(seq 1 300); do
+			if admin_sql -e 'SELECT 1' >/dev/null 2>&1; then
+				break
+			fi
+			if ! kill -0 "$pid" 2>/dev/null; then
+				break
+			fi
+			sleep 0.1
+		done
+		if admin_sql -e 'SELECT 1' >/dev/null 2>&1; then
+			break
+		fi
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		port=""
+		log "server did not come up (attempt $attempt):"
+		tail -n 5 "$LOG" >&2 || true
+	done
+	if [ -z "$port" ]; then
+		exit 1
+	fi
+
+	local password
+	password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)
+	# The anonymous ''@localhost accounts would shadow the user on
+	# 127.0.0.1; there is no test database.
+	admin_sql <<SQL
+DROP USER IF EXISTS ''@'localhost';
+DROP USER IF EXISTS ''@'$(uname -n)';
+CREATE DATABASE \`$DB_NAME\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER '$DB_USER'@'%' IDENTIFIED BY '$password';
+GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'%';
+FLUSH PRIVILEGES;
+SQL
+	if ! MYSQL_PWD="$password" "$CLIENT" --no-defaults -h 127.0.0.1 -P "$port" -u "$DB_USER" \
+		"$DB_NAME" -e 'SELECT 1' >/dev/null; then
+		log "cannot log in as $DB_USER over TCP"
+		exit 1
+	fi
+	umask 077
+	cat >"$ENVFILE" <<EOF
+export DB_HOST=127.0.0.1 DB_PORT=$port DB_NAME=$DB_NAME DB_USER=$DB_USER DB_PASSWORD=$password
+export MYSQL_SOCKET=$SOCK MYSQL_ADMIN_USER=$(id -un)
+EOF
+	log "ready"
+	cat "$ENVFILE"
+}
+
+stop_server() {
+	if [ -f "$PIDFILE" ]; then
+		local pid
+		pid=$(cat "$PIDFILE")
+		if kill "$pid" 2>/dev/null; then
+			for _ in $(seq 1 300); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			if kill -0 "$pid" 2>/dev/null; then
+				log "server $pid did not stop, killing it"
+				kill -9 "$pid" 2>/dev/null || true
+			fi
+		fi
+	fi
+}
+
+stop() {
+	stop_server
+	rm -rf "$STATE"
+	log "stopped"
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+*)
+	echo "usage: $0 start|stop" >&2
+	exit 2
+	;;
+esac
