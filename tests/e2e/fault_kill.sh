@@ -53,7 +53,7 @@ check "the restore journal is written before the database is touched" \
 	wait_for "test -e '$WORK/backups/.restore-in-progress'" 120
 journal=$(cat "$WORK/backups/.restore-in-progress" 2>/dev/null)
 # into the restore proper: a driver's child tool (psql) is being fed the dump
-if [ "$FDB" != sqlite ]; then
+if [ ${#FDB_TOOLS[@]} -gt 0 ]; then
 	wait_for "pgrep -P $DAEMON_PID >/dev/null" 30
 fi
 sleep "${FAULT_KILL_DELAY:-0.5}"
@@ -63,12 +63,18 @@ safety=$(sed -n 's/^safety_backup=//p' <<<"$journal")
 check "the journal names the source" grep -q "^source=$good\$" <<<"$journal"
 check "the journal names the safety backup ($safety)" test -n "$safety"
 # a child tool the daemon left (psql) finishes or dies on its own
-wait_for "! pgrep -f -- '--file=-' >/dev/null" 60
+wait_for "! pgrep -f -- '[-]-file=-' >/dev/null && ! pgrep -x mariadb >/dev/null" 60
 after=$(fdb_sum)
-check "the database is whole: as before or as the backup, never in between" \
-	test "$after" = "$sum_now" -o "$after" = "$sum_good"
-[ "$after" = "$sum_now" ] && echo "  (the restore was rolled back by the database)"
-[ "$after" = "$sum_good" ] && echo "  (the restore had committed before the kill)"
+if [ "$FDB_ATOMIC" = 1 ]; then
+	check "the database is whole: as before or as the backup, never in between" \
+		test "$after" = "$sum_now" -o "$after" = "$sum_good"
+	[ "$after" = "$sum_now" ] && echo "  (the restore was rolled back by the database)"
+	[ "$after" = "$sum_good" ] && echo "  (the restore had committed before the kill)"
+else
+	# a driver that cleans then loads cannot be whole here: what it promises
+	# is the report and the way back (the safety backup, below)
+	echo "  (non-atomic driver: the database after the kill is $([ "$after" = "$sum_now" ] && echo "as before" || ([ "$after" = "$sum_good" ] && echo "the backup" || echo "PARTIAL, as expected")))"
+fi
 
 fault_start
 check "the journal is kept across the restart" test -e "$WORK/backups/.restore-in-progress"

@@ -8,16 +8,18 @@
 #   fdb_sum            prints a checksum of the database's logical content
 #   fdb_change         changes the content (one more row somewhere)
 #   fdb_grow           makes it big enough that a dump/restore takes seconds
+#   FDB_ATOMIC         1 if the driver restores in one transaction (the
+#                      database can never be seen half restored), else 0
+#   FDB_TOOLS          the child tools the driver runs (fault_child_hang.sh)
 #
-# MySQL and Neo4j, when their drivers land: add a case to each function
-# (mysql: mariadb-dump --skip-dump-date | sha256sum for fdb_sum, a CREATE
-# TABLE ... SELECT from a recursive CTE for fdb_grow; neo4j: a sorted Cypher
-# export of nodes and relationships, UNWIND range() for fdb_grow), declare
-# their tests in faults.cmake with SERVICES mysql / neo4j, and add their
-# outage verbs to fault_db_gone.sh.
+# Neo4j, not here yet: a sorted Cypher export of nodes and relationships
+# for fdb_sum, UNWIND range() for fdb_grow, FDB_ATOMIC=0, no child tools;
+# then add it to DBB_FAULT_DRIVERS in faults.cmake.
 
 FDB=""
 FDB_ENV=()
+FDB_ATOMIC=1
+FDB_TOOLS=()
 
 fdb_init() {
 	FDB=$1
@@ -33,6 +35,16 @@ fdb_init() {
 		pg_reset
 		pg_load_fixture
 		FDB_ENV=(DB_TYPE=postgresql)
+		FDB_TOOLS=(pg_dump psql)
+		;;
+	mysql)
+		e2e_use_service mysql
+		# shellcheck source=mysql_lib.sh
+		. "$DBB_SOURCE_DIR/tests/e2e/mysql_lib.sh"
+		my_load_fixture
+		FDB_ENV=(DB_TYPE=mysql)
+		FDB_ATOMIC=0
+		FDB_TOOLS=(mariadb-dump mariadb)
 		;;
 	*)
 		echo "fault: unknown driver $FDB" >&2
@@ -48,6 +60,10 @@ fdb_sum() {
 		pg_snapshot "$WORK/snapshot.sql"
 		sha256sum "$WORK/snapshot.sql" | cut -d' ' -f1
 		;;
+	mysql)
+		my_dump "$WORK/snapshot.sql"
+		sha256sum "$WORK/snapshot.sql" | cut -d' ' -f1
+		;;
 	esac
 }
 
@@ -60,6 +76,10 @@ fdb_change() {
 	postgresql)
 		pgq -c "CREATE TABLE IF NOT EXISTS public.fault_marks(id serial PRIMARY KEY, note text);
 			INSERT INTO public.fault_marks(note) VALUES ('mark $RANDOM');" >/dev/null
+		;;
+	mysql)
+		my_sql "CREATE TABLE IF NOT EXISTS fault_marks(id int AUTO_INCREMENT PRIMARY KEY, note text);
+			INSERT INTO fault_marks(note) VALUES ('mark $RANDOM');"
 		;;
 	esac
 }
@@ -77,6 +97,12 @@ fdb_grow() {
 		pgq -c "CREATE TABLE IF NOT EXISTS public.bulk(i int, t text);
 			INSERT INTO public.bulk SELECT g, (SELECT string_agg(md5((g * 100 + k)::text), '')
 				FROM generate_series(1, 60) k) FROM generate_series(1, $n) g;" >/dev/null
+		;;
+	mysql)
+		my_sql "SET SESSION max_recursive_iterations = 10000000;
+			CREATE TABLE IF NOT EXISTS bulk(i int, t mediumtext);
+			INSERT INTO bulk WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $n)
+				SELECT i, REPEAT(MD5(i), 60) FROM n;"
 		;;
 	esac
 }

@@ -1,9 +1,11 @@
 # The fault suite (docs/reliability.md): each test breaks one thing on purpose
 # and checks that nothing is lost. The driver is a parameter (FAULT_DB in the
-# test's environment, or $1): when MySQL and Neo4j land, add them to
-# DBB_FAULT_DRIVERS (their service has the driver's name) and add their cases
-# to fault_lib.sh and fault_db_gone.sh.
-set(DBB_FAULT_DRIVERS sqlite postgresql)
+# test's environment, or $1): a driver joins by a case in each fdb_* function
+# of fault_lib.sh and a line here. Neo4j: not yet (see fault_lib.sh).
+set(DBB_FAULT_DRIVERS sqlite postgresql mysql)
+# the lock each driver's e2e tests hold on their shared database
+set(DBB_FAULT_LOCK_postgresql postgresql_db)
+set(DBB_FAULT_LOCK_mysql mysql_database)
 
 # dbb_fault_test(name driver [SCRIPT file]): e2e.fault.<name>.<driver>
 function(dbb_fault_test t drv)
@@ -18,14 +20,19 @@ function(dbb_fault_test t drv)
   dbb_e2e_test(NAME fault.${t}.${drv} SCRIPT ${F_SCRIPT} LABELS fault SERVICES ${svc})
   set_property(TEST e2e.fault.${t}.${drv} APPEND PROPERTY ENVIRONMENT "FAULT_DB=${drv}")
   if(svc)
-    set_property(TEST e2e.fault.${t}.${drv} PROPERTY RESOURCE_LOCK ${drv}_db)
+    set_property(TEST e2e.fault.${t}.${drv} PROPERTY RESOURCE_LOCK ${DBB_FAULT_LOCK_${drv}})
   endif()
 endfunction()
 
 foreach(drv ${DBB_FAULT_DRIVERS})
-  foreach(t kill db_gone concurrency)
+  foreach(t kill concurrency)
     dbb_fault_test(${t} ${drv})
   endforeach()
+  # needs a way to stop the database in the middle (mysql.sh has no
+  # pause/resume: its outage test, mysql_down, runs its own server)
+  if(NOT drv STREQUAL "mysql")
+    dbb_fault_test(db_gone ${drv})
+  endif()
   dbb_fault_test(hostile ${drv} SCRIPT hostile.sh)
 endforeach()
 # faults of the daemon itself, the same whatever the driver: SQLite
@@ -35,3 +42,4 @@ endforeach()
 set_property(TEST e2e.fault.disk_full.sqlite PROPERTY SKIP_RETURN_CODE 77)
 # a hung child tool: the drivers that run one
 dbb_fault_test(child_hang postgresql)
+dbb_fault_test(child_hang mysql)

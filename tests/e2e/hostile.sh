@@ -6,7 +6,8 @@
 # repeated and malformed query parameters, JSON injection in file names (the
 # JSON answers stay valid). No secret (token, DB_PASSWORD) ever appears in a
 # log, a response or a child's command line (ps while a dump runs).
-# Usage: hostile.sh DRIVER (sqlite, postgresql: the ps check needs a child tool)
+# Usage: hostile.sh DRIVER (sqlite, postgresql, mysql: the ps check needs a
+# driver that runs a child tool)
 . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
 . "$DBB_SOURCE_DIR/tests/e2e/fault_lib.sh"
 e2e_init
@@ -147,7 +148,7 @@ done
 check "the database is the backup's content" test "$(fdb_sum)" = "$sum0"
 
 # ---- no secret in logs, responses or a child's command line ----
-if [ "$FDB" = postgresql ]; then
+if [ ${#FDB_TOOLS[@]} -gt 0 ]; then
 	fdb_grow 4
 	: >"$WORK/ps.txt"
 	curl -s -o "$WORK/dump.json" -X POST -H "Authorization: Bearer $atok" "$BASE/backup/create" &
@@ -161,7 +162,7 @@ if [ "$FDB" = postgresql ]; then
 		sleep 0.05
 	done
 	wait $cpid
-	check "a child tool was seen running ($(grep -c pg_dump "$WORK/ps.txt") ps lines with pg_dump)" test $seen -eq 1
+	check "a child tool was seen running ($(grep -c -- "${FDB_TOOLS[0]}" "$WORK/ps.txt") ps lines with ${FDB_TOOLS[0]})" test $seen -eq 1
 	check "DB_PASSWORD is not on any command line" bash -c "! grep -qF -- '$DB_PASSWORD' '$WORK/ps.txt'"
 	check "DB_PASSWORD is in no log" bash -c "! grep -qF -- '$DB_PASSWORD' '$DAEMON_LOG'"
 	api POST /backup/create operator
