@@ -12,6 +12,13 @@ build_pkgs=(build-essential cmake pkg-config ca-certificates curl jq sqlite3
 test_pkgs=(procps iproute2 psmisc gzip pigz coreutils findutils clang-format cppcheck git openssl
 	clang libclang-rt-14-dev)
 
+# npm installs Swagger UI (swagger-ui-dist) for /docs at build time. Any npm
+# will do (Debian's, or one that came with a Node.js install), so it is
+# only asked of apt when there is none.
+if ! command -v npm >/dev/null 2>&1; then
+	build_pkgs+=(npm)
+fi
+
 pkgs=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=("${test_pkgs[@]}")

@@ -76,6 +76,10 @@ static const struct var vars[] = {
     UINT("CONNECTION_TIMEOUT", connection_timeout, "60", 1, 86400),
     UINT("CHILD_TIMEOUT", child_timeout, "21600", 1, 604800),
     STR("LOG_LEVEL", log_level, "info"),
+    UINT("SHUTDOWN_TIMEOUT", shutdown_timeout, "300", 0, 86400),
+    STR("TLS_CERT_FILE", tls_cert_file, ""),
+    STR("TLS_KEY_FILE", tls_key_file, ""),
+    SECRET("METRICS_TOKEN", metrics_token, ""),
 };
 
 #define ENVFILE_MAX_LINES 512
@@ -284,6 +288,17 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		rc = dbb_fail(err, DBB_ERR_CONFIG,
 		              "AUTH_ROLES_FROM must be realm, client or both, got \"%s\"",
 		              cfg->auth_roles_from);
+		goto out;
+	}
+	if (!cfg->tls_cert_file[0] != !cfg->tls_key_file[0]) {
+		rc = dbb_fail(err, DBB_ERR_CONFIG,
+		              "TLS_CERT_FILE and TLS_KEY_FILE must be set together (%s is empty)",
+		              cfg->tls_cert_file[0] ? "TLS_KEY_FILE" : "TLS_CERT_FILE");
+		goto out;
+	}
+	if (cfg->metrics_token[0] && strlen(cfg->metrics_token) < 16) {
+		rc = dbb_fail(err, DBB_ERR_CONFIG,
+		              "METRICS_TOKEN must be at least 16 characters (or empty)");
 		goto out;
 	}
 	if (!dbb_driver_find(cfg->db_type))

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -15,6 +17,7 @@
 #include "dbbackupd/log.h"
 #include "dbbackupd/ops.h"
 #include "dbbackupd/storage.h"
+#include "http/internal.h"
 
 static const char usage[] =
     "Usage:\n"
@@ -147,6 +150,54 @@ static int cmd_check_config(void)
 	return rc ? config_error(&err) : 0;
 }
 
+/* Hidden: prints "METHOD PATH ROLE" for every route of the router's table
+ * (ROLE: public or the least role), for the test that the OpenAPI
+ * document describes exactly the routes the daemon serves. */
+static int cmd_routes(void)
+{
+	size_t n;
+	const struct dbb_route *r = dbb_routes(&n);
+	for (size_t i = 0; i < n; i++)
+		printf("%s %s %s\n", r[i].method, dbb_route_doc_path(&r[i]),
+		       r[i].public ? "public" : dbb_role_name(r[i].role));
+	return 0;
+}
+
+/* After the first SIGTERM/SIGINT: no new connections; running requests
+ * (backups, restores, downloads) may finish for SHUTDOWN_TIMEOUT seconds.
+ * A second signal, or the timeout, ends the process at once with status 1:
+ * unfinished backups are hidden temporaries, removed at the next start. */
+static void drain(struct daemon *d, const sigset_t *stop_signals, int sig)
+{
+	struct timespec start, now;
+	unsigned running = dbb_server_in_flight(d->server);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	dbb_server_quiesce(d->server);
+	dbb_info("signal %d: stopping; no new connections; %u request(s) running, waiting up to "
+	         "%us (SHUTDOWN_TIMEOUT); a second signal stops at once",
+	         sig, running, d->cfg.shutdown_timeout);
+	while ((running = dbb_server_in_flight(d->server)) > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)d->cfg.shutdown_timeout) {
+			dbb_warn(
+			    "SHUTDOWN_TIMEOUT (%us) passed with %u request(s) running: exiting "
+			    "now; unfinished files are hidden temporaries, removed at the next "
+			    "start",
+			    d->cfg.shutdown_timeout, running);
+			_exit(1);
+		}
+		struct timespec tick = {0, 100 * 1000 * 1000};
+		int again = sigtimedwait(stop_signals, NULL, &tick);
+		if (again > 0) {
+			dbb_warn(
+			    "signal %d again: exiting now with %u request(s) running; "
+			    "unfinished files are hidden temporaries, removed at the next start",
+			    again, running);
+			_exit(1);
+		}
+	}
+}
+
 static int cmd_serve(void)
 {
 	struct daemon d = {0};
@@ -169,11 +220,12 @@ static int cmd_serve(void)
 		daemon_close(&d);
 		return config_error(&err);
 	}
-	dbb_info("dbbackupd %s: %s database, backups in %s, listening on http://%s:%u", DBB_VERSION,
-	         d.cfg.db_type, dbb_storage_dir(d.storage), d.cfg.bind_address,
+	dbb_info("dbbackupd %s: %s database, backups in %s, listening on %s://%s:%u", DBB_VERSION,
+	         d.cfg.db_type, dbb_storage_dir(d.storage),
+	         d.cfg.tls_cert_file[0] ? "https" : "http", d.cfg.bind_address,
 	         (unsigned)dbb_server_port(d.server));
 	sigwait(&stop_signals, &sig);
-	dbb_info("signal %d: stopping (running requests finish first)", sig);
+	drain(&d, &stop_signals, sig);
 	daemon_close(&d);
 	dbb_info("stopped");
 	return 0;
@@ -197,6 +249,8 @@ int main(int argc, char **argv)
 		rc = cmd_dev_keys(argc, argv);
 	else if (argc >= 2 && strcmp(argv[1], "token") == 0)
 		rc = cmd_token(argc, argv);
+	else if (argc == 2 && strcmp(argv[1], "routes") == 0)
+		rc = cmd_routes();
 	else if (argc == 1)
 		rc = cmd_serve();
 	else {

@@ -49,6 +49,11 @@ struct dbb_config {
 	unsigned connection_timeout; /* idle seconds before a connection is dropped */
 	unsigned child_timeout;      /* seconds before a hung child tool is killed */
 	char log_level[16];
+
+	unsigned shutdown_timeout;    /* seconds SIGTERM waits for running requests */
+	char tls_cert_file[PATH_MAX]; /* PEM; with tls_key_file: HTTPS */
+	char tls_key_file[PATH_MAX];
+	char metrics_token[256]; /* accepted for GET /metrics in place of a JWT; empty: none */
 };
 
 /* Fills cfg from defaults, then env_file (if it exists; NULL means ".env"),

@@ -17,6 +17,12 @@ struct dbb_server;
 dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
                           struct dbb_ops *ops, struct dbb_auth *auth, struct dbb_error *err);
 uint16_t dbb_server_port(const struct dbb_server *srv);
+/* Graceful shutdown, step 1: stops listening (new connections are refused)
+ * and answers new requests on open connections with 503 shutting_down;
+ * running requests go on. */
+void dbb_server_quiesce(struct dbb_server *srv);
+/* Requests begun and not yet completed (a running backup is one). */
+unsigned dbb_server_in_flight(const struct dbb_server *srv);
 /* Stops accepting, waits for running requests, frees everything. */
 void dbb_server_stop(struct dbb_server *srv);
 

@@ -77,18 +77,29 @@ dbb_code dbb_hash_sink_init(struct dbb_hash_sink *s, struct dbb_sink *next, stru
 void dbb_hash_sink_final(struct dbb_hash_sink *s, char hex[65]);
 void dbb_hash_sink_cleanup(struct dbb_hash_sink *s);
 
-/* ---- gzip compressing sink (one gzip member per stream) ---- */
+/* ---- gzip compressing sink: one gzip member, compressed on several threads ----
+ * Input is cut into fixed 1 MiB blocks; each block is deflated on a worker
+ * thread with the previous block's last 32 KiB as preset dictionary (so the
+ * ratio matches a single stream) and ends on a byte boundary; the caller's
+ * thread writes the blocks into next in order, so next is only ever called
+ * from the thread that calls write/finish. The CRC-32 is combined per block.
+ * The output does not depend on the thread count. At most min(2 x threads,
+ * threads + 4) blocks are in flight (about 2 MiB each at worst). */
+struct dbb_gzip_pool; /* private to stream/gzip.c */
 struct dbb_gzip_sink {
 	struct dbb_sink base;
 	struct dbb_sink *next;
-	z_stream z;
-	bool ready;
-	unsigned char out[DBB_STREAM_CHUNK];
+	struct dbb_gzip_pool *pool;
 };
+/* threads: compression threads, 0 = number of online CPUs (capped at 8);
+ * 1 compresses in the caller's thread. On failure nothing is left to clean. */
 dbb_code dbb_gzip_sink_init(struct dbb_gzip_sink *s, struct dbb_sink *next, int level,
-                            struct dbb_error *err);
-/* Flushes the trailer into next. Must be called once on success. */
+                            unsigned threads, struct dbb_error *err);
+/* Compresses what is buffered, writes the trailer into next. Must be called
+ * once on success. */
 dbb_code dbb_gzip_sink_finish(struct dbb_gzip_sink *s, struct dbb_error *err);
+/* Stops and joins the threads, frees the buffers; safe without finish, after
+ * an error, and twice. */
 void dbb_gzip_sink_cleanup(struct dbb_gzip_sink *s);
 
 /* ---- decompressing source: gzip detected by its magic bytes ----

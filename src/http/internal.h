@@ -2,6 +2,7 @@
 #ifndef DBBACKUPD_HTTP_INTERNAL_H
 #define DBBACKUPD_HTTP_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 
 #include "dbbackupd/auth.h"
 #include "dbbackupd/config.h"
+#include "dbbackupd/metrics.h"
 #include "dbbackupd/ops.h"
 #include "dbbackupd/storage.h"
 
@@ -22,7 +24,13 @@ struct dbb_server {
 	const struct dbb_config *cfg;
 	struct dbb_ops *ops;
 	struct dbb_auth *auth;
+	struct dbb_metrics *metrics;             /* owned */
+	struct dbb_metrics_route *metric_routes; /* owned, one per route */
 	uint16_t port;
+	int listen_fd;            /* after quiesce: closed once MHD has stopped */
+	atomic_bool stopping;     /* new requests get 503 shutting_down */
+	atomic_uint in_flight;    /* requests begun and not yet completed */
+	char *tls_cert, *tls_key; /* PEM in memory (TLS_CERT_FILE/TLS_KEY_FILE), owned */
 };
 
 struct dbb_request;
@@ -35,6 +43,10 @@ struct dbb_route {
 	bool public;        /* no token needed */
 	enum dbb_role role; /* least role needed */
 	const char *action; /* for 403 messages: "create backups" */
+	const char *audit;  /* name in the audit log; NULL: not audited */
+	const char
+	    *doc_path;      /* path template for docs and metrics: "/backup/download/{filename}" */
+	bool metrics_token; /* METRICS_TOKEN, when set, is accepted in place of a JWT */
 	/* Optional: runs on the first call, after auth, before any body is read.
 	 * May queue a response (the request then ends). */
 	enum MHD_Result (*begin)(struct dbb_request *req);
@@ -58,10 +70,17 @@ struct dbb_request {
 	bool authenticated;
 	bool responded;
 	unsigned status;
-	char allow[64]; /* Allow header of a 405 */
+	char allow[64];                     /* Allow header of a 405 */
+	const char *error_name;             /* the error sent, for the audit log */
+	char audit_file[DBB_NAME_MAX + 64]; /* the file an audited action was about */
 	struct timespec started;
 	void *state; /* the handler's, freed by route->cleanup */
 };
+
+/* ---- audit.c ---- */
+/* One line per audited request (create, restore, restore-upload, delete),
+ * whatever its outcome: who, which role, what, which file, the result. */
+void dbb_audit_request(const struct dbb_request *req, bool completed);
 
 /* ---- router.c ---- */
 /* Finds the route for method+url. Returns NULL with *status 404 or 405 (and
@@ -70,6 +89,10 @@ const struct dbb_route *dbb_route_find(const char *method, const char *url, char
                                        unsigned *status, char *allow, size_t allow_cap);
 /* Every route, for the OpenAPI consistency check and the docs. */
 const struct dbb_route *dbb_routes(size_t *count);
+/* The route's method and path template, for the metrics labels. */
+const char *dbb_route_doc_path(const struct dbb_route *r);
+/* Seconds since req started. */
+double dbb_request_seconds(const struct dbb_request *req);
 
 /* ---- reply.c: every response goes through these ---- */
 enum MHD_Result dbb_reply_json(struct dbb_request *req, unsigned status, json_t *body);
@@ -111,10 +134,26 @@ enum dbb_range_result { DBB_RANGE_NONE, DBB_RANGE_OK, DBB_RANGE_UNSATISFIABLE };
 enum dbb_range_result dbb_range_parse(const char *header, uint64_t size, uint64_t *first,
                                       uint64_t *last);
 
+/* ---- assets.c: files embedded at build time ---- */
+struct dbb_asset {
+	const char *name; /* "openapi.json", "index.html", "swagger-ui.css"... */
+	const char *type; /* Content-Type */
+	const unsigned char *data;
+	size_t size;
+};
+/* Fills *out with the embedded file of that name; false if there is none
+ * (also for "index.html" and the Swagger UI files in a build without UI). */
+bool dbb_asset_find(const char *name, struct dbb_asset *out);
+
 /* ---- handlers, one file each in handler/ ---- */
 enum MHD_Result dbb_handle_health(struct dbb_request *req);
 /* {"source","safety_backup","started_at","message"} of an interrupted restore. */
 json_t *dbb_interrupted_json(const struct dbb_interrupted_restore *ir);
+enum MHD_Result dbb_handle_ready(struct dbb_request *req);
+enum MHD_Result dbb_handle_metrics(struct dbb_request *req);
+enum MHD_Result dbb_handle_openapi(struct dbb_request *req);
+enum MHD_Result dbb_handle_docs(struct dbb_request *req);
+enum MHD_Result dbb_handle_docs_asset(struct dbb_request *req);
 enum MHD_Result dbb_handle_list(struct dbb_request *req);
 /* Frees the list's cache (at server stop). */
 void dbb_list_cache_free(void);

@@ -116,6 +116,7 @@ enum MHD_Result dbb_reply_json(struct dbb_request *req, unsigned status, json_t 
 enum MHD_Result dbb_reply_error(struct dbb_request *req, dbb_code code, const char *message,
                                 json_t *extra)
 {
+	req->error_name = dbb_code_name(code);
 	json_t *body =
 	    json_pack("{s:b, s:s, s:o}", "success", 0, "error", dbb_code_name(code), "message",
 	              dbb_json_text(message && *message ? message : dbb_code_name(code)));

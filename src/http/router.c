@@ -7,6 +7,21 @@
 
 static const struct dbb_route routes[] = {
     {.method = "GET", .path = "/health", .public = true, .finish = dbb_handle_health},
+    {.method = "GET", .path = "/ready", .public = true, .finish = dbb_handle_ready},
+    {.method = "GET",
+     .path = "/metrics",
+     .role = DBB_ROLE_VIEWER,
+     .action = "read metrics",
+     .metrics_token = true,
+     .finish = dbb_handle_metrics},
+    {.method = "GET", .path = "/openapi.json", .public = true, .finish = dbb_handle_openapi},
+    {.method = "GET", .path = "/docs", .public = true, .finish = dbb_handle_docs},
+    {.method = "GET",
+     .path = "/docs/",
+     .doc_path = "/docs/{asset}",
+     .has_param = true,
+     .public = true,
+     .finish = dbb_handle_docs_asset},
     {.method = "GET",
      .path = "/backup/list",
      .role = DBB_ROLE_VIEWER,
@@ -19,6 +34,7 @@ static const struct dbb_route routes[] = {
      .finish = dbb_handle_stats},
     {.method = "GET",
      .path = "/backup/download/",
+     .doc_path = "/backup/download/{filename}",
      .has_param = true,
      .role = DBB_ROLE_VIEWER,
      .action = "download backups",
@@ -27,26 +43,32 @@ static const struct dbb_route routes[] = {
      .path = "/backup/create",
      .role = DBB_ROLE_OPERATOR,
      .action = "create backups",
+     .audit = "create",
      .finish = dbb_handle_create},
     {.method = "POST",
      .path = "/backup/restore/",
+     .doc_path = "/backup/restore/{filename}",
      .has_param = true,
      .role = DBB_ROLE_OPERATOR,
      .action = "restore backups",
+     .audit = "restore",
      .finish = dbb_handle_restore},
     {.method = "POST",
      .path = "/backup/restore-upload",
      .role = DBB_ROLE_OPERATOR,
      .action = "restore uploaded backups",
+     .audit = "restore-upload",
      .begin = dbb_upload_begin,
      .body = dbb_upload_body,
      .finish = dbb_upload_finish,
      .cleanup = dbb_upload_cleanup},
     {.method = "DELETE",
      .path = "/backup/delete/",
+     .doc_path = "/backup/delete/{filename}",
      .has_param = true,
      .role = DBB_ROLE_ADMIN,
      .action = "delete backups",
+     .audit = "delete",
      .finish = dbb_handle_delete},
 };
 
@@ -56,6 +78,11 @@ const struct dbb_route *dbb_routes(size_t *count)
 {
 	*count = ROUTE_COUNT;
 	return routes;
+}
+
+const char *dbb_route_doc_path(const struct dbb_route *r)
+{
+	return r->doc_path ? r->doc_path : r->path;
 }
 
 static bool path_matches(const struct dbb_route *r, const char *url, const char **param)

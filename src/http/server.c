@@ -1,10 +1,16 @@
 /* libmicrohttpd set-up, the request life cycle, auth middleware, access log. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #include "dbbackupd/http.h"
 #include "dbbackupd/log.h"
@@ -50,6 +56,40 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	return w;
 }
 
+/* "Bearer <METRICS_TOKEN>", compared in constant time. */
+static bool metrics_token_matches(const struct dbb_server *srv, const char *authz)
+{
+	const char *want = srv->cfg->metrics_token;
+	size_t n = strlen(want);
+	if (!n || !authz || strncasecmp(authz, "Bearer ", 7) != 0)
+		return false;
+	authz += 7;
+	while (*authz == ' ')
+		authz++;
+	return strlen(authz) == n && CRYPTO_memcmp(authz, want, n) == 0;
+}
+
+static enum dbb_auth_failure auth_failure_reason(const struct dbb_error *err)
+{
+	switch (err->code) {
+	case DBB_ERR_UNAUTHORIZED:
+		return DBB_AUTHFAIL_MISSING;
+	case DBB_ERR_AUTH_UNAVAILABLE:
+		return DBB_AUTHFAIL_UNAVAILABLE;
+	default:
+		return strstr(err->message, "expired") ? DBB_AUTHFAIL_EXPIRED
+		                                       : DBB_AUTHFAIL_INVALID;
+	}
+}
+
+double dbb_request_seconds(const struct dbb_request *req)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - req->started.tv_sec) +
+	       (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
+}
+
 static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request *req,
                                      const char *url, const char *method)
 {
@@ -70,13 +110,25 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 			return dbb_reply_error(req, DBB_ERR_INTERNAL, "out of memory", NULL);
 		return dbb_reply_error(req, DBB_ERR_NOT_FOUND, "no such endpoint", NULL);
 	}
+	if (atomic_load(&srv->stopping))
+		return dbb_reply_error(req, DBB_ERR_SHUTTING_DOWN,
+		                       "the daemon is shutting down; try again when it is back",
+		                       NULL);
 	if (!req->route->public) {
 		const char *authz =
 		    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
-		if (dbb_auth_verify(srv->auth, authz, &req->who, &err) != DBB_OK)
+		if (req->route->metrics_token && metrics_token_matches(srv, authz)) {
+			snprintf(req->who.subject, sizeof(req->who.subject), "METRICS_TOKEN");
+			req->authenticated = true;
+			goto authorized;
+		}
+		if (dbb_auth_verify(srv->auth, authz, &req->who, &err) != DBB_OK) {
+			dbb_metrics_auth_failure(srv->metrics, auth_failure_reason(&err));
 			return dbb_reply_err(req, &err);
+		}
 		req->authenticated = true;
 		if (req->who.role < req->route->role) {
+			dbb_metrics_auth_failure(srv->metrics, DBB_AUTHFAIL_FORBIDDEN);
 			char msg[256];
 			snprintf(msg, sizeof(msg), "the %s role is needed to %s; your token has %s",
 			         dbb_role_name(req->route->role), req->route->action,
@@ -86,6 +138,7 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 			return dbb_reply_error(req, DBB_ERR_FORBIDDEN, msg, extra);
 		}
 	}
+authorized:
 	if (req->route->begin)
 		return req->route->begin(req);
 	return MHD_YES;
@@ -103,6 +156,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!req)
 			return MHD_NO;
 		*req_cls = req;
+		atomic_fetch_add(&srv->in_flight, 1);
 		req->srv = srv;
 		req->conn = conn;
 		clock_gettime(CLOCK_MONOTONIC, &req->started);
@@ -133,16 +187,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	if (req->route && req->route->cleanup)
 		req->route->cleanup(req);
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	double ms = (double)(now.tv_sec - req->started.tv_sec) * 1e3 +
-	            (double)(now.tv_nsec - req->started.tv_nsec) / 1e6;
+	size_t nroutes;
+	const struct dbb_route *table = dbb_routes(&nroutes);
+	double seconds = dbb_request_seconds(req), ms = seconds * 1e3;
+	dbb_metrics_request(srv->metrics, req->route ? (size_t)(req->route - table) : nroutes,
+	                    req->status, seconds);
+	dbb_audit_request(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	dbb_info("%s %s %u %.1fms sub=%s%s", req->method, req->path, req->status, ms,
 	         req->authenticated ? req->who.subject : "-",
 	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
 	free(req->param);
 	free(req);
 	*req_cls = NULL;
+	atomic_fetch_sub(&srv->in_flight, 1);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -152,15 +209,93 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	dbb_debug("libmicrohttpd: %s", msg);
 }
 
+/* Reads a PEM file for TLS into a malloc'd NUL-terminated string. */
+static dbb_code read_pem(const char *var, const char *path, char **out, struct dbb_error *err)
+{
+	char *buf = NULL;
+	size_t cap = 1 << 20, len = 0;
+	dbb_code rc = DBB_OK;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return dbb_fail_errno(err, errno, DBB_ERR_CONFIG, "%s: cannot open %s", var, path);
+	buf = malloc(cap + 1);
+	if (!buf) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = dbb_fail_errno(err, errno, DBB_ERR_CONFIG, "%s: cannot read %s", var,
+			                    path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == cap) {
+			rc =
+			    dbb_fail(err, DBB_ERR_CONFIG, "%s: %s is larger than 1 MiB", var, path);
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	if (!strstr(buf, "-----BEGIN ")) {
+		rc = dbb_fail(err, DBB_ERR_CONFIG, "%s: %s is not a PEM file", var, path);
+		goto out;
+	}
+	*out = buf;
+	buf = NULL;
+out:
+	if (buf) {
+		memset(buf, 0, len); /* may be a private key */
+		free(buf);
+	}
+	close(fd);
+	return rc;
+}
+
+static void server_free(struct dbb_server *srv)
+{
+	if (srv->tls_key) {
+		memset(srv->tls_key, 0, strlen(srv->tls_key));
+		free(srv->tls_key);
+	}
+	free(srv->tls_cert);
+	dbb_metrics_free(srv->metrics);
+	free(srv->metric_routes);
+	dbb_guard_free(srv->guard);
+	free(srv);
+}
+
+static dbb_code server_metrics(struct dbb_server *srv, struct dbb_error *err)
+{
+	size_t n;
+	const struct dbb_route *table = dbb_routes(&n);
+	srv->metric_routes = calloc(n, sizeof(*srv->metric_routes));
+	if (!srv->metric_routes)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		srv->metric_routes[i].method = table[i].method;
+		srv->metric_routes[i].path = dbb_route_doc_path(&table[i]);
+	}
+	return dbb_metrics_new(&srv->metrics, dbb_ops_driver(srv->ops)->name, srv->metric_routes, n,
+	                       err);
+}
+
 dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
                           struct dbb_ops *ops, struct dbb_auth *auth, struct dbb_error *err)
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
-	unsigned flags =
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* MHD_USE_ITC: needed by MHD_quiesce_daemon (graceful shutdown) */
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	                 MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	dbb_code rc;
 	if (inet_pton(AF_INET, cfg->bind_address, &v4->sin_addr) == 1) {
 		v4->sin_family = AF_INET;
 		v4->sin_port = htons((uint16_t)cfg->port);
@@ -179,29 +314,60 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 	srv->cfg = cfg;
 	srv->ops = ops;
 	srv->auth = auth;
-	if (dbb_guard_new(&srv->guard, cfg->connection_timeout, err)) {
-		free(srv);
-		return err->code;
+	srv->listen_fd = -1;
+	atomic_init(&srv->stopping, false);
+	atomic_init(&srv->in_flight, 0);
+	rc = server_metrics(srv, err);
+	if (rc)
+		goto fail;
+	/* TLS (optional): the options go in an MHD_OPTION_ARRAY that is empty
+	 * without it. Downloads are then sent with read()+TLS, not sendfile(). */
+	struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
+	if (cfg->tls_cert_file[0]) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			rc =
+			    dbb_fail(err, DBB_ERR_CONFIG,
+			             "TLS_CERT_FILE is set but this libmicrohttpd has no TLS "
+			             "support; use a reverse proxy for HTTPS (docs/operations.md)");
+			goto fail;
+		}
+		rc = read_pem("TLS_CERT_FILE", cfg->tls_cert_file, &srv->tls_cert, err);
+		if (!rc)
+			rc = read_pem("TLS_KEY_FILE", cfg->tls_key_file, &srv->tls_key, err);
+		if (rc)
+			goto fail;
+		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
+		tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
+		tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	}
+	rc = dbb_guard_new(&srv->guard, cfg->connection_timeout, err);
+	if (rc)
+		goto fail;
 	srv->mhd = MHD_start_daemon(
-	    flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &ss,
-	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    cfg->connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_NOTIFY_CONNECTION,
-	    dbb_guard_notify, srv->guard, MHD_OPTION_END);
+	    flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+	    mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
+	    cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+	    NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_ARRAY, tls,
+	    MHD_OPTION_NOTIFY_CONNECTION, dbb_guard_notify, srv->guard, MHD_OPTION_END);
 	if (!srv->mhd) {
-		dbb_guard_free(srv->guard);
-		free(srv);
-		return dbb_fail(err, DBB_ERR_CONFIG,
-		                "cannot listen on %s:%u (BIND_ADDRESS/PORT): address in use or not "
-		                "available",
-		                cfg->bind_address, cfg->port);
+		rc = dbb_fail(err, DBB_ERR_CONFIG,
+		              "cannot listen on %s:%u (BIND_ADDRESS/PORT): address in use or not "
+		              "available%s",
+		              cfg->bind_address, cfg->port,
+		              cfg->tls_cert_file[0]
+		                  ? ", or TLS_CERT_FILE/TLS_KEY_FILE are not a matching pair"
+		                  : "");
+		goto fail;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : (uint16_t)cfg->port;
 	*out = srv;
 	return DBB_OK;
+fail:
+	server_free(srv);
+	return rc;
 }
 
 uint16_t dbb_server_port(const struct dbb_server *srv)
@@ -209,12 +375,35 @@ uint16_t dbb_server_port(const struct dbb_server *srv)
 	return srv->port;
 }
 
+void dbb_server_quiesce(struct dbb_server *srv)
+{
+	if (!srv || atomic_exchange(&srv->stopping, true))
+		return;
+	MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
+	if (fd == MHD_INVALID_SOCKET) {
+		dbb_warn("could not stop listening; new connections wait until exit");
+		return;
+	}
+	srv->listen_fd = fd;
+	/* MHD no longer accepts on it, but the kernel would still complete
+	 * handshakes into the backlog: stop listening so clients are refused
+	 * at once. The fd itself is closed after MHD_stop_daemon. */
+	if (shutdown(fd, SHUT_RD) != 0)
+		dbb_debug("shutdown(listen socket): %s", strerror(errno));
+}
+
+unsigned dbb_server_in_flight(const struct dbb_server *srv)
+{
+	return srv ? atomic_load(&srv->in_flight) : 0;
+}
+
 void dbb_server_stop(struct dbb_server *srv)
 {
 	if (!srv)
 		return;
 	MHD_stop_daemon(srv->mhd);
-	dbb_guard_free(srv->guard);
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	server_free(srv);
 	dbb_list_cache_free();
-	free(srv);
 }

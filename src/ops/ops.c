@@ -196,7 +196,8 @@ static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, bool compr
 			rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 			goto out;
 		}
-		rc = dbb_gzip_sink_init(gz, &hash.base, ops->cfg->gzip_level, err);
+		rc = dbb_gzip_sink_init(gz, &hash.base, ops->cfg->gzip_level,
+		                        ops->cfg->compress_threads, err);
 		if (rc) {
 			free(gz);
 			gz = NULL;

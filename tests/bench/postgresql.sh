@@ -2,26 +2,32 @@
 # Benchmark (not a test): the daemon's PostgreSQL create and restore against
 # the native pipelines, on a pgbench database, in one run.
 #
-#   tests/bench/postgresql.sh [--scale N] [--level L] [--build DIR]
+#   tests/bench/postgresql.sh [--scale N] [--level L] [--runs R] [--build DIR]
 #
 # Prints wall time, peak RSS and file size for
 #   create:  daemon  vs  pg_dump | gzip -L  and  pg_dump | pigz -L
+#            (and pg_dump > /dev/null: the producer alone, the floor)
 #   restore: daemon  vs  gunzip -c file | psql --single-transaction
-# and the ratios (daemon / native). Uses tests/services/postgresql.sh for a
-# throw-away cluster (started if needed, left running if it was running).
+# and the ratios (daemon / native). The creates run R times (default 3),
+# interleaved, and the median of each is used. COMPRESS_THREADS in the
+# environment is passed to the daemon (default: all cores). Uses
+# tests/services/postgresql.sh for a throw-away cluster (started if needed,
+# left running if it was running).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 scale=20
 level=6
+runs=3
 build="$src/build"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--scale) scale=$2; shift 2 ;;
 	--level) level=$2; shift 2 ;;
+	--runs) runs=$2; shift 2 ;;
 	--build) build=$2; shift 2 ;;
-	-h | --help) sed -n 2,12p "$0"; exit 0 ;;
+	-h | --help) sed -n 2,16p "$0"; exit 0 ;;
 	*) echo "unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -79,28 +85,32 @@ timed() {
 }
 [ -x /usr/bin/time ] || echo "(no /usr/bin/time: apt-get install time for the tools' RSS)" >&2
 
-# ---- native create ----
-sync
-t0=$(date +%s.%N)
-timed "$work/rss.pgdump" pg_dump --no-owner --no-acl "${conn[@]}" |
-	timed "$work/rss.gzip" gzip -"$level" >"$work/native.sql.gz"
-t1=$(date +%s.%N)
-native_gzip_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-native_gzip_rss=$(maxrss "$work/rss.gzip")
-native_gzip_size=$(stat -c %s "$work/native.sql.gz")
-raw_size=$(gunzip -c "$work/native.sql.gz" | wc -c)
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
 
-t0=$(date +%s.%N)
-pg_dump --no-owner --no-acl "${conn[@]}" | timed "$work/rss.pigz" pigz -"$level" >"$work/native.pigz.gz"
-t1=$(date +%s.%N)
-native_pigz_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-native_pigz_size=$(stat -c %s "$work/native.pigz.gz")
+native_create() { # gzip|pigz
+	local t0 t1
+	sync
+	t0=$(date +%s.%N)
+	timed "$work/rss.pgdump" pg_dump --no-owner --no-acl "${conn[@]}" |
+		timed "$work/rss.$1" "$1" -"$level" >"$work/native.$1.gz"
+	t1=$(date +%s.%N)
+	elapsed "$t0" "$t1" >>"$work/times.$1"
+}
+floor_create() {
+	local t0 t1
+	sync
+	t0=$(date +%s.%N)
+	pg_dump --no-owner --no-acl "${conn[@]}" >/dev/null
+	t1=$(date +%s.%N)
+	elapsed "$t0" "$t1" >>"$work/times.floor"
+}
 
 # ---- daemon ----
 mkdir -p "$work/backups" "$work/keys"
 "$bin" dev-keys "$work/keys" >/dev/null
 env PORT=0 BIND_ADDRESS=127.0.0.1 BACKUP_DIR="$work/backups" AUTH_JWKS_FILE="$work/keys/jwks.json" \
-	DB_TYPE=postgresql GZIP_LEVEL="$level" DB_HOST="$DB_HOST" DB_PORT="$DB_PORT" DB_NAME="$DB_NAME" \
+	DB_TYPE=postgresql GZIP_LEVEL="$level" COMPRESS_THREADS="${COMPRESS_THREADS:-0}" DB_HOST="$DB_HOST" DB_PORT="$DB_PORT" DB_NAME="$DB_NAME" \
 	DB_USER="$DB_USER" DB_PASSWORD="$DB_PASSWORD" "$bin" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 port=""
@@ -114,18 +124,41 @@ base="http://127.0.0.1:$port"
 tok=$("$bin" token --key "$work/keys/private.pem" --role admin --ttl 3600)
 rss_now() { awk '/VmHWM/ {print $2}' "/proc/$daemon_pid/status"; }
 
-t0=$(date +%s.%N)
-curl -fsS -X POST -H "Authorization: Bearer $tok" "$base/backup/create?compress=true" >"$work/create.json"
-t1=$(date +%s.%N)
-daemon_create_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-daemon_file=$(jq -r .filename "$work/create.json")
+daemon_create() {
+	local t0 t1
+	sync
+	t0=$(date +%s.%N)
+	curl -fsS -X POST -H "Authorization: Bearer $tok" "$base/backup/create?compress=true" \
+		>"$work/create.json"
+	t1=$(date +%s.%N)
+	elapsed "$t0" "$t1" >>"$work/times.daemon"
+	daemon_file=$(jq -r .filename "$work/create.json")
+}
+
+echo "timing $runs creates of each kind, interleaved ..." >&2
+for _ in $(seq 1 "$runs"); do
+	native_create gzip
+	native_create pigz
+	floor_create
+	sleep 1 # backup names have a one-second resolution
+	daemon_create
+done
+native_gzip_s=$(median <"$work/times.gzip")
+native_pigz_s=$(median <"$work/times.pigz")
+floor_s=$(median <"$work/times.floor")
+daemon_create_s=$(median <"$work/times.daemon")
+native_gzip_rss=$(maxrss "$work/rss.gzip")
+native_pigz_rss=$(maxrss "$work/rss.pigz")
+native_gzip_size=$(stat -c %s "$work/native.gzip.gz")
+native_pigz_size=$(stat -c %s "$work/native.pigz.gz")
+raw_size=$(gunzip -c "$work/native.gzip.gz" | wc -c)
 daemon_size=$(stat -c %s "$work/backups/$daemon_file")
 daemon_create_rss=$(rss_now)
 
 # ---- native restore (into a clean database, not timed: the reset) ----
 reset_db
 t0=$(date +%s.%N)
-gunzip -c "$work/native.sql.gz" |
+gunzip -c "$work/native.gzip.gz" |
 	timed "$work/rss.psql" psql -X -q --single-transaction -v ON_ERROR_STOP=1 "${conn[@]}" >/dev/null
 t1=$(date +%s.%N)
 native_restore_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
@@ -139,17 +172,20 @@ daemon_restore_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 daemon_rss=$(rss_now)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio4() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
 mib() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1024 }'; }
 secs() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
 cat <<EOF
-PostgreSQL benchmark: pgbench scale $scale ($db_size in the database, $((raw_size / 1048576)) MiB plain dump), gzip level $level, $(nproc) cores
+PostgreSQL benchmark: pgbench scale $scale ($db_size in the database, $((raw_size / 1048576)) MiB plain dump), gzip level $level, $(nproc) cores, COMPRESS_THREADS=${COMPRESS_THREADS:-0}, median of $runs
 create
+  pg_dump > /dev/null  $(secs "$floor_s")s  (the producer alone: no create can be faster)
   pg_dump | gzip -$level   $(secs "$native_gzip_s")s  gzip peak RSS $(mib "$native_gzip_rss") MiB  file $native_gzip_size bytes
-  pg_dump | pigz -$level   $(secs "$native_pigz_s")s  file $native_pigz_size bytes
+  pg_dump | pigz -$level   $(secs "$native_pigz_s")s  pigz peak RSS $(mib "$native_pigz_rss") MiB  file $native_pigz_size bytes
   daemon create        $(secs "$daemon_create_s")s  daemon peak RSS $(mib "$daemon_create_rss") MiB  file $daemon_size bytes
-  ratio time  daemon / (pg_dump|gzip) = $(ratio "$daemon_create_s" "$native_gzip_s")   (target <= 0.5)
+  ratio time  daemon / (pg_dump|gzip) = $(ratio "$daemon_create_s" "$native_gzip_s")   (target <= 0.5; pg_dump alone: $(ratio "$floor_s" "$native_gzip_s"))
   ratio time  daemon / (pg_dump|pigz) = $(ratio "$daemon_create_s" "$native_pigz_s")   (target <= 1.0)
-  ratio size  daemon / gzip -$level       = $(ratio "$daemon_size" "$native_gzip_size")   (target <= 1.0)
+  ratio size  daemon / gzip -$level       = $(ratio4 "$daemon_size" "$native_gzip_size")   (target <= 1.0)
+  ratio size  daemon / pigz -$level       = $(ratio4 "$daemon_size" "$native_pigz_size")
 restore
   gunzip -c | psql -1      $(secs "$native_restore_s")s
   daemon restore       $(secs "$daemon_restore_s")s  (validation pass + clean + restore, no safety backup)

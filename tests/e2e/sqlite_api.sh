@@ -102,4 +102,11 @@ check "its sidecar is gone" test ! -e "$WORK/backups/$plain.sha256"
 api DELETE "/backup/delete/$plain" admin
 expect_error 404 not_found "deleting it again: 404"
 
+# the audit trail: one parseable line per mutating request, any outcome
+check "audit line for a create" grep -Eq "audit action=create outcome=success status=200 user=\"dev-operator\" sub=\"dev-operator\" role=operator file=\"$gz\"" "$DAEMON_LOG"
+check "audit line for a delete" grep -q "audit action=delete outcome=success status=200 user=\"dev-admin\" sub=\"dev-admin\" role=admin file=\"$plain\"" "$DAEMON_LOG"
+check "audit line for a forbidden delete" grep -q "audit action=delete outcome=forbidden status=403 user=\"dev-viewer\" sub=\"dev-viewer\" role=viewer" "$DAEMON_LOG"
+check "audit line for an anonymous restore" grep -q "audit action=restore outcome=unauthorized status=401 user=\"\" sub=\"\" role=-" "$DAEMON_LOG"
+check "no token in the log" bash -c "! grep -q 'eyJ' '$DAEMON_LOG'"
+
 e2e_done

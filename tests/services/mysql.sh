@@ -16,7 +16,12 @@ STATE="$STATE_ROOT/mysql"
 DATA="$STATE/data"
 RUN="$STATE/run"
 TMPD="$STATE/tmp"
+# A Unix socket path must stay under 108 bytes: a deep state dir gets its
+# socket in a short directory of its own, remembered in $STATE/socket.
 SOCK="$RUN/mysqld.sock"
+if [ -s "$STATE/socket" ]; then
+	SOCK=$(cat "$STATE/socket")
+fi
 PIDFILE="$RUN/mysqld.pid"
 ENVFILE="$STATE/env"
 LOG="$STATE/mariadbd.log"
@@ -95,13 +100,18 @@ start() {
 	fi
 	# Stale state from an earlier run: start over.
 	stop_server
-	rm -rf "$STATE"
+	remove_state
 	mkdir -p "$DATA" "$RUN" "$TMPD"
+	SOCK="$RUN/mysqld.sock"
+	if [ ${#SOCK} -gt 100 ]; then
+		SOCK="$(mktemp -d /tmp/dbb-mysql.XXXXXX)/mysqld.sock"
+		echo "$SOCK" >"$STATE/socket"
+	fi
 
 	local run_as=()
 	if [ "$(id -u)" -eq 0 ]; then
 		if id mysql >/dev/null 2>&1 && runuser -u mysql -- test -x "$STATE_ROOT" 2>/dev/null; then
-			chown -R mysql: "$STATE"
+			chown -R mysql: "$STATE" "$(dirname "$SOCK")"
 			run_as=(--user=mysql)
 		else
 			run_as=(--user=root)
@@ -110,7 +120,7 @@ start() {
 
 	log "initialising $DATA"
 	if ! "$INSTALL_DB" --no-defaults --datadir="$DATA" "${run_as[@]}" \
-		--auth-root-authentication-method=socket --skip-test-db --tmpdir="$TMPD" \
+		--auth-root-authentication-method=socket --skip-test-db --skip-name-resolve --tmpdir="$TMPD" \
 		>"$STATE/install.log" 2>&1; then
 		cat "$STATE/install.log" >&2
 		exit 1
@@ -193,9 +203,16 @@ stop_server() {
 	fi
 }
 
+remove_state() {
+	if [ -s "$STATE/socket" ]; then
+		rm -rf "$(dirname "$(cat "$STATE/socket")")"
+	fi
+	rm -rf "$STATE"
+}
+
 stop() {
 	stop_server
-	rm -rf "$STATE"
+	remove_state
 	log "stopped"
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http/internal.h"
@@ -110,8 +111,10 @@ enum MHD_Result dbb_upload_begin(struct dbb_request *req)
 		return MHD_NO;
 	up->tmp.fd = -1;
 	req->state = up;
-	if (dbb_ops_lock(req->srv->ops, "a restore from an uploaded file", &err))
+	if (dbb_ops_lock(req->srv->ops, "a restore from an uploaded file", &err)) {
+		dbb_metrics_operation(req->srv->metrics, DBB_METRIC_RESTORE, err.code, 0);
 		return dbb_reply_err(req, &err);
+	}
 	up->locked = true;
 	if (dbb_storage_tmp_create(dbb_ops_storage(req->srv->ops), &up->tmp, &err))
 		return dbb_reply_err(req, &err);
@@ -166,11 +169,24 @@ enum MHD_Result dbb_upload_finish(struct dbb_request *req)
 	if (!given && up->safety_given &&
 	    dbb_parse_bool("create_safety_backup", up->safety_value, &safety, &err))
 		return dbb_reply_err(req, &err);
+	struct dbb_metrics *m = req->srv->metrics;
+	struct timespec t0, t1;
+	dbb_metrics_bytes(m, DBB_BYTES_UPLOAD_RECEIVED, up->bytes);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	dbb_metrics_running(m, DBB_METRIC_RESTORE, 1);
 	dbb_code rc = dbb_ops_restore_upload_locked(req->srv->ops, &up->tmp, safety, &res, &err);
+	dbb_metrics_running(m, DBB_METRIC_RESTORE, -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	dbb_metrics_operation(m, DBB_METRIC_RESTORE, rc,
+	                      (double)(t1.tv_sec - t0.tv_sec) +
+	                          (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	if (rc == DBB_OK)
+		dbb_metrics_bytes(m, DBB_BYTES_RESTORE_READ, up->bytes);
 	dbb_ops_unlock(req->srv->ops);
 	up->locked = false;
 	char what[200];
 	snprintf(what, sizeof(what), " uploaded file: %s", up->filename);
+	snprintf(req->audit_file, sizeof(req->audit_file), "%s", up->filename);
 	return dbb_reply_restore(req, rc, &err, &res, what);
 }
 

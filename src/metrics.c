@@ -1,0 +1,308 @@
+/* Prometheus counters with lock-free atomics, and their text rendering. */
+#include "dbbackupd/metrics.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Statuses the daemon answers with; anything else is counted as "other". */
+static const unsigned statuses[] = {200, 206, 301, 304, 400, 401, 403, 404, 405,
+                                    409, 413, 415, 416, 422, 500, 503, 507};
+#define NSTATUS (sizeof(statuses) / sizeof(statuses[0]) + 1) /* + other */
+
+/* Upper bounds (seconds) of the backup/restore duration histogram. */
+static const double buckets[] = {0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 10800};
+#define NBUCKET (sizeof(buckets) / sizeof(buckets[0]))
+
+static const char *const op_names[DBB_METRIC_OP_COUNT] = {"backup", "restore"};
+static const char *const outcome_names[DBB_OUTCOME_COUNT] = {"success", "rejected", "failed"};
+static const char *const authfail_names[DBB_AUTHFAIL_COUNT] = {
+    "missing_token", "expired_token", "invalid_token", "insufficient_role", "auth_unavailable"};
+static const char *const bytes_names[DBB_BYTES_COUNT] = {"backup_written", "restore_read",
+                                                         "upload_received"};
+
+typedef _Atomic uint64_t counter;
+
+struct op_series {
+	counter count;
+	counter sum_us;
+	counter bucket[NBUCKET]; /* non-cumulative; summed when rendered */
+};
+
+struct dbb_metrics {
+	const char *database;
+	const struct dbb_metrics_route *routes;
+	size_t nroutes;
+	counter *requests;    /* [(nroutes + 1) * NSTATUS] */
+	counter *request_us;  /* [nroutes + 1]: summed durations */
+	counter *request_cnt; /* [nroutes + 1] */
+	struct op_series ops[DBB_METRIC_OP_COUNT][DBB_OUTCOME_COUNT];
+	_Atomic int64_t running[DBB_METRIC_OP_COUNT];
+	counter bytes[DBB_BYTES_COUNT];
+	counter authfail[DBB_AUTHFAIL_COUNT];
+	_Atomic int64_t last_success;
+	time_t started;
+};
+
+dbb_code dbb_metrics_new(struct dbb_metrics **out, const char *database,
+                         const struct dbb_metrics_route *routes, size_t nroutes,
+                         struct dbb_error *err)
+{
+	struct dbb_metrics *m = calloc(1, sizeof(*m));
+	if (!m)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	m->database = database;
+	m->routes = routes;
+	m->nroutes = nroutes;
+	m->requests = calloc((nroutes + 1) * NSTATUS, sizeof(counter));
+	m->request_us = calloc(nroutes + 1, sizeof(counter));
+	m->request_cnt = calloc(nroutes + 1, sizeof(counter));
+	if (!m->requests || !m->request_us || !m->request_cnt) {
+		dbb_metrics_free(m);
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	}
+	m->started = time(NULL);
+	*out = m;
+	return DBB_OK;
+}
+
+void dbb_metrics_free(struct dbb_metrics *m)
+{
+	if (!m)
+		return;
+	free(m->requests);
+	free(m->request_us);
+	free(m->request_cnt);
+	free(m);
+}
+
+static size_t status_index(unsigned status)
+{
+	for (size_t i = 0; i + 1 < NSTATUS; i++)
+		if (statuses[i] == status)
+			return i;
+	return NSTATUS - 1;
+}
+
+static uint64_t to_us(double seconds)
+{
+	return seconds > 0 ? (uint64_t)(seconds * 1e6) : 0;
+}
+
+void dbb_metrics_request(struct dbb_metrics *m, size_t route, unsigned status, double seconds)
+{
+	if (route > m->nroutes)
+		route = m->nroutes;
+	atomic_fetch_add_explicit(&m->requests[route * NSTATUS + status_index(status)], 1,
+	                          memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->request_us[route], to_us(seconds), memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->request_cnt[route], 1, memory_order_relaxed);
+}
+
+enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc)
+{
+	if (rc == DBB_OK)
+		return DBB_OUTCOME_SUCCESS;
+	unsigned status = dbb_code_http_status(rc);
+	return status >= 400 && status < 500 ? DBB_OUTCOME_REJECTED : DBB_OUTCOME_FAILED;
+}
+
+void dbb_metrics_operation(struct dbb_metrics *m, enum dbb_metric_op op, dbb_code rc,
+                           double seconds)
+{
+	struct op_series *s = &m->ops[op][dbb_metrics_outcome(rc)];
+	size_t b = 0;
+	while (b < NBUCKET && seconds > buckets[b])
+		b++;
+	if (b < NBUCKET)
+		atomic_fetch_add_explicit(&s->bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->sum_us, to_us(seconds), memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+}
+
+void dbb_metrics_running(struct dbb_metrics *m, enum dbb_metric_op op, int delta)
+{
+	atomic_fetch_add_explicit(&m->running[op], delta, memory_order_relaxed);
+}
+
+void dbb_metrics_bytes(struct dbb_metrics *m, enum dbb_metric_bytes kind, uint64_t n)
+{
+	atomic_fetch_add_explicit(&m->bytes[kind], n, memory_order_relaxed);
+}
+
+void dbb_metrics_auth_failure(struct dbb_metrics *m, enum dbb_auth_failure reason)
+{
+	atomic_fetch_add_explicit(&m->authfail[reason], 1, memory_order_relaxed);
+}
+
+void dbb_metrics_backup_succeeded(struct dbb_metrics *m, time_t when)
+{
+	int64_t prev = atomic_load_explicit(&m->last_success, memory_order_relaxed);
+	while (prev < (int64_t)when &&
+	       !atomic_compare_exchange_weak_explicit(&m->last_success, &prev, (int64_t)when,
+	                                              memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+static uint64_t get(counter *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static void help(FILE *f, const char *name, const char *type, const char *text)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+static void render_requests(struct dbb_metrics *m, FILE *f)
+{
+	help(f, "dbbackupd_http_requests_total", "counter",
+	     "HTTP requests answered, by route and status.");
+	for (size_t r = 0; r <= m->nroutes; r++) {
+		const char *method = r < m->nroutes ? m->routes[r].method : "";
+		const char *path = r < m->nroutes ? m->routes[r].path : "unmatched";
+		for (size_t s = 0; s < NSTATUS; s++) {
+			uint64_t n = get(&m->requests[r * NSTATUS + s]);
+			if (!n)
+				continue;
+			char st[16];
+			if (s + 1 < NSTATUS)
+				snprintf(st, sizeof(st), "%u", statuses[s]);
+			else
+				snprintf(st, sizeof(st), "other");
+			fprintf(f,
+			        "dbbackupd_http_requests_total{method=\"%s\",route=\"%s\","
+			        "status=\"%s\"} %llu\n",
+			        method, path, st, (unsigned long long)n);
+		}
+	}
+	help(f, "dbbackupd_http_request_duration_seconds", "summary",
+	     "Time from the first byte of a request to the end of its response, by route.");
+	for (size_t r = 0; r <= m->nroutes; r++) {
+		uint64_t n = get(&m->request_cnt[r]);
+		if (!n)
+			continue;
+		const char *method = r < m->nroutes ? m->routes[r].method : "";
+		const char *path = r < m->nroutes ? m->routes[r].path : "unmatched";
+		fprintf(f,
+		        "dbbackupd_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} "
+		        "%.6f\n",
+		        method, path, (double)get(&m->request_us[r]) / 1e6);
+		fprintf(f,
+		        "dbbackupd_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} "
+		        "%llu\n",
+		        method, path, (unsigned long long)n);
+	}
+}
+
+static void render_ops(struct dbb_metrics *m, FILE *f)
+{
+	help(f, "dbbackupd_operations_total", "counter",
+	     "Backups and restores finished, by database and outcome (success, rejected: "
+	     "refused without changing anything, failed).");
+	for (size_t o = 0; o < DBB_METRIC_OP_COUNT; o++)
+		for (size_t r = 0; r < DBB_OUTCOME_COUNT; r++)
+			fprintf(f,
+			        "dbbackupd_operations_total{operation=\"%s\",database=\"%s\","
+			        "outcome=\"%s\"} %llu\n",
+			        op_names[o], m->database, outcome_names[r],
+			        (unsigned long long)get(&m->ops[o][r].count));
+	help(f, "dbbackupd_operation_duration_seconds", "histogram",
+	     "Duration of backups and restores, by database and outcome.");
+	for (size_t o = 0; o < DBB_METRIC_OP_COUNT; o++) {
+		for (size_t r = 0; r < DBB_OUTCOME_COUNT; r++) {
+			struct op_series *s = &m->ops[o][r];
+			char labels[160];
+			snprintf(labels, sizeof(labels),
+			         "operation=\"%s\",database=\"%s\",outcome=\"%s\"", op_names[o],
+			         m->database, outcome_names[r]);
+			uint64_t cum = 0, count = get(&s->count);
+			for (size_t b = 0; b < NBUCKET; b++) {
+				cum += get(&s->bucket[b]);
+				fprintf(f,
+				        "dbbackupd_operation_duration_seconds_bucket{%s,le=\"%g\"} "
+				        "%llu\n",
+				        labels, buckets[b], (unsigned long long)cum);
+			}
+			fprintf(
+			    f, "dbbackupd_operation_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
+			    labels, (unsigned long long)count);
+			fprintf(f, "dbbackupd_operation_duration_seconds_sum{%s} %.6f\n", labels,
+			        (double)get(&s->sum_us) / 1e6);
+			fprintf(f, "dbbackupd_operation_duration_seconds_count{%s} %llu\n", labels,
+			        (unsigned long long)count);
+		}
+	}
+	help(f, "dbbackupd_operations_running", "gauge", "Backups and restores running now.");
+	for (size_t o = 0; o < DBB_METRIC_OP_COUNT; o++)
+		fprintf(f, "dbbackupd_operations_running{operation=\"%s\",database=\"%s\"} %lld\n",
+		        op_names[o], m->database,
+		        (long long)atomic_load_explicit(&m->running[o], memory_order_relaxed));
+	help(f, "dbbackupd_bytes_total", "counter",
+	     "Backup bytes written (backup_written), read by restores (restore_read) and "
+	     "received as uploads (upload_received).");
+	for (size_t k = 0; k < DBB_BYTES_COUNT; k++)
+		fprintf(f, "dbbackupd_bytes_total{database=\"%s\",kind=\"%s\"} %llu\n", m->database,
+		        bytes_names[k], (unsigned long long)get(&m->bytes[k]));
+}
+
+static void render_disk(struct dbb_metrics *m, const struct dbb_metrics_disk *d, FILE *f)
+{
+	int64_t last = atomic_load_explicit(&m->last_success, memory_order_relaxed);
+	if (d->ok && (int64_t)d->newest_backup > last)
+		last = (int64_t)d->newest_backup;
+	help(f, "dbbackupd_last_successful_backup_timestamp_seconds", "gauge",
+	     "Unix time of the newest successful backup (made by this process or found in "
+	     "the backups directory); 0 if none.");
+	fprintf(f, "dbbackupd_last_successful_backup_timestamp_seconds{database=\"%s\"} %lld\n",
+	        m->database, (long long)last);
+	help(f, "dbbackupd_backup_dir_scrape_ok", "gauge",
+	     "1 if the backups directory could be read for this scrape.");
+	fprintf(f, "dbbackupd_backup_dir_scrape_ok %d\n", d->ok ? 1 : 0);
+	if (!d->ok)
+		return;
+	help(f, "dbbackupd_backups_on_disk", "gauge",
+	     "Backup files in the backups directory, by type.");
+	fprintf(f, "dbbackupd_backups_on_disk{type=\"backup\"} %llu\n",
+	        (unsigned long long)d->backups);
+	fprintf(f, "dbbackupd_backups_on_disk{type=\"safety_backup\"} %llu\n",
+	        (unsigned long long)d->safety);
+	help(f, "dbbackupd_backups_on_disk_bytes", "gauge",
+	     "Bytes of the backup files in the backups directory, by type.");
+	fprintf(f, "dbbackupd_backups_on_disk_bytes{type=\"backup\"} %llu\n",
+	        (unsigned long long)d->backup_bytes);
+	fprintf(f, "dbbackupd_backups_on_disk_bytes{type=\"safety_backup\"} %llu\n",
+	        (unsigned long long)d->safety_bytes);
+	help(f, "dbbackupd_backup_dir_free_bytes", "gauge",
+	     "Bytes free for the daemon in the backups directory's file system.");
+	fprintf(f, "dbbackupd_backup_dir_free_bytes %llu\n", (unsigned long long)d->free_bytes);
+}
+
+char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *disk, size_t *len)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	if (!f)
+		return NULL;
+	help(f, "dbbackupd_build_info", "gauge", "Version and database of this daemon.");
+	fprintf(f, "dbbackupd_build_info{version=\"%s\",database=\"%s\"} 1\n", DBB_VERSION,
+	        m->database);
+	help(f, "dbbackupd_start_time_seconds", "gauge", "Unix time the daemon started.");
+	fprintf(f, "dbbackupd_start_time_seconds %lld\n", (long long)m->started);
+	render_requests(m, f);
+	render_ops(m, f);
+	help(f, "dbbackupd_auth_failures_total", "counter",
+	     "Requests refused by authentication or the role check, by reason.");
+	for (size_t r = 0; r < DBB_AUTHFAIL_COUNT; r++)
+		fprintf(f, "dbbackupd_auth_failures_total{reason=\"%s\"} %llu\n", authfail_names[r],
+		        (unsigned long long)get(&m->authfail[r]));
+	render_disk(m, disk, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	*len = size;
+	return buf;
+}
