@@ -58,6 +58,25 @@ dbb_code dbb_ops_restore_upload_locked(struct dbb_ops *ops, struct dbb_storage_t
                                        bool safety_backup, struct dbb_restore_result *res,
                                        struct dbb_error *err);
 
+/* ---- the restore journal ----
+ * Before a restore touches the database (after validation and the safety
+ * backup), a hidden DBB_RESTORE_JOURNAL file is written and fsynced in the
+ * backups directory naming the source and the safety backup; it is removed
+ * when the restore ends with the database whole (success, or a failure that
+ * was rolled back). If the daemon dies in between, dbb_ops_new finds it, logs
+ * an error naming the safety backup and reports it here (GET /backup/list,
+ * GET /health) until a restore succeeds. */
+#define DBB_RESTORE_JOURNAL ".restore-in-progress"
+
+struct dbb_interrupted_restore {
+	char source[DBB_NAME_MAX + 32];   /* a backup name, or "the uploaded file" */
+	char safety_backup[DBB_NAME_MAX]; /* empty when none was made */
+	char started_at[32];              /* ISO 8601 UTC */
+};
+
+/* True (and *out filled) while an interrupted restore is on record. */
+bool dbb_ops_interrupted_restore(struct dbb_ops *ops, struct dbb_interrupted_restore *out);
+
 /* Deletes a backup and its sidecar. Takes the lock itself. */
 dbb_code dbb_ops_delete(struct dbb_ops *ops, const char *name, struct dbb_error *err);
 

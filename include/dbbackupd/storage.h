@@ -87,6 +87,35 @@ dbb_code dbb_storage_list(struct dbb_storage *st, struct dbb_backup_info **items
 
 dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb_error *err);
 
+/* ---- change detection, for caches of the listing ----
+ * A stamp taken before a listing is still current while nothing was
+ * committed or deleted through this module and the directory's mtime and
+ * ctime did not move (changes made by hand). A directory changed less than
+ * a second before the stamp is never "current": its timestamps may not have
+ * ticked yet for a change made in the same instant. */
+struct dbb_storage_stamp {
+	uint64_t generation;
+	struct timespec mtime, ctime;
+	struct timespec taken; /* CLOCK_REALTIME */
+	bool settled;
+};
+void dbb_storage_stamp(struct dbb_storage *st, struct dbb_storage_stamp *out);
+/* True if nothing changed since `s` was taken and it is at most max_age_s old. */
+bool dbb_storage_stamp_current(struct dbb_storage *st, const struct dbb_storage_stamp *s,
+                               unsigned max_age_s);
+
+/* ---- small state files ----
+ * Hidden files of the daemon's own (the restore journal), named ".<word>":
+ * never listed (not a valid backup name) and not removed at start-up (not a
+ * temporary). Written atomically: temporary, fsync, rename, directory fsync. */
+dbb_code dbb_storage_state_write(struct dbb_storage *st, const char *name, const char *text,
+                                 struct dbb_error *err);
+/* Reads at most cap-1 bytes, NUL-terminated. DBB_ERR_NOT_FOUND when absent. */
+dbb_code dbb_storage_state_read(struct dbb_storage *st, const char *name, char *buf, size_t cap,
+                                struct dbb_error *err);
+/* Removes it (absent is not an error) and fsyncs the directory. */
+dbb_code dbb_storage_state_remove(struct dbb_storage *st, const char *name, struct dbb_error *err);
+
 /* Total bytes free for unprivileged writers in the directory. */
 dbb_code dbb_storage_free_bytes(struct dbb_storage *st, uint64_t *out, struct dbb_error *err);
 

@@ -778,15 +778,17 @@ static dbb_code write_clean_script(PGconn *conn, struct dbb_sink *out, struct db
 	return rc;
 }
 
-/* Restore: ONE psql --single-transaction fed through its stdin with the
- * clean script, then the dump. psql stops at the first error and the
- * transaction rolls back: the database is then exactly as it was. */
+/* Restore: ONE psql fed through its stdin with BEGIN, the clean script, the
+ * dump and, only once the whole dump was sent, COMMIT. psql stops at the
+ * first error and the transaction rolls back: the database is then exactly
+ * as it was. The COMMIT is ours, not --single-transaction's: with that, psql
+ * commits when its input ends, so a daemon killed mid-restore (its end of
+ * the pipe closed by the kernel) would commit a partial restore. */
 static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                               struct dbb_error *err)
 {
 	static const char *const fixed[] = {
-	    "psql",     "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
-	    "--file=-", NULL};
+	    "psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--file=-", NULL};
 	const char *argv[16];
 	struct pg_params p;
 	struct dbb_child c = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
@@ -841,7 +843,7 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 		rc = dbb_sink_write(&sink.base, line, strlen(line), err);
 	}
 	if (!rc) {
-		static const char pre[] = "SET client_min_messages = warning;\n";
+		static const char pre[] = "BEGIN;\nSET client_min_messages = warning;\n";
 
 		rc = dbb_sink_write(&sink.base, pre, sizeof(pre) - 1, err);
 	}
@@ -874,11 +876,17 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the dump ends inside a COPY block");
 		goto out;
 	}
+	if (!rc) {
+		static const char commit[] = "COMMIT;\n";
+
+		rc = dbb_sink_write(&sink.base, commit, sizeof(commit) - 1, err);
+	}
 
 child_failed:
 	if (rc && c.stdin_fd >= 0 && !c.timed_out) {
 		/* Our side failed while psql still reads: kill it so that nothing
-		 * is committed (closing its input would commit). */
+		 * is committed (a COMMIT was not sent, but psql may be
+		 * waiting in the middle of a statement). */
 		dbb_child_abort(&c);
 		goto out;
 	}

@@ -16,8 +16,11 @@
 #include "dbbackupd/ops.h"
 #include "dbbackupd/storage.h"
 
+struct dbb_guard;
+
 struct dbb_server {
 	struct MHD_Daemon *mhd;
+	struct dbb_guard *guard; /* request-head deadline (guard.c) */
 	const struct dbb_config *cfg;
 	struct dbb_ops *ops;
 	struct dbb_auth *auth;
@@ -93,10 +96,15 @@ double dbb_request_seconds(const struct dbb_request *req);
 
 /* ---- reply.c: every response goes through these ---- */
 enum MHD_Result dbb_reply_json(struct dbb_request *req, unsigned status, json_t *body);
+/* Like dbb_reply_json for a body already serialised (malloc'd, taken). */
+enum MHD_Result dbb_reply_json_text(struct dbb_request *req, unsigned status, char *text);
 /* {"success":false,"error":code,"message":msg} merged with extra (may be NULL). */
 enum MHD_Result dbb_reply_error(struct dbb_request *req, dbb_code code, const char *message,
                                 json_t *extra);
 enum MHD_Result dbb_reply_err(struct dbb_request *req, const struct dbb_error *err);
+/* A JSON string of text, with every byte that is not well-formed UTF-8
+ * replaced by '?' (client input echoed in messages stays valid JSON). */
+json_t *dbb_json_text(const char *text);
 /* Queues a response, records the status. Takes ownership of resp. */
 enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status,
                                 struct MHD_Response *resp);
@@ -107,6 +115,17 @@ enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status,
 dbb_code dbb_query_bool(struct dbb_request *req, const char *name, bool def, bool *out,
                         struct dbb_error *err);
 dbb_code dbb_parse_bool(const char *name, const char *value, bool *out, struct dbb_error *err);
+
+/* ---- guard.c: the request-head deadline (slowloris) ---- */
+dbb_code dbb_guard_new(struct dbb_guard **out, unsigned timeout_s, struct dbb_error *err);
+void dbb_guard_free(struct dbb_guard *g);
+/* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the guard. */
+void dbb_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                      enum MHD_ConnectionNotificationCode toe);
+/* The request head arrived (first call of the access handler). */
+void dbb_guard_head_done(struct dbb_guard *g, struct MHD_Connection *conn);
+/* A request ended: the next head on this connection gets a new deadline. */
+void dbb_guard_request_done(struct dbb_guard *g, struct MHD_Connection *conn);
 
 /* ---- range.c ---- */
 enum dbb_range_result { DBB_RANGE_NONE, DBB_RANGE_OK, DBB_RANGE_UNSATISFIABLE };
@@ -128,12 +147,16 @@ bool dbb_asset_find(const char *name, struct dbb_asset *out);
 
 /* ---- handlers, one file each in handler/ ---- */
 enum MHD_Result dbb_handle_health(struct dbb_request *req);
+/* {"source","safety_backup","started_at","message"} of an interrupted restore. */
+json_t *dbb_interrupted_json(const struct dbb_interrupted_restore *ir);
 enum MHD_Result dbb_handle_ready(struct dbb_request *req);
 enum MHD_Result dbb_handle_metrics(struct dbb_request *req);
 enum MHD_Result dbb_handle_openapi(struct dbb_request *req);
 enum MHD_Result dbb_handle_docs(struct dbb_request *req);
 enum MHD_Result dbb_handle_docs_asset(struct dbb_request *req);
 enum MHD_Result dbb_handle_list(struct dbb_request *req);
+/* Frees the list's cache (at server stop). */
+void dbb_list_cache_free(void);
 enum MHD_Result dbb_handle_stats(struct dbb_request *req);
 enum MHD_Result dbb_handle_download(struct dbb_request *req);
 enum MHD_Result dbb_handle_create(struct dbb_request *req);

@@ -38,10 +38,78 @@ static struct MHD_Response *json_response(json_t *body)
 	return resp;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t n;
+	unsigned lo = 0x80, hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+json_t *dbb_json_text(const char *text)
+{
+	size_t len = strlen(text);
+	char *clean = malloc(len + 1);
+	if (!clean)
+		return NULL;
+	size_t w = 0;
+	for (size_t r = 0; r < len;) {
+		size_t n = utf8_seq((const unsigned char *)text + r);
+		if (n == 0) {
+			clean[w++] = '?'; /* a byte that is not UTF-8 */
+			r++;
+			continue;
+		}
+		memcpy(clean + w, text + r, n);
+		w += n;
+		r += n;
+	}
+	json_t *j = json_stringn(clean, w);
+	free(clean);
+	return j;
+}
+
+enum MHD_Result dbb_reply_json_text(struct dbb_request *req, unsigned status, char *text)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return dbb_reply_error(req, DBB_ERR_INTERNAL, "out of memory", NULL);
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	return dbb_reply_queue(req, status, resp);
+}
+
 enum MHD_Result dbb_reply_json(struct dbb_request *req, unsigned status, json_t *body)
 {
-	if (!body)
-		return MHD_NO;
+	if (!body) /* a body that could not be built: still a JSON answer */
+		return dbb_reply_error(req, DBB_ERR_INTERNAL, "cannot build the response", NULL);
 	return dbb_reply_queue(req, status, json_response(body));
 }
 
@@ -49,8 +117,9 @@ enum MHD_Result dbb_reply_error(struct dbb_request *req, dbb_code code, const ch
                                 json_t *extra)
 {
 	req->error_name = dbb_code_name(code);
-	json_t *body = json_pack("{s:b, s:s, s:s}", "success", 0, "error", dbb_code_name(code),
-	                         "message", message && *message ? message : dbb_code_name(code));
+	json_t *body =
+	    json_pack("{s:b, s:s, s:o}", "success", 0, "error", dbb_code_name(code), "message",
+	              dbb_json_text(message && *message ? message : dbb_code_name(code)));
 	if (!body) {
 		json_decref(extra);
 		return MHD_NO;

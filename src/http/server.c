@@ -151,6 +151,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct dbb_server *srv = cls;
 	struct dbb_request *req = *req_cls;
 	if (!req) {
+		dbb_guard_head_done(srv->guard, conn);
 		req = calloc(1, sizeof(*req));
 		if (!req)
 			return MHD_NO;
@@ -180,9 +181,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	struct dbb_request *req = *req_cls;
+	struct dbb_server *srv = cls;
+	dbb_guard_request_done(srv->guard, conn);
 	if (!req)
 		return;
-	struct dbb_server *srv = req->srv;
 	if (req->route && req->route->cleanup)
 		req->route->cleanup(req);
 	size_t nroutes;
@@ -264,6 +266,7 @@ static void server_free(struct dbb_server *srv)
 	free(srv->tls_cert);
 	dbb_metrics_free(srv->metrics);
 	free(srv->metric_routes);
+	dbb_guard_free(srv->guard);
 	free(srv);
 }
 
@@ -338,13 +341,16 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 		tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
 		tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	}
+	rc = dbb_guard_new(&srv->guard, cfg->connection_timeout, err);
+	if (rc)
+		goto fail;
 	srv->mhd = MHD_start_daemon(
 	    flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
 	    mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
 	    cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
 	    NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_ARRAY, tls,
-	    MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_CONNECTION, dbb_guard_notify, srv->guard, MHD_OPTION_END);
 	if (!srv->mhd) {
 		rc = dbb_fail(err, DBB_ERR_CONFIG,
 		              "cannot listen on %s:%u (BIND_ADDRESS/PORT): address in use or not "
@@ -399,4 +405,5 @@ void dbb_server_stop(struct dbb_server *srv)
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	server_free(srv);
+	dbb_list_cache_free();
 }

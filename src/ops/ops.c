@@ -20,7 +20,81 @@ struct dbb_ops {
 	bool busy;
 	char running[160];
 	time_t running_since;
+	bool interrupted; /* a journal is on disk from an unfinished restore */
+	struct dbb_interrupted_restore intr;
 };
+
+/* "key=value" lines; unknown keys are ignored. */
+static void journal_parse(const char *text, struct dbb_interrupted_restore *j)
+{
+	memset(j, 0, sizeof(*j));
+	const char *p = text;
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		const char *eq = memchr(p, '=', len);
+		if (eq) {
+			size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+			char *dst = NULL;
+			size_t cap = 0;
+			if (klen == 6 && strncmp(p, "source", 6) == 0) {
+				dst = j->source;
+				cap = sizeof(j->source);
+			} else if (klen == 13 && strncmp(p, "safety_backup", 13) == 0) {
+				dst = j->safety_backup;
+				cap = sizeof(j->safety_backup);
+			} else if (klen == 10 && strncmp(p, "started_at", 10) == 0) {
+				dst = j->started_at;
+				cap = sizeof(j->started_at);
+			}
+			if (dst)
+				snprintf(dst, cap, "%.*s", (int)vlen, eq + 1);
+		}
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	/* a name from the journal is only ever shown, but keep it a valid one */
+	if (j->safety_backup[0] && !dbb_name_is_valid(j->safety_backup))
+		j->safety_backup[0] = '\0';
+}
+
+static void journal_load(struct dbb_ops *ops)
+{
+	char text[1024];
+	struct dbb_error err = {0};
+	dbb_code rc =
+	    dbb_storage_state_read(ops->st, DBB_RESTORE_JOURNAL, text, sizeof(text), &err);
+	if (rc == DBB_ERR_NOT_FOUND)
+		return;
+	ops->interrupted = true;
+	if (rc) {
+		memset(&ops->intr, 0, sizeof(ops->intr));
+		dbb_error("restore journal %s unreadable (%s): a restore was interrupted",
+		          DBB_RESTORE_JOURNAL, err.message);
+		return;
+	}
+	journal_parse(text, &ops->intr);
+	if (ops->intr.safety_backup[0])
+		dbb_error("a restore from %s started at %s was INTERRUPTED: the %s database may be "
+		          "partial; restore the safety backup %s (POST /backup/restore/%s)",
+		          ops->intr.source, ops->intr.started_at, ops->drv->name,
+		          ops->intr.safety_backup, ops->intr.safety_backup);
+	else
+		dbb_error(
+		    "a restore from %s started at %s was INTERRUPTED and no safety backup was "
+		    "made: the %s database may be partial; restore a backup",
+		    ops->intr.source, ops->intr.started_at, ops->drv->name);
+}
+
+bool dbb_ops_interrupted_restore(struct dbb_ops *ops, struct dbb_interrupted_restore *out)
+{
+	pthread_mutex_lock(&ops->mu);
+	bool on = ops->interrupted;
+	if (on)
+		*out = ops->intr;
+	pthread_mutex_unlock(&ops->mu);
+	return on;
+}
 
 dbb_code dbb_ops_new(struct dbb_ops **out, const struct dbb_config *cfg,
                      const struct dbb_driver *driver, struct dbb_storage *st, struct dbb_error *err)
@@ -32,6 +106,7 @@ dbb_code dbb_ops_new(struct dbb_ops **out, const struct dbb_config *cfg,
 	ops->drv = driver;
 	ops->st = st;
 	pthread_mutex_init(&ops->mu, NULL);
+	journal_load(ops);
 	*out = ops;
 	return DBB_OK;
 }
@@ -267,6 +342,62 @@ static void rollback_from_safety(struct dbb_ops *ops, struct dbb_restore_result 
 	}
 }
 
+/* Records, before the database is touched, that a restore is under way.
+ * An older journal (an earlier restore that never finished) is kept as it
+ * is: its safety backup, not one taken of a partial database, is the one to
+ * go back to. *mine says whether this restore wrote the journal. */
+static dbb_code journal_begin(struct dbb_ops *ops, const char *label,
+                              const struct dbb_restore_result *res, bool *mine,
+                              struct dbb_error *err)
+{
+	char text[512], when[32], source[DBB_NAME_MAX + 32];
+	struct tm tm;
+	time_t now = time(NULL);
+	*mine = false;
+	pthread_mutex_lock(&ops->mu);
+	bool older = ops->interrupted;
+	pthread_mutex_unlock(&ops->mu);
+	if (older)
+		return DBB_OK;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(source, sizeof(source), "%s", label);
+	for (char *p = source; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	snprintf(text, sizeof(text), "source=%s\nsafety_backup=%s\nstarted_at=%s\n", source,
+	         res->safety_backup_created ? res->safety_backup_filename : "", when);
+	dbb_code rc = dbb_storage_state_write(ops->st, DBB_RESTORE_JOURNAL, text, err);
+	if (rc) {
+		dbb_error_prefix(err, "cannot record the restore journal, so the restore was not "
+		                      "started and the database was not touched");
+		return rc;
+	}
+	pthread_mutex_lock(&ops->mu);
+	journal_parse(text, &ops->intr);
+	pthread_mutex_unlock(&ops->mu);
+	*mine = true;
+	return DBB_OK;
+}
+
+/* The database is whole again: the journal goes. After a failure only the
+ * journal this restore wrote goes; after a success, any. */
+static void journal_end(struct dbb_ops *ops, bool succeeded)
+{
+	struct dbb_error err = {0};
+	if (dbb_storage_state_remove(ops->st, DBB_RESTORE_JOURNAL, &err)) {
+		dbb_warn("%s", err.message);
+		return;
+	}
+	pthread_mutex_lock(&ops->mu);
+	if (succeeded && ops->interrupted)
+		dbb_info("the interrupted restore from %s is resolved by this restore",
+		         ops->intr.source);
+	ops->interrupted = false;
+	memset(&ops->intr, 0, sizeof(ops->intr));
+	pthread_mutex_unlock(&ops->mu);
+}
+
 /* The restore flow, lock held: validate, safety backup, clean, restore,
  * roll back on failure. fd is the staged backup. */
 static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, bool safety,
@@ -295,20 +426,36 @@ static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, b
 		memcpy(res->safety_backup_filename, sb.filename, sizeof(sb.filename));
 		dbb_info("safety backup %s written before restoring %s", sb.filename, label);
 	}
+	bool journal_mine = false;
+	rc = journal_begin(ops, label, res, &journal_mine, err);
+	if (rc)
+		return rc;
 	rc = clean_and_restore(ops, fd, err);
-	if (rc == DBB_OK)
+	if (rc == DBB_OK) {
+		journal_end(ops, true);
 		return DBB_OK;
+	}
 	if (rc != DBB_ERR_DB_UNAVAILABLE && rc != DBB_ERR_NO_SPACE)
 		err->code = rc = (rc == DBB_ERR_INVALID_BACKUP ? rc : DBB_ERR_RESTORE_FAILED);
 	if (ops->drv->atomic_restore) {
 		dbb_error_prefix(err, "restore failed; it ran in one transaction, so the database "
 		                      "is as it was before the request");
+		if (journal_mine)
+			journal_end(ops, false);
 	} else if (res->safety_backup_created) {
 		rollback_from_safety(ops, res, err);
 		rc = err->code;
+		if (journal_mine && res->rollback_succeeded)
+			journal_end(ops, false);
 	} else {
 		dbb_error_prefix(err, "restore failed and no safety backup was made "
 		                      "(create_safety_backup=false): the database is now PARTIAL");
+	}
+	if (journal_mine && (!ops->drv->atomic_restore && !res->rollback_succeeded)) {
+		/* the database may be partial: reported until a restore succeeds */
+		pthread_mutex_lock(&ops->mu);
+		ops->interrupted = true;
+		pthread_mutex_unlock(&ops->mu);
 	}
 	return rc;
 }

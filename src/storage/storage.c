@@ -20,6 +20,7 @@ struct dbb_storage {
 	int dirfd;
 	char path[PATH_MAX];
 	atomic_uint tmp_counter;
+	atomic_uint_fast64_t generation; /* bumped by every commit and delete */
 };
 
 #define SIDECAR_SUFFIX ".sha256"
@@ -211,6 +212,7 @@ dbb_code dbb_storage_tmp_commit(struct dbb_storage_tmp *tmp, const struct dbb_ba
 	}
 	if (fsync(st->dirfd) != 0)
 		dbb_warn("fsync of %s failed: %s", st->path, strerror(errno));
+	atomic_fetch_add(&st->generation, 1);
 	return DBB_OK;
 fail:
 	dbb_storage_tmp_discard(tmp);
@@ -345,6 +347,7 @@ dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb
 	snprintf(side, sizeof(side), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	unlinkat(st->dirfd, side, 0);
 	fsync(st->dirfd);
+	atomic_fetch_add(&st->generation, 1);
 	return DBB_OK;
 }
 
@@ -355,4 +358,107 @@ dbb_code dbb_storage_free_bytes(struct dbb_storage *st, uint64_t *out, struct db
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "statvfs failed");
 	*out = (uint64_t)vs.f_bavail * vs.f_frsize;
 	return DBB_OK;
+}
+
+static bool state_name_ok(const char *name)
+{
+	return name[0] == '.' && strncmp(name, DBB_TMP_PREFIX, strlen(DBB_TMP_PREFIX)) != 0 &&
+	       !strchr(name, '/') && strlen(name) < 64;
+}
+
+dbb_code dbb_storage_state_write(struct dbb_storage *st, const char *name, const char *text,
+                                 struct dbb_error *err)
+{
+	if (!state_name_ok(name))
+		return dbb_fail(err, DBB_ERR_INTERNAL, "bad state file name %s", name);
+	struct dbb_storage_tmp t;
+	dbb_code rc = dbb_storage_tmp_create(st, &t, err);
+	if (rc)
+		return rc;
+	size_t len = strlen(text), off = 0;
+	while (off < len) {
+		ssize_t n = write(t.fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (fsync(t.fd) != 0 || renameat(st->dirfd, t.name, st->dirfd, name) != 0)
+		goto fail;
+	close(t.fd);
+	if (fsync(st->dirfd) != 0)
+		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "fsync of %s failed", st->path);
+	return DBB_OK;
+fail:;
+	int e = errno;
+	dbb_storage_tmp_discard(&t);
+	return dbb_fail_errno(err, e, DBB_ERR_INTERNAL, "cannot write %s in %s", name, st->path);
+}
+
+dbb_code dbb_storage_state_read(struct dbb_storage *st, const char *name, char *buf, size_t cap,
+                                struct dbb_error *err)
+{
+	buf[0] = '\0';
+	if (!state_name_ok(name))
+		return dbb_fail(err, DBB_ERR_INTERNAL, "bad state file name %s", name);
+	int fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return dbb_fail(err, DBB_ERR_NOT_FOUND, "no %s", name);
+		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot open %s", name);
+	}
+	size_t got = 0;
+	while (got + 1 < cap) {
+		ssize_t n = read(fd, buf + got, cap - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	close(fd);
+	return DBB_OK;
+}
+
+dbb_code dbb_storage_state_remove(struct dbb_storage *st, const char *name, struct dbb_error *err)
+{
+	if (!state_name_ok(name))
+		return dbb_fail(err, DBB_ERR_INTERNAL, "bad state file name %s", name);
+	if (unlinkat(st->dirfd, name, 0) != 0 && errno != ENOENT)
+		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot remove %s", name);
+	fsync(st->dirfd);
+	return DBB_OK;
+}
+
+void dbb_storage_stamp(struct dbb_storage *st, struct dbb_storage_stamp *out)
+{
+	struct stat sb;
+	memset(out, 0, sizeof(*out));
+	out->generation = atomic_load(&st->generation);
+	clock_gettime(CLOCK_REALTIME, &out->taken);
+	if (fstat(st->dirfd, &sb) != 0)
+		return; /* not settled: never current */
+	out->mtime = sb.st_mtim;
+	out->ctime = sb.st_ctim;
+	out->settled =
+	    sb.st_mtim.tv_sec < out->taken.tv_sec - 1 && sb.st_ctim.tv_sec < out->taken.tv_sec - 1;
+}
+
+static bool ts_equal(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+bool dbb_storage_stamp_current(struct dbb_storage *st, const struct dbb_storage_stamp *s,
+                               unsigned max_age_s)
+{
+	struct dbb_storage_stamp now;
+	if (!s->settled)
+		return false;
+	dbb_storage_stamp(st, &now);
+	return now.generation == s->generation && ts_equal(&now.mtime, &s->mtime) &&
+	       ts_equal(&now.ctime, &s->ctime) && now.taken.tv_sec >= s->taken.tv_sec &&
+	       now.taken.tv_sec - s->taken.tv_sec <= (time_t)max_age_s;
 }

@@ -26,7 +26,7 @@ enum MHD_Result dbb_reply_restore(struct dbb_request *req, dbb_code rc, const st
 		return dbb_reply_error(req, rc, err->message, safety_fields(res));
 	char msg[320];
 	snprintf(msg, sizeof(msg), "Database restored successfully from%s", what);
-	json_t *body = json_pack("{s:b, s:s}", "success", 1, "message", msg);
+	json_t *body = json_pack("{s:b, s:o}", "success", 1, "message", dbb_json_text(msg));
 	json_t *extra = safety_fields(res);
 	if (body && extra)
 		json_object_update(body, extra);
