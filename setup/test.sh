@@ -21,8 +21,13 @@ if [ $# -gt 0 ]; then
 	exec ctest --output-on-failure "$@"
 fi
 
-# The fast, service-free tests on the optimised build, then everything on the
-# sanitizer build (any sanitizer report fails the test that caused it).
+# The fast, service-free tests on the optimised build; the libFuzzer targets
+# for a bounded time each (DBB_FUZZ_SECONDS, default 60); then everything on
+# the sanitizer build (any sanitizer report fails the test that caused it).
 (cd build && ctest --output-on-failure -L 'unit|sqlite')
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DDBB_FUZZ=ON \
+	-DDBB_FUZZ_SECONDS="${DBB_FUZZ_SECONDS:-60}" >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_name fuzz_range fuzz_gzip fuzz_auth
+(cd build-fuzz && ctest --output-on-failure -L fuzz)
 cd build-asan
 ctest --output-on-failure
