@@ -29,24 +29,16 @@ dbb_code dbb_stream_copy(struct dbb_source *src, struct dbb_sink *dst, uint64_t 
 	return rc;
 }
 
+static dbb_code discard_write(struct dbb_sink *self, const void *buf, size_t len,
+                              struct dbb_error *err)
+{
+	return DBB_OK;
+}
+
 dbb_code dbb_stream_drain(struct dbb_source *src, uint64_t *total, struct dbb_error *err)
 {
-	unsigned char *buf = malloc(DBB_STREAM_CHUNK);
-	if (!buf)
-		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-	uint64_t n = 0;
-	dbb_code rc;
-	for (;;) {
-		size_t got = 0;
-		rc = dbb_source_read(src, buf, DBB_STREAM_CHUNK, &got, err);
-		if (rc || got == 0)
-			break;
-		n += got;
-	}
-	free(buf);
-	if (total)
-		*total = n;
-	return rc;
+	struct dbb_sink discard = {.write = discard_write};
+	return dbb_stream_copy(src, &discard, total, err);
 }
 
 static dbb_code fd_sink_write(struct dbb_sink *self, const void *buf, size_t len,
