@@ -12,10 +12,11 @@ S="$DBB_SOURCE_DIR"
 
 check "hadolint: docker/Dockerfile" "$OP_VENV/bin/hadolint" --no-color "$S/docker/Dockerfile"
 
-NPM_TOOLS="${DBB_TEST_TMP}/../operability-npm"
+# dclint 2.2.2: 3.x needs Node >= 20.19, Debian 12's nodejs is 18
+NPM_TOOLS="${DBB_TEST_TMP}/../operability-npm-dclint2"
 if [ ! -x "$NPM_TOOLS/node_modules/.bin/dclint" ]; then
 	npm install --prefix "$NPM_TOOLS" --no-audit --no-fund --ignore-scripts --loglevel=error \
-		dclint@3.1.0 >&2
+		dclint@2.2.2 >&2
 fi
 check "dclint: docker/docker-compose.yml" "$NPM_TOOLS/node_modules/.bin/dclint" "$S/docker/docker-compose.yml"
 compose_has() {
