@@ -37,6 +37,17 @@ want=$(sha256sum "$WORK/backups/$gz" | cut -d' ' -f1)
 expect_json "[.backups[] | select(.filename == \"$gz\") | .sha256] == [\"$want\"]" "recorded sha256 matches the file"
 check "sidecar verifies with sha256sum -c" bash -c "cd '$WORK/backups' && sha256sum -c --quiet '$gz.sha256'"
 
+# the list in gzip for a client that asks for it (the same JSON), identity
+# otherwise; both say Vary: Accept-Encoding
+cp "$BODY" "$WORK/list.identity"
+api GET /backup/list viewer -H 'Accept-Encoding: gzip' -D "$WORK/list.headers"
+cp "$BODY" "$WORK/list.gz"
+check "list asked with Accept-Encoding: gzip is gzip" grep -qi '^Content-Encoding: gzip' "$WORK/list.headers"
+check "gzip list is the same JSON" bash -c "gzip -dc '$WORK/list.gz' | cmp -s - '$WORK/list.identity'"
+check "gzip list says Vary: Accept-Encoding" grep -qi '^Vary: Accept-Encoding' "$WORK/list.headers"
+api GET /backup/list viewer -H 'Accept-Encoding: gzip;q=0, br' -D "$WORK/list.headers"
+check "gzip;q=0 gets identity" bash -c "! grep -qi '^Content-Encoding' '$WORK/list.headers' && cmp -s '$BODY' '$WORK/list.identity'"
+
 # download as the contract shows (-O keeps the name)
 mkdir -p "$WORK/dl" && cd "$WORK/dl" || exit 1
 code=$(curl -s -w '%{http_code}' -X GET "$BASE/backup/download/$gz" -H "Authorization: Bearer $(token viewer)" -O -D "$WORK/headers")
