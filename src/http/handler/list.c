@@ -33,6 +33,8 @@ static json_t *info_json(const struct dbb_backup_info *b)
 }
 
 #define CACHE_MAX_AGE_S 5
+/* an old answer is served while one request rebuilds it, up to this age */
+#define STALE_MAX_AGE_S 60
 
 /* A whole answer, {"success":true,"backups":[...],"total_count":N}: built
  * once, then shared read-only by every response that sends it (MHD drops its
@@ -64,6 +66,8 @@ static struct {
 	struct dbb_storage_stamp stamp;
 	struct list_body *body; /* a reference of the cache's own */
 	struct list_body *gz;   /* body gzip'd, made when first asked for; or NULL */
+	bool refreshing;        /* a request is rebuilding the (old) body */
+	bool compressing;       /* a request is making gz */
 } cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 void dbb_list_cache_free(void)
@@ -89,23 +93,14 @@ static struct list_body *body_new(const char *backups, size_t count)
 	return b;
 }
 
-/* The answer (a reference the caller drops), from the cache or from the
- * directory. */
-static dbb_code list_body(struct dbb_storage *st, struct list_body **out, struct dbb_error *err)
+/* Builds the answer from the directory; *stamp is taken before reading, so a
+ * change meanwhile voids it. */
+static dbb_code build_body(struct dbb_storage *st, struct dbb_storage_stamp *stamp,
+                           struct list_body **out, struct dbb_error *err)
 {
-	pthread_mutex_lock(&cache.mu);
-	if (cache.body && cache.st == st &&
-	    dbb_storage_stamp_current(st, &cache.stamp, CACHE_MAX_AGE_S)) {
-		*out = body_ref(cache.body);
-		pthread_mutex_unlock(&cache.mu);
-		return DBB_OK;
-	}
-	pthread_mutex_unlock(&cache.mu);
-
-	struct dbb_storage_stamp stamp;
 	struct dbb_backup_info *items = NULL;
 	size_t n = 0;
-	dbb_storage_stamp(st, &stamp); /* before reading: a change meanwhile voids it */
+	dbb_storage_stamp(st, stamp);
 	dbb_code rc = dbb_storage_list(st, &items, &n, err);
 	if (rc)
 		return rc;
@@ -115,22 +110,9 @@ static dbb_code list_body(struct dbb_storage *st, struct list_body **out, struct
 	free(items);
 	char *text = arr ? json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(arr);
-	struct list_body *b = text ? body_new(text, n) : NULL;
+	*out = text ? body_new(text, n) : NULL;
 	free(text);
-	if (!b)
-		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-	if (stamp.settled) {
-		pthread_mutex_lock(&cache.mu);
-		body_unref(cache.body);
-		body_unref(cache.gz);
-		cache.body = body_ref(b);
-		cache.gz = NULL;
-		cache.stamp = stamp;
-		cache.st = st;
-		pthread_mutex_unlock(&cache.mu);
-	}
-	*out = b;
-	return DBB_OK;
+	return *out ? DBB_OK : dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 }
 
 /* b compressed as one gzip member (level 6, the list is ~10x smaller). */
@@ -158,23 +140,82 @@ static struct list_body *gzip_body(const struct list_body *b)
 	return gz;
 }
 
-/* The gzip'd form of b (a reference), cached beside the cached body. */
+/* The answer (a reference the caller drops), from the cache or from the
+ * directory. When the cached answer has only grown old (the directory has not
+ * changed), one request rebuilds it and the others keep being answered from
+ * the old one meanwhile: otherwise every request in flight at that moment
+ * would read the whole directory at once, every CACHE_MAX_AGE_S seconds. */
+static dbb_code list_body(struct dbb_storage *st, struct list_body **out, struct dbb_error *err)
+{
+	bool refresher = false, gz_wanted = false;
+	pthread_mutex_lock(&cache.mu);
+	if (cache.body && cache.st == st) {
+		if (dbb_storage_stamp_current(st, &cache.stamp, CACHE_MAX_AGE_S)) {
+			*out = body_ref(cache.body);
+			pthread_mutex_unlock(&cache.mu);
+			return DBB_OK;
+		}
+		if (dbb_storage_stamp_current(st, &cache.stamp, STALE_MAX_AGE_S)) {
+			if (cache.refreshing) {
+				*out = body_ref(cache.body);
+				pthread_mutex_unlock(&cache.mu);
+				return DBB_OK;
+			}
+			cache.refreshing = refresher = true;
+			gz_wanted = cache.gz != NULL;
+		}
+	}
+	pthread_mutex_unlock(&cache.mu);
+
+	struct dbb_storage_stamp stamp;
+	struct list_body *b = NULL, *gz = NULL;
+	dbb_code rc = build_body(st, &stamp, &b, err);
+	if (rc == DBB_OK && gz_wanted && stamp.settled)
+		gz = gzip_body(b); /* clients ask for gzip: have it ready too */
+	pthread_mutex_lock(&cache.mu);
+	if (refresher)
+		cache.refreshing = false;
+	if (rc == DBB_OK && stamp.settled) {
+		body_unref(cache.body);
+		body_unref(cache.gz);
+		cache.body = body_ref(b);
+		cache.gz = gz;
+		gz = NULL;
+		cache.stamp = stamp;
+		cache.st = st;
+	}
+	pthread_mutex_unlock(&cache.mu);
+	body_unref(gz);
+	*out = b;
+	return rc;
+}
+
+/* The gzip'd form of b (a reference), cached beside the cached body; NULL
+ * while another request is making it (Accept-Encoding allows gzip, it does not
+ * demand it: identity is a right answer meanwhile) or when out of memory. */
 static struct list_body *gzip_of(struct list_body *b)
 {
 	struct list_body *gz = NULL;
+	bool cached, maker = false;
+
 	pthread_mutex_lock(&cache.mu);
-	if (cache.body == b && cache.gz)
+	cached = cache.body == b;
+	if (cached && cache.gz)
 		gz = body_ref(cache.gz);
+	else if (cached && !cache.compressing)
+		cache.compressing = maker = true;
 	pthread_mutex_unlock(&cache.mu);
-	if (gz)
-		return gz;
+	if (gz || (cached && !maker))
+		return gz; /* made already, or being made by another request */
+	/* ours to make, or b is not cached (built for this request alone) */
 	gz = gzip_body(b); /* outside the lock: a few ms */
-	if (!gz)
-		return NULL;
-	pthread_mutex_lock(&cache.mu);
-	if (cache.body == b && !cache.gz)
-		cache.gz = body_ref(gz);
-	pthread_mutex_unlock(&cache.mu);
+	if (maker) {
+		pthread_mutex_lock(&cache.mu);
+		cache.compressing = false;
+		if (gz && cache.body == b && !cache.gz)
+			cache.gz = body_ref(gz);
+		pthread_mutex_unlock(&cache.mu);
+	}
 	return gz;
 }
 
