@@ -390,7 +390,7 @@ static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
 	struct dbb_child_stdout_source src;
 	struct my_optfile of = {0};
-	struct my_argv a;
+	struct my_argv a = {0};
 	struct dbb_error perr = {0};
 	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
 	const char *tool = NULL;
@@ -851,7 +851,7 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
 	struct dbb_child_stdin_sink sink;
 	struct my_optfile of = {0};
-	struct my_argv a;
+	struct my_argv a = {0};
 	struct dbb_error perr = {0};
 	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
 	const char *tool = NULL;
