@@ -70,6 +70,7 @@ big=backup_sqlite_20250101_000000.db
 head -c $((1024 * 1024 * 1024)) /dev/urandom >"$work/backups/$big"
 echo "$(sha256sum "$work/backups/$big" | cut -d' ' -f1)  $big" >"$work/backups/$big.sha256"
 total=$(ls "$work/backups" | grep -vc '\.sha256$')
+sync # the 1 GiB written back now, not during the measurements
 
 port=$(free_port)
 PORT=$port BIND_ADDRESS=127.0.0.1 BACKUP_DIR="$work/backups" AUTH_JWKS_FILE="$work/keys/jwks.json" \
