@@ -27,28 +27,31 @@ stop_service() {
 }
 trap stop_service EXIT
 
+# shellcheck source=tests/e2e/lib.sh
 . "$src/tests/e2e/lib.sh"
 e2e_init
 trap 'e2e_cleanup; stop_service' EXIT
 e2e_use_service neo4j
+# shellcheck source=tests/e2e/neo4j_lib.sh
 . "$src/tests/e2e/neo4j_lib.sh"
 
 # seed NAME CONTROL_BYTE FILE: the corpus file is one byte choosing how the
 # target hands the bytes out (0x80: whole reads; else small odd chunks),
 # then the backup.
 seed() {
+	[ -f "$3" ] || exit 1 # the backup failed (said why above)
 	{
-		printf "\\x$2"
+		printf '%b' "\\x$2"
 		cat "$3"
 	} >"$out/$1"
 	echo "seed $1: $(wc -c <"$out/$1") bytes"
 }
 
-# backup NAME QUERY: makes a backup, prints its path
+# backup QUERY: makes a backup, prints its path
 backup() {
-	api POST "/backup/create?$2" operator
+	api POST "/backup/create?$1" operator
 	[ "$STATUS" = 200 ] || {
-		echo "backup $2 failed: $(cat "$BODY")" >&2
+		echo "backup $1 failed: $(cat "$BODY")" >&2
 		exit 1
 	}
 	echo "$WORK/backups/$(jq -r .filename "$BODY")"
@@ -56,12 +59,12 @@ backup() {
 
 n4j_wipe && n4j_seed full && n4j_q 'MATCH (n:Bulk) DETACH DELETE n' >/dev/null || exit 1
 e2e_start DB_TYPE=neo4j
-seed e2e_standard 80 "$(backup std compress=false)"
+seed e2e_standard 80 "$(backup compress=false)"
 seed e2e_standard_chunk33 01 "$WORK/backups/$(jq -r .filename "$BODY")"
-seed e2e_standard_gz 80 "$(backup stdgz compress=true)"
+seed e2e_standard_gz 80 "$(backup compress=true)"
 
 n4j_wipe && n4j_seed apoc && n4j_q 'MATCH (n:Bulk) DETACH DELETE n' >/dev/null || exit 1
-seed e2e_apoc 80 "$(backup apoc 'compress=false&use_apoc=true')"
-seed e2e_apoc_gz_chunk97 03 "$(backup apocgz 'compress=true&use_apoc=true')"
+seed e2e_apoc 80 "$(backup 'compress=false&use_apoc=true')"
+seed e2e_apoc_gz_chunk97 03 "$(backup 'compress=true&use_apoc=true')"
 e2e_stop
 n4j_wipe
