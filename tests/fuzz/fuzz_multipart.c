@@ -11,12 +11,16 @@
  * a socketpair with MHD_add_connection. So the multipart bytes upload.c and
  * libmicrohttpd's post processor see come from the fuzzer, and what follows
  * (spooling to a temporary, MAX_UPLOAD_BYTES, the safety flag field, gzip
- * and format validation, the SQLite restore, cleanup) runs under ASan.
+ * and format validation, the SQLite restore, cleanup) runs under ASan and
+ * UBSan. (libmicrohttpd itself is the system's, not instrumented: errors
+ * inside it show only through the interceptors, e.g. memcpy.)
  *
  * What must hold for every input: one HTTP response with a JSON object body
- * ({"success":...}; an error names its code, and is never internal_error);
- * the request ends (its cleanup runs); no temporary and no restore journal is
- * left in the backups directory; no file descriptor is leaked. Safety
+ * ({"success":...}, true exactly on 200; an error names its code, and it is
+ * never internal_error, nor operation_in_progress, which would mean an
+ * earlier request kept the lock); the request ends (its cleanup runs); no
+ * temporary and no restore journal is left in the backups directory; no
+ * socket or scratch-directory file descriptor and no thread is left. Safety
  * backups that valid uploads produce are removed after each input. */
 #include <dirent.h>
 #include <errno.h>
