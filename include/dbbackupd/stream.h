@@ -47,6 +47,15 @@ static inline dbb_code dbb_source_read(struct dbb_source *s, void *buf, size_t c
 dbb_code dbb_stream_copy(struct dbb_source *src, struct dbb_sink *dst, uint64_t *copied,
                          struct dbb_error *err);
 
+/* Which end stopped a copy that failed. */
+enum dbb_stream_end { DBB_STREAM_END_NONE = 0, DBB_STREAM_END_SOURCE, DBB_STREAM_END_SINK };
+
+/* dbb_stream_copy that also says which end failed: a driver copying between
+ * a child tool and the daemon must know whether to hear the tool out (its
+ * end failed: its exit status explains why) or to stop it (ours did). */
+dbb_code dbb_stream_pump(struct dbb_source *src, struct dbb_sink *dst, uint64_t *copied,
+                         enum dbb_stream_end *failed, struct dbb_error *err);
+
 /* Reads src to its end, discarding the bytes (used to verify a stream). */
 dbb_code dbb_stream_drain(struct dbb_source *src, uint64_t *total, struct dbb_error *err);
 

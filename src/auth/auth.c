@@ -43,6 +43,8 @@ struct dbb_auth {
 	bool fetch_wanted, fetching;
 	atomic_bool stop;
 
+	struct dbb_token_cache tokens; /* its own lock */
+
 	pthread_t thread;
 	bool thread_started;
 	bool curl_inited;
@@ -273,6 +275,7 @@ dbb_code dbb_auth_new(struct dbb_auth **out, const struct dbb_config *cfg, struc
 	if (!a)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 	pthread_mutex_init(&a->lock, NULL);
+	dbb_token_cache_init(&a->tokens);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&a->cond, &ca);
@@ -340,6 +343,7 @@ void dbb_auth_free(struct dbb_auth *a)
 	dbb_keyset_unref(a->keys);
 	if (a->curl_inited)
 		curl_global_cleanup();
+	dbb_token_cache_destroy(&a->tokens);
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
@@ -384,7 +388,9 @@ dbb_code dbb_auth_verify(struct dbb_auth *a, const char *authorization, struct d
 	};
 	const char *token = bearer_token(authorization);
 	struct dbb_keyset *ks, *fresh;
-	bool unknown_kid = false;
+	unsigned char digest[DBB_TOKEN_DIGEST_LEN];
+	bool digested, unknown_kid = false;
+	double valid_until = 0;
 	dbb_code rc;
 
 	memset(who, 0, sizeof(*who));
@@ -392,12 +398,17 @@ dbb_code dbb_auth_verify(struct dbb_auth *a, const char *authorization, struct d
 		return dbb_fail(err, DBB_ERR_UNAUTHORIZED, "a bearer token is required");
 	ks = current_keys(a);
 	p.now = time(NULL);
-	rc = dbb_jwt_verify(ks, token, &p, who, &unknown_kid, err);
+	digested = dbb_token_digest(token, digest);
+	if (ks && digested && dbb_token_cache_get(&a->tokens, digest, ks->serial, p.now, who)) {
+		dbb_keyset_unref(ks);
+		return DBB_OK;
+	}
+	rc = dbb_jwt_verify(ks, token, &p, who, &valid_until, &unknown_kid, err);
 	if (rc && unknown_kid && refetch_and_wait(a)) {
 		fresh = current_keys(a);
 		if (fresh != ks) {
 			p.now = time(NULL);
-			rc = dbb_jwt_verify(fresh, token, &p, who, &unknown_kid, err);
+			rc = dbb_jwt_verify(fresh, token, &p, who, &valid_until, &unknown_kid, err);
 		}
 		dbb_keyset_unref(ks);
 		ks = fresh;
@@ -405,6 +416,8 @@ dbb_code dbb_auth_verify(struct dbb_auth *a, const char *authorization, struct d
 	if (rc && unknown_kid && (!ks || ks->n == 0))
 		rc = dbb_fail(err, DBB_ERR_AUTH_UNAVAILABLE,
 		              "no token verification keys loaded yet (JWKS source unreachable)");
+	if (rc == DBB_OK && ks && digested)
+		dbb_token_cache_put(&a->tokens, digest, ks->serial, valid_until, who);
 	dbb_keyset_unref(ks);
 	return rc;
 }

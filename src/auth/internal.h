@@ -3,9 +3,11 @@
 #ifndef DBBACKUPD_AUTH_INTERNAL_H
 #define DBBACKUPD_AUTH_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -48,6 +50,7 @@ struct dbb_jwk {
  * freed when the last request using it finishes. */
 struct dbb_keyset {
 	atomic_uint refs;
+	uint64_t serial; /* unique to this snapshot (never 0): names it in the token cache */
 	size_t n;
 	struct dbb_jwk *keys;
 	size_t skipped; /* keys ignored: use other than sig, unknown kty/alg/curve, too weak */
@@ -80,10 +83,41 @@ struct dbb_verify_params {
 
 /* Verifies a compact JWS against ks. DBB_ERR_INVALID_TOKEN with a short
  * reason on any failure; *unknown_kid tells the caller that a fresher key set
- * might know the token's key. */
+ * might know the token's key. On success *valid_until is the time from which
+ * the token is expired (its exp plus the allowed skew). */
 dbb_code dbb_jwt_verify(const struct dbb_keyset *ks, const char *token,
                         const struct dbb_verify_params *p, struct dbb_principal *who,
-                        bool *unknown_kid, struct dbb_error *err);
+                        double *valid_until, bool *unknown_kid, struct dbb_error *err);
+
+/* ---- cache of verified tokens (token_cache.c) ---- */
+
+#define DBB_TOKEN_DIGEST_LEN  32 /* SHA-256 */
+#define DBB_TOKEN_CACHE_SLOTS 512
+
+struct dbb_token_cache_slot {
+	unsigned char digest[DBB_TOKEN_DIGEST_LEN];
+	uint64_t keyset_serial; /* 0: empty */
+	double valid_until;
+	struct dbb_principal who;
+};
+
+/* Direct-mapped by digest; a newer token evicts an older one in its slot. */
+struct dbb_token_cache {
+	pthread_mutex_t lock;
+	struct dbb_token_cache_slot slots[DBB_TOKEN_CACHE_SLOTS];
+};
+
+void dbb_token_cache_init(struct dbb_token_cache *c);
+void dbb_token_cache_destroy(struct dbb_token_cache *c);
+/* SHA-256 of the token; false if OpenSSL fails (then do not use the cache). */
+bool dbb_token_digest(const char *token, unsigned char digest[DBB_TOKEN_DIGEST_LEN]);
+/* The principal of a token that verified against the key set numbered
+ * keyset_serial and is not expired at now; false otherwise. */
+bool dbb_token_cache_get(struct dbb_token_cache *c, const unsigned char *digest,
+                         uint64_t keyset_serial, time_t now, struct dbb_principal *who);
+void dbb_token_cache_put(struct dbb_token_cache *c, const unsigned char *digest,
+                         uint64_t keyset_serial, double valid_until,
+                         const struct dbb_principal *who);
 
 /* The issuer a daemon configured by cfg expects (see auth.h). */
 void dbb_auth_expected_issuer(const struct dbb_config *cfg, char *out, size_t out_size);

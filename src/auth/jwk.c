@@ -222,6 +222,10 @@ fail:
 	return false;
 }
 
+/* Numbers the snapshots, so that a cached token names the one it verified
+ * against (an address could be reused after a free). */
+static atomic_uint_fast64_t keyset_serials;
+
 dbb_code dbb_keyset_parse(const char *json, size_t len, struct dbb_keyset **out,
                           struct dbb_error *err)
 {
@@ -255,6 +259,7 @@ dbb_code dbb_keyset_parse(const char *json, size_t len, struct dbb_keyset **out,
 		goto out;
 	}
 	atomic_init(&ks->refs, 1);
+	ks->serial = atomic_fetch_add(&keyset_serials, 1) + 1;
 	ks->loaded_at = time(NULL);
 	for (i = 0; i < count; i++) {
 		if (jwk_convert(json_array_get(keys, i), &ks->keys[ks->n]))

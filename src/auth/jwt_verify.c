@@ -273,7 +273,7 @@ static void copy_printable(char *dst, size_t size, const char *src)
 }
 
 static dbb_code check_claims(json_t *claims, const struct dbb_verify_params *p,
-                             struct dbb_principal *who, struct dbb_error *err)
+                             struct dbb_principal *who, double *valid_until, struct dbb_error *err)
 {
 	json_t *exp = json_object_get(claims, "exp");
 	json_t *nbf = json_object_get(claims, "nbf");
@@ -310,12 +310,13 @@ static dbb_code check_claims(json_t *claims, const struct dbb_verify_params *p,
 	copy_printable(who->subject, sizeof(who->subject), sub);
 	copy_printable(who->username, sizeof(who->username), user ? user : sub);
 	who->role = role;
+	*valid_until = json_number_value(exp) + skew;
 	return DBB_OK;
 }
 
 dbb_code dbb_jwt_verify(const struct dbb_keyset *ks, const char *token,
                         const struct dbb_verify_params *p, struct dbb_principal *who,
-                        bool *unknown_kid, struct dbb_error *err)
+                        double *valid_until, bool *unknown_kid, struct dbb_error *err)
 {
 	struct jws j;
 	const struct dbb_jwk *key;
@@ -325,6 +326,7 @@ dbb_code dbb_jwt_verify(const struct dbb_keyset *ks, const char *token,
 	dbb_code rc;
 
 	*unknown_kid = false;
+	*valid_until = 0;
 	memset(who, 0, sizeof(*who));
 	rc = parse_header(token, &j, err);
 	if (rc)
@@ -337,7 +339,7 @@ dbb_code dbb_jwt_verify(const struct dbb_keyset *ks, const char *token,
 	claims = j.alg->pss ? verify_pss(key, &j) : verify_libjwt(key, &j, &why);
 	if (!claims)
 		return bad(err, why);
-	rc = check_claims(claims, p, who, err);
+	rc = check_claims(claims, p, who, valid_until, err);
 	json_decref(claims);
 	if (rc)
 		memset(who, 0, sizeof(*who));

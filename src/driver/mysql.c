@@ -298,26 +298,6 @@ static void error_copy(struct dbb_error *dst, const struct dbb_error *src)
 		*dst = *src;
 }
 
-/* Copies src to dst until src ends; *src_failed says which side failed. */
-static dbb_code pump(struct dbb_source *src, struct dbb_sink *dst, char *buf, bool *src_failed,
-                     struct dbb_error *err)
-{
-	dbb_code rc;
-
-	for (;;) {
-		size_t got = 0;
-
-		*src_failed = true;
-		rc = dbb_source_read(src, buf, DBB_STREAM_CHUNK, &got, err);
-		if (rc || got == 0)
-			return rc;
-		*src_failed = false;
-		rc = dbb_sink_write(dst, buf, got, err);
-		if (rc)
-			return rc;
-	}
-}
-
 /* ---- the vtable ---- */
 
 static dbb_code mysql_check_config(const struct dbb_config *cfg, struct dbb_error *err)
@@ -381,6 +361,28 @@ static void argv_common(struct my_argv *a, const char *tool, const struct my_opt
 	a->v[a->n++] = "--default-character-set=utf8mb4";
 }
 
+/* What dump and restore do before their tool starts: the server must answer
+ * (503 with libmariadb's words otherwise, before any child), one of tools
+ * must be in PATH (else `missing`), then the option file is written and the
+ * arguments every tool takes are set. On failure the caller's cleanup
+ * (optfile_remove) is all there is to do. */
+static dbb_code tool_prepare(const struct dbb_driver_ctx *ctx, const char *const *tools,
+                             dbb_code missing, const char *tools_named, struct my_optfile *of,
+                             struct my_argv *a, const char **tool, struct dbb_error *err)
+{
+	dbb_code rc = mysql_health(ctx, err);
+	if (rc)
+		return rc;
+	*tool = find_tool(tools);
+	if (!*tool)
+		return dbb_fail(err, missing, "%s was found in PATH", tools_named);
+	rc = optfile_create(of, ctx->cfg, err);
+	if (rc)
+		return rc;
+	argv_common(a, *tool, of, ctx->cfg);
+	return DBB_OK;
+}
+
 static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_dump_options *opt,
                            struct dbb_sink *out, struct dbb_error *err)
 {
@@ -388,33 +390,18 @@ static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
 	struct dbb_child_stdout_source src;
 	struct my_optfile of = {0};
-	struct my_argv a;
+	struct my_argv a = {0};
 	struct dbb_error perr = {0};
-	char *buf = NULL;
-	const char *tool;
-	bool started = false, src_failed = false;
+	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
+	const char *tool = NULL;
+	bool started = false;
 	dbb_code rc, frc;
 
 	(void)opt;
-	/* Unreachable or refused: 503 with libmariadb's words, before any child. */
-	rc = mysql_health(ctx, err);
+	rc = tool_prepare(ctx, dump_tools, DBB_ERR_BACKUP_FAILED,
+	                  "neither mariadb-dump nor mysqldump", &of, &a, &tool, err);
 	if (rc)
 		goto out;
-	tool = find_tool(dump_tools);
-	if (!tool) {
-		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED,
-		              "neither mariadb-dump nor mysqldump was found in PATH");
-		goto out;
-	}
-	buf = malloc(DBB_STREAM_CHUNK);
-	if (!buf) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rc = optfile_create(&of, cfg, err);
-	if (rc)
-		goto out;
-	argv_common(&a, tool, &of, cfg);
 	a.v[a.n++] = "--single-transaction";
 	a.v[a.n++] = "--routines";
 	a.v[a.n++] = "--triggers";
@@ -440,8 +427,8 @@ static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	/* A tool that dies early gives end of stream and says why in finish's
 	 * message; one that hangs past the timeout fails the read and finish
 	 * says so. A failing sink stops the tool (abort at out). */
-	rc = pump(&src.base, out, buf, &src_failed, &perr);
-	if (rc && !src_failed) {
+	rc = dbb_stream_pump(&src.base, out, NULL, &failed, &perr);
+	if (rc && failed != DBB_STREAM_END_SOURCE) {
 		error_copy(err, &perr);
 		goto out;
 	}
@@ -458,7 +445,6 @@ out:
 	if (started)
 		dbb_child_abort(&child);
 	optfile_remove(&of);
-	free(buf);
 	return rc;
 }
 
@@ -865,31 +851,17 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
 	struct dbb_child_stdin_sink sink;
 	struct my_optfile of = {0};
-	struct my_argv a;
+	struct my_argv a = {0};
 	struct dbb_error perr = {0};
-	char *buf = NULL;
-	const char *tool;
-	bool started = false, src_failed = false;
+	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
+	const char *tool = NULL;
+	bool started = false;
 	dbb_code rc, frc;
 
-	rc = mysql_health(ctx, err);
+	rc = tool_prepare(ctx, client_tools, DBB_ERR_RESTORE_FAILED,
+	                  "neither the mariadb nor the mysql client", &of, &a, &tool, err);
 	if (rc)
 		goto out;
-	tool = find_tool(client_tools);
-	if (!tool) {
-		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED,
-		              "neither the mariadb nor the mysql client was found in PATH");
-		goto out;
-	}
-	buf = malloc(DBB_STREAM_CHUNK);
-	if (!buf) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rc = optfile_create(&of, cfg, err);
-	if (rc)
-		goto out;
-	argv_common(&a, tool, &of, cfg);
 	a.v[a.n++] = "--batch";
 	a.v[a.n++] = "--skip-reconnect";
 	a.v[a.n++] = "--max-allowed-packet=1073741824";
@@ -908,10 +880,10 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 		goto out;
 	started = true;
 	dbb_child_stdin_sink_init(&sink, &child);
-	rc = pump(in, &sink.base, buf, &src_failed, &perr);
-	if (rc && src_failed) {
-		/* A bad backup stream: kill the client (at out) before it
-		 * commits what is left of a statement; ops rolls back. */
+	rc = dbb_stream_pump(in, &sink.base, NULL, &failed, &perr);
+	if (rc && failed != DBB_STREAM_END_SINK) {
+		/* A bad backup stream (or no memory): kill the client (at out)
+		 * before it commits what is left of a statement; ops rolls back. */
 		error_copy(err, &perr);
 		dbb_error_prefix(err, "reading the backup failed");
 		goto out;
@@ -931,7 +903,6 @@ out:
 	if (started)
 		dbb_child_abort(&child);
 	optfile_remove(&of);
-	free(buf);
 	return rc;
 }
 

@@ -489,6 +489,7 @@ static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	struct dbb_child c = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
 	struct dbb_child_stdout_source src;
 	struct dbb_child_spec spec;
+	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
 	PGconn *conn = NULL;
 	int smajor, dmajor = 0, dminor = 0;
 	dbb_code rc;
@@ -529,8 +530,8 @@ static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_du
 		goto out;
 	}
 	dbb_child_stdout_source_init(&src, &c);
-	rc = dbb_stream_copy(&src.base, out, NULL, err);
-	if (rc && !c.timed_out) {
+	rc = dbb_stream_pump(&src.base, out, NULL, &failed, err);
+	if (rc && failed != DBB_STREAM_END_SOURCE) {
 		/* the sink failed (disk full...): its error stands */
 		dbb_child_abort(&c);
 		goto out;

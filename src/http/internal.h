@@ -127,6 +127,11 @@ void dbb_guard_head_done(struct dbb_guard *g, struct MHD_Connection *conn);
 /* A request ended: the next head on this connection gets a new deadline. */
 void dbb_guard_request_done(struct dbb_guard *g, struct MHD_Connection *conn);
 
+/* ---- encoding.c ---- */
+/* True when an Accept-Encoding value allows gzip ("gzip", "x-gzip" or "*",
+ * with a non-zero q). NULL (no header) allows only identity. */
+bool dbb_accepts_gzip(const char *accept_encoding);
+
 /* ---- range.c ---- */
 enum dbb_range_result { DBB_RANGE_NONE, DBB_RANGE_OK, DBB_RANGE_UNSATISFIABLE };
 /* Parses one "bytes=" range against a file of size bytes. Malformed or

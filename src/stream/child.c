@@ -334,25 +334,21 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 	return n;
 }
 
-static dbb_code stdin_sink_write(struct dbb_sink *self, const void *buf, size_t len,
-                                 struct dbb_error *err)
+/* Waits until fd is ready for events (or in error), reading the child's
+ * stderr meanwhile so that it never blocks on a full stderr pipe. Past the
+ * deadline the child is killed and that is the error. */
+static dbb_code wait_io(struct dbb_child *c, int fd, short events, struct dbb_error *err)
 {
-	struct dbb_child_stdin_sink *s = (struct dbb_child_stdin_sink *)self;
-	struct dbb_child *c = s->child;
-	const unsigned char *p = buf;
-
-	while (len > 0) {
+	for (;;) {
 		struct pollfd pf[2];
 		nfds_t n = 0;
 		int r;
 
-		if (c->stdin_fd < 0)
-			return dbb_fail(err, DBB_ERR_INTERNAL, "child's input is closed");
 		if (past_deadline(c)) {
 			timeout_kill(c);
 			return dbb_fail(err, DBB_ERR_INTERNAL, "child tool timed out");
 		}
-		pf[n++] = (struct pollfd){.fd = c->stdin_fd, .events = POLLOUT};
+		pf[n++] = (struct pollfd){.fd = fd, .events = events};
 		if (c->stderr_fd >= 0)
 			pf[n++] = (struct pollfd){.fd = c->stderr_fd, .events = POLLIN};
 		r = poll(pf, n, poll_timeout_ms(c));
@@ -362,20 +358,34 @@ static dbb_code stdin_sink_write(struct dbb_sink *self, const void *buf, size_t 
 			continue;
 		if (n > 1 && pf[1].revents)
 			drain_stderr(c);
-		if (pf[0].revents & (POLLOUT | POLLERR | POLLHUP)) {
-			ssize_t w = write_nosigpipe(c->stdin_fd, p, len);
+		if (pf[0].revents)
+			return DBB_OK;
+	}
+}
 
-			if (w > 0) {
-				p += w;
-				len -= (size_t)w;
-			} else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-			           errno != EINTR) {
-				int e = errno;
+static dbb_code stdin_sink_write(struct dbb_sink *self, const void *buf, size_t len,
+                                 struct dbb_error *err)
+{
+	struct dbb_child_stdin_sink *s = (struct dbb_child_stdin_sink *)self;
+	struct dbb_child *c = s->child;
+	const unsigned char *p = buf;
 
-				close_fd(&c->stdin_fd);
-				return dbb_fail_errno(err, e, DBB_ERR_INTERNAL,
-				                      "child tool stopped reading its input");
-			}
+	while (len > 0) {
+		if (c->stdin_fd < 0)
+			return dbb_fail(err, DBB_ERR_INTERNAL, "child's input is closed");
+		dbb_code rc = wait_io(c, c->stdin_fd, POLLOUT, err);
+		if (rc)
+			return rc;
+		ssize_t w = write_nosigpipe(c->stdin_fd, p, len);
+		if (w > 0) {
+			p += w;
+			len -= (size_t)w;
+		} else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			int e = errno;
+
+			close_fd(&c->stdin_fd);
+			return dbb_fail_errno(err, e, DBB_ERR_INTERNAL,
+			                      "child tool stopped reading its input");
 		}
 	}
 	return DBB_OK;
@@ -395,42 +405,24 @@ static dbb_code stdout_source_read(struct dbb_source *self, void *buf, size_t ca
 
 	*got = 0;
 	while (c->stdout_fd >= 0) {
-		struct pollfd pf[2];
-		nfds_t n = 0;
-		int r;
-
-		if (past_deadline(c)) {
-			timeout_kill(c);
-			return dbb_fail(err, DBB_ERR_INTERNAL, "child tool timed out");
+		dbb_code rc = wait_io(c, c->stdout_fd, POLLIN, err);
+		if (rc)
+			return rc;
+		ssize_t rd = read(c->stdout_fd, buf, cap);
+		if (rd > 0) {
+			*got = (size_t)rd;
+			return DBB_OK;
 		}
-		pf[n++] = (struct pollfd){.fd = c->stdout_fd, .events = POLLIN};
-		if (c->stderr_fd >= 0)
-			pf[n++] = (struct pollfd){.fd = c->stderr_fd, .events = POLLIN};
-		r = poll(pf, n, poll_timeout_ms(c));
-		if (r < 0 && errno != EINTR)
-			return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "poll");
-		if (r <= 0)
-			continue;
-		if (n > 1 && pf[1].revents)
-			drain_stderr(c);
-		if (pf[0].revents) {
-			ssize_t rd = read(c->stdout_fd, buf, cap);
+		if (rd == 0) {
+			close_fd(&c->stdout_fd);
+			return DBB_OK;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			int e = errno;
 
-			if (rd > 0) {
-				*got = (size_t)rd;
-				return DBB_OK;
-			}
-			if (rd == 0) {
-				close_fd(&c->stdout_fd);
-				return DBB_OK;
-			}
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				int e = errno;
-
-				close_fd(&c->stdout_fd);
-				return dbb_fail_errno(err, e, DBB_ERR_INTERNAL,
-				                      "reading the child tool's output");
-			}
+			close_fd(&c->stdout_fd);
+			return dbb_fail_errno(err, e, DBB_ERR_INTERNAL,
+			                      "reading the child tool's output");
 		}
 	}
 	return DBB_OK; /* end of stream */

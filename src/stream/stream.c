@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-dbb_code dbb_stream_copy(struct dbb_source *src, struct dbb_sink *dst, uint64_t *copied,
-                         struct dbb_error *err)
+dbb_code dbb_stream_pump(struct dbb_source *src, struct dbb_sink *dst, uint64_t *copied,
+                         enum dbb_stream_end *failed, struct dbb_error *err)
 {
+	enum dbb_stream_end end = DBB_STREAM_END_NONE;
 	unsigned char *buf = malloc(DBB_STREAM_CHUNK);
 	if (!buf)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
@@ -16,17 +17,29 @@ dbb_code dbb_stream_copy(struct dbb_source *src, struct dbb_sink *dst, uint64_t 
 	for (;;) {
 		size_t got = 0;
 		rc = dbb_source_read(src, buf, DBB_STREAM_CHUNK, &got, err);
+		if (rc)
+			end = DBB_STREAM_END_SOURCE;
 		if (rc || got == 0)
 			break;
 		rc = dbb_sink_write(dst, buf, got, err);
-		if (rc)
+		if (rc) {
+			end = DBB_STREAM_END_SINK;
 			break;
+		}
 		total += got;
 	}
 	free(buf);
 	if (copied)
 		*copied = total;
+	if (failed)
+		*failed = end;
 	return rc;
+}
+
+dbb_code dbb_stream_copy(struct dbb_source *src, struct dbb_sink *dst, uint64_t *copied,
+                         struct dbb_error *err)
+{
+	return dbb_stream_pump(src, dst, copied, NULL, err);
 }
 
 static dbb_code discard_write(struct dbb_sink *self, const void *buf, size_t len,

@@ -70,6 +70,7 @@ big=backup_sqlite_20250101_000000.db
 head -c $((1024 * 1024 * 1024)) /dev/urandom >"$work/backups/$big"
 echo "$(sha256sum "$work/backups/$big" | cut -d' ' -f1)  $big" >"$work/backups/$big.sha256"
 total=$(ls "$work/backups" | grep -vc '\.sha256$')
+sync # the 1 GiB written back now, not during the measurements
 
 port=$(free_port)
 PORT=$port BIND_ADDRESS=127.0.0.1 BACKUP_DIR="$work/backups" AUTH_JWKS_FILE="$work/keys/jwks.json" \
@@ -101,7 +102,13 @@ echo
 echo "== wrk: $threads threads, $conns connections, ${duration}s each"
 wrk_run health "GET /health" "$base/health"
 wrk_run list "GET /backup/list (1,000 backups)" "$base/backup/list" -H "Authorization: Bearer $tok"
-awk -v l="$rps_list" -v h="$rps_health" 'BEGIN { printf "list / health rate: %.2f (target >= 0.5)\n", l / h }'
+wrk_run listgz "  the same, Accept-Encoding: gzip" "$base/backup/list" -H "Authorization: Bearer $tok" \
+	-H 'Accept-Encoding: gzip'
+plain=$(curl -fs -H "Authorization: Bearer $tok" "$base/backup/list" | wc -c)
+packed=$(curl -fs -H "Authorization: Bearer $tok" -H 'Accept-Encoding: gzip' "$base/backup/list" | wc -c)
+echo "list body: $plain bytes, $packed gzip'd"
+awk -v l="$rps_list" -v g="$rps_listgz" -v h="$rps_health" 'BEGIN {
+	printf "list / health rate: %.2f identity, %.2f gzip (target >= 0.5)\n", l / h, g / h }'
 
 # ---- 2. 1 GiB download: daemon vs nginx ----
 nport=$(free_port)

@@ -37,6 +37,45 @@ want=$(sha256sum "$WORK/backups/$gz" | cut -d' ' -f1)
 expect_json "[.backups[] | select(.filename == \"$gz\") | .sha256] == [\"$want\"]" "recorded sha256 matches the file"
 check "sidecar verifies with sha256sum -c" bash -c "cd '$WORK/backups' && sha256sum -c --quiet '$gz.sha256'"
 
+# the list in gzip for a client that asks for it (the same JSON), identity
+# otherwise; both say Vary: Accept-Encoding
+cp "$BODY" "$WORK/list.identity"
+api GET /backup/list viewer -H 'Accept-Encoding: gzip' -D "$WORK/list.headers"
+cp "$BODY" "$WORK/list.gz"
+check "list asked with Accept-Encoding: gzip is gzip" grep -qi '^Content-Encoding: gzip' "$WORK/list.headers"
+check "gzip list is the same JSON" bash -c "gzip -dc '$WORK/list.gz' | cmp -s - '$WORK/list.identity'"
+check "gzip list says Vary: Accept-Encoding" grep -qi '^Vary: Accept-Encoding' "$WORK/list.headers"
+api GET /backup/list viewer -H 'Accept-Encoding: gzip;q=0, br' -D "$WORK/list.headers"
+check "gzip;q=0 gets identity" bash -c "! grep -qi '^Content-Encoding' '$WORK/list.headers' && cmp -s '$BODY' '$WORK/list.identity'"
+
+# changes made by hand reach the cached list: a file copied in (the
+# directory changes) and a sidecar rewritten in place (it does not: seen when
+# the cache ages out, 5 s)
+hand=backup_sqlite_20200101_000000.db.gz
+cp "$WORK/backups/$gz" "$WORK/backups/$hand"
+(cd "$WORK/backups" && sha256sum "$hand" >"$hand.sha256")
+listed_by_hand() {
+	api GET /backup/list viewer
+	jq -e "$1" "$BODY" >/dev/null
+}
+seen=0
+for _ in $(seq 1 40); do
+	if listed_by_hand "[.backups[].filename] | index(\"$hand\")"; then seen=1; break; fi
+	sleep 0.25
+done
+check "a backup copied in by hand is listed within 10 s" test $seen = 1
+sleep 2.2 # let the directory settle (2 s), so that the list is cached
+api GET /backup/list viewer
+# in place: the directory does not change
+echo "0000000000000000000000000000000000000000000000000000000000000000  $hand" >"$WORK/backups/$hand.sha256"
+seen=0
+for _ in $(seq 1 40); do
+	if listed_by_hand ".backups[] | select(.filename == \"$hand\") | .sha256 | startswith(\"0000\")"; then seen=1; break; fi
+	sleep 0.25
+done
+check "a sidecar rewritten by hand is seen within 10 s" test $seen = 1
+rm "$WORK/backups/$hand" "$WORK/backups/$hand.sha256"
+
 # download as the contract shows (-O keeps the name)
 mkdir -p "$WORK/dl" && cd "$WORK/dl" || exit 1
 code=$(curl -s -w '%{http_code}' -X GET "$BASE/backup/download/$gz" -H "Authorization: Bearer $(token viewer)" -O -D "$WORK/headers")

@@ -800,6 +800,7 @@ static void test_file_rotation(void)
 	char *j_old = rsa_jwk(dev_key, dev_kid, ",\"use\":\"sig\",\"alg\":\"RS256\"");
 	char *j_new = rsa_jwk(k2, "rotated-2", ",\"use\":\"sig\",\"alg\":\"RS256\"");
 	char doc[8192], path[800];
+	char *old_tok = NULL; /* verified (and so cached) while its key was there */
 	struct dbb_config cfg;
 	struct dbb_auth *a = NULL;
 	struct dbb_error err = {0};
@@ -823,10 +824,11 @@ static void test_file_rotation(void)
 	             forge("RS256", k2, header_for("RS256", "rotated-2"),
 	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
 	             "new kid after the interval: refetched and accepted", DBB_ROLE_OPERATOR);
-	expect_valid(a,
-	             forge("RS256", dev_key, header_for("RS256", dev_kid),
-	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
-	             "old key still present", DBB_ROLE_OPERATOR);
+	old_tok = forge("RS256", dev_key, header_for("RS256", dev_kid),
+	                claims_with("\"aud\":\"dbbackupd\""), NULL);
+	expect_valid(a, strdup(old_tok), "old key still present", DBB_ROLE_OPERATOR);
+	expect_valid(a, strdup(old_tok), "old key still present, the same token again",
+	             DBB_ROLE_OPERATOR);
 	snprintf(doc, sizeof(doc), "{\"keys\":[%s]}", j_new);
 	write_file(path, doc);
 	sleep(3);
@@ -838,8 +840,12 @@ static void test_file_rotation(void)
 	               forge("RS256", dev_key, header_for("RS256", dev_kid),
 	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
 	               "removed key refused after the refetch", "unknown kid");
+	expect_invalid(a, old_tok, "a token verified (cached) before its key went: refused",
+	               "unknown kid");
+	old_tok = NULL;
 	CHECK(dbb_auth_ready(a), "still ready");
 out:
+	free(old_tok);
 	dbb_auth_free(a);
 	free(j_old);
 	free(j_new);
@@ -936,6 +942,35 @@ static void test_threads(struct dbb_auth *a, const struct dbb_config *cfg)
 	free(tok);
 }
 
+/* The cache of verified tokens: a hit only for the same digest, the same key
+ * set and before the token expires; an expired entry is dropped. */
+static void test_token_cache(void)
+{
+	struct dbb_token_cache *c = malloc(sizeof(*c));
+	struct dbb_principal who = {.role = DBB_ROLE_ADMIN}, got;
+	unsigned char d1[DBB_TOKEN_DIGEST_LEN], d2[DBB_TOKEN_DIGEST_LEN];
+
+	if (!c)
+		return;
+	snprintf(who.subject, sizeof(who.subject), "sub-1");
+	dbb_token_cache_init(c);
+	CHECK(dbb_token_digest("aaa.bbb.ccc", d1) && dbb_token_digest("aaa.bbb.ccd", d2),
+	      "digests");
+	CHECK(!dbb_token_cache_get(c, d1, 7, 1000, &got), "empty cache: miss");
+	dbb_token_cache_put(c, d1, 7, 1060.0, &who);
+	memset(&got, 0, sizeof(got));
+	CHECK(dbb_token_cache_get(c, d1, 7, 1000, &got) && got.role == DBB_ROLE_ADMIN &&
+	          strcmp(got.subject, "sub-1") == 0,
+	      "same token, same key set: hit with its principal");
+	CHECK(!dbb_token_cache_get(c, d2, 7, 1000, &got), "another token: miss");
+	CHECK(!dbb_token_cache_get(c, d1, 8, 1000, &got), "another key set: miss");
+	CHECK(dbb_token_cache_get(c, d1, 7, 1059, &got), "a second before expiry: hit");
+	CHECK(!dbb_token_cache_get(c, d1, 7, 1060, &got), "at expiry: miss");
+	CHECK(!dbb_token_cache_get(c, d1, 7, 1000, &got), "expired entry dropped");
+	dbb_token_cache_destroy(c);
+	free(c);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("DBB_TEST_TMP");
@@ -957,6 +992,7 @@ int main(void)
 	snprintf(pem_path, sizeof(pem_path), "%s/private.pem", keydir);
 
 	test_roles();
+	test_token_cache();
 	test_devkeys();
 	if (!dev_key)
 		goto out;

@@ -5,9 +5,13 @@
  * made. */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <zlib.h>
 
 #include "http/internal.h"
 
@@ -29,44 +33,74 @@ static json_t *info_json(const struct dbb_backup_info *b)
 }
 
 #define CACHE_MAX_AGE_S 5
+/* an old answer is served while one request rebuilds it, up to this age */
+#define STALE_MAX_AGE_S 60
+
+/* A whole answer, {"success":true,"backups":[...],"total_count":N}: built
+ * once, then shared read-only by every response that sends it (MHD drops its
+ * reference when the response is destroyed), so a cached list costs no copy
+ * of its 250 KB per request. */
+struct list_body {
+	atomic_uint refs;
+	size_t len;
+	char text[]; /* NUL-terminated */
+};
+
+static struct list_body *body_ref(struct list_body *b)
+{
+	atomic_fetch_add(&b->refs, 1);
+	return b;
+}
+
+static void body_unref(void *cls)
+{
+	struct list_body *b = cls;
+	if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
 
 /* One per process (one server, one backups directory). */
 static struct {
 	pthread_mutex_t mu;
 	struct dbb_storage *st;
 	struct dbb_storage_stamp stamp;
-	char *backups; /* the "backups" array, compact JSON */
-	size_t count;
+	struct list_body *body; /* a reference of the cache's own */
+	struct list_body *gz;   /* body gzip'd, made when first asked for; or NULL */
+	bool refreshing;        /* a request is rebuilding the (old) body */
+	bool compressing;       /* a request is making gz */
 } cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 void dbb_list_cache_free(void)
 {
 	pthread_mutex_lock(&cache.mu);
-	free(cache.backups);
-	cache.backups = NULL;
+	body_unref(cache.body);
+	body_unref(cache.gz);
+	cache.body = cache.gz = NULL;
 	cache.st = NULL;
 	pthread_mutex_unlock(&cache.mu);
 }
 
-/* The "backups" array text (malloc'd) and its length, from the cache or
- * from the directory. */
-static dbb_code backups_text(struct dbb_storage *st, char **text, size_t *count,
-                             struct dbb_error *err)
+static struct list_body *body_new(const char *backups, size_t count)
 {
-	pthread_mutex_lock(&cache.mu);
-	if (cache.backups && cache.st == st &&
-	    dbb_storage_stamp_current(st, &cache.stamp, CACHE_MAX_AGE_S)) {
-		*text = strdup(cache.backups);
-		*count = cache.count;
-		pthread_mutex_unlock(&cache.mu);
-		return *text ? DBB_OK : dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-	}
-	pthread_mutex_unlock(&cache.mu);
+	size_t cap = strlen(backups) + 96;
+	struct list_body *b = malloc(sizeof(*b) + cap);
+	if (!b)
+		return NULL;
+	atomic_init(&b->refs, 1);
+	int n = snprintf(b->text, cap, "{\"success\":true,\"backups\":%s,\"total_count\":%zu}",
+	                 backups, count);
+	b->len = n > 0 ? (size_t)n : 0;
+	return b;
+}
 
-	struct dbb_storage_stamp stamp;
+/* Builds the answer from the directory; *stamp is taken before reading, so a
+ * change meanwhile voids it. */
+static dbb_code build_body(struct dbb_storage *st, struct dbb_storage_stamp *stamp,
+                           struct list_body **out, struct dbb_error *err)
+{
 	struct dbb_backup_info *items = NULL;
 	size_t n = 0;
-	dbb_storage_stamp(st, &stamp); /* before reading: a change meanwhile voids it */
+	dbb_storage_stamp(st, stamp);
 	dbb_code rc = dbb_storage_list(st, &items, &n, err);
 	if (rc)
 		return rc;
@@ -74,50 +108,173 @@ static dbb_code backups_text(struct dbb_storage *st, char **text, size_t *count,
 	for (size_t i = 0; arr && i < n; i++)
 		json_array_append_new(arr, info_json(&items[i]));
 	free(items);
-	*text = arr ? json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char *text = arr ? json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(arr);
-	if (!*text)
-		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-	*count = n;
-	if (stamp.settled) {
-		char *copy = strdup(*text);
-		pthread_mutex_lock(&cache.mu);
-		if (copy) {
-			free(cache.backups);
-			cache.backups = copy;
-			cache.count = n;
-			cache.stamp = stamp;
-			cache.st = st;
+	*out = text ? body_new(text, n) : NULL;
+	free(text);
+	return *out ? DBB_OK : dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+}
+
+/* b compressed as one gzip member (level 6, the list is ~10x smaller). */
+static struct list_body *gzip_body(const struct list_body *b)
+{
+	z_stream z = {0};
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	size_t cap = deflateBound(&z, (uLong)b->len);
+	struct list_body *gz = malloc(sizeof(*gz) + cap);
+	if (gz) {
+		atomic_init(&gz->refs, 1);
+		z.next_in = (Bytef *)b->text;
+		z.avail_in = (uInt)b->len;
+		z.next_out = (Bytef *)gz->text;
+		z.avail_out = (uInt)cap;
+		if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
+			gz->len = cap - z.avail_out;
+		} else {
+			free(gz);
+			gz = NULL;
 		}
+	}
+	deflateEnd(&z);
+	return gz;
+}
+
+/* The answer (a reference the caller drops), from the cache or from the
+ * directory. When the cached answer has only grown old (the directory has not
+ * changed), one request rebuilds it and the others keep being answered from
+ * the old one meanwhile: otherwise every request in flight at that moment
+ * would read the whole directory at once, every CACHE_MAX_AGE_S seconds. */
+static dbb_code list_body(struct dbb_storage *st, struct list_body **out, struct dbb_error *err)
+{
+	bool refresher = false, gz_wanted = false;
+	pthread_mutex_lock(&cache.mu);
+	if (cache.body && cache.st == st) {
+		if (dbb_storage_stamp_current(st, &cache.stamp, CACHE_MAX_AGE_S)) {
+			*out = body_ref(cache.body);
+			pthread_mutex_unlock(&cache.mu);
+			return DBB_OK;
+		}
+		if (dbb_storage_stamp_current(st, &cache.stamp, STALE_MAX_AGE_S)) {
+			if (cache.refreshing) {
+				*out = body_ref(cache.body);
+				pthread_mutex_unlock(&cache.mu);
+				return DBB_OK;
+			}
+			cache.refreshing = refresher = true;
+			gz_wanted = cache.gz != NULL;
+		}
+	}
+	pthread_mutex_unlock(&cache.mu);
+
+	struct dbb_storage_stamp stamp;
+	struct list_body *b = NULL, *gz = NULL;
+	dbb_code rc = build_body(st, &stamp, &b, err);
+	if (rc == DBB_OK && gz_wanted && stamp.settled)
+		gz = gzip_body(b); /* clients ask for gzip: have it ready too */
+	pthread_mutex_lock(&cache.mu);
+	if (refresher)
+		cache.refreshing = false;
+	if (rc == DBB_OK && stamp.settled) {
+		body_unref(cache.body);
+		body_unref(cache.gz);
+		cache.body = body_ref(b);
+		cache.gz = gz;
+		gz = NULL;
+		cache.stamp = stamp;
+		cache.st = st;
+	}
+	pthread_mutex_unlock(&cache.mu);
+	body_unref(gz);
+	*out = b;
+	return rc;
+}
+
+/* The gzip'd form of b (a reference), cached beside the cached body; NULL
+ * while another request is making it (Accept-Encoding allows gzip, it does not
+ * demand it: identity is a right answer meanwhile) or when out of memory. */
+static struct list_body *gzip_of(struct list_body *b)
+{
+	struct list_body *gz = NULL;
+	bool cached, maker = false;
+
+	pthread_mutex_lock(&cache.mu);
+	cached = cache.body == b;
+	if (cached && cache.gz)
+		gz = body_ref(cache.gz);
+	else if (cached && !cache.compressing)
+		cache.compressing = maker = true;
+	pthread_mutex_unlock(&cache.mu);
+	if (gz || (cached && !maker))
+		return gz; /* made already, or being made by another request */
+	/* ours to make, or b is not cached (built for this request alone) */
+	gz = gzip_body(b); /* outside the lock: a few ms */
+	if (maker) {
+		pthread_mutex_lock(&cache.mu);
+		cache.compressing = false;
+		if (gz && cache.body == b && !cache.gz)
+			cache.gz = body_ref(gz);
 		pthread_mutex_unlock(&cache.mu);
 	}
-	return DBB_OK;
+	return gz;
+}
+
+/* The answer with "interrupted_restore" added before its closing brace. */
+static char *with_interrupted(const struct list_body *b, const struct dbb_interrupted_restore *ir)
+{
+	json_t *j = dbb_interrupted_json(ir);
+	char *ir_text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(j);
+	if (!ir_text || b->len == 0)
+		goto out;
+	size_t cap = b->len + strlen(ir_text) + 32;
+	char *text = malloc(cap);
+	if (text)
+		snprintf(text, cap, "%.*s,\"interrupted_restore\":%s}", (int)(b->len - 1), b->text,
+		         ir_text);
+	free(ir_text);
+	return text;
+out:
+	free(ir_text);
+	return NULL;
 }
 
 enum MHD_Result dbb_handle_list(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
-	char *arr_text = NULL;
-	size_t n = 0;
-	if (backups_text(dbb_ops_storage(req->srv->ops), &arr_text, &n, &err))
+	struct list_body *b = NULL;
+	if (list_body(dbb_ops_storage(req->srv->ops), &b, &err))
 		return dbb_reply_err(req, &err);
-	/* {"success":true,"backups":[...],"total_count":n[,"interrupted_restore":{...}]} */
-	char *ir_text = NULL;
 	struct dbb_interrupted_restore ir;
 	if (dbb_ops_interrupted_restore(req->srv->ops, &ir)) {
-		json_t *j = dbb_interrupted_json(&ir);
-		ir_text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-		json_decref(j);
+		char *text = with_interrupted(b, &ir);
+		body_unref(b);
+		if (!text)
+			return dbb_reply_error(req, DBB_ERR_INTERNAL, "out of memory", NULL);
+		return dbb_reply_json_text(req, 200, text);
 	}
-	size_t cap = strlen(arr_text) + (ir_text ? strlen(ir_text) : 0) + 96;
-	char *body = malloc(cap);
-	if (body)
-		snprintf(body, cap, "{\"success\":true,\"backups\":%s,\"total_count\":%zu%s%s}",
-		         arr_text, n, ir_text ? ",\"interrupted_restore\":" : "",
-		         ir_text ? ir_text : "");
-	free(arr_text);
-	free(ir_text);
-	if (!body)
+	/* Vary: a cache in between must not give the gzip form to a client that
+	 * did not ask for it */
+	const char *encoding = NULL;
+	if (dbb_accepts_gzip(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	                                                 MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
+		struct list_body *gz = gzip_of(b);
+		if (gz) {
+			body_unref(b);
+			b = gz;
+			encoding = "gzip";
+		}
+	}
+	/* the response owns the reference from here, even when it cannot be made */
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->text, body_unref, b);
+	if (!resp) {
+		body_unref(b);
 		return dbb_reply_error(req, DBB_ERR_INTERNAL, "out of memory", NULL);
-	return dbb_reply_json_text(req, 200, body);
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Vary", "Accept-Encoding");
+	if (encoding)
+		MHD_add_response_header(resp, "Content-Encoding", encoding);
+	return dbb_reply_queue(req, 200, resp);
 }
