@@ -1,11 +1,12 @@
 # The fault suite (docs/reliability.md): each test breaks one thing on purpose
 # and checks that nothing is lost. The driver is a parameter (FAULT_DB in the
 # test's environment, or $1): a driver joins by a case in each fdb_* function
-# of fault_lib.sh and a line here. Neo4j: not yet (see fault_lib.sh).
-set(DBB_FAULT_DRIVERS sqlite postgresql mysql)
+# of fault_lib.sh and a line here.
+set(DBB_FAULT_DRIVERS sqlite postgresql mysql neo4j)
 # the lock each driver's e2e tests hold on their shared database
 set(DBB_FAULT_LOCK_postgresql postgresql_db)
 set(DBB_FAULT_LOCK_mysql mysql_database)
+set(DBB_FAULT_LOCK_neo4j neo4j_db)
 
 # dbb_fault_test(name driver [SCRIPT file]): e2e.fault.<name>.<driver>
 function(dbb_fault_test t drv)

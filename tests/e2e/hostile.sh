@@ -6,8 +6,8 @@
 # repeated and malformed query parameters, JSON injection in file names (the
 # JSON answers stay valid). No secret (token, DB_PASSWORD) ever appears in a
 # log, a response or a child's command line (ps while a dump runs).
-# Usage: hostile.sh DRIVER (sqlite, postgresql, mysql: the ps check needs a
-# driver that runs a child tool)
+# Usage: hostile.sh DRIVER (sqlite, postgresql, mysql, neo4j: the ps check
+# runs for a driver that runs a child tool)
 . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
 . "$DBB_SOURCE_DIR/tests/e2e/fault_lib.sh"
 e2e_init
