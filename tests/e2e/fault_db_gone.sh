@@ -4,7 +4,7 @@
 # back as the driver promises. The daemon keeps serving.
 #   - atomic drivers (SQLite, PostgreSQL: one transaction): the database is
 #     exactly as it was, nothing is reported as interrupted;
-#   - non-atomic drivers (Neo4j: clean, then load; FDB_ATOMIC=0): the
+#   - non-atomic drivers (MySQL, Neo4j: clean, then load; FDB_ATOMIC=0): the
 #     daemon restores its safety backup at once; while the database is still
 #     away that fails too, and then the answer says so and names the safety
 #     backup, the restore stays reported as interrupted (list, health), and
@@ -16,10 +16,10 @@
 #           away while the restore's safety backup runs
 #   postgresql: the server is stopped (pg_ctl stop -m fast) mid-dump and
 #           mid-restore (psql loading), then started again
-#   neo4j: the server is killed (SIGKILL, as in a crash:
-#           tests/services/neo4j.sh pause) mid-dump and mid-restore (nodes
-#           being loaded), then started again on the same ports and data
-#           (resume)
+#   mysql, neo4j: the server is killed (SIGKILL, as in a crash:
+#           tests/services/<db>.sh pause) mid-dump and mid-restore (mysql:
+#           the mariadb client loading; neo4j: nodes being loaded), then
+#           started again on the same port and data (resume)
 . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
 . "$DBB_SOURCE_DIR/tests/e2e/fault_lib.sh"
 e2e_init
@@ -43,7 +43,7 @@ sqlite)
 	database_away() { mv "$SQLITE_DB" "$WORK/away.db"; }
 	database_back() { mv "$WORK/away.db" "$SQLITE_DB"; }
 	;;
-postgresql | neo4j)
+postgresql | mysql | neo4j)
 	# never leave the shared server down for the next test
 	trap 'svc resume; e2e_cleanup' EXIT
 	database_away_dump() { svc pause; }

@@ -26,14 +26,11 @@ function(dbb_fault_test t drv)
 endfunction()
 
 foreach(drv ${DBB_FAULT_DRIVERS})
-  foreach(t kill concurrency)
+  # db_gone stops the database in the middle: tests/services/<db>.sh
+  # pause|resume
+  foreach(t kill concurrency db_gone)
     dbb_fault_test(${t} ${drv})
   endforeach()
-  # needs a way to stop the database in the middle (mysql.sh has no
-  # pause/resume: its outage test, mysql_down, runs its own server)
-  if(NOT drv STREQUAL "mysql")
-    dbb_fault_test(db_gone ${drv})
-  endif()
   dbb_fault_test(hostile ${drv} SCRIPT hostile.sh)
 endforeach()
 # faults of the daemon itself, the same whatever the driver: SQLite
