@@ -14,6 +14,10 @@
 #
 # Logs go to stderr; stdout carries only the export lines.
 set -euo pipefail
+SVC_NAME=mysql
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 STATE_ROOT=${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}
 STATE="$STATE_ROOT/mysql"
 DATA="$STATE/data"
@@ -30,8 +34,6 @@ ENVFILE="$STATE/env"
 LOG="$STATE/mariadbd.log"
 DB_NAME=dbbtest
 DB_USER=dbbuser
-
-log() { echo "mysql.sh: $*" >&2; }
 
 find_tool() {
 	local t
@@ -72,24 +74,6 @@ admin_sql() {
 running() {
 	[ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && [ -S "$SOCK" ] &&
 		admin_sql -e 'SELECT 1' >/dev/null 2>&1
-}
-
-port_free() {
-	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-pick_port() {
-	local p
-	# below the ephemeral range (32768+), where an outgoing connection could take it meanwhile
-	p=$((20000 + (RANDOM * 7 + $$) % 12000))
-	for _ in $(seq 1 200); do
-		if port_free "$p"; then
-			echo "$p"
-			return 0
-		fi
-		p=$((p + 1))
-	done
-	return 1
 }
 
 # launch_server PORT: starts the server of the state in $STATE (in the
@@ -170,7 +154,7 @@ start() {
 	fi
 	local port attempt
 	for attempt in 1 2 3 4 5; do
-		port=$(pick_port)
+		port=$(free_port)
 		if launch_server "$port"; then
 			break
 		fi

@@ -12,37 +12,14 @@
 # NEO4J_WITH_APOC=0 starts it without APOC (for the tests of that case).
 set -euo pipefail
 
+SVC_NAME=neo4j
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 NEO4J_VERSION=5.26.19
 APOC_VERSION=5.26.19
-CACHE_ROOT=${DBB_CACHE_DIR:-${HOME:-/root}/.cache/dbbackupd}
 DIST=$CACHE_ROOT/neo4j-$NEO4J_VERSION
 STATE=${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}/neo4j
-
-log() { echo "neo4j.sh: $*" >&2; }
-die() {
-	log "$*"
-	exit 1
-}
-
-apt_install() {
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y -q "$@" >&2; then
-		apt-get update -q >&2
-		apt-get install -y -q "$@" >&2
-	fi
-}
-
-ensure_tools() {
-	local missing=()
-	command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-	command -v mvn >/dev/null || missing+=(maven)
-	command -v curl >/dev/null || missing+=(curl)
-	command -v ss >/dev/null || missing+=(iproute2)
-	if [ ${#missing[@]} -gt 0 ]; then
-		log "installing ${missing[*]}"
-		apt_install "${missing[@]}"
-	fi
-}
 
 # mvn_copy OUTDIR GROUP:ARTIFACT...: copies the runtime closure of the
 # artifacts (version $NEO4J_VERSION / $APOC_VERSION given inline) to OUTDIR.
@@ -61,8 +38,7 @@ mvn_copy() {
   <dependencies>$deps</dependencies>
 </project>
 EOF
-	if ! mvn -B -q -Dstyle.color=never -f "$work/pom.xml" -Dmaven.repo.local="$CACHE_ROOT/m2" \
-		dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out" >&2; then
+	if ! mvn_q -f "$work/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out" >&2; then
 		rm -rf "$work"
 		return 1
 	fi
@@ -96,24 +72,6 @@ ensure_dist() {
 	touch "$tmp/.complete"
 	rm -rf "$DIST"
 	mv "$tmp" "$DIST"
-}
-
-port_free() {
-	! ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && ! (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-free_port() {
-	# below the ephemeral range (32768+), where an outgoing connection could take it meanwhile
-	local p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-	for _ in $(seq 1 200); do
-		if port_free "$p" && [ "$p" != "${1:-}" ]; then
-			echo "$p"
-			return 0
-		fi
-		p=$((p + 1))
-		[ "$p" -gt 32000 ] && p=20000
-	done
-	die "no free port found"
 }
 
 query_ok() {
@@ -152,7 +110,7 @@ do_start() {
 	if running; then
 		do_stop
 	fi
-	ensure_tools
+	ensure_commands "${JAVA_SERVICE_TOOLS[@]}"
 	mkdir -p "$CACHE_ROOT"
 	ensure_dist
 	rm -rf "$STATE"
