@@ -134,13 +134,20 @@ fdb_grow() {
 	esac
 }
 
-# fdb_loading: a restore of the running daemon is loading the database: its
-# load tool runs (psql, mariadb: a child of the daemon), or, for Neo4j, the
+# fdb_loading: a restore of the running daemon is loading the database:
+# PostgreSQL: the daemon's psql (application_name dbbackupd) is copying
+# table data (the driver starts psql before it lists what to clean, so psql
+# running is not enough); MySQL: the load tool,
+# mariadb, runs (a child of the daemon, started after the clean); Neo4j: the
 # restore's temporary key constraint exists (created by the script after the
 # clean, dropped at its end: docs/driver-neo4j.md). SQLite: no such moment
 # to see from outside, true.
 fdb_loading() {
 	case "$FDB" in
+	postgresql)
+		[ "$(pg_value "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+			AND application_name = 'dbbackupd' AND state = 'active' AND query ILIKE 'COPY %FROM stdin%'" 2>/dev/null)" -gt 0 ] 2>/dev/null
+		;;
 	neo4j)
 		n4j_q "SHOW CONSTRAINTS YIELD name WHERE name = '__dbb_import_id' RETURN name" 2>/dev/null |
 			jq -e '.data.values | length > 0' >/dev/null
