@@ -5,7 +5,7 @@
 # database is whole (as it was, or as the restored backup: never in between),
 # and an interrupted restore is REPORTED (log, list, health) naming the safety
 # backup, until an operator restore succeeds.
-# Usage: fault_kill.sh DRIVER (sqlite, postgresql)
+# Usage: fault_kill.sh DRIVER (sqlite, postgresql, mysql, neo4j)
 . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
 . "$DBB_SOURCE_DIR/tests/e2e/fault_lib.sh"
 e2e_init
@@ -52,9 +52,10 @@ cpid=$!
 check "the restore journal is written before the database is touched" \
 	wait_for "test -e '$WORK/backups/.restore-in-progress'" 120
 journal=$(cat "$WORK/backups/.restore-in-progress" 2>/dev/null)
-# into the restore proper: a driver's child tool (psql) is being fed the dump
-if [ ${#FDB_TOOLS[@]} -gt 0 ]; then
-	wait_for "pgrep -P $DAEMON_PID >/dev/null" 30
+# into the restore proper: the dump is being loaded (a driver's child tool,
+# psql or mariadb, is fed the dump; Neo4j: nodes are being created)
+if [ "$FDB" != sqlite ]; then
+	wait_for fdb_loading 30
 fi
 # kill at once: a small restore can finish within half a second on a fast
 # machine, and then there is no interrupted restore to report (flaky before)

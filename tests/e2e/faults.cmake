@@ -1,11 +1,12 @@
 # The fault suite (docs/reliability.md): each test breaks one thing on purpose
 # and checks that nothing is lost. The driver is a parameter (FAULT_DB in the
 # test's environment, or $1): a driver joins by a case in each fdb_* function
-# of fault_lib.sh and a line here. Neo4j: not yet (see fault_lib.sh).
-set(DBB_FAULT_DRIVERS sqlite postgresql mysql)
+# of fault_lib.sh and a line here.
+set(DBB_FAULT_DRIVERS sqlite postgresql mysql neo4j)
 # the lock each driver's e2e tests hold on their shared database
 set(DBB_FAULT_LOCK_postgresql postgresql_db)
 set(DBB_FAULT_LOCK_mysql mysql_database)
+set(DBB_FAULT_LOCK_neo4j neo4j_db)
 
 # dbb_fault_test(name driver [SCRIPT file]): e2e.fault.<name>.<driver>
 function(dbb_fault_test t drv)
@@ -25,14 +26,11 @@ function(dbb_fault_test t drv)
 endfunction()
 
 foreach(drv ${DBB_FAULT_DRIVERS})
-  foreach(t kill concurrency)
+  # db_gone stops the database in the middle: tests/services/<db>.sh
+  # pause|resume
+  foreach(t kill concurrency db_gone)
     dbb_fault_test(${t} ${drv})
   endforeach()
-  # needs a way to stop the database in the middle (mysql.sh has no
-  # pause/resume: its outage test, mysql_down, runs its own server)
-  if(NOT drv STREQUAL "mysql")
-    dbb_fault_test(db_gone ${drv})
-  endif()
   dbb_fault_test(hostile ${drv} SCRIPT hostile.sh)
 endforeach()
 # faults of the daemon itself, the same whatever the driver: SQLite

@@ -6,8 +6,9 @@
 # repeated and malformed query parameters, JSON injection in file names (the
 # JSON answers stay valid). No secret (token, DB_PASSWORD) ever appears in a
 # log, a response or a child's command line (ps while a dump runs).
-# Usage: hostile.sh DRIVER (sqlite, postgresql, mysql: the ps check needs a
-# driver that runs a child tool)
+# Usage: hostile.sh DRIVER (sqlite, postgresql, mysql, neo4j: the ps check
+# while a dump runs is for a driver that runs a child tool; Neo4j's password
+# is looked for in ps, the log and the answers)
 . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
 . "$DBB_SOURCE_DIR/tests/e2e/fault_lib.sh"
 e2e_init
@@ -168,6 +169,16 @@ if [ ${#FDB_TOOLS[@]} -gt 0 ]; then
 	api POST /backup/create operator
 	api GET /backup/stats viewer
 	check "DB_PASSWORD is in no response" bash -c "! grep -qF -- '$DB_PASSWORD' '$BODY' '$WORK/dump.json'"
+fi
+if [ "$FDB" = neo4j ]; then
+	# no child tool: the password goes to libcurl in memory
+	api POST /backup/create operator
+	cp "$BODY" "$WORK/create.json"
+	api GET /backup/stats viewer
+	ps -eww -o args >"$WORK/ps.txt"
+	check "NEO4J_PASSWORD is not on any command line" bash -c "! grep -qF -- '$NEO4J_PASSWORD' '$WORK/ps.txt'"
+	check "NEO4J_PASSWORD is in no log" bash -c "! grep -qF -- '$NEO4J_PASSWORD' '$DAEMON_LOG'"
+	check "NEO4J_PASSWORD is in no response" bash -c "! grep -qF -- '$NEO4J_PASSWORD' '$BODY' '$WORK/create.json'"
 fi
 check "no token is in the log" bash -c "! grep -qF -- '${atok:20:40}' '$DAEMON_LOG' && ! grep -qF -- '${vtok:20:40}' '$DAEMON_LOG'"
 check "no 'Bearer' in the log" bash -c "! grep -q 'Bearer ' '$DAEMON_LOG'"

@@ -22,42 +22,14 @@ KC_VERSION=${KC_VERSION:-26.5.6}
 REALM=backup
 CLIENT_ID=dbbackupd
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SVC_NAME=keycloak
+# shellcheck source=common.sh
+. "$HERE/common.sh"
 REALM_FILE=$HERE/../../setup/keycloak/backup-realm.json
-CACHE_ROOT=${DBB_CACHE_DIR:-$HOME/.cache/dbbackupd}
 ZIP_DIR=$CACHE_ROOT/keycloak
 DIST=$CACHE_ROOT/keycloak-$KC_VERSION-built
 STATE=${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}/keycloak
 SECRETS=$STATE/secrets
-
-log() { echo "keycloak.sh: $*" >&2; }
-die() {
-	log "$*"
-	exit 1
-}
-
-apt_install() {
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y -q "$@" >&2; then
-		apt-get update -q >&2
-		apt-get install -y -q "$@" >&2
-	fi
-}
-
-ensure_tools() {
-	local missing=()
-	command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-	command -v mvn >/dev/null || missing+=(maven)
-	command -v curl >/dev/null || missing+=(curl)
-	command -v jq >/dev/null || missing+=(jq)
-	command -v unzip >/dev/null || missing+=(unzip)
-	command -v ss >/dev/null || missing+=(iproute2)
-	# not for Keycloak itself: the keycloak e2e tests forge tokens with it
-	command -v openssl >/dev/null || missing+=(openssl)
-	if [ ${#missing[@]} -gt 0 ]; then
-		log "installing ${missing[*]}"
-		apt_install "${missing[@]}"
-	fi
-}
 
 # The distribution, unpacked and built for the dev-file database, once.
 ensure_dist() {
@@ -66,7 +38,7 @@ ensure_dist() {
 	mkdir -p "$ZIP_DIR"
 	if [ ! -s "$zip" ]; then
 		log "fetching org.keycloak:keycloak-quarkus-dist:$KC_VERSION:zip from Maven Central"
-		mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$CACHE_ROOT/m2" dependency:copy \
+		mvn_q dependency:copy \
 			-Dartifact="org.keycloak:keycloak-quarkus-dist:$KC_VERSION:zip" \
 			-DoutputDirectory="$ZIP_DIR" >&2 || die "mvn could not fetch Keycloak $KC_VERSION"
 	fi
@@ -84,24 +56,6 @@ ensure_dist() {
 	rm -rf "$DIST"
 	mv "$tmp/keycloak-$KC_VERSION" "$DIST"
 	rm -rf "$tmp"
-}
-
-port_free() {
-	! ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && ! (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-free_port() {
-	# below the ephemeral range (32768+), where an outgoing connection could take it meanwhile
-	local p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000)) i
-	for i in $(seq 1 200); do
-		if port_free "$p" && [ "$p" != "${1:-}" ]; then
-			echo "$p"
-			return 0
-		fi
-		p=$((p + 1))
-		[ "$p" -gt 32000 ] && p=20000
-	done
-	die "no free port found"
 }
 
 random_secret() {
@@ -147,7 +101,9 @@ do_start() {
 	if running; then
 		do_stop
 	fi
-	ensure_tools
+	# jq: token answers; unzip: the distribution; openssl: not for Keycloak
+	# itself, the keycloak e2e tests forge tokens with it
+	ensure_commands "${JAVA_SERVICE_TOOLS[@]}" jq:jq unzip:unzip openssl:openssl
 	mkdir -p "$CACHE_ROOT"
 	ensure_dist
 	[ -f "$REALM_FILE" ] || die "no realm file at $REALM_FILE"

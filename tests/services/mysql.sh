@@ -7,9 +7,16 @@
 #                                   DB_HOST DB_PORT DB_NAME DB_USER DB_PASSWORD
 #                                   (+ MYSQL_SOCKET, MYSQL_ADMIN_USER for tests)
 #   tests/services/mysql.sh stop    stops it and removes its state
+#   tests/services/mysql.sh pause   kills the server (SIGKILL, as in a crash),
+#                                   keeping its state (tests of outages)
+#   tests/services/mysql.sh resume  starts the same server again (same data,
+#                                   socket, port: the same exports)
 #
 # Logs go to stderr; stdout carries only the export lines.
 set -euo pipefail
+SVC_NAME=mysql
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 STATE_ROOT=${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}
 STATE="$STATE_ROOT/mysql"
@@ -27,8 +34,6 @@ ENVFILE="$STATE/env"
 LOG="$STATE/mariadbd.log"
 DB_NAME=dbbtest
 DB_USER=dbbuser
-
-log() { echo "mysql.sh: $*" >&2; }
 
 find_tool() {
 	local t
@@ -71,29 +76,46 @@ running() {
 		admin_sql -e 'SELECT 1' >/dev/null 2>&1
 }
 
-port_free() {
-	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-pick_port() {
-	local p
-	# below the ephemeral range (32768+), where an outgoing connection could take it meanwhile
-	p=$((20000 + (RANDOM * 7 + $$) % 12000))
-	for _ in $(seq 1 200); do
-		if port_free "$p"; then
-			echo "$p"
+# launch_server PORT: starts the server of the state in $STATE (in the
+# background) and waits until it answers; the same command line at start and
+# at resume. Fails (server stopped) if it does not come up within 60 s.
+launch_server() {
+	local port=$1 pid run_as=()
+	if [ -s "$STATE/run_as" ]; then
+		run_as=("$(cat "$STATE/run_as")")
+	fi
+	log "starting $SERVER on 127.0.0.1:$port"
+	"$SERVER" --no-defaults --datadir="$DATA" "${run_as[@]}" \
+		--socket="$SOCK" --pid-file="$PIDFILE" --port="$port" --tmpdir="$TMPD" \
+		--bind-address=127.0.0.1 --skip-name-resolve --log-error="$LOG" \
+		--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+		--innodb-buffer-pool-size=256M --innodb-log-file-size=256M \
+		--innodb-flush-log-at-trx-commit=2 --max-allowed-packet=256M \
+		--event-scheduler=OFF >/dev/null 2>&1 </dev/null &
+	pid=$!
+	for _ in $(seq 1 600); do
+		if admin_sql -e 'SELECT 1' >/dev/null 2>&1; then
 			return 0
 		fi
-		p=$((p + 1))
+		if ! kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		sleep 0.1
 	done
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 	return 1
+}
+
+find_tools() {
+	SERVER=$(find_tool mariadbd mysqld)
+	CLIENT=$(find_tool mariadb mysql)
+	INSTALL_DB=$(find_tool mariadb-install-db mysql_install_db)
 }
 
 start() {
 	install_if_missing
-	SERVER=$(find_tool mariadbd mysqld)
-	CLIENT=$(find_tool mariadb mysql)
-	INSTALL_DB=$(find_tool mariadb-install-db mysql_install_db)
+	find_tools
 
 	if [ -s "$ENVFILE" ] && running; then
 		cat "$ENVFILE"
@@ -127,32 +149,15 @@ start() {
 		exit 1
 	fi
 
+	if [ ${#run_as[@]} -gt 0 ]; then
+		echo "${run_as[0]}" >"$STATE/run_as"
+	fi
 	local port attempt
 	for attempt in 1 2 3 4 5; do
-		port=$(pick_port)
-		log "starting $SERVER on 127.0.0.1:$port"
-		"$SERVER" --no-defaults --datadir="$DATA" "${run_as[@]}" \
-			--socket="$SOCK" --pid-file="$PIDFILE" --port="$port" --tmpdir="$TMPD" \
-			--bind-address=127.0.0.1 --skip-name-resolve --log-error="$LOG" \
-			--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-			--innodb-buffer-pool-size=256M --innodb-log-file-size=256M \
-			--innodb-flush-log-at-trx-commit=2 --max-allowed-packet=256M \
-			--event-scheduler=OFF >/dev/null 2>&1 </dev/null &
-		local pid=$!
-		for _ in $(seq 1 300); do
-			if admin_sql -e 'SELECT 1' >/dev/null 2>&1; then
-				break
-			fi
-			if ! kill -0 "$pid" 2>/dev/null; then
-				break
-			fi
-			sleep 0.1
-		done
-		if admin_sql -e 'SELECT 1' >/dev/null 2>&1; then
+		port=$(free_port)
+		if launch_server "$port"; then
 			break
 		fi
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
 		port=""
 		log "server did not come up (attempt $attempt):"
 		tail -n 5 "$LOG" >&2 || true
@@ -217,11 +222,57 @@ stop() {
 	log "stopped"
 }
 
+# pause: the server dies as in a crash (SIGKILL); its data, socket path and
+# port are kept. (SIGSTOP would leave every connection open and hanging, a
+# hung server rather than one that went away; a clean shutdown would wait
+# for the running statements. A kill resets the connections at once, refuses
+# new ones, and the restart exercises crash recovery of what was committed.)
+pause() {
+	[ -s "$ENVFILE" ] || {
+		log "no server state in $STATE (start it first)"
+		exit 1
+	}
+	if [ -f "$PIDFILE" ]; then
+		local pid
+		pid=$(cat "$PIDFILE")
+		if kill -KILL "$pid" 2>/dev/null; then
+			for _ in $(seq 1 100); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			log "server $pid killed"
+		fi
+	fi
+}
+
+# resume: the same server (datadir, socket, port: the same exports) is
+# started again; nothing to do if it runs.
+resume() {
+	[ -s "$ENVFILE" ] || {
+		log "no server state in $STATE (start it first)"
+		exit 1
+	}
+	find_tools
+	if ! running; then
+		local port
+		port=$(sed -nE 's/.*DB_PORT=([0-9]+).*/\1/p' "$ENVFILE")
+		if ! launch_server "$port"; then
+			log "server did not come up again on port $port:"
+			tail -n 20 "$LOG" >&2 || true
+			exit 1
+		fi
+		log "ready again"
+	fi
+	cat "$ENVFILE"
+}
+
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
+pause) pause ;;
+resume) resume ;;
 *)
-	echo "usage: $0 start|stop" >&2
+	echo "usage: $0 start|stop|pause|resume" >&2
 	exit 2
 	;;
 esac

@@ -6,40 +6,20 @@
 # mvn, cached under ${DBB_CACHE_DIR:-$HOME/.cache/dbbackupd}; the server runs
 # from those jars with its state under ${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}/neo4j.
 # Idempotent: `start` while it runs prints the same exports.
+# `pause` kills the server (SIGKILL, as in a crash) and keeps its state;
+# `resume` starts the same server again (same ports, password and data: the
+# same exports) and waits until it answers.
 # NEO4J_WITH_APOC=0 starts it without APOC (for the tests of that case).
 set -euo pipefail
 
+SVC_NAME=neo4j
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 NEO4J_VERSION=5.26.19
 APOC_VERSION=5.26.19
-CACHE_ROOT=${DBB_CACHE_DIR:-${HOME:-/root}/.cache/dbbackupd}
 DIST=$CACHE_ROOT/neo4j-$NEO4J_VERSION
 STATE=${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}/neo4j
-
-log() { echo "neo4j.sh: $*" >&2; }
-die() {
-	log "$*"
-	exit 1
-}
-
-apt_install() {
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y -q "$@" >&2; then
-		apt-get update -q >&2
-		apt-get install -y -q "$@" >&2
-	fi
-}
-
-ensure_tools() {
-	local missing=()
-	command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-	command -v mvn >/dev/null || missing+=(maven)
-	command -v curl >/dev/null || missing+=(curl)
-	command -v ss >/dev/null || missing+=(iproute2)
-	if [ ${#missing[@]} -gt 0 ]; then
-		log "installing ${missing[*]}"
-		apt_install "${missing[@]}"
-	fi
-}
 
 # mvn_copy OUTDIR GROUP:ARTIFACT...: copies the runtime closure of the
 # artifacts (version $NEO4J_VERSION / $APOC_VERSION given inline) to OUTDIR.
@@ -58,8 +38,7 @@ mvn_copy() {
   <dependencies>$deps</dependencies>
 </project>
 EOF
-	if ! mvn -B -q -Dstyle.color=never -f "$work/pom.xml" -Dmaven.repo.local="$CACHE_ROOT/m2" \
-		dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out" >&2; then
+	if ! mvn_q -f "$work/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out" >&2; then
 		rm -rf "$work"
 		return 1
 	fi
@@ -95,24 +74,6 @@ ensure_dist() {
 	mv "$tmp" "$DIST"
 }
 
-port_free() {
-	! ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && ! (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-free_port() {
-	# below the ephemeral range (32768+), where an outgoing connection could take it meanwhile
-	local p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-	for _ in $(seq 1 200); do
-		if port_free "$p" && [ "$p" != "${1:-}" ]; then
-			echo "$p"
-			return 0
-		fi
-		p=$((p + 1))
-		[ "$p" -gt 32000 ] && p=20000
-	done
-	die "no free port found"
-}
-
 query_ok() {
 	# shellcheck disable=SC1091
 	local code
@@ -131,8 +92,10 @@ print_exports() {
 }
 
 java_cmd() {
-	local plugins="$DIST/plugins/*:"
-	[ "${NEO4J_WITH_APOC:-1}" = 0 ] && plugins=""
+	local plugins="$DIST/plugins/*:" apoc=${NEO4J_WITH_APOC:-1}
+	# a resumed server keeps the choice it was started with
+	[ -s "$STATE/with_apoc" ] && apoc=$(cat "$STATE/with_apoc")
+	[ "$apoc" = 0 ] && plugins=""
 	echo java -Xms256m -Xmx512m -XX:+UseG1GC \
 		--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED \
 		--add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
@@ -147,13 +110,14 @@ do_start() {
 	if running; then
 		do_stop
 	fi
-	ensure_tools
+	ensure_commands "${JAVA_SERVICE_TOOLS[@]}"
 	mkdir -p "$CACHE_ROOT"
 	ensure_dist
 	rm -rf "$STATE"
 	mkdir -p "$STATE/conf" "$STATE/data" "$STATE/logs" "$STATE/run" "$STATE/import"
 	chmod 700 "$STATE"
-	local http bolt pass pid plugins_dir=$DIST/plugins
+	echo "${NEO4J_WITH_APOC:-1}" >"$STATE/with_apoc"
+	local http bolt pass plugins_dir=$DIST/plugins
 	[ "${NEO4J_WITH_APOC:-1}" = 0 ] && plugins_dir=$STATE/plugins && mkdir -p "$plugins_dir"
 	http=$(free_port)
 	bolt=$(free_port "$http")
@@ -199,11 +163,18 @@ EOF
 		cat "$STATE/logs/admin.log" >&2
 		die "set-initial-password failed"
 	fi
-	log "starting Neo4j on http 127.0.0.1:$http, bolt 127.0.0.1:$bolt"
+	launch
+}
+
+# Starts the server of the state in $STATE (ports, password and data are
+# already there) and waits until it answers a query.
+launch() {
+	local pid
+	log "starting Neo4j on http 127.0.0.1:$(cat "$STATE/http_port"), bolt 127.0.0.1:$(cat "$STATE/bolt_port")"
 	# shellcheck disable=SC2046
 	NEO4J_HOME=$STATE NEO4J_CONF=$STATE/conf setsid $(java_cmd) \
 		org.neo4j.server.CommunityEntryPoint --home-dir="$STATE" --config-dir="$STATE/conf" \
-		>"$STATE/logs/console.log" 2>&1 </dev/null &
+		>>"$STATE/logs/console.log" 2>&1 </dev/null &
 	pid=$!
 	echo "$pid" >"$STATE/pid"
 	for _ in $(seq 1 240); do
@@ -221,6 +192,38 @@ EOF
 	tail -n 40 "$STATE/logs/console.log" >&2
 	do_stop
 	die "Neo4j did not answer within 120 s"
+}
+
+# pause: the database goes away as in a crash (SIGKILL: open connections are
+# reset, new ones refused); its state is kept. resume: the same server (same
+# ports, password and data, so the same exports) is started again and
+# recovers; nothing to do if it runs.
+do_pause() {
+	[ -f "$STATE/http_port" ] || die "no Neo4j state in $STATE (start it first)"
+	if running; then
+		local pid
+		pid=$(cat "$STATE/pid")
+		kill -KILL "$pid" 2>/dev/null || true
+		for _ in $(seq 1 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		log "Neo4j (pid $pid) killed"
+	fi
+}
+
+do_resume() {
+	if [ ! -f "$STATE/http_port" ] || [ ! -f "$STATE/conf/neo4j.conf" ]; then
+		die "no Neo4j state in $STATE (start it first)"
+	fi
+	if running && query_ok; then
+		print_exports
+		return 0
+	fi
+	if running; then
+		die "Neo4j runs (pid $(cat "$STATE/pid")) but does not answer"
+	fi
+	launch
 }
 
 do_stop() {
@@ -245,8 +248,10 @@ do_stop() {
 case "${1:-}" in
 start) do_start ;;
 stop) do_stop ;;
+pause) do_pause ;;
+resume) do_resume ;;
 *)
-	echo "usage: $0 start|stop" >&2
+	echo "usage: $0 start|stop|pause|resume" >&2
 	exit 2
 	;;
 esac

@@ -9,6 +9,9 @@
 #   postgresql.sh pause|resume   stop/start the same cluster (tests of outages)
 #   postgresql.sh psql-admin ARGS...   psql as the cluster's superuser
 set -euo pipefail
+SVC_NAME=postgresql
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 STATE_ROOT=${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}
 STATE=$STATE_ROOT/postgresql
@@ -17,8 +20,6 @@ SOCK=$STATE/sock
 ENVFILE=$STATE/env
 DB_NAME=dbbackupd_test
 DB_USER=dbbackupd
-
-log() { echo "postgresql.sh: $*" >&2; }
 
 # Runs a command as the cluster's owner (postgres when we are root).
 as_owner() {
@@ -58,26 +59,6 @@ install_packages() {
 		log "no initdb found after installing postgresql"
 		exit 1
 	fi
-}
-
-port_free() {
-	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-free_port() {
-	local p tries
-	# below the ephemeral range (32768+), where an outgoing connection could take it meanwhile
-	p=$((20000 + RANDOM % 12000))
-	for tries in $(seq 1 200); do
-		if port_free "$p" && ! ss -ltnH 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
-			echo "$p"
-			return 0
-		fi
-		p=$((p + 1))
-		[ "$p" -gt 32000 ] && p=20000
-	done
-	log "no free port found"
-	exit 1
 }
 
 running() {
