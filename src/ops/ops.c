@@ -165,6 +165,23 @@ void dbb_ops_unlock(struct dbb_ops *ops)
 	pthread_mutex_unlock(&ops->mu);
 }
 
+/* A dump that failed because the database went away in the middle says so
+ * in its tool's words ("Lost connection"), as backup_failed; what the client
+ * needs to know is that the database is gone (503, try again later), as it
+ * is told when the database was gone before the dump began. So a failed dump
+ * asks the driver's health check once; a database that answers leaves the
+ * error as it was. */
+static dbb_code dump_failure(struct dbb_ops *ops, const struct dbb_driver_ctx *ctx,
+                             struct dbb_error *err)
+{
+	struct dbb_error health = {0};
+	if (!ops->drv->health || ops->drv->health(ctx, &health) != DBB_ERR_DB_UNAVAILABLE)
+		return err->code;
+	dbb_error_prefix(err, "the database went away during the dump");
+	err->code = DBB_ERR_DB_UNAVAILABLE;
+	return err->code;
+}
+
 /* driver dump → [gzip] → sha256 → temporary file → rename into place */
 static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, bool compress,
                              const struct dbb_dump_options *opt, struct dbb_backup_result *res,
@@ -206,6 +223,8 @@ static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, bool compr
 		top = &gz->base;
 	}
 	rc = ops->drv->dump(&ctx, opt, top, err);
+	if (rc == DBB_ERR_BACKUP_FAILED)
+		rc = dump_failure(ops, &ctx, err);
 	if (!rc && gz)
 		rc = dbb_gzip_sink_finish(gz, err);
 	if (rc)

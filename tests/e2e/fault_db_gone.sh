@@ -70,6 +70,10 @@ else
 	STATUS=$st
 	expect_json ".success == false and (.error | length > 0) and (.message | length > 0)" "mid-dump failure is a JSON error with a message (got $st)"
 	echo "  $(jq -r .message "$BODY")"
+	if [ "$FDB" != sqlite ]; then
+		# the same answer as for a server gone before the dump began
+		expect_error 503 database_unavailable "a server gone mid-dump: 503 database_unavailable"
+	fi
 	check "no new backup listed after the failed dump" \
 		test "$(ls "$WORK/backups" | grep -vc '\.sha256$')" -eq "$n_before"
 fi
