@@ -31,6 +31,8 @@ api GET /backup/list viewer
 expect_json '.total_count == 2' "list has both backups"
 expect_json '[.backups[] | has("filename", "size_bytes", "size_mb", "created_at", "compressed")] | all' "list items have the contract's fields"
 expect_json '[.backups[].created_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")] | all' "created_at is UTC with the zone marked"
+check "size_mb is written with at most 2 decimals (0.04, not 0.040000000000000001)" \
+	bash -c "grep -q '\"size_mb\":' '$BODY' && ! grep -Eq '\"size_mb\":[0-9]+\.[0-9]{3,}' '$BODY'"
 expect_json "[.backups[] | select(.filename == \"$gz\") | .compressed] == [true]" "compressed flag"
 expect_json "[.backups[] | select(.filename == \"$plain\") | .compressed] == [false]" "uncompressed flag"
 want=$(sha256sum "$WORK/backups/$gz" | cut -d' ' -f1)

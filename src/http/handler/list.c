@@ -108,7 +108,9 @@ static dbb_code build_body(struct dbb_storage *st, struct dbb_storage_stamp *sta
 	for (size_t i = 0; arr && i < n; i++)
 		json_array_append_new(arr, info_json(&items[i]));
 	free(items);
-	char *text = arr ? json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char *text =
+	    arr ? json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12))
+	        : NULL;
 	json_decref(arr);
 	*out = text ? body_new(text, n) : NULL;
 	free(text);
