@@ -9,34 +9,13 @@
 #include "dbbackupd/sniff.h"
 #include "dbbackupd/stream.h"
 
-struct mem_source {
-	struct dbb_source base;
-	const uint8_t *p;
-	size_t left;
-	size_t step; /* the most handed out per read: odd chunkings */
-};
-
-static dbb_code mem_read(struct dbb_source *self, void *buf, size_t cap, size_t *got,
-                         struct dbb_error *err)
-{
-	struct mem_source *m = (struct mem_source *)self;
-	size_t n = m->left < cap ? m->left : cap;
-	if (n > m->step)
-		n = m->step;
-	if (n)
-		memcpy(buf, m->p, n);
-	m->p += n;
-	m->left -= n;
-	*got = n;
-	return DBB_OK;
-}
+#include "../mem_source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	struct mem_source m = {.base.read = mem_read, .p = data + 1, .left = size - 1};
-	m.step = (size_t)(data[0] % 16) * 257 + 1;
+	struct mem_source m = mem_source(data + 1, size - 1, (size_t)(data[0] % 16) * 257 + 1);
 	struct dbb_gunzip_source *gz = malloc(sizeof(*gz));
 	struct dbb_error err = {0};
 	unsigned char head[4096];

@@ -23,28 +23,7 @@
 #include "dbbackupd/stream.h"
 #include "driver/neo4j_internal.h"
 
-struct mem_source {
-	struct dbb_source base;
-	const uint8_t *p;
-	size_t left;
-	size_t step; /* the most handed out per read */
-};
-
-static dbb_code mem_read(struct dbb_source *self, void *buf, size_t cap, size_t *got,
-                         struct dbb_error *err)
-{
-	struct mem_source *m = (struct mem_source *)self;
-	size_t n = m->left < cap ? m->left : cap;
-
-	if (n > m->step)
-		n = m->step;
-	if (n)
-		memcpy(buf, m->p, n);
-	m->p += n;
-	m->left -= n;
-	*got = n;
-	return DBB_OK;
-}
+#include "../mem_source.h"
 
 /* The statements and parameters validate saw, for the comparison. */
 struct seen {
@@ -111,7 +90,7 @@ static void check_statement(const char *stmt, const char *params, bool checked)
  * accepted the file. */
 static void read_as_restore(const uint8_t *data, size_t size, size_t step, const struct seen *ok)
 {
-	struct mem_source m = {.base.read = mem_read, .p = data, .left = size, .step = step};
+	struct mem_source m = mem_source(data, size, step);
 	struct dbb_gunzip_source *gz = malloc(sizeof(*gz));
 	struct n4j_reader *r = malloc(sizeof(*r));
 	struct seen s = {0};
@@ -176,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 
 	/* 1. validate, exactly as ops' validate_input runs it */
-	m = (struct mem_source){.base.read = mem_read, .p = data, .left = size, .step = step};
+	m = mem_source(data, size, step);
 	gz = malloc(sizeof(*gz));
 	if (!gz)
 		abort();
@@ -195,8 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* 2. what validate accepted, statement by statement, in checked mode */
 	if (rc == DBB_OK) {
-		struct mem_source m2 = {
-		    .base.read = mem_read, .p = data, .left = size, .step = step};
+		struct mem_source m2 = mem_source(data, size, step);
 		struct dbb_gunzip_source *gz2 = malloc(sizeof(*gz2));
 		struct n4j_reader *r = malloc(sizeof(*r));
 		const char *stmt, *params;

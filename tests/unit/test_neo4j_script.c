@@ -5,31 +5,7 @@
 
 #include "driver/neo4j_internal.h"
 
-/* A source that hands out at most `step` bytes per read. */
-struct mem_source {
-	struct dbb_source base;
-	const char *data;
-	size_t len;
-	size_t pos;
-	size_t step;
-};
-
-static dbb_code mem_read(struct dbb_source *self, void *buf, size_t cap, size_t *got,
-                         struct dbb_error *err)
-{
-	struct mem_source *m = (struct mem_source *)self;
-	size_t n = m->len - m->pos;
-
-	(void)err;
-	if (n > cap)
-		n = cap;
-	if (n > m->step)
-		n = m->step;
-	memcpy(buf, m->data + m->pos, n);
-	m->pos += n;
-	*got = n;
-	return DBB_OK;
-}
+#include "../mem_source.h"
 
 /* Reads every statement; returns the reader's code, the number of
  * statements in *count and the last error in *err. Statements are joined
@@ -37,7 +13,7 @@ static dbb_code mem_read(struct dbb_source *self, void *buf, size_t cap, size_t 
 static dbb_code read_all(const char *data, size_t len, size_t step, int *count, char *out,
                          size_t outcap, int *with_params, struct dbb_error *err)
 {
-	struct mem_source m = {{mem_read}, data, len, 0, step};
+	struct mem_source m = mem_source(data, len, step);
 	struct n4j_reader *r = malloc(sizeof(*r));
 	const char *stmt, *params;
 	dbb_code rc;

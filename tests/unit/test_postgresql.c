@@ -8,6 +8,8 @@
 
 #include "dbbackupd/driver.h"
 
+#include "../mem_source.h"
+
 extern const struct dbb_driver dbb_driver_postgresql;
 
 static int passed, failed;
@@ -22,35 +24,11 @@ static int passed, failed;
 		}                                                                                  \
 	} while (0)
 
-/* A source over a memory buffer that gives at most `chunk` bytes a read. */
-struct mem_source {
-	struct dbb_source base;
-	const char *buf;
-	size_t len, pos, chunk;
-};
-
-static dbb_code mem_read(struct dbb_source *self, void *out, size_t cap, size_t *got,
-                         struct dbb_error *err)
-{
-	struct mem_source *m = (struct mem_source *)self;
-	size_t n = m->len - m->pos;
-
-	(void)err;
-	if (n > cap)
-		n = cap;
-	if (n > m->chunk)
-		n = m->chunk;
-	memcpy(out, m->buf + m->pos, n);
-	m->pos += n;
-	*got = n;
-	return DBB_OK;
-}
-
 static dbb_code validate_chunked(const char *buf, size_t len, size_t chunk, struct dbb_error *err)
 {
 	struct dbb_config cfg;
 	struct dbb_driver_ctx ctx = {.cfg = &cfg};
-	struct mem_source m = {.base = {.read = mem_read}, .buf = buf, .len = len, .chunk = chunk};
+	struct mem_source m = mem_source(buf, len, chunk);
 
 	memset(&cfg, 0, sizeof(cfg));
 	memset(err, 0, sizeof(*err));
