@@ -11,6 +11,7 @@
 #   CACHE_ROOT, mvn_q ARGS...    the download cache (DBB_CACHE_DIR) and mvn,
 #                          quiet, batch mode, with its repository in the cache
 #   port_free PORT, free_port [EXCEPT]   a free loopback TCP port
+#   signal_and_wait SIG PID SECONDS   sends SIG, waits for PID to go
 
 CACHE_ROOT=${DBB_CACHE_DIR:-${HOME:-/root}/.cache/dbbackupd}
 
@@ -69,4 +70,16 @@ free_port() {
 		[ "$p" -gt 32000 ] && p=20000
 	done
 	die "no free port found"
+}
+
+# signal_and_wait SIG PID SECONDS: sends SIG to PID and waits up to SECONDS
+# for it to go; fails if it is still there (a PID already gone succeeds).
+signal_and_wait() {
+	local pid=$2 i
+	kill "-$1" "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < $3 * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	! kill -0 "$pid" 2>/dev/null
 }

@@ -161,14 +161,9 @@ do_start() {
 
 do_stop() {
 	if running; then
-		local pid i
+		local pid
 		pid=$(cat "$STATE/pid")
-		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq 1 60); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.5
-		done
-		if kill -0 "$pid" 2>/dev/null; then
+		if ! signal_and_wait TERM "$pid" 30; then
 			log "Keycloak did not stop in 30 s, killing it"
 			# setsid made kc.sh the leader of its own process group
 			kill -KILL -- "-$pid" 2>/dev/null || true

@@ -196,15 +196,9 @@ stop_server() {
 	if [ -f "$PIDFILE" ]; then
 		local pid
 		pid=$(cat "$PIDFILE")
-		if kill "$pid" 2>/dev/null; then
-			for _ in $(seq 1 300); do
-				kill -0 "$pid" 2>/dev/null || break
-				sleep 0.1
-			done
-			if kill -0 "$pid" 2>/dev/null; then
-				log "server $pid did not stop, killing it"
-				kill -9 "$pid" 2>/dev/null || true
-			fi
+		if ! signal_and_wait TERM "$pid" 30; then
+			log "server $pid did not stop, killing it"
+			kill -9 "$pid" 2>/dev/null || true
 		fi
 	fi
 }
@@ -235,13 +229,7 @@ pause() {
 	if [ -f "$PIDFILE" ]; then
 		local pid
 		pid=$(cat "$PIDFILE")
-		if kill -KILL "$pid" 2>/dev/null; then
-			for _ in $(seq 1 100); do
-				kill -0 "$pid" 2>/dev/null || break
-				sleep 0.1
-			done
-			log "server $pid killed"
-		fi
+		signal_and_wait KILL "$pid" 10 && log "server $pid killed"
 	fi
 }
 

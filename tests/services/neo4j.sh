@@ -203,12 +203,7 @@ do_pause() {
 	if running; then
 		local pid
 		pid=$(cat "$STATE/pid")
-		kill -KILL "$pid" 2>/dev/null || true
-		for _ in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		log "Neo4j (pid $pid) killed"
+		signal_and_wait KILL "$pid" 10 && log "Neo4j (pid $pid) killed"
 	fi
 }
 
@@ -230,16 +225,9 @@ do_stop() {
 	local pid
 	if [ -f "$STATE/pid" ]; then
 		pid=$(cat "$STATE/pid")
-		if kill -0 "$pid" 2>/dev/null; then
-			kill "$pid" 2>/dev/null || true
-			for _ in $(seq 1 60); do
-				kill -0 "$pid" 2>/dev/null || break
-				sleep 0.5
-			done
-			if kill -0 "$pid" 2>/dev/null; then
-				log "Neo4j (pid $pid) did not stop, killing it"
-				kill -9 "$pid" 2>/dev/null || true
-			fi
+		if ! signal_and_wait TERM "$pid" 30; then
+			log "Neo4j (pid $pid) did not stop, killing it"
+			kill -9 "$pid" 2>/dev/null || true
 		fi
 	fi
 	rm -rf "$STATE"
