@@ -286,8 +286,11 @@ static dbb_code input_open(struct restore_input *in, int fd, struct dbb_error *e
 }
 
 /* The whole file is read: the driver checks the content, and whatever it did
- * not read is drained so the gzip CRC and length are verified to the end. */
-static dbb_code validate_input(struct dbb_ops *ops, int fd, struct dbb_error *err)
+ * not read is drained so the gzip CRC and length are verified to the end.
+ * With staged non-NULL and a driver that stages, what it checked is kept
+ * there for clean_and_restore (the caller discards it). */
+static dbb_code validate_input(struct dbb_ops *ops, int fd, struct dbb_staged **staged,
+                               struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
 	struct restore_input *in = malloc(sizeof(*in));
@@ -295,7 +298,9 @@ static dbb_code validate_input(struct dbb_ops *ops, int fd, struct dbb_error *er
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 	dbb_ops_driver_ctx(ops, &ctx);
 	dbb_code rc = input_open(in, fd, err);
-	if (!rc)
+	if (!rc && staged && ops->drv->stage)
+		rc = ops->drv->stage(&ctx, &in->gz.base, staged, err);
+	else if (!rc)
 		rc = ops->drv->validate(&ctx, &in->gz.base, err);
 	if (!rc)
 		rc = dbb_stream_drain(&in->gz.base, NULL, err);
@@ -304,7 +309,9 @@ static dbb_code validate_input(struct dbb_ops *ops, int fd, struct dbb_error *er
 	return rc;
 }
 
-static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, struct dbb_error *err)
+/* staged: what validate_input kept, restored instead of reading fd again. */
+static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, struct dbb_staged *staged,
+                                  struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
 	dbb_ops_driver_ctx(ops, &ctx);
@@ -314,6 +321,8 @@ static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, struct dbb_error 
 		if (rc)
 			return rc;
 	}
+	if (staged)
+		return ops->drv->restore_staged(&ctx, staged, err);
 	struct restore_input *in = malloc(sizeof(*in));
 	if (!in)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
@@ -337,7 +346,7 @@ static void rollback_from_safety(struct dbb_ops *ops, struct dbb_restore_result 
 	dbb_code rc =
 	    dbb_storage_open_backup(ops->st, res->safety_backup_filename, &fd, &sb, &rb_err);
 	if (!rc) {
-		rc = clean_and_restore(ops, fd, &rb_err);
+		rc = clean_and_restore(ops, fd, NULL, &rb_err);
 		close(fd);
 	}
 	res->rollback_succeeded = rc == DBB_OK;
@@ -419,11 +428,12 @@ static void journal_end(struct dbb_ops *ops, bool succeeded)
 
 /* The restore flow, lock held: validate, safety backup, clean, restore,
  * roll back on failure. fd is the staged backup. */
-static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, bool safety,
-                               struct dbb_restore_result *res, struct dbb_error *err)
+static dbb_code restore_flow(struct dbb_ops *ops, int fd, const char *label, bool safety,
+                             struct dbb_staged **staged, struct dbb_restore_result *res,
+                             struct dbb_error *err)
 {
 	memset(res, 0, sizeof(*res));
-	dbb_code rc = validate_input(ops, fd, err);
+	dbb_code rc = validate_input(ops, fd, staged, err);
 	if (rc) {
 		if (rc == DBB_ERR_INVALID_BACKUP)
 			dbb_error_prefix(err,
@@ -449,7 +459,7 @@ static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, b
 	rc = journal_begin(ops, label, res, &journal_mine, err);
 	if (rc)
 		return rc;
-	rc = clean_and_restore(ops, fd, err);
+	rc = clean_and_restore(ops, fd, *staged, err);
 	if (rc == DBB_OK) {
 		journal_end(ops, true);
 		return DBB_OK;
@@ -476,6 +486,16 @@ static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, b
 		ops->interrupted = true;
 		pthread_mutex_unlock(&ops->mu);
 	}
+	return rc;
+}
+
+static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, bool safety,
+                               struct dbb_restore_result *res, struct dbb_error *err)
+{
+	struct dbb_staged *staged = NULL;
+	dbb_code rc = restore_flow(ops, fd, label, safety, &staged, res, err);
+	if (ops->drv->discard_staged)
+		ops->drv->discard_staged(staged);
 	return rc;
 }
 
