@@ -292,6 +292,25 @@ out:
 	return rc;
 }
 
+/* A database file says in its header (bytes 18 and 19) whether it uses a
+ * WAL (2) or a rollback journal (1). The backup API sets 2 in a WAL
+ * destination but copies the source's bytes into a rollback-journal one, so
+ * a backup of a WAL database would turn a rollback-journal live database
+ * into a WAL one: the staged copy is given the live database's mode. */
+static dbb_code keep_rollback_journal(struct dbb_staged *s, struct dbb_error *err)
+{
+	static const unsigned char rollback[2] = {1, 1};
+	unsigned char v[2];
+	if (pread(s->scratch.fd, v, sizeof(v), 18) != (ssize_t)sizeof(v))
+		return dbb_fail_errno(err, errno, DBB_ERR_RESTORE_FAILED,
+		                      "cannot read the staged copy");
+	if (memcmp(v, rollback, sizeof(v)) != 0 &&
+	    pwrite(s->scratch.fd, rollback, sizeof(rollback), 18) != (ssize_t)sizeof(rollback))
+		return dbb_fail_errno(err, errno, DBB_ERR_RESTORE_FAILED,
+		                      "cannot write the staged copy");
+	return DBB_OK;
+}
+
 /* The live database becomes the staged copy in one write transaction of
  * the backup API: other connections see the old contents or the new, never
  * a mix, and a failure leaves the old (docs/driver-sqlite.md). */
@@ -300,15 +319,36 @@ static dbb_code sqlite_restore_staged(const struct dbb_driver_ctx *ctx, struct d
 {
 	sqlite3 *live = NULL, *staged = NULL;
 	struct timespec t0;
-	dbb_code rc = open_staged(s, &staged, DBB_ERR_RESTORE_FAILED, err);
+	dbb_code rc = open_live(ctx, &live, err);
 	if (rc)
 		goto out;
-	rc = open_live(ctx, &live, err);
+	bool wal = in_wal_mode(live);
+	if (!wal) {
+		rc = keep_rollback_journal(s, err);
+		if (rc)
+			goto out;
+	}
+	rc = open_staged(s, &staged, DBB_ERR_RESTORE_FAILED, err);
 	if (rc)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = copy_all(live, staged, DBB_ERR_RESTORE_FAILED, err);
 	dbb_debug("sqlite restore: copied into the live database in %.2fs", seconds_since(&t0));
+	if (rc || !wal)
+		goto out;
+	/* The backup API commits without calling the WAL hook: the restored
+	 * pages would stay in the WAL until the next statement of some
+	 * connection moved them, the application's next commit paying for it.
+	 * They are moved now. PASSIVE: no reader or writer is waited for (what
+	 * it cannot move now, a later checkpoint does); the restore is
+	 * committed either way. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int log_frames = 0, moved = 0;
+	int ck =
+	    sqlite3_wal_checkpoint_v2(live, "main", SQLITE_CHECKPOINT_PASSIVE, &log_frames, &moved);
+	dbb_debug("sqlite restore: checkpoint %s, %d of %d WAL frames in %.2fs",
+	          ck == SQLITE_OK ? "done" : sqlite3_errstr(ck), moved, log_frames,
+	          seconds_since(&t0));
 out:
 	sqlite3_close(staged);
 	sqlite3_close(live);
