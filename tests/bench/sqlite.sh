@@ -2,19 +2,32 @@
 # Memory and speed of backing up and restoring a large SQLite database
 # through the API, against the native tools in the same run:
 #   create:  daemon POST /backup/create   vs  sqlite3 .backup + gzip -6
-#   restore: daemon POST /backup/restore  vs  gunzip -c | cat > file (+ file copy)
-# Prints wall times, ratios and the daemon's peak RSS (VmHWM).
+#   create under a steady writer (tests/e2e/sqlite_writer.py committing 10
+#            rows every ~2 ms): three creates, each against the idle create
+#            (issue 13: within 1.5x)
+#   restore: daemon POST /backup/restore  vs  gunzip -c > file + file copy
+# Prints wall times, ratios, the daemon's own per-phase times (its debug
+# log), the daemon's peak RSS (VmHWM) and the load average.
 #   tests/bench/sqlite.sh [SIZE_MIB]      (default 1024)
-# Needs a built build/dbbackupd; runs without any other tool of ours.
+# Needs a built build/dbbackupd, sqlite3, gzip, python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${DBBACKUPD:-$here/build/dbbackupd}
 size_mib=${1:-1024}
 work=$(mktemp -d "${TMPDIR:-/tmp}/dbb-bench.XXXXXX")
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+pid=""
+writer=""
+cleanup() {
+	[ -n "$writer" ] && kill "$writer" 2>/dev/null && wait "$writer" 2>/dev/null
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+row() { printf '%-44s %7ss %7ss %6sx\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
 
 echo "building a ${size_mib} MiB SQLite database..." >&2
 rows=$((size_mib * 1024 / 2))
@@ -26,8 +39,8 @@ ls -l "$work/app.db" >&2
 
 "$bin" dev-keys "$work/keys" >/dev/null
 mkdir -p "$work/backups"
-PORT=0 SQLITE_PATH="$work/app.db" BACKUP_DIR="$work/backups" AUTH_JWKS_FILE="$work/keys/jwks.json" \
-	"$bin" >"$work/daemon.log" 2>&1 &
+PORT=0 LOG_LEVEL=debug SQLITE_PATH="$work/app.db" BACKUP_DIR="$work/backups" \
+	AUTH_JWKS_FILE="$work/keys/jwks.json" "$bin" >"$work/daemon.log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do
 	port=$(sed -nE 's/.*listening on http:\/\/[^ ]*:([0-9]+).*/\1/p' "$work/daemon.log")
@@ -36,14 +49,34 @@ for _ in $(seq 50); do
 done
 base=http://127.0.0.1:$port
 tok=$("$bin" token --key "$work/keys/private.pem" --role operator --ttl 7200)
+create() {
+	curl -sf -X POST -H "Authorization: Bearer $tok" "$base/backup/create?compress=true" | jq -r .filename
+}
 
 t0=$(now)
-file=$(curl -sf -X POST -H "Authorization: Bearer $tok" "$base/backup/create?compress=true" | jq -r .filename)
+file=$(create)
 t1=$(now)
 sqlite3 "$work/app.db" ".backup '$work/native.db'" && gzip -6 -c "$work/native.db" >"$work/native.db.gz"
 t2=$(now)
 create_d=$(elapsed "$t0" "$t1")
 create_n=$(elapsed "$t1" "$t2")
+rm -f "$work/native.db"
+
+# the same create while an application commits steadily
+python3 "$here/tests/e2e/sqlite_writer.py" "$work/app.db" "$work/writer.status" 10 2000 2 &
+writer=$!
+sleep 1
+busy=()
+for i in 1 2 3; do
+	t0=$(now)
+	f=$(create)
+	t1=$(now)
+	busy+=("$(elapsed "$t0" "$t1")")
+	rm -f "$work/backups/$f" "$work/backups/$f.sha256"
+done
+kill "$writer" && wait "$writer" || true
+writer=""
+writer_status=$(cat "$work/writer.status")
 
 t0=$(now)
 curl -sf -X POST -H "Authorization: Bearer $tok" "$base/backup/restore/$file?create_safety_backup=false" >/dev/null
@@ -54,8 +87,15 @@ restore_d=$(elapsed "$t0" "$t1")
 restore_n=$(elapsed "$t1" "$t2")
 rss_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
 
-printf '%-40s %8s %8s %7s\n' "" daemon native ratio
-printf '%-40s %7ss %7ss %6.2fx\n' "create (sqlite .backup + gzip -6)" "$create_d" "$create_n" "$(awk -v a="$create_d" -v b="$create_n" 'BEGIN { print a / b }')"
-printf '%-40s %7ss %7ss %6.2fx\n' "restore (gunzip + copy)" "$restore_d" "$restore_n" "$(awk -v a="$restore_d" -v b="$restore_n" 'BEGIN { print a / b }')"
+printf '%-44s %8s %8s %7s\n' "" daemon native ratio
+row "create (sqlite .backup + gzip -6)" "$create_d" "$create_n"
+for i in 0 1 2; do
+	row "create $((i + 1)) under a writer (vs idle create)" "${busy[$i]}" "$create_d"
+done
+row "restore (gunzip -c > file + cp)" "$restore_d" "$restore_n"
+echo "writer: $writer_status"
+echo "daemon phases (its debug log):"
+grep -E 'sqlite (dump|restore|check)' "$work/daemon.log" | sed -E 's/^[^ ]+ debug /  /'
 printf 'backup size: daemon %s bytes, gzip -6 %s bytes\n' "$(stat -c %s "$work/backups/$file")" "$(stat -c %s "$work/native.db.gz")"
 printf 'daemon peak RSS (VmHWM): %d KiB = %.1f MiB for a %d MiB database\n' "$rss_kib" "$(awk -v k="$rss_kib" 'BEGIN { print k / 1024 }')" "$size_mib"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
