@@ -159,6 +159,17 @@ static dbb_code send_file(int fd, struct dbb_sink *out, struct dbb_error *err)
 	return dbb_stream_copy(&src.base, out, NULL, err);
 }
 
+static int page_size(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int size = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		size = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return size;
+}
+
 static bool in_wal_mode(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
@@ -331,6 +342,16 @@ static dbb_code sqlite_restore_staged(const struct dbb_driver_ctx *ctx, struct d
 	rc = open_staged(s, &staged, DBB_ERR_RESTORE_FAILED, err);
 	if (rc)
 		goto out;
+	int from = page_size(staged), to = page_size(live);
+	if (wal && from != to) {
+		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED,
+		              "the backup's page size (%d bytes) is not the live database's (%d "
+		              "bytes), and SQLite cannot change the page size of a database in WAL "
+		              "mode: switch it to a rollback journal (PRAGMA journal_mode=DELETE) "
+		              "for the restore",
+		              from, to);
+		goto out;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = copy_all(live, staged, DBB_ERR_RESTORE_FAILED, err);
 	dbb_debug("sqlite restore: copied into the live database in %.2fs", seconds_since(&t0));

@@ -86,5 +86,12 @@ expect_status 200 "restore of a rollback-journal backup into a WAL database"
 check "the data is back exactly" test "$(sqlite_sum)" = "$original"
 check "the live database still uses a WAL" test "$(sqlite3 "$SQLITE_DB" 'PRAGMA journal_mode')" = wal
 check "the live database passes integrity_check" test "$(sqlite3 "$SQLITE_DB" 'PRAGMA integrity_check')" = ok
+# SQLite cannot change the page size of a WAL database: a clear error, and
+# the database as it was
+sqlite3 "$WORK/page8k.db" "PRAGMA page_size=8192; CREATE TABLE t(x); INSERT INTO t VALUES (1);"
+api POST "/backup/restore-upload?create_safety_backup=false" operator -F "file=@$WORK/page8k.db"
+expect_error 500 restore_failed "a backup of another page size into a WAL database: 500"
+expect_json '.message | test("page size \\(8192 bytes\\) is not the live database.s \\(4096 bytes\\)")' "the error says why"
+check "the database is as it was" test "$(sqlite_sum)" = "$original"
 
 e2e_done
