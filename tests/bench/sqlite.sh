@@ -10,7 +10,8 @@
 # log), the daemon's peak RSS (VmHWM) and the load average.
 #   tests/bench/sqlite.sh [SIZE_MIB]      (default 1024)
 # Needs a built build/dbbackupd, sqlite3, gzip, python3.
-set -euo pipefail
+set -eEuo pipefail
+trap 'echo "bench/sqlite.sh: failed at line $LINENO" >&2' ERR
 here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${DBBACKUPD:-$here/build/dbbackupd}
 size_mib=${1:-1024}
@@ -49,8 +50,18 @@ for _ in $(seq 50); do
 done
 base=http://127.0.0.1:$port
 tok=$("$bin" token --key "$work/keys/private.pem" --role operator --ttl 7200)
+# post PATH: the JSON answer; a failure stops the run with the answer and
+# the end of the daemon's log
+post() {
+	if ! curl -sf -o "$work/answer.json" -X POST -H "Authorization: Bearer $tok" "$base$1"; then
+		echo "POST $1 failed: $(cat "$work/answer.json" 2>/dev/null)" >&2
+		tail -5 "$work/daemon.log" >&2
+		return 1
+	fi
+	cat "$work/answer.json"
+}
 create() {
-	curl -sf -X POST -H "Authorization: Bearer $tok" "$base/backup/create?compress=true" | jq -r .filename
+	post "/backup/create?compress=true" | jq -r .filename
 }
 
 t0=$(now)
@@ -79,7 +90,7 @@ writer=""
 writer_status=$(cat "$work/writer.status")
 
 t0=$(now)
-curl -sf -X POST -H "Authorization: Bearer $tok" "$base/backup/restore/$file?create_safety_backup=false" >/dev/null
+post "/backup/restore/$file?create_safety_backup=false" >/dev/null
 t1=$(now)
 gunzip -c "$work/native.db.gz" >"$work/restored.db" && cp "$work/restored.db" "$work/app-copy.db"
 t2=$(now)
