@@ -20,8 +20,8 @@ struct hdr {
 };
 
 static sqlite3_mem_methods base;
-static atomic_llong charged;
-static atomic_llong charged_peak;
+static _Atomic int64_t charged;
+static _Atomic int64_t charged_peak;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static bool installed;
 
