@@ -39,6 +39,10 @@ void dbb_sqlite_mem_untrusted_begin(int64_t budget);
 /* Returns true if an allocation was refused on this thread since begin. */
 bool dbb_sqlite_mem_untrusted_end(void);
 
+/* What a block is charged beyond its size: the headers of this allocator,
+ * SQLite's and malloc's, so that many small blocks count as what they cost. */
+#define DBB_SQLITE_MEM_OVERHEAD 32
+
 /* Bytes charged now, and the most charged at once since the start. */
 int64_t dbb_sqlite_mem_charged(void);
 int64_t dbb_sqlite_mem_charged_peak(void);

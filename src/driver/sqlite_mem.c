@@ -52,7 +52,7 @@ static bool charge(int64_t n)
 
 static void *acct_malloc(int n)
 {
-	int64_t c = untrusted_budget > 0 ? n : 0;
+	int64_t c = untrusted_budget > 0 ? (int64_t)n + DBB_SQLITE_MEM_OVERHEAD : 0;
 	if (!charge(c))
 		return NULL;
 	struct hdr *h = base.xMalloc(n + HDR);
@@ -78,7 +78,7 @@ static void *acct_realloc(void *p, int n)
 {
 	struct hdr *h = hdr_of(p);
 	int64_t old = h->charged;
-	int64_t c = (old || untrusted_budget > 0) ? n : 0;
+	int64_t c = (old || untrusted_budget > 0) ? (int64_t)n + DBB_SQLITE_MEM_OVERHEAD : 0;
 	if (c > old && !charge(c - old))
 		return NULL;
 	struct hdr *nh = base.xRealloc(h, n + HDR);
