@@ -6,6 +6,8 @@
 #            rows every ~2 ms): three creates, each against the idle create
 #            (issue 13: within 1.5x)
 #   restore: daemon POST /backup/restore  vs  gunzip -c > file + file copy
+#   create of the same database in rollback-journal mode: how long it is
+#            read-locked (the daemon's log)
 # Prints wall times, ratios, the daemon's own per-phase times (its debug
 # log), the daemon's peak RSS (VmHWM) and the load average.
 #   tests/bench/sqlite.sh [SIZE_MIB]      (default 1024)
@@ -98,15 +100,23 @@ restore_d=$(elapsed "$t0" "$t1")
 restore_n=$(elapsed "$t1" "$t2")
 rss_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
 
+# how long a rollback-journal database is read-locked by a create
+sqlite3 "$work/app.db" "PRAGMA journal_mode=DELETE" >/dev/null
+t0=$(now)
+f=$(create)
+t1=$(now)
+create_rollback=$(elapsed "$t0" "$t1")
+
 printf '%-44s %8s %8s %7s\n' "" daemon native ratio
 row "create (sqlite .backup + gzip -6)" "$create_d" "$create_n"
 for i in 0 1 2; do
 	row "create $((i + 1)) under a writer (vs idle create)" "${busy[$i]}" "$create_d"
 done
 row "restore (gunzip -c > file + cp)" "$restore_d" "$restore_n"
+row "create, rollback journal (vs WAL create)" "$create_rollback" "$create_d"
 echo "writer: $writer_status"
 echo "daemon phases (its debug log):"
-grep -E 'sqlite (dump|restore|check)' "$work/daemon.log" | sed -E 's/^[^ ]+ debug /  /'
+grep -E 'sqlite (dump|restore|check)|read-locked' "$work/daemon.log" | sed -E 's/^[^ ]+ (debug|info) /  /'
 printf 'backup size: daemon %s bytes, gzip -6 %s bytes\n' "$(stat -c %s "$work/backups/$file")" "$(stat -c %s "$work/native.db.gz")"
 printf 'daemon peak RSS (VmHWM): %d KiB = %.1f MiB for a %d MiB database\n' "$rss_kib" "$(awk -v k="$rss_kib" 'BEGIN { print k / 1024 }')" "$size_mib"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
