@@ -69,13 +69,14 @@ static dbb_code sqlite_fail(struct dbb_error *err, dbb_code code, sqlite3 *db, c
 	return dbb_fail(err, code, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
 }
 
-/* Opens a database with a small page cache and a busy timeout. Nothing the
- * daemon runs needs the functions or virtual tables a schema may use. */
-static dbb_code open_db(const char *path, int flags, sqlite3 **out, dbb_code fail_code,
-                        struct dbb_error *err)
+/* Opens a database with a small page cache and a busy timeout, through
+ * `vfs` (NULL: the default). Nothing the daemon runs needs the functions or
+ * virtual tables a schema may use. */
+static dbb_code open_db_vfs(const char *path, int flags, const char *vfs, sqlite3 **out,
+                            dbb_code fail_code, struct dbb_error *err)
 {
 	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+	int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, vfs);
 	if (rc != SQLITE_OK) {
 		dbb_code c = sqlite_fail(err, fail_code, db, "cannot open SQLite database");
 		sqlite3_close(db);
@@ -87,6 +88,12 @@ static dbb_code open_db(const char *path, int flags, sqlite3 **out, dbb_code fai
 	sqlite3_exec(db, "PRAGMA cache_size=" CACHE_KIB, NULL, NULL, NULL);
 	*out = db;
 	return DBB_OK;
+}
+
+static dbb_code open_db(const char *path, int flags, sqlite3 **out, dbb_code fail_code,
+                        struct dbb_error *err)
+{
+	return open_db_vfs(path, flags, NULL, out, fail_code, err);
 }
 
 /* The staged copy: read-only and immutable (no -wal/-shm files, no locks,
@@ -407,9 +414,16 @@ static dbb_code sqlite_restore_staged(const struct dbb_driver_ctx *ctx, struct d
 {
 	sqlite3 *live = NULL, *staged = NULL;
 	struct timespec t0;
-	dbb_code rc = open_live(ctx, &live, err);
+	/* Writes combined into 128 KiB ones (sqlite_vfs.c): half the system
+	 * time of the copy. That layer is exact with synchronous=FULL. */
+	dbb_code rc = open_db_vfs(ctx->cfg->sqlite_path, SQLITE_OPEN_READWRITE,
+	                          dbb_sqlite_vfs_combining(), &live, DBB_ERR_DB_UNAVAILABLE, err);
 	if (rc)
 		goto out;
+	if (sqlite3_exec(live, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = sqlite_fail(err, DBB_ERR_RESTORE_FAILED, live, "cannot set synchronous=FULL");
+		goto out;
+	}
 	bool wal = in_wal_mode(live);
 	if (!wal) {
 		rc = keep_rollback_journal(s, err);

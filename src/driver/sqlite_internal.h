@@ -4,6 +4,7 @@
  *                    (an upload, a file in the backups directory)
  *   sqlite_mem.c   - SQLite's allocator, with one memory budget for the
  *                    connections that read such files
+ *   sqlite_vfs.c   - a VFS combining small writes, for the restore's copy
  *
  * The bounds of a check (docs/driver-sqlite.md, "Validation"): */
 #ifndef DBBACKUPD_DRIVER_SQLITE_INTERNAL_H
@@ -46,6 +47,14 @@ bool dbb_sqlite_mem_untrusted_end(void);
 /* Bytes charged now, and the most charged at once since the start. */
 int64_t dbb_sqlite_mem_charged(void);
 int64_t dbb_sqlite_mem_charged_peak(void);
+
+/* ---- sqlite_vfs.c ---- */
+
+/* The name of a VFS that combines consecutive writes into writes of up to
+ * 128 KiB (registered on first use), for the restore's copy into the live
+ * database; NULL if it could not be registered (use the default). Exact for
+ * connections with synchronous=FULL (the file says why). */
+const char *dbb_sqlite_vfs_combining(void);
 
 /* ---- sqlite_check.c ---- */
 

@@ -5,18 +5,21 @@
 #   create under a steady writer (tests/e2e/sqlite_writer.py committing 10
 #            rows every ~2 ms): three creates, each against the idle create
 #            (issue 13: within 1.5x)
-#   restore: daemon POST /backup/restore  vs  gunzip -c > file + file copy
+#   restore: daemon POST /backup/restore  vs  gunzip -c > file + file copy,
+#            in pairs (RESTORE_RUNS)
 #   create of the same database in rollback-journal mode: how long it is
 #            read-locked (the daemon's log)
 # Prints wall times, ratios, the daemon's own per-phase times (its debug
 # log), the daemon's peak RSS (VmHWM) and the load average.
 #   tests/bench/sqlite.sh [SIZE_MIB]      (default 1024)
+#   RESTORE_RUNS=N: restore/native pairs (default 3); the median ratio counts
 # Needs a built build/dbbackupd, sqlite3, gzip, python3.
 set -eEuo pipefail
 trap 'echo "bench/sqlite.sh: failed at line $LINENO" >&2' ERR
 here=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${DBBACKUPD:-$here/build/dbbackupd}
 size_mib=${1:-1024}
+restore_runs=${RESTORE_RUNS:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/dbb-bench.XXXXXX")
 pid=""
 writer=""
@@ -91,13 +94,20 @@ kill "$writer" && wait "$writer" || true
 writer=""
 writer_status=$(cat "$work/writer.status")
 
-t0=$(now)
-post "/backup/restore/$file?create_safety_backup=false" >/dev/null
-t1=$(now)
-gunzip -c "$work/native.db.gz" >"$work/restored.db" && cp "$work/restored.db" "$work/app-copy.db"
-t2=$(now)
-restore_d=$(elapsed "$t0" "$t1")
-restore_n=$(elapsed "$t1" "$t2")
+# restores in pairs, daemon then native, so that each ratio compares two
+# runs made under the same load; the median ratio is the figure
+restore_d=()
+restore_n=()
+for i in $(seq 1 "$restore_runs"); do
+	t0=$(now)
+	post "/backup/restore/$file?create_safety_backup=false" >/dev/null
+	t1=$(now)
+	gunzip -c "$work/native.db.gz" >"$work/restored.db" && cp "$work/restored.db" "$work/app-copy.db"
+	t2=$(now)
+	rm -f "$work/restored.db" "$work/app-copy.db"
+	restore_d+=("$(elapsed "$t0" "$t1")")
+	restore_n+=("$(elapsed "$t1" "$t2")")
+done
 rss_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
 
 # how long a rollback-journal database is read-locked by a create
@@ -112,7 +122,13 @@ row "create (sqlite .backup + gzip -6)" "$create_d" "$create_n"
 for i in 0 1 2; do
 	row "create $((i + 1)) under a writer (vs idle create)" "${busy[$i]}" "$create_d"
 done
-row "restore (gunzip -c > file + cp)" "$restore_d" "$restore_n"
+ratios=()
+for i in "${!restore_d[@]}"; do
+	row "restore $((i + 1)) (gunzip -c > file + cp)" "${restore_d[$i]}" "${restore_n[$i]}"
+	ratios+=("$(ratio "${restore_d[$i]}" "${restore_n[$i]}")")
+done
+printf '%-44s %26sx\n' "restore, median ratio of the pairs" \
+	"$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')"
 row "create, rollback journal (vs WAL create)" "$create_rollback" "$create_d"
 echo "writer: $writer_status"
 echo "daemon phases (its debug log):"

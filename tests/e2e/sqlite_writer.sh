@@ -6,7 +6,9 @@
 # finish while it writes, each backup must pass PRAGMA integrity_check and
 # hold whole transactions only (every txn it has has its 10 rows, and its
 # txns are 1..max: one moment of the writer's history), and the writer must
-# never have waited longer than its busy timeout (no SQLITE_BUSY).
+# never have waited longer than its busy timeout (no SQLITE_BUSY). Then, in
+# each mode, backups are restored while the writer writes and another
+# process reads: the reader never sees a partial state.
 # No timing is asserted: curl's --max-time is only a guard against a create
 # that never ends (the stepped backup of old restarted after every write);
 # tests/bench/sqlite.sh compares the times.
@@ -98,6 +100,52 @@ stop_writer
 check_writer 2000
 for n in 1 2 3; do check_backup "$n"; done
 
+# restore_while_writing MODE N...: restores backups N... (uncompressed
+# copies uploaded) while the writer writes and another process reads. The
+# readers see the old contents or the new, never a mix (every transaction
+# they see is whole); the writer only waits (30 s busy timeout: it waits
+# for the copy); afterwards the database is sound and holds whole
+# transactions only. (The writer numbers on from the largest txn in the
+# database when it starts, so restoring a backup taken since the table was
+# last emptied never makes it reuse a number.) Then the table is emptied,
+# so that the writer's numbers start again from 1 for the next backups.
+reader_loop() {
+	local bad=0 out
+	while [ ! -e "$WORK/reader.stop" ]; do
+		out=$(sqlite3 -cmd '.timeout 30000' "$SQLITE_DB" \
+			"SELECT count(*) FROM (SELECT txn FROM w GROUP BY txn HAVING count(*) != $ROWS)" 2>&1)
+		[ "$out" = 0 ] || { bad=$((bad + 1)); echo "$out" >>"$WORK/reader.err"; }
+		echo "$bad" >"$WORK/reader.bad"
+	done
+}
+restore_while_writing() {
+	local mode=$1 n reader
+	shift
+	rm -f "$WORK/reader.stop" "$WORK/reader.bad"
+	start_writer 30000
+	reader_loop &
+	reader=$!
+	for n in "$@"; do
+		STATUS=$(curl -sS --max-time 180 -o "$BODY" -w '%{http_code}' \
+			-H "Authorization: Bearer $(token operator)" -F "file=@$WORK/backup-$n.db" \
+			"$BASE/backup/restore-upload?create_safety_backup=false")
+		expect_status 200 "$mode: restore of backup $n while the writer writes and a reader reads"
+	done
+	touch "$WORK/reader.stop"
+	wait "$reader"
+	stop_writer
+	check_writer 30000
+	check "$mode: the reader never saw a partial transaction" test "$(cat "$WORK/reader.bad")" = 0
+	check "$mode: after the restores the database passes PRAGMA integrity_check" \
+		test "$(sqlite3 "$SQLITE_DB" 'PRAGMA integrity_check')" = ok
+	check "$mode: after the restores it holds only whole transactions" \
+		test "$(sqlite3 "$SQLITE_DB" "SELECT count(*) FROM (SELECT txn FROM w GROUP BY txn HAVING count(*) != $ROWS)")" = 0
+	check "$mode: the database kept its journal mode" \
+		test "$(sqlite3 "$SQLITE_DB" 'PRAGMA journal_mode')" = "$mode"
+	sqlite3 "$SQLITE_DB" "DELETE FROM w"
+}
+restore_while_writing wal 1 3
+
 # Rollback journal: the copy holds a read lock for as long as it takes to
 # copy the file locally (never the compression); a writer waits that long.
 sqlite3 "$SQLITE_DB" "PRAGMA journal_mode=DELETE" >/dev/null
@@ -107,6 +155,7 @@ create_while_writing 5 compress=false
 stop_writer
 check_writer 30000
 for n in 4 5; do check_backup "$n"; done
+restore_while_writing delete 4 5
 check "the daemon logged how long the rollback-journal database was read-locked" \
 	grep -q 'read-locked for' "$DAEMON_LOG"
 grep 'read-locked for' "$DAEMON_LOG" | sed 's/^/  /'
