@@ -1,5 +1,7 @@
 /* SQLite driver: online backup API for dumps and for atomic restores. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +408,85 @@ static dbb_code keep_rollback_journal(struct dbb_staged *s, struct dbb_error *er
 	return DBB_OK;
 }
 
+/* Opens the live database for the restore's own writes: through the VFS
+ * that combines them (sqlite_vfs.c: half the system time of a copy), which
+ * is exact with synchronous=FULL; and without SQLite's checkpoint when the
+ * last connection closes, which would take an exclusive lock on the
+ * database (readers without a busy timeout would get SQLITE_BUSY) and write
+ * the whole database again in the request: checkpoint_after_restore does
+ * that, without locking anyone out. */
+static dbb_code open_for_writes(const char *path, sqlite3 **db, struct dbb_error *err)
+{
+	dbb_code rc = open_db_vfs(path, SQLITE_OPEN_READWRITE, dbb_sqlite_vfs_combining(), db,
+	                          DBB_ERR_DB_UNAVAILABLE, err);
+	if (rc)
+		return rc;
+	sqlite3_db_config(*db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	if (sqlite3_exec(*db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = sqlite_fail(err, DBB_ERR_DB_UNAVAILABLE, *db, "cannot set synchronous=FULL");
+		sqlite3_close(*db);
+		*db = NULL;
+	}
+	return rc;
+}
+
+static void checkpoint(sqlite3 *db, const char *how)
+{
+	struct timespec t0;
+	int log_frames = 0, moved = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc =
+	    sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &log_frames, &moved);
+	dbb_debug("sqlite restore: checkpoint (%s) %s, %d of %d WAL frames in %.2fs", how,
+	          rc == SQLITE_OK ? "done" : sqlite3_errstr(rc), moved, log_frames,
+	          seconds_since(&t0));
+}
+
+static atomic_bool checkpoint_running;
+
+/* Owns db: checkpoints, closes. */
+static void *checkpoint_thread(void *arg)
+{
+	sqlite3 *db = arg;
+	checkpoint(db, "in the background");
+	sqlite3_close(db);
+	atomic_store(&checkpoint_running, false);
+	return NULL;
+}
+
+/* After a restore into a WAL database, its pages are in the WAL: the backup
+ * API commits without the WAL hook, so nothing would move them into the
+ * database file before some connection's next commit (the application's,
+ * which would pay for it). The restore is committed and durable already
+ * (synchronous=FULL synced the WAL at commit), so this second write of the
+ * whole database runs in a background thread of its own connection, after
+ * the answer: PASSIVE, it waits for no reader or writer and locks nobody
+ * out, and what it cannot move now a later checkpoint moves. One at a time
+ * (inline if one is still running); a daemon stopped meanwhile leaves a WAL
+ * that SQLite checkpoints later. The -wal file, as large as the restore,
+ * stays until a last connection closes with SQLite's usual checkpoint. */
+static void checkpoint_after_restore(const char *path)
+{
+	struct dbb_error ignored;
+	sqlite3 *db = NULL;
+	pthread_t th;
+	pthread_attr_t attr;
+	bool idle = false;
+	if (open_for_writes(path, &db, &ignored))
+		return;
+	if (atomic_compare_exchange_strong(&checkpoint_running, &idle, true)) {
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		int started = pthread_create(&th, &attr, checkpoint_thread, db);
+		pthread_attr_destroy(&attr);
+		if (started == 0)
+			return;
+		atomic_store(&checkpoint_running, false);
+	}
+	checkpoint(db, "inline");
+	sqlite3_close(db);
+}
+
 /* The live database becomes the staged copy in one write transaction of
  * the backup API: other connections see the old contents or the new, never
  * a mix, and a failure leaves the old (docs/driver-sqlite.md). */
@@ -414,16 +495,9 @@ static dbb_code sqlite_restore_staged(const struct dbb_driver_ctx *ctx, struct d
 {
 	sqlite3 *live = NULL, *staged = NULL;
 	struct timespec t0;
-	/* Writes combined into 128 KiB ones (sqlite_vfs.c): half the system
-	 * time of the copy. That layer is exact with synchronous=FULL. */
-	dbb_code rc = open_db_vfs(ctx->cfg->sqlite_path, SQLITE_OPEN_READWRITE,
-	                          dbb_sqlite_vfs_combining(), &live, DBB_ERR_DB_UNAVAILABLE, err);
+	dbb_code rc = open_for_writes(ctx->cfg->sqlite_path, &live, err);
 	if (rc)
 		goto out;
-	if (sqlite3_exec(live, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = sqlite_fail(err, DBB_ERR_RESTORE_FAILED, live, "cannot set synchronous=FULL");
-		goto out;
-	}
 	bool wal = in_wal_mode(live);
 	if (!wal) {
 		rc = keep_rollback_journal(s, err);
@@ -446,21 +520,8 @@ static dbb_code sqlite_restore_staged(const struct dbb_driver_ctx *ctx, struct d
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = copy_all(live, staged, DBB_ERR_RESTORE_FAILED, err);
 	dbb_debug("sqlite restore: copied into the live database in %.2fs", seconds_since(&t0));
-	if (rc || !wal)
-		goto out;
-	/* The backup API commits without calling the WAL hook: the restored
-	 * pages would stay in the WAL until the next statement of some
-	 * connection moved them, the application's next commit paying for it.
-	 * They are moved now. PASSIVE: no reader or writer is waited for (what
-	 * it cannot move now, a later checkpoint does); the restore is
-	 * committed either way. */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int log_frames = 0, moved = 0;
-	int ck =
-	    sqlite3_wal_checkpoint_v2(live, "main", SQLITE_CHECKPOINT_PASSIVE, &log_frames, &moved);
-	dbb_debug("sqlite restore: checkpoint %s, %d of %d WAL frames in %.2fs",
-	          ck == SQLITE_OK ? "done" : sqlite3_errstr(ck), moved, log_frames,
-	          seconds_since(&t0));
+	if (!rc && wal)
+		checkpoint_after_restore(ctx->cfg->sqlite_path);
 out:
 	sqlite3_close(staged);
 	sqlite3_close(live);
