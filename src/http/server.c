@@ -69,6 +69,24 @@ static bool metrics_token_matches(const struct dbb_server *srv, const char *auth
 	return strlen(authz) == n && CRYPTO_memcmp(authz, want, n) == 0;
 }
 
+static enum MHD_Result count_authorization(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+	unsigned *n = cls;
+	if (key && strcasecmp(key, "Authorization") == 0)
+		(*n)++;
+	return MHD_YES;
+}
+
+/* More than one Authorization header: which one counts would depend on who
+ * reads it (a proxy, libmicrohttpd, this daemon), so none does. */
+static bool authorization_repeated(struct MHD_Connection *conn)
+{
+	unsigned n = 0;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_authorization, &n);
+	return n > 1;
+}
+
 static enum dbb_auth_failure auth_failure_reason(const struct dbb_error *err)
 {
 	switch (err->code) {
@@ -115,6 +133,10 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 		                       "the daemon is shutting down; try again when it is back",
 		                       NULL);
 	if (!req->route->public) {
+		if (authorization_repeated(req->conn))
+			return dbb_reply_error(req, DBB_ERR_BAD_REQUEST,
+			                       "more than one Authorization header; send one",
+			                       NULL);
 		const char *authz =
 		    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
 		if (req->route->metrics_token && metrics_token_matches(srv, authz)) {
