@@ -1,5 +1,6 @@
 /* dbbackupd: the daemon's entry point and its small command-line tools. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +52,17 @@ static int cmd_dev_keys(int argc, char **argv)
 		return 1;
 	}
 	printf("wrote %s/private.pem and %s/jwks.json\n", argv[2], argv[2]);
+	/* keys in a place others can change are keys the daemon refuses */
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/private.pem", argv[2]);
+	dbb_code rc = dbb_trust_file("dev-keys", path, DBB_TRUST_PRIVATE, NULL, &err);
+	snprintf(path, sizeof(path), "%s/jwks.json", argv[2]);
+	if (rc == DBB_OK)
+		rc = dbb_trust_file("dev-keys", path, 0, NULL, &err);
+	if (rc) {
+		fprintf(stderr, "dbbackupd: the daemon will refuse these keys: %s\n", err.message);
+		return 1;
+	}
 	return 0;
 }
 

@@ -89,6 +89,12 @@ chmod 620 "$WORK/keys/private.pem"
 refused "the development private key writable by its group" "private.pem: .*writable by its group"
 chmod 600 "$WORK/keys/private.pem"
 
+mkdir -p "$WORK/openkeys" && chmod 777 "$WORK/openkeys"
+out=$("$DBBACKUPD" dev-keys "$WORK/openkeys" 2>&1)
+rc=$?
+check "dev-keys into a world-writable directory fails (exit $rc)" test "$rc" -ne 0
+check "... saying the daemon would refuse the keys" grep -q "will refuse these keys: .*openkeys is writable" <<<"$out"
+
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
 	-keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
 chmod 600 "$WORK/tls.key"
