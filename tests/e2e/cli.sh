@@ -64,9 +64,10 @@ rm -f "$WORK/.env"
 # setup/.env.template documents every variable, each with its default:
 # used as .env, it gives exactly the defaults
 cp "$DBB_SOURCE_DIR/setup/.env.template" "$WORK/.env"
-tmpl=$(env -i PATH="$PATH" SQLITE_PATH="$SQLITE_DB" AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config 2>&1 | sort)
+# (the settings only: log lines carry a time stamp that may differ)
+tmpl=$(env -i PATH="$PATH" SQLITE_PATH="$SQLITE_DB" AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config 2>&1 | grep -v '^[0-9-]*T[0-9:]*Z ' | sort)
 rm -f "$WORK/.env"
-defaults=$(env -i PATH="$PATH" SQLITE_PATH="$SQLITE_DB" AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config 2>&1 | sort)
+defaults=$(env -i PATH="$PATH" SQLITE_PATH="$SQLITE_DB" AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config 2>&1 | grep -v '^[0-9-]*T[0-9:]*Z ' | sort)
 check "the template as .env gives the built-in defaults" test "$tmpl" = "$defaults"
 names=$(grep -o '^[A-Z_0-9]*=' <<<"$defaults" | sort)
 documented=$(grep -o '^[A-Z_0-9]*=' "$DBB_SOURCE_DIR/setup/.env.template" | sort)
