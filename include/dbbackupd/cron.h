@@ -2,8 +2,9 @@
  * "minute hour day-of-month month day-of-week" with Vixie cron's semantics,
  * evaluated in a time zone (include/dbbackupd/tz.h).
  *
- * Syntax per field: "*", a number, a range "1-5", a step over a range or
- * "*" ("*" "/" "15", "10-50/20"), and comma lists of those. Months take
+ * Syntax per field: "*", a number, a range "1-5", a step "/n" after a
+ * range or after "*" (every 15 minutes; "10-50/20"), and comma lists of
+ * those (docs/schedules.md has the examples). Months take
  * jan..dec, days of week sun..sat (case-insensitive, also as range ends);
  * day of week 7 is Sunday. Macros: @yearly @annually @monthly @weekly @daily
  * @midnight @hourly. Not supported (an error says so): seconds or year
