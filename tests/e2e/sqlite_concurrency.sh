@@ -12,19 +12,23 @@ good=$(jq -r .filename "$BODY")
 db_before=$(sqlite_sum)
 
 # a restore that holds the lock for a while: another process holds the live
-# database's write lock for 6 s, so the restore waits for it (SQLite's busy
-# timeout, 10 s) with the operation lock held. (An upload takes the lock
-# only once its body has arrived and been validated: a slow upload itself
-# holds nothing; tests/e2e/security_upload_lock.sh.)
+# database's write lock until this test lets go (fd 4), so the restore waits
+# for it (SQLite's busy timeout, 10 s) with the operation lock held. (An
+# upload takes the lock only once its body has arrived and been validated:
+# a slow upload itself holds nothing; tests/e2e/security_upload_lock.sh.)
+mkfifo "$WORK/hold"
 (
 	echo "BEGIN IMMEDIATE;"
-	sleep 6
+	cat "$WORK/hold"
 	echo "COMMIT;"
 ) | sqlite3 "$SQLITE_DB" &
 holder=$!
+exec 4>"$WORK/hold"
 sleep 0.5
+viewer_token=$(token viewer)
+# (4>&-: the fifo's writer stays with this shell only)
 curl -s -o "$WORK/slow.json" -H "Authorization: Bearer $(token operator)" \
-	-F "file=@$WORK/backups/$good" "$BASE/backup/restore-upload" &
+	-F "file=@$WORK/backups/$good" "$BASE/backup/restore-upload" 4>&- &
 slow=$!
 for i in $(seq 1 100); do
 	grep -q 'restore from an uploaded file started' "$DAEMON_LOG" && break
@@ -42,7 +46,7 @@ expect_error 409 operation_in_progress "a delete while a restore runs: 409"
 # reads are never blocked and answer fast
 slowest=0
 for i in $(seq 1 10); do
-	t=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $(token viewer)" "$BASE/backup/list")
+	t=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $viewer_token" "$BASE/backup/list")
 	slowest=$(awk -v a="$slowest" -v b="$t" 'BEGIN { print (b > a ? b : a) }')
 done
 check "list answers in under 0.5 s while a restore runs (slowest ${slowest}s)" awk -v s="$slowest" 'BEGIN { exit !(s < 0.5) }'
@@ -51,6 +55,7 @@ expect_status 200 "download while a restore runs"
 api GET /backup/stats viewer
 expect_status 200 "stats while a restore runs"
 check "the slow restore was still running throughout" kill -0 $slow
+exec 4>&- # the database's write lock goes: the restore proceeds
 wait $holder
 wait $slow
 check "the restore ends once the database is free (200)" bash -c "jq -e '.success == true' '$WORK/slow.json' >/dev/null"
