@@ -43,6 +43,10 @@ struct dbb_guard {
 	struct dbb_guard_limits lim;
 	unsigned live; /* connections not dropped */
 	struct guard_conn *head;
+	/* drops not yet logged: one line per kind and second at most, so
+	 * that a flood does not flood the log too */
+	unsigned evicted, slow_heads, slow_bodies;
+	struct timespec logged;
 };
 
 static double since(const struct timespec *t, const struct timespec *now)
@@ -64,7 +68,6 @@ static void drop(struct dbb_guard *g, struct guard_conn *c)
 static void make_room(struct dbb_guard *g, const struct guard_conn *keep)
 {
 	unsigned high = g->lim.max_connections - g->lim.reserve;
-	unsigned evicted = 0;
 	if (g->live <= high)
 		return;
 	struct guard_conn *tail = g->head;
@@ -74,12 +77,29 @@ static void make_room(struct dbb_guard *g, const struct guard_conn *keep)
 		if (c == keep || c->head_done || c->dropped)
 			continue;
 		drop(g, c);
-		evicted++;
+		g->evicted++;
 	}
-	if (evicted)
-		dbb_warn("dropped %u connection(s) that had sent no complete request head: %u of "
-		         "MAX_CONNECTIONS=%u in use, %u kept free for new requests",
-		         evicted, g->live + evicted, g->lim.max_connections, g->lim.reserve);
+}
+
+/* Caller holds g->mu. */
+static void log_drops(struct dbb_guard *g, const struct timespec *now)
+{
+	if (since(&g->logged, now) < 1.0 || !(g->evicted || g->slow_heads || g->slow_bodies))
+		return;
+	if (g->evicted)
+		dbb_warn("dropped %u connection(s) that had sent no complete request head: "
+		         "MAX_CONNECTIONS=%u nearly in use, %u kept free for new requests",
+		         g->evicted, g->lim.max_connections, g->lim.reserve);
+	if (g->slow_heads)
+		dbb_warn("dropped %u connection(s) that sent no complete request head in %us "
+		         "(CONNECTION_TIMEOUT)",
+		         g->slow_heads, g->lim.timeout_s);
+	if (g->slow_bodies)
+		dbb_warn("dropped %u connection(s) that sent their request body slower than "
+		         "MIN_BODY_RATE=%u bytes/s over %us (CONNECTION_TIMEOUT)",
+		         g->slow_bodies, g->lim.min_body_rate, g->lim.timeout_s);
+	g->evicted = g->slow_heads = g->slow_bodies = 0;
+	g->logged = *now;
 }
 
 static void *watchdog(void *arg)
@@ -89,34 +109,24 @@ static void *watchdog(void *arg)
 	pthread_mutex_lock(&g->mu);
 	while (!g->stopping) {
 		struct timespec now, wake;
-		unsigned heads = 0, bodies = 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		for (struct guard_conn *c = g->head; c; c = c->next) {
 			if (c->dropped)
 				continue;
 			if (!c->head_done && since(&c->started, &now) >= t) {
 				drop(g, c);
-				heads++;
+				g->slow_heads++;
 			} else if (c->in_body && since(&c->window, &now) >= t) {
 				if (c->window_bytes < (uint64_t)g->lim.min_body_rate * t) {
 					drop(g, c);
-					bodies++;
+					g->slow_bodies++;
 				} else {
 					c->window = now;
 					c->window_bytes = 0;
 				}
 			}
 		}
-		if (heads)
-			dbb_warn(
-			    "dropped %u connection(s) that sent no complete request head in %us "
-			    "(CONNECTION_TIMEOUT)",
-			    heads, t);
-		if (bodies)
-			dbb_warn(
-			    "dropped %u connection(s) that sent their request body slower than "
-			    "MIN_BODY_RATE=%u bytes/s over %us (CONNECTION_TIMEOUT)",
-			    bodies, g->lim.min_body_rate, t);
+		log_drops(g, &now);
 		clock_gettime(CLOCK_MONOTONIC, &wake);
 		wake.tv_nsec += 250 * 1000000L;
 		if (wake.tv_nsec >= 1000000000L) {
