@@ -139,14 +139,18 @@ enum MHD_Result dbb_upload_body(struct dbb_request *req, const char *data, size_
 	size_t n = *size;
 	*size = 0;
 	dbb_guard_body_bytes(req->srv->guard, req->conn, n);
-	if (!up->failure.code && MHD_post_process(up->pp, data, n) != MHD_YES && !up->failure.code)
+	if (up->failure.code) { /* failed earlier: drop the rest */
+		up->discarded += n;
+		/* a known length was bounded by begin; a chunked body only here */
+		return up->chunked && up->discarded > req->srv->cfg->max_upload_bytes ? MHD_NO
+		                                                                      : MHD_YES;
+	}
+	if (MHD_post_process(up->pp, data, n) != MHD_YES && !up->failure.code)
 		dbb_fail(&up->failure, DBB_ERR_BAD_REQUEST, "malformed multipart/form-data body");
-	if (!up->failure.code)
-		return MHD_YES;
-	if (up->chunked && dbb_reply_raw(req, up->failure.code, up->failure.message))
+	if (up->failure.code && up->chunked &&
+	    dbb_reply_raw(req, up->failure.code, up->failure.message))
 		return MHD_NO; /* answered; libmicrohttpd closes the connection */
-	up->discarded += n;
-	return up->discarded > req->srv->cfg->max_upload_bytes ? MHD_NO : MHD_YES;
+	return MHD_YES;
 }
 
 enum MHD_Result dbb_upload_finish(struct dbb_request *req)
