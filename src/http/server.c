@@ -313,11 +313,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	double seconds = dbb_request_seconds(req), ms = seconds * 1e3;
 	const char *note = "";
 	if (!req->begun) {
-		/* refused by libmicrohttpd itself: its status, if it sent one */
+		/* refused by libmicrohttpd itself (its status, if it sent one),
+		 * or the head never came whole (a slow client dropped) */
 		const union MHD_ConnectionInfo *ci =
 		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
 		req->status = ci ? ci->http_status : 0;
-		note = " (refused by libmicrohttpd: malformed or too large request head)";
+		note = req->status
+		           ? " (refused by libmicrohttpd: malformed or too large request head)"
+		           : " (connection closed before the request head was complete)";
 	} else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !req->raw_reply) {
 		note = " (connection closed early)";
 	}
