@@ -314,12 +314,8 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		cfg->max_restore_bytes = cfg->max_upload_bytes > UINT64_MAX / 10
 		                             ? UINT64_MAX
 		                             : cfg->max_upload_bytes * 10;
-	if (cfg->max_connections_per_ip > cfg->max_connections) {
-		rc = dbb_fail(err, DBB_ERR_CONFIG,
-		              "MAX_CONNECTIONS_PER_IP (%u) must not exceed MAX_CONNECTIONS (%u)",
-		              cfg->max_connections_per_ip, cfg->max_connections);
-		goto out;
-	}
+	if (cfg->max_connections_per_ip > cfg->max_connections) /* at most all of them */
+		cfg->max_connections_per_ip = cfg->max_connections;
 	if (cfg->metrics_token[0] && strlen(cfg->metrics_token) < 16) {
 		rc = dbb_fail(err, DBB_ERR_CONFIG,
 		              "METRICS_TOKEN must be at least 16 characters (or empty)");
