@@ -9,8 +9,9 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config ca-certificates curl jq sqlite3
 	libmicrohttpd-dev libjwt-dev libjansson-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
 	libsqlite3-dev libpq-dev libmariadb-dev)
+# restic: the oracle of the retention test (tests/retention/restic_oracle.sh)
 test_pkgs=(procps iproute2 psmisc gzip pigz coreutils findutils clang-format cppcheck git openssl
-	clang libclang-rt-14-dev)
+	clang libclang-rt-14-dev restic python3)
 
 # npm installs Swagger UI (swagger-ui-dist) for /docs at build time. Any npm
 # will do (Debian's, or one that came with a Node.js install), so it is

@@ -52,6 +52,11 @@ struct var {
 	{                                                                                          \
 		n, VAR_BYTES, offsetof(struct dbb_config, field), 0, d, 1, 0, false                \
 	}
+/* like BYTES, and 0 is accepted (a default derived after loading) */
+#define BYTES0(n, field, d)                                                                        \
+	{                                                                                          \
+		n, VAR_BYTES, offsetof(struct dbb_config, field), 0, d, 0, 0, false                \
+	}
 
 static const struct var vars[] = {
     STR("BIND_ADDRESS", bind_address, "127.0.0.1"),
@@ -84,6 +89,9 @@ static const struct var vars[] = {
     BYTES("MAX_UPLOAD_BYTES", max_upload_bytes, "10G"),
     UINT("MAX_CONNECTIONS", max_connections, "64", 4, 10000),
     UINT("CONNECTION_TIMEOUT", connection_timeout, "60", 1, 86400),
+    UINT("MAX_CONNECTIONS_PER_IP", max_connections_per_ip, "16", 0, 10000),
+    UINT("MIN_BODY_RATE", min_body_rate, "1024", 0, 1073741824),
+    BYTES0("MAX_RESTORE_BYTES", max_restore_bytes, "0"),
     UINT("CHILD_TIMEOUT", child_timeout, "21600", 1, 604800),
     STR("LOG_LEVEL", log_level, "info"),
     UINT("SHUTDOWN_TIMEOUT", shutdown_timeout, "300", 0, 86400),
@@ -281,6 +289,10 @@ static dbb_code set_var(struct dbb_config *cfg, const struct var *v, const char 
 			                v->name, value);
 		return DBB_OK;
 	case VAR_BYTES:
+		if (v->min == 0 && strcmp(value, "0") == 0) {
+			*(uint64_t *)(void *)base = 0;
+			return DBB_OK;
+		}
 		if (parse_bytes(value, (uint64_t *)(void *)base) != DBB_OK)
 			return dbb_fail(err, DBB_ERR_CONFIG,
 			                "%s must be a positive size such as 1048576, 512M or 10G, "
@@ -333,6 +345,14 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		              cfg->tls_cert_file[0] ? "TLS_KEY_FILE" : "TLS_CERT_FILE");
 		goto out;
 	}
+	/* issue 14: the decompressed size of an upload, by default 10 times
+	 * its compressed limit */
+	if (cfg->max_restore_bytes == 0)
+		cfg->max_restore_bytes = cfg->max_upload_bytes > UINT64_MAX / 10
+		                             ? UINT64_MAX
+		                             : cfg->max_upload_bytes * 10;
+	if (cfg->max_connections_per_ip > cfg->max_connections) /* at most all of them */
+		cfg->max_connections_per_ip = cfg->max_connections;
 	if (cfg->metrics_token[0] && strlen(cfg->metrics_token) < 16) {
 		rc = dbb_fail(err, DBB_ERR_CONFIG,
 		              "METRICS_TOKEN must be at least 16 characters (or empty)");

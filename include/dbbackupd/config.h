@@ -52,7 +52,11 @@ struct dbb_config {
 	uint64_t max_upload_bytes;
 	unsigned max_connections;
 	unsigned connection_timeout; /* idle seconds before a connection is dropped */
-	unsigned child_timeout;      /* seconds before a hung child tool is killed */
+	/* issue 14 (hostile clients), docs/operations.md */
+	unsigned max_connections_per_ip; /* 0: no limit */
+	unsigned min_body_rate;          /* bytes/s a request body must keep up */
+	uint64_t max_restore_bytes;      /* decompressed size of an uploaded backup */
+	unsigned child_timeout;          /* seconds before a hung child tool is killed */
 	char log_level[16];
 
 	unsigned shutdown_timeout;    /* seconds SIGTERM waits for running requests */
