@@ -391,7 +391,8 @@ dbb_code dbb_age_keygen_file(const char *path, char recipient_out[DBB_AGE_RECIPI
 {
 	struct dbb_age_identity id;
 	struct dbb_age_recipient r;
-	char secret[DBB_AGE_IDENTITY_LEN + 1], created[64], text[512];
+	char secret[DBB_AGE_IDENTITY_LEN + 1], pub[DBB_AGE_RECIPIENT_LEN + 1], created[64],
+	    text[512];
 	struct tm tm;
 	time_t now = time(NULL);
 	dbb_code rc;
@@ -401,13 +402,13 @@ dbb_code dbb_age_keygen_file(const char *path, char recipient_out[DBB_AGE_RECIPI
 	if (rc)
 		return rc;
 	dbb_age_identity_recipient(&id, &r);
-	dbb_age_recipient_format(&r, recipient_out);
+	dbb_age_recipient_format(&r, pub);
 	dbb_age_identity_format(&id, secret);
 	gmtime_r(&now, &tm);
 	if (strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		created[0] = '\0';
-	n = snprintf(text, sizeof(text), "# created: %s\n# public key: %s\n%s\n", created,
-	             recipient_out, secret);
+	n = snprintf(text, sizeof(text), "# created: %s\n# public key: %s\n%s\n", created, pub,
+	             secret);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		rc = dbb_fail_errno(err, errno, DBB_ERR_CONFIG, "cannot create %s", path);
@@ -430,6 +431,8 @@ out:
 		rc = dbb_fail_errno(err, errno, DBB_ERR_CONFIG, "cannot close %s", path);
 	if (rc && fd >= 0)
 		unlink(path);
+	if (!rc)
+		memcpy(recipient_out, pub, sizeof(pub));
 	OPENSSL_cleanse(&id, sizeof(id));
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(text, sizeof(text));
