@@ -36,7 +36,7 @@ struct dbb_age_source_state {
 	 * the plaintext before it is out */
 	dbb_code stop_rc;
 	enum dbb_age_failure stop_kind;
-	char stop_msg[512];
+	char stop_msg[DBB_ERROR_MESSAGE_MAX];
 };
 
 static dbb_code replay_read(struct dbb_source *self, void *buf, size_t cap, size_t *got,

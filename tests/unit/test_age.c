@@ -570,10 +570,11 @@ static void test_armor(void)
 	for (size_t i = 0; i < sizeof(mutations) / sizeof(mutations[0]); i++) {
 		const char *at = strstr(a, mutations[i][0]);
 		size_t pre = (size_t)(at - a), old = strlen(mutations[i][0]);
+		size_t mid = strlen(mutations[i][1]);
 		char *m = malloc(len + 64);
 		memcpy(m, a, pre);
-		strcpy(m + pre, mutations[i][1]);
-		strcat(m, a + pre + old);
+		memcpy(m + pre, mutations[i][1], mid);
+		memcpy(m + pre + mid, a + pre + old, len - pre - old + 1);
 		struct result r =
 		    decrypt(&ids, (unsigned char *)m, strlen(m), 0, DBB_AGE_INPUT_ARMORED);
 		CHECK(r.rc == DBB_ERR_INVALID_BACKUP && r.failure == DBB_AGE_FAIL_ARMOR);
@@ -586,13 +587,13 @@ static void test_armor(void)
 	size_t pre = (size_t)(second - a) + 64;
 	memcpy(m, a, pre);
 	m[pre] = 'A';
-	strcpy(m + pre + 1, a + pre);
+	memcpy(m + pre + 1, a + pre, len - pre + 1);
 	struct result r = decrypt(&ids, (unsigned char *)m, strlen(m), 0, DBB_AGE_INPUT_ARMORED);
 	CHECK(r.failure == DBB_AGE_FAIL_ARMOR);
 	free(r.plain);
 	memcpy(m, a, pre);
 	m[pre] = ' ';
-	strcpy(m + pre + 1, a + pre);
+	memcpy(m + pre + 1, a + pre, len - pre + 1);
 	r = decrypt(&ids, (unsigned char *)m, strlen(m), 0, DBB_AGE_INPUT_ARMORED);
 	CHECK(r.failure == DBB_AGE_FAIL_ARMOR);
 	free(r.plain);
