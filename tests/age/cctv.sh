@@ -29,7 +29,9 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 CACHE_ROOT=${DBB_CACHE_DIR:-${HOME:-/root}/.cache/dbbackupd}
 export GOMODCACHE=$CACHE_ROOT/gomod GOCACHE=$CACHE_ROOT/gocache GOPATH=$CACHE_ROOT/gopath
-export GOFLAGS=-mod=mod GOTOOLCHAIN=local GO111MODULE=on
+# The module's hash is pinned below and checked here, so Go's checksum
+# database is not needed (one server less to reach).
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local GO111MODULE=on GOSUMDB=off
 mkdir -p "$GOMODCACHE"
 
 base=${DBB_TEST_TMP:-/tmp}
