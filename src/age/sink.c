@@ -15,18 +15,20 @@ static void nonce_next(unsigned char nonce[12])
 			return;
 }
 
-/* Seals the buffered plaintext as one chunk and writes it to next. */
-static dbb_code seal_chunk(struct dbb_age_sink *s, bool last, struct dbb_error *err)
+/* Seals len bytes at in (the buffer itself, or the caller's bytes) as one
+ * chunk into the buffer, and writes it to next. */
+static dbb_code seal_chunk(struct dbb_age_sink *s, const unsigned char *in, size_t len, bool last,
+                           struct dbb_error *err)
 {
 	if (last)
 		s->nonce[11] = 1;
-	/* ChaCha20 is a stream cipher: EVP encrypts in place */
-	if (!age_aead_seal(s->ctx, NULL, s->nonce, s->buf, s->have, s->buf)) {
+	/* ChaCha20 is a stream cipher: EVP also encrypts in place */
+	if (!age_aead_seal(s->ctx, NULL, s->nonce, in, len, s->buf)) {
 		s->failed = true;
 		return dbb_fail(err, DBB_ERR_INTERNAL, "ChaCha20-Poly1305 encryption failed");
 	}
 	/* the buffer now holds ciphertext: nothing to wipe */
-	dbb_code rc = dbb_sink_write(s->next, s->buf, s->have + DBB_AGE_TAG, err);
+	dbb_code rc = dbb_sink_write(s->next, s->buf, len + DBB_AGE_TAG, err);
 	s->have = 0;
 	s->chunks++;
 	nonce_next(s->nonce);
@@ -40,6 +42,7 @@ static dbb_code age_sink_write(struct dbb_sink *self, const void *data, size_t l
 {
 	struct dbb_age_sink *s = (struct dbb_age_sink *)self;
 	const unsigned char *p = data;
+	dbb_code rc;
 
 	if (s->failed || s->finished)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "age sink written after %s",
@@ -48,9 +51,19 @@ static dbb_code age_sink_write(struct dbb_sink *self, const void *data, size_t l
 		/* a full chunk goes out only once more bytes come: the last
 		 * chunk may be full, and it must carry the flag */
 		if (s->have == DBB_AGE_CHUNK) {
-			dbb_code rc = seal_chunk(s, false, err);
+			rc = seal_chunk(s, s->buf, DBB_AGE_CHUNK, false, err);
 			if (rc)
 				return rc;
+		}
+		/* whole chunks with more after them: sealed from the caller's
+		 * bytes, without a copy */
+		if (s->have == 0 && len > DBB_AGE_CHUNK) {
+			rc = seal_chunk(s, p, DBB_AGE_CHUNK, false, err);
+			if (rc)
+				return rc;
+			p += DBB_AGE_CHUNK;
+			len -= DBB_AGE_CHUNK;
+			continue;
 		}
 		size_t n = DBB_AGE_CHUNK - s->have;
 		if (n > len)
@@ -180,7 +193,7 @@ dbb_code dbb_age_sink_finish(struct dbb_age_sink *s, struct dbb_error *err)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "age sink finished %s",
 		                s->finished ? "twice" : "after an error");
 	/* the final chunk: empty only if the whole payload is */
-	dbb_code rc = seal_chunk(s, true, err);
+	dbb_code rc = seal_chunk(s, s->buf, s->have, true, err);
 	s->finished = true;
 	return rc;
 }

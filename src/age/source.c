@@ -294,9 +294,11 @@ static void nonce_next(unsigned char nonce[12])
 			return;
 }
 
-/* Reads and authenticates the next chunk into st->pt, or stops the stream
- * (st->stop_rc) with why. */
-static void next_chunk(struct dbb_age_source *s, struct dbb_error *err)
+/* Reads and authenticates the next chunk into st->pt (or into direct, of
+ * DBB_AGE_CHUNK bytes at least, its length in *direct_len), or stops the
+ * stream (st->stop_rc) with why. */
+static void next_chunk(struct dbb_age_source *s, unsigned char *direct, size_t *direct_len,
+                       struct dbb_error *err)
 {
 	struct dbb_age_source_state *st = s->st;
 	size_t got = 0, n;
@@ -328,7 +330,10 @@ static void next_chunk(struct dbb_age_source *s, struct dbb_error *err)
 		last = true;
 		st->nonce[11] = 1;
 	}
-	if (!age_aead_open(st->ctx, NULL, st->nonce, st->ct, n, st->pt)) {
+	/* straight into the reader's buffer when it takes a whole chunk (a
+	 * failed open wipes what it wrote) */
+	unsigned char *pt = direct ? direct : st->pt;
+	if (!age_aead_open(st->ctx, NULL, st->nonce, st->ct, n, pt)) {
 		if (last) {
 			stop_payload(st, "a chunk does not authenticate (corrupt, tampered "
 			                 "or truncated file)");
@@ -337,14 +342,18 @@ static void next_chunk(struct dbb_age_source *s, struct dbb_error *err)
 		/* a full chunk may be the final one */
 		last = true;
 		st->nonce[11] = 1;
-		if (!age_aead_open(st->ctx, NULL, st->nonce, st->ct, n, st->pt)) {
+		if (!age_aead_open(st->ctx, NULL, st->nonce, st->ct, n, pt)) {
 			stop_payload(st, "a chunk does not authenticate (corrupt, tampered or "
 			                 "truncated file)");
 			return;
 		}
 	}
-	st->pt_len = n - DBB_AGE_TAG;
-	st->pt_pos = 0;
+	if (direct) {
+		*direct_len = n - DBB_AGE_TAG;
+	} else {
+		st->pt_len = n - DBB_AGE_TAG;
+		st->pt_pos = 0;
+	}
 	st->chunk++;
 	nonce_next(st->nonce);
 	if (!last)
@@ -391,7 +400,13 @@ static dbb_code age_source_read(struct dbb_source *self, void *buf, size_t cap, 
 		}
 		if (st->done || cap == 0)
 			return DBB_OK;
-		next_chunk(s, err);
+		if (cap >= DBB_AGE_CHUNK) {
+			next_chunk(s, buf, got, err);
+			if (*got)
+				return DBB_OK;
+			continue; /* an empty final chunk, or an error */
+		}
+		next_chunk(s, NULL, NULL, err);
 	}
 }
 

@@ -98,12 +98,13 @@ static struct result decrypt(const struct dbb_age_identities *ids, const unsigne
 	struct dbb_age_source s;
 	struct dbb_error err = {0};
 	struct result r = {0};
-	unsigned char buf[50000];
-	size_t got = 0;
+	/* reads of a whole chunk or more take the decryptor's direct path */
+	static unsigned char buf[100000];
+	size_t got = 0, cap = step == 0 ? sizeof(buf) : 50000;
 
 	r.rc = dbb_age_source_init(&s, &m.base, ids, input, &err);
 	while (!r.rc) {
-		r.rc = dbb_source_read(&s.base, buf, sizeof(buf), &got, &err);
+		r.rc = dbb_source_read(&s.base, buf, cap, &got, &err);
 		if (r.rc || got == 0)
 			break;
 		mem_sink_write(&out.base, buf, got, NULL);
