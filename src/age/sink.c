@@ -134,8 +134,10 @@ out:
 	OPENSSL_cleanse(file_key, sizeof(file_key));
 	OPENSSL_cleanse(mac_key, sizeof(mac_key));
 	age_buf_free(&hdr);
-	if (rc)
+	if (rc) {
 		dbb_age_sink_cleanup(s);
+		s->failed = true; /* a write or finish now fails, safely */
+	}
 	return rc;
 }
 
@@ -154,6 +156,8 @@ dbb_code dbb_age_sink_init(struct dbb_age_sink *s, struct dbb_sink *next,
 {
 	if (!to || to->n == 0) {
 		memset(s, 0, sizeof(*s));
+		s->base.write = age_sink_write;
+		s->failed = true;
 		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "no age recipient to encrypt to");
 	}
 	return sink_start(s, next, x25519_stanzas, to, err);
@@ -180,6 +184,8 @@ dbb_code dbb_age_sink_init_passphrase(struct dbb_age_sink *s, struct dbb_sink *n
 
 	if (len == 0 || a.log2n > DBB_AGE_SCRYPT_MAX_LIMIT) {
 		memset(s, 0, sizeof(*s));
+		s->base.write = age_sink_write;
+		s->failed = true;
 		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER,
 		                "empty passphrase or scrypt work factor above 2^%d",
 		                DBB_AGE_SCRYPT_MAX_LIMIT);

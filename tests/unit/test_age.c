@@ -702,6 +702,89 @@ static void test_files(void)
 	check_rmdir(dir);
 }
 
+/* A source that fails after `ok` bytes, and a sink that fails after `ok`. */
+struct broken_source {
+	struct dbb_source base;
+	struct mem_source inner;
+	size_t ok;
+};
+
+static dbb_code broken_read(struct dbb_source *self, void *buf, size_t cap, size_t *got,
+                            struct dbb_error *err)
+{
+	struct broken_source *b = (struct broken_source *)self;
+	if (b->ok == 0)
+		return dbb_fail(err, DBB_ERR_NO_SPACE, "disk gone");
+	if (cap > b->ok)
+		cap = b->ok;
+	dbb_code rc = dbb_source_read(&b->inner.base, buf, cap, got, err);
+	b->ok -= *got;
+	return rc;
+}
+
+struct broken_sink {
+	struct dbb_sink base;
+	size_t ok;
+};
+
+static dbb_code broken_write(struct dbb_sink *self, const void *buf, size_t len,
+                             struct dbb_error *err)
+{
+	struct broken_sink *b = (struct broken_sink *)self;
+	(void)buf;
+	if (len > b->ok)
+		return dbb_fail(err, DBB_ERR_NO_SPACE, "disk full");
+	b->ok -= len;
+	return DBB_OK;
+}
+
+/* The wrapped source's or sink's error keeps its code, and says so. */
+static void test_io_errors(void)
+{
+	struct dbb_age_identities ids = {0};
+	struct dbb_age_recipients rs = {0};
+	struct dbb_error err = {0};
+	unsigned char *data = pattern(200000, 21), buf[4096];
+	size_t got = 0;
+
+	keys(&ids, &rs, 1);
+	struct mem_sink f = encrypt(&rs, NULL, data, 200000, 200000);
+	const size_t cuts[] = {0, 10, 150, 100000};
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		struct broken_source b = {
+		    .base.read = broken_read, .inner = mem_source(f.p, f.len, 0), .ok = cuts[i]};
+		struct dbb_age_source s;
+		dbb_code rc = dbb_age_source_init(&s, &b.base, &ids, DBB_AGE_INPUT_DETECT, &err);
+		while (!rc) {
+			rc = dbb_source_read(&s.base, buf, sizeof(buf), &got, &err);
+			if (!rc && got == 0)
+				break;
+		}
+		CHECK(rc == DBB_ERR_NO_SPACE && s.failure == DBB_AGE_FAIL_IO);
+		CHECK(strstr(err.message, "disk gone") != NULL);
+		dbb_age_source_cleanup(&s);
+	}
+	const size_t limits[] = {0, 200, 70000};
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		struct broken_sink b = {.base.write = broken_write, .ok = limits[i]};
+		struct dbb_age_sink s;
+		dbb_code rc = dbb_age_sink_init(&s, &b.base, &rs, &err);
+		if (!rc)
+			rc = dbb_sink_write(&s.base, data, 200000, &err);
+		if (!rc)
+			rc = dbb_age_sink_finish(&s, &err);
+		CHECK(rc == DBB_ERR_NO_SPACE);
+		/* after an error: refused, and cleanup still safe */
+		CHECK(dbb_sink_write(&s.base, data, 1, &err) != DBB_OK);
+		CHECK(dbb_age_sink_finish(&s, &err) != DBB_OK);
+		dbb_age_sink_cleanup(&s);
+	}
+	free(f.p);
+	free(data);
+	dbb_age_identities_free(&ids);
+	dbb_age_recipients_free(&rs);
+}
+
 int main(void)
 {
 	test_known_keys();
@@ -714,5 +797,6 @@ int main(void)
 	test_armor();
 	test_detect();
 	test_files();
+	test_io_errors();
 	DONE();
 }
