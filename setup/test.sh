@@ -7,6 +7,10 @@
 #   setup/test.sh -L postgresql
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The tests write key files and settings the daemon must trust: none that
+# the group or others may change (docs/operations.md, "Files the daemon
+# trusts"), whatever umask the caller has.
+umask 022
 
 bash setup/install-deps.sh --test
 jobs=$(nproc)

@@ -19,6 +19,34 @@
 
 /* ---- connection parameters shared by libpq and the child tools ---- */
 
+/* libpq's non-secret connection settings that the daemon's own libpq
+ * connections read from its environment: pg_dump and psql get them too (and
+ * nothing else of the daemon's environment but the base of child.h), so
+ * that, say, PGSSLMODE=verify-full holds for the tools as well. Host, port,
+ * user and database are on their command line; the password is PGPASSWORD. */
+static const char *const pg_env_pass[] = {"PGSSLMODE",
+                                          "PGSSLROOTCERT",
+                                          "PGSSLCERT",
+                                          "PGSSLKEY",
+                                          "PGSSLCRL",
+                                          "PGSSLCRLDIR",
+                                          "PGSSLSNI",
+                                          "PGREQUIRESSL",
+                                          "PGSSLMINPROTOCOLVERSION",
+                                          "PGSSLMAXPROTOCOLVERSION",
+                                          "PGGSSENCMODE",
+                                          "PGKRBSRVNAME",
+                                          "PGGSSLIB",
+                                          "PGREQUIREAUTH",
+                                          "PGCHANNELBINDING",
+                                          "PGSERVICE",
+                                          "PGSERVICEFILE",
+                                          "PGSYSCONFDIR",
+                                          "PGPASSFILE",
+                                          "PGTARGETSESSIONATTRS",
+                                          "PGLOADBALANCEHOSTS",
+                                          NULL};
+
 struct pg_params {
 	char port[16];
 	char conninfo_db[512];  /* "dbname='...'" for the tools' --dbname */
@@ -522,6 +550,7 @@ static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	build_argv(argv, sizeof(argv) / sizeof(argv[0]), fixed, &p);
 	spec = (struct dbb_child_spec){.argv = argv,
 	                               .env_extra = p.env,
+	                               .env_pass = pg_env_pass,
 	                               .want_stdout = true,
 	                               .timeout_s = ctx->cfg->child_timeout};
 	rc = dbb_child_start(&c, &spec, err);
@@ -823,6 +852,7 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	build_argv(argv, sizeof(argv) / sizeof(argv[0]), fixed, &p);
 	spec = (struct dbb_child_spec){.argv = argv,
 	                               .env_extra = p.env,
+	                               .env_pass = pg_env_pass,
 	                               .want_stdin = true,
 	                               .timeout_s = ctx->cfg->child_timeout};
 	rc = dbb_child_start(&c, &spec, err);

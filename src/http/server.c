@@ -189,7 +189,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 }
 
 struct header_count {
-	unsigned host, content_length, transfer_encoding;
+	unsigned host, content_length, transfer_encoding, authorization;
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -204,14 +204,17 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 		hc->content_length++;
 	else if (strcasecmp(key, "Transfer-Encoding") == 0)
 		hc->transfer_encoding++;
+	else if (strcasecmp(key, "Authorization") == 0)
+		hc->authorization++;
 	return MHD_YES;
 }
 
 /* What RFC 9112 says a server must refuse, and libmicrohttpd 0.9.75 lets
  * through: an HTTP/1.1 request without exactly one Host (section 3.2), a
  * body length given twice or in two ways (section 6.3: the way requests are
- * smuggled past a proxy), and more query parameters than we parse. 400, and
- * the connection is closed. */
+ * smuggled past a proxy), more than one Authorization (which one counts
+ * would depend on who reads it: a proxy, libmicrohttpd, this daemon), and
+ * more query parameters than we parse. 400, and the connection is closed. */
 static enum MHD_Result refuse_malformed(struct dbb_request *req, const char *version, bool *refused)
 {
 	struct header_count hc = {0};
@@ -231,6 +234,9 @@ static enum MHD_Result refuse_malformed(struct dbb_request *req, const char *ver
 	else if (hc.transfer_encoding > 1)
 		snprintf(msg, sizeof(msg), "the request has %u Transfer-Encoding headers; send one",
 		         hc.transfer_encoding);
+	else if (hc.authorization > 1)
+		snprintf(msg, sizeof(msg), "the request has %u Authorization headers; send one",
+		         hc.authorization);
 	else if (req->query_args > DBB_MAX_QUERY_ARGS)
 		snprintf(msg, sizeof(msg),
 		         "the request has %u query parameters; at most %d are accepted",
