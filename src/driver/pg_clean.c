@@ -58,14 +58,13 @@ static const char CENSUS_SQL[] =
     "  UNION ALL SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, o.oid, o.pronamespace,\n"
     "   o.proowner,\n"
     "   pg_catalog.format('DROP ROUTINE %I.%I(%s) CASCADE', n.nspname, o.proname,\n"
-    "    (SELECT pg_catalog.string_agg('IN ' || pg_catalog.format_type(a.t, NULL), ', ' ORDER\n"
-    "     BY a.i)\n"
+    "    (SELECT pg_catalog.string_agg('IN ' || pg_catalog.format_type(a.t, NULL), ', '\n"
+    "      ORDER BY a.i)\n"
     "     FROM pg_catalog.unnest(o.proargtypes::pg_catalog.oid[]) WITH ORDINALITY AS a(t, i)))\n"
     "   FROM pg_catalog.pg_proc o JOIN pg_catalog.pg_namespace n ON n.oid = o.pronamespace\n"
     "   WHERE o.oid >= 16384\n"
     "  UNION ALL SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, o.oid, o.typnamespace,\n"
-    "   o.typowner,\n"
-    "   NULL FROM pg_catalog.pg_type o WHERE o.oid >= 16384\n"
+    "   o.typowner, NULL FROM pg_catalog.pg_type o WHERE o.oid >= 16384\n"
     "  UNION ALL SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, o.oid, o.oprnamespace,\n"
     "   o.oprowner, NULL FROM pg_catalog.pg_operator o WHERE o.oid >= 16384\n"
     "  UNION ALL SELECT 'pg_catalog.pg_opclass'::pg_catalog.regclass, o.oid, o.opcnamespace,\n"
@@ -154,8 +153,8 @@ static const char CENSUS_SQL[] =
     " CROSS JOIN LATERAL pg_catalog.pg_identify_object(o.classid, o.objid, 0) AS i\n"
     "WHERE (o.nsp IS NULL OR o.nsp IN (SELECT u.oid FROM usr u))\n"
     " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d\n"
-    "  WHERE d.classid = o.classid AND d.objid = o.objid AND d.deptype IN ('a', 'i', 'e', 'P',\n"
-    "   'S')\n"
+    "  WHERE d.classid = o.classid AND d.objid = o.objid\n"
+    "   AND d.deptype IN ('a', 'i', 'e', 'P', 'S')\n"
     "   AND NOT (d.refclassid = d.classid AND d.refobjid = d.objid))\n";
 
 /* The clean, around two copies of the census: CLEAN_HEAD, census,

@@ -48,8 +48,8 @@ fetch() {
 				"postgresql-$v/src/test/regress/data/*" \
 				"postgresql-$v/src/test/regress/parallel_schedule"; then
 			mkdir -p "$(dirname "$dir")"
-			rm -rf "$dir"
-			mv "$tmp/postgresql-$v/src/test/regress" "$dir"
+			# another build may have put it there meanwhile: keep theirs
+			mv -T "$tmp/postgresql-$v/src/test/regress" "$dir" 2>/dev/null || true
 			rm -rf "$tmp"
 			echo "$dir"
 			return 0
