@@ -29,6 +29,7 @@ server_version() {
 # (known to be in Debian's pool) when that version's tarball is not there.
 fetch() {
 	local v major dir url tmp
+	ensure_commands curl:curl bzip2:bzip2
 	for v in "$(server_version)" 15.18; do
 		major=${v%%.*}
 		dir=$CACHE_ROOT/pg-regress/$v
@@ -82,6 +83,7 @@ rewrite() {
 
 build() {
 	local db=$1 dir work t start
+	ensure_commands psql:postgresql-client timeout:coreutils
 	dir=$(fetch)
 	work=$(mktemp -d "${TMPDIR:-/tmp}/pg-regress-build.XXXXXX")
 	mkdir -p "$work/results" "$work/sql"
