@@ -451,8 +451,9 @@ static void journal_end(struct dbb_ops *ops, bool succeeded)
 	pthread_mutex_unlock(&ops->mu);
 }
 
-/* The restore flow, lock held: validate (unless the caller did), safety
- * backup, clean, restore, roll back on failure. fd is the staged backup. */
+/* The restore flow, lock held: validate (unless the caller did), the
+ * driver's check that it can restore here, safety backup, clean, restore,
+ * roll back on failure. fd is the staged backup. */
 static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, bool safety,
                                const struct input_limit *limit, bool validated,
                                struct dbb_restore_result *res, struct dbb_error *err)
@@ -461,6 +462,17 @@ static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, b
 	dbb_code rc = validated ? DBB_OK : validate_input(ops, fd, limit, label, err);
 	if (rc)
 		return rc;
+	if (ops->drv->check_restore) {
+		struct dbb_driver_ctx ctx;
+		dbb_ops_driver_ctx(ops, &ctx);
+		rc = ops->drv->check_restore(&ctx, err);
+		if (rc) {
+			dbb_error_prefix(err,
+			                 "the restore was not started and the database was not "
+			                 "touched");
+			return rc;
+		}
+	}
 	if (safety) {
 		struct dbb_backup_result sb;
 		struct dbb_dump_options opt = {0};
