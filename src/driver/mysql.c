@@ -17,14 +17,13 @@
 #include "dbbackupd/child.h"
 #include "dbbackupd/driver.h"
 #include "dbbackupd/sniff.h"
+#include "driver/mysql_script.h"
 
 #define MY_DEFAULT_PORT      3306
 #define MY_CONNECT_TIMEOUT_S 5
 #define MY_QUERY_TIMEOUT_S   60
 /* How much of the start of a file is searched for the dump's signature. */
 #define MY_HEAD_MAX (64 * 1024)
-/* How much of each line the validator looks at (USE / CREATE DATABASE). */
-#define MY_LINE_PREFIX 192
 
 static const char *const dump_tools[] = {"mariadb-dump", "mysqldump", NULL};
 static const char *const client_tools[] = {"mariadb", "mysql", NULL};
@@ -166,7 +165,7 @@ static dbb_code my_db_literal(MYSQL *my, const struct dbb_config *cfg, char *out
 struct my_optfile {
 	char dir[PATH_MAX - 64];
 	char path[PATH_MAX];
-	char arg[PATH_MAX + 32]; /* "--defaults-extra-file=<path>" */
+	char arg[PATH_MAX + 32]; /* "--defaults-file=<path>" */
 };
 
 static void optfile_remove(struct my_optfile *o)
@@ -206,7 +205,7 @@ static dbb_code optfile_create(struct my_optfile *o, const struct dbb_config *cf
 		                      "cannot create a private temporary directory");
 	}
 	snprintf(o->path, sizeof(o->path), "%s/client.cnf", o->dir);
-	snprintf(o->arg, sizeof(o->arg), "--defaults-extra-file=%s", o->path);
+	snprintf(o->arg, sizeof(o->arg), "--defaults-file=%s", o->path);
 
 	cap = 64 + 2 * strlen(cfg->db_password);
 	body = malloc(cap);
@@ -354,7 +353,9 @@ static void argv_common(struct my_argv *a, const char *tool, const struct my_opt
 	snprintf(a->user, sizeof(a->user), "--user=%s", cfg->db_user);
 	a->n = 0;
 	a->v[a->n++] = tool;
-	a->v[a->n++] = o->arg; /* must come first: the tools require it */
+	/* first, as the tools require: no other option file is read (no
+	 * ~/.my.cnf or /etc/mysql pager, local-infile or init-command) */
+	a->v[a->n++] = o->arg;
 	a->v[a->n++] = a->host;
 	a->v[a->n++] = a->port;
 	a->v[a->n++] = a->user;
@@ -451,143 +452,10 @@ out:
 /* ---- validation ---- */
 
 struct my_scan {
-	const struct dbb_config *cfg;
 	char head[MY_HEAD_MAX];
 	size_t head_len;
-	char line[MY_LINE_PREFIX];
-	size_t line_len;
-	bool in_line_prefix;
 	bool saw_nul;
-	unsigned long long lineno;
 };
-
-static bool starts_ci(const char *s, const char *prefix)
-{
-	return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* The database a USE / CREATE DATABASE / DROP DATABASE line names. */
-static bool line_db_name(const char *p, char *name, size_t cap)
-{
-	size_t n = 0;
-	const char *q;
-
-	/* skip version comments such as 32312 IF NOT EXISTS, and IF [NOT] EXISTS */
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (p[0] == '/' && p[1] == '*') {
-			q = strstr(p, "*/");
-			if (!q)
-				return false;
-			p = q + 2;
-			continue;
-		}
-		if (starts_ci(p, "IF NOT EXISTS")) {
-			p += 13;
-			continue;
-		}
-		if (starts_ci(p, "IF EXISTS")) {
-			p += 9;
-			continue;
-		}
-		break;
-	}
-	if (*p == '`') {
-		for (p++; *p; p++) {
-			if (*p == '`') {
-				if (p[1] != '`')
-					break;
-				p++;
-			}
-			if (n + 1 >= cap)
-				return false;
-			name[n++] = *p;
-		}
-		if (*p != '`')
-			return false;
-	} else {
-		while (*p && *p != ';' && *p != ' ' && *p != '\t' && *p != '*' && *p != '\r') {
-			if (n + 1 >= cap)
-				return false;
-			name[n++] = *p++;
-		}
-	}
-	name[n] = '\0';
-	return n > 0;
-}
-
-/* A dump that switches database (--databases, --all-databases) would write
- * outside the configured one: refuse it unless it names that database. */
-static dbb_code scan_line(struct my_scan *s, struct dbb_error *err)
-{
-	static const struct {
-		const char *prefix;
-		const char *what;
-	} stmts[] = {
-	    {"USE ", "switches to"},       {"CREATE DATABASE ", "creates"},
-	    {"CREATE SCHEMA ", "creates"}, {"DROP DATABASE ", "drops"},
-	    {"DROP SCHEMA ", "drops"},
-	};
-	char name[MY_LINE_PREFIX];
-	const char *p = s->line;
-	size_t i;
-
-	s->line[s->line_len] = '\0';
-	if (starts_ci(p, "/*!") && isdigit((unsigned char)p[3])) {
-		p += 3;
-		while (isdigit((unsigned char)*p))
-			p++;
-		while (*p == ' ')
-			p++;
-	}
-	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
-		if (!starts_ci(p, stmts[i].prefix))
-			continue;
-		if (!line_db_name(p + strlen(stmts[i].prefix), name, sizeof(name)))
-			return DBB_OK; /* not a statement we can read: the restore decides */
-		if (strcmp(name, s->cfg->db_name) != 0)
-			return dbb_fail(
-			    err, DBB_ERR_INVALID_BACKUP,
-			    "the dump %s database `%s` at line %llu (was it made with "
-			    "--databases or --all-databases?); this daemon restores only "
-			    "into `%s`",
-			    stmts[i].what, name, s->lineno, s->cfg->db_name);
-		return DBB_OK;
-	}
-	return DBB_OK;
-}
-
-static dbb_code scan_chunk(struct my_scan *s, const char *buf, size_t n, struct dbb_error *err)
-{
-	size_t i = 0;
-	dbb_code rc;
-
-	if (memchr(buf, '\0', n))
-		s->saw_nul = true;
-	while (i < n) {
-		const char *nl;
-
-		if (s->in_line_prefix) {
-			while (i < n && buf[i] != '\n' && s->line_len < sizeof(s->line) - 1)
-				s->line[s->line_len++] = buf[i++];
-			if (i == n && s->line_len < sizeof(s->line) - 1)
-				break; /* the line goes on in the next chunk */
-			rc = scan_line(s, err);
-			if (rc)
-				return rc;
-			s->in_line_prefix = false;
-			s->line_len = 0;
-		}
-		nl = memchr(buf + i, '\n', n - i);
-		if (!nl)
-			break;
-		i = (size_t)(nl - buf) + 1;
-		s->lineno++;
-		s->in_line_prefix = true;
-	}
-	return DBB_OK;
-}
 
 static bool head_has(const struct my_scan *s, const char *needle)
 {
@@ -640,62 +508,65 @@ static dbb_code classify_head(const struct my_scan *s, struct dbb_error *err)
 	    s->head_len);
 }
 
+/* Reads the whole file: what it is (classify_head on its first 64 KiB),
+ * then every byte through the checker of mysql_script.h, which refuses
+ * client commands, file access, other databases and what would make the
+ * client read the file otherwise. A file that is not a MySQL dump is
+ * named as what it is, even when the checker stopped first. */
 static dbb_code mysql_validate(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                                struct dbb_error *err)
 {
 	struct my_scan *s;
+	struct my_script *script = NULL;
+	struct dbb_error script_err = {0};
 	char *buf = NULL;
-	bool classified = false;
+	bool classified = false, script_failed = false;
 	dbb_code rc = DBB_OK;
 
 	s = calloc(1, sizeof(*s));
 	buf = malloc(DBB_STREAM_CHUNK);
-	if (!s || !buf) {
+	script = my_script_new(ctx->cfg->db_name);
+	if (!s || !buf || !script) {
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	s->cfg = ctx->cfg;
-	s->in_line_prefix = true;
-	s->lineno = 1;
 	for (;;) {
 		size_t got = 0;
 
 		rc = dbb_source_read(in, buf, DBB_STREAM_CHUNK, &got, err);
 		if (rc)
 			goto out;
-		if (!classified && got > 0 && s->head_len < sizeof(s->head)) {
+		if (!classified) {
 			size_t take = sizeof(s->head) - s->head_len;
 
 			if (take > got)
 				take = got;
 			memcpy(s->head + s->head_len, buf, take);
 			s->head_len += take;
-		}
-		if (got > 0 && memchr(buf, '\0', got))
-			s->saw_nul = true;
-		if (!classified && (got == 0 || s->head_len == sizeof(s->head) || s->saw_nul)) {
-			rc = classify_head(s, err);
-			if (rc)
-				goto out;
-			classified = true;
+			if (got > 0 && memchr(buf, '\0', got))
+				s->saw_nul = true;
+			if (got == 0 || s->head_len == sizeof(s->head) || s->saw_nul) {
+				rc = classify_head(s, err);
+				if (rc)
+					goto out;
+				classified = true;
+			}
 		}
 		if (got == 0)
 			break;
-		rc = scan_chunk(s, buf, got, err);
-		if (rc)
-			goto out;
-		if (s->saw_nul) {
-			rc = dbb_fail(
-			    err, DBB_ERR_INVALID_BACKUP,
-			    "the dump contains NUL bytes around line %llu: it is not a text SQL "
-			    "dump (or it is corrupt)",
-			    s->lineno);
-			goto out;
-		}
+		if (!script_failed && my_script_feed(script, buf, got, &script_err))
+			script_failed = true;
+		if (classified && script_failed)
+			break;
 	}
-	if (s->in_line_prefix && s->line_len > 0)
-		rc = scan_line(s, err);
+	if (!script_failed && my_script_finish(script, &script_err))
+		script_failed = true;
+	if (script_failed) {
+		error_copy(err, &script_err);
+		rc = script_err.code;
+	}
 out:
+	my_script_free(script);
 	free(buf);
 	free(s);
 	return rc;
@@ -844,6 +715,31 @@ out:
 
 /* ---- restore ---- */
 
+/* Whether the client takes --sandbox (MariaDB 10.5.25, 10.6.18, 10.11.8,
+ * 11.0.6 and later; not Oracle's mysql): asked of the client itself, which
+ * refuses an option it does not know. */
+static bool client_has_sandbox(const char *tool, unsigned timeout_s)
+{
+	const char *argv[] = {tool, "--no-defaults", "--sandbox", "--version", NULL};
+	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+	struct dbb_child_spec spec = {
+	    .argv = argv,
+	    .want_stdin = false,
+	    .want_stdout = false,
+	    .timeout_s = timeout_s,
+	};
+	struct dbb_error err = {0};
+
+	if (dbb_child_start(&child, &spec, &err))
+		return false;
+	return dbb_child_finish(&child, DBB_ERR_RESTORE_FAILED, &err) == DBB_OK;
+}
+
+/* The client reads the dump as data, whatever it says: binary mode (no
+ * client command but DELIMITER, \C and \-: `\!`, `system`, `source`,
+ * `tee`, `pager`, `connect` are not commands there), the sandbox where the
+ * client has it, no LOAD DATA LOCAL, no option file but ours, comments
+ * stripped, and a session sql_mode the checker assumed (mysql_script.h). */
 static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                               struct dbb_error *err)
 {
@@ -864,6 +760,14 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 		goto out;
 	a.v[a.n++] = "--batch";
 	a.v[a.n++] = "--skip-reconnect";
+	a.v[a.n++] = "--binary-mode";
+	a.v[a.n++] = "--local-infile=0";
+	a.v[a.n++] = "--skip-named-commands";
+	a.v[a.n++] = "--skip-comments";
+	a.v[a.n++] = "--no-auto-rehash";
+	if (client_has_sandbox(tool, MY_CONNECT_TIMEOUT_S))
+		a.v[a.n++] = "--sandbox";
+	a.v[a.n++] = "--init-command=" MY_SCRIPT_INIT_COMMAND;
 	a.v[a.n++] = "--max-allowed-packet=1073741824";
 	a.v[a.n++] = cfg->db_name;
 	a.v[a.n] = NULL;
