@@ -560,6 +560,8 @@ static enum set_result set_statement(struct my_script *s, const char *text, size
 			           strcasecmp(v.text, "DEFAULT") != 0) {
 				if (charset_unsafe(v.text)) {
 					copy_str(bad, badcap, v.text);
+					for (k = 0; bad[k]; k++)
+						bad[k] = (char)tolower((unsigned char)bad[k]);
 					return SET_BAD_CHARSET;
 				}
 			} else {
@@ -739,10 +741,21 @@ static dbb_code statement_end(struct my_script *s, struct dbb_error *err)
 		lex_skip(&lx);
 		if (lx.p >= end && s->head_truncated)
 			goto session;
-		if (!read_db_name(lx.p, end, name, sizeof(name))) {
+		if (!is_use && strcmp(what, "alters") == 0 && *lx.p != '`') {
 			/* ALTER DATABASE without a name is the current one */
-			if (!is_use && strcmp(what, "alters") == 0)
-				goto session;
+			static const char *const options[] = {"CHARACTER", "CHARSET", "DEFAULT",
+			                                      "COLLATE",   "COMMENT", "READ",
+			                                      "UPGRADE"};
+			struct lexer peek = lx;
+			size_t i;
+
+			lex_next(&peek, &t2);
+			for (i = 0; t2.kind == T_WORD && i < sizeof(options) / sizeof(options[0]);
+			     i++)
+				if (strcmp(t2.text, options[i]) == 0)
+					goto session;
+		}
+		if (!read_db_name(lx.p, end, name, sizeof(name))) {
 			return refuse(s, err,
 			              "line %llu: a statement that %s a database whose name the "
 			              "checker cannot read",
