@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mysql.h>
@@ -16,6 +17,7 @@
 
 #include "dbbackupd/child.h"
 #include "dbbackupd/driver.h"
+#include "dbbackupd/log.h"
 #include "dbbackupd/sniff.h"
 #include "driver/mysql_script.h"
 
@@ -289,6 +291,16 @@ static const char *find_tool(const char *const *names)
 	return NULL;
 }
 
+/* Seconds since t0 (CLOCK_MONOTONIC), for the log lines that say where a
+ * restore's time went. */
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 /* ---- moving bytes between the daemon and a tool ---- */
 
 static void error_copy(struct dbb_error *dst, const struct dbb_error *src)
@@ -508,6 +520,58 @@ static dbb_code classify_head(const struct my_scan *s, struct dbb_error *err)
 	    s->head_len);
 }
 
+/* The checker runs on a second thread while this one decompresses: the
+ * reader fills one buffer while the checker reads the other, so checking
+ * costs no time when a core is free (the database is idle meanwhile). */
+struct check_feed {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *buf[2];
+	size_t len[2];
+	bool full[2]; /* handed to the checker, not yet read by it */
+	bool eof;     /* the reader has handed over everything */
+	bool abandon; /* the reader failed: stop without a verdict */
+	bool failed;  /* the checker refused the file (err) */
+	struct my_script *script;
+	struct dbb_error err;
+};
+
+static void *check_thread(void *arg)
+{
+	struct check_feed *f = arg;
+	size_t i = 0;
+	dbb_code rc;
+
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		while (!f->full[i] && !f->eof && !f->abandon)
+			pthread_cond_wait(&f->cv, &f->mu);
+		if (f->abandon || !f->full[i]) {
+			bool done = !f->abandon;
+
+			pthread_mutex_unlock(&f->mu);
+			if (done)
+				break;
+			return NULL;
+		}
+		pthread_mutex_unlock(&f->mu);
+		rc = my_script_feed(f->script, f->buf[i], f->len[i], &f->err);
+		pthread_mutex_lock(&f->mu);
+		f->full[i] = false;
+		f->failed = rc != DBB_OK;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		if (rc)
+			return NULL;
+		i ^= 1;
+	}
+	rc = my_script_finish(f->script, &f->err);
+	pthread_mutex_lock(&f->mu);
+	f->failed = rc != DBB_OK;
+	pthread_mutex_unlock(&f->mu);
+	return NULL;
+}
+
 /* Reads the whole file: what it is (classify_head on its first 64 KiB),
  * then every byte through the checker of mysql_script.h, which refuses
  * client commands, file access, other databases and what would make the
@@ -516,24 +580,50 @@ static dbb_code classify_head(const struct my_scan *s, struct dbb_error *err)
 static dbb_code mysql_validate(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                                struct dbb_error *err)
 {
+	struct check_feed *f;
 	struct my_scan *s;
-	struct my_script *script = NULL;
-	struct dbb_error script_err = {0};
-	char *buf = NULL;
-	bool classified = false, script_failed = false;
+	struct timespec t0;
+	unsigned long long total = 0;
+	pthread_t thread;
+	bool classified = false, started = false;
+	size_t i = 0;
 	dbb_code rc = DBB_OK;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	s = calloc(1, sizeof(*s));
-	buf = malloc(DBB_STREAM_CHUNK);
-	script = my_script_new(ctx->cfg->db_name);
-	if (!s || !buf || !script) {
+	f = calloc(1, sizeof(*f));
+	if (!s || !f) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+		goto out_free;
+	}
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	f->buf[0] = malloc(DBB_STREAM_CHUNK);
+	f->buf[1] = malloc(DBB_STREAM_CHUNK);
+	f->script = my_script_new(ctx->cfg->db_name);
+	if (!f->buf[0] || !f->buf[1] || !f->script) {
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
+	if (pthread_create(&thread, NULL, check_thread, f)) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "cannot start a thread to check the dump");
+		goto out;
+	}
+	started = true;
 	for (;;) {
 		size_t got = 0;
+		bool failed;
 
-		rc = dbb_source_read(in, buf, DBB_STREAM_CHUNK, &got, err);
+		/* once the checker has refused, read on only to say what the
+		 * file is (it no longer touches the buffers) */
+		pthread_mutex_lock(&f->mu);
+		while (f->full[i] && !f->failed)
+			pthread_cond_wait(&f->cv, &f->mu);
+		failed = f->failed;
+		pthread_mutex_unlock(&f->mu);
+		if (failed && classified)
+			break;
+		rc = dbb_source_read(in, f->buf[i], DBB_STREAM_CHUNK, &got, err);
 		if (rc)
 			goto out;
 		if (!classified) {
@@ -541,9 +631,9 @@ static dbb_code mysql_validate(const struct dbb_driver_ctx *ctx, struct dbb_sour
 
 			if (take > got)
 				take = got;
-			memcpy(s->head + s->head_len, buf, take);
+			memcpy(s->head + s->head_len, f->buf[i], take);
 			s->head_len += take;
-			if (got > 0 && memchr(buf, '\0', got))
+			if (got > 0 && memchr(f->buf[i], '\0', got))
 				s->saw_nul = true;
 			if (got == 0 || s->head_len == sizeof(s->head) || s->saw_nul) {
 				rc = classify_head(s, err);
@@ -554,20 +644,39 @@ static dbb_code mysql_validate(const struct dbb_driver_ctx *ctx, struct dbb_sour
 		}
 		if (got == 0)
 			break;
-		if (!script_failed && my_script_feed(script, buf, got, &script_err))
-			script_failed = true;
-		if (classified && script_failed)
-			break;
-	}
-	if (!script_failed && my_script_finish(script, &script_err))
-		script_failed = true;
-	if (script_failed) {
-		error_copy(err, &script_err);
-		rc = script_err.code;
+		total += got;
+		if (!failed) {
+			pthread_mutex_lock(&f->mu);
+			f->len[i] = got;
+			f->full[i] = true;
+			pthread_cond_broadcast(&f->cv);
+			pthread_mutex_unlock(&f->mu);
+			i ^= 1;
+		}
 	}
 out:
-	my_script_free(script);
-	free(buf);
+	if (started) {
+		pthread_mutex_lock(&f->mu);
+		f->eof = true;
+		f->abandon = rc != DBB_OK;
+		pthread_cond_broadcast(&f->cv);
+		pthread_mutex_unlock(&f->mu);
+		pthread_join(thread, NULL);
+		if (!rc && f->failed) {
+			error_copy(err, &f->err);
+			rc = f->err.code;
+		} else if (!rc) {
+			dbb_info("mysql: checked the dump (%.1f MiB) in %.2fs",
+			         (double)total / 1048576.0, seconds_since(&t0));
+		}
+	}
+	my_script_free(f->script);
+	free(f->buf[0]);
+	free(f->buf[1]);
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+out_free:
+	free(f);
 	free(s);
 	return rc;
 }
@@ -674,11 +783,13 @@ static dbb_code mysql_clean(const struct dbb_driver_ctx *ctx, struct dbb_error *
 	const struct dbb_config *cfg = ctx->cfg;
 	char dblit[2 * sizeof(cfg->db_name) + 1];
 	MYSQL *my = NULL;
-	unsigned long found, total;
+	unsigned long found, total, dropped = 0;
+	struct timespec t0;
 	size_t i;
 	int pass;
 	dbb_code rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = my_connect(cfg, cfg->child_timeout, &my, err);
 	if (rc)
 		goto out;
@@ -698,6 +809,7 @@ static dbb_code mysql_clean(const struct dbb_driver_ctx *ctx, struct dbb_error *
 				goto out;
 			total += found;
 		}
+		dropped += total;
 		if (total == 0)
 			break;
 	}
@@ -705,6 +817,9 @@ static dbb_code mysql_clean(const struct dbb_driver_ctx *ctx, struct dbb_error *
 		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED,
 		              "objects of database `%s` keep reappearing; cannot clean it",
 		              cfg->db_name);
+	else
+		dbb_info("mysql: cleaned `%s` (%lu objects dropped) in %.2fs", cfg->db_name,
+		         dropped, seconds_since(&t0));
 out:
 	if (rc)
 		dbb_error_prefix(err, "cleaning the database failed");
@@ -751,9 +866,11 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	struct dbb_error perr = {0};
 	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
 	const char *tool = NULL;
+	struct timespec t0;
 	bool started = false;
 	dbb_code rc, frc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = tool_prepare(ctx, client_tools, DBB_ERR_RESTORE_FAILED,
 	                  "neither the mariadb nor the mysql client", &of, &a, &tool, err);
 	if (rc)
@@ -802,6 +919,8 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	} else if (rc) {
 		error_copy(err, &perr);
 		rc = perr.code;
+	} else {
+		dbb_info("mysql: %s restored the dump in %.2fs", tool, seconds_since(&t0));
 	}
 out:
 	if (started)

@@ -119,7 +119,8 @@ static bool is_blank(unsigned c)
 
 static bool is_word_char(unsigned c)
 {
-	return isalnum((int)c) || c == '_' || c == '$' || c >= 0x80;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '$' || c >= 0x80;
 }
 
 static dbb_code refuse(struct my_script *s, struct dbb_error *err, const char *fmt, ...)
@@ -798,9 +799,10 @@ session:
 
 /* ---- words outside strings: file access, SET NAMES ---- */
 
+/* w (n bytes) is the keyword kw (upper case), in any case. */
 static bool word_eq(const char *w, size_t n, const char *kw)
 {
-	return n == strlen(kw) && strncasecmp(w, kw, n) == 0;
+	return (w[0] & ~0x20) == kw[0] && n == strlen(kw) && strncasecmp(w, kw, n) == 0;
 }
 
 static void mentions(struct my_script *s, const char *w, size_t n)
@@ -932,6 +934,10 @@ static void head_run(struct my_script *s, const unsigned char *p, size_t n)
 		s->stmt_empty = false;
 		s->stmt_line = s->lineno;
 	}
+	if (s->head_len == HEAD_MAX) {
+		s->head_truncated |= n > 0;
+		return;
+	}
 	if (s->head_len == 0)
 		while (n > 0 && is_blank(*p))
 			p++, n--;
@@ -970,6 +976,8 @@ static void emit_string_run(struct my_script *s, const unsigned char *p, size_t 
 	size_t k = WORD_MAX - s->quoted_len;
 
 	head_run(s, p, n);
+	if (s->in_string == '\'')
+		return; /* only names are looked at (`sql_mode`) */
 	if (k > n)
 		k = n;
 	memcpy(s->quoted + s->quoted_len, p, k);
