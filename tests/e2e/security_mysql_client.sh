@@ -26,8 +26,11 @@ printf '\\! touch %s/sourced\n' "$M" >"$WORK/evil.sql"
 # The wrapper: argv to $SHIM/argv.<pid>; $SHIM/inject (if any, once) before
 # stdin;
 # $SHIM/no_sandbox makes it refuse --sandbox like a client that lacks it.
+# (The wrapper names every program by its path: it must not depend on the
+# environment the daemon gives its children.)
 cat >"$SHIM/$(basename "$real")" <<EOF
-#!/usr/bin/env bash
+#!$(command -v bash)
+PATH=$(dirname "$(command -v cat)"):/usr/bin:/bin
 for a in "\$@"; do
 	if [ "\$a" = --sandbox ] && [ -e "$SHIM/no_sandbox" ]; then
 		echo "\$0: unknown option '--sandbox'" >&2
