@@ -680,7 +680,11 @@ static bool read_db_name(const char *p, const char *end, char *name, size_t cap)
 
 static dbb_code statement_end(struct my_script *s, struct dbb_error *err)
 {
-	static const char sandbox_comment[] = "/*M!999999 enable the sandbox mode */";
+	/* mariadb-dump's first line as the client sends it (without its \-):
+	 * "/\*M!999999" in current releases, "/\*!999999" in the first ones
+	 * that wrote it (10.5.25, 10.6.18, 10.11.8...). No server runs it. */
+	static const char *const sandbox_comments[] = {"/*M!999999 enable the sandbox mode */",
+	                                               "/*!999999 enable the sandbox mode */"};
 	const char *h = s->head, *end = s->head + s->head_len, *w;
 	char show[96], name[200];
 	struct lexer lx;
@@ -705,9 +709,14 @@ static dbb_code statement_end(struct my_script *s, struct dbb_error *err)
 
 	/* 2. the statement's first keywords, past the sandbox line and the
 	 *    markers of versioned comments */
-	if ((size_t)(end - w) >= sizeof(sandbox_comment) - 1 &&
-	    memcmp(w, sandbox_comment, sizeof(sandbox_comment) - 1) == 0)
-		w += sizeof(sandbox_comment) - 1;
+	for (n = 0; n < sizeof(sandbox_comments) / sizeof(sandbox_comments[0]); n++) {
+		size_t len = strlen(sandbox_comments[n]);
+
+		if ((size_t)(end - w) >= len && memcmp(w, sandbox_comments[n], len) == 0) {
+			w += len;
+			break;
+		}
+	}
 	lx = (struct lexer){.p = w, .end = end, .ansi = s->ansi};
 	lex_next(&lx, &t);
 	if (t.kind == T_WORD && (strcmp(t.text, "PREPARE") == 0 || strcmp(t.text, "EXECUTE") == 0))
