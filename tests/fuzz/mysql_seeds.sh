@@ -42,6 +42,8 @@ seed dump 80 "$tmp/dump.sql"
 seed dump_chunk3 02 "$tmp/dump.sql"
 gzip -c "$tmp/dump.sql" >"$tmp/dump.sql.gz"
 seed dump_gz 80 "$tmp/dump.sql.gz"
+sed 's|/\*M!999999|/*!999999|' "$tmp/dump.sql" >"$tmp/dump_old.sql"
+seed dump_old_sandbox_line 80 "$tmp/dump_old.sql" # as 10.11.8 wrote it
 sed 's/$/\r/' "$tmp/dump.sql" >"$tmp/dump_crlf.sql"
 seed dump_crlf_chunk2 01 "$tmp/dump_crlf.sql"
 
