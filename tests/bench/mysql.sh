@@ -4,8 +4,9 @@
 # the whole file, cleans the database and restores it) without and with a
 # safety backup vs `gunzip -c | mariadb` into an empty database, on a
 # database of ROWS rows (default 1,000,000 in two tables). The restores run
-# RUNS times in turn (native, daemon, daemon + safety backup); each ratio is
-# taken within a round and the median is printed, with the load average
+# RUNS times in turn (native, daemon, daemon + safety backup; the order
+# turns from round to round); each ratio is taken within a round and the
+# median is printed, with the load average
 # and where the daemon's time went (its log). Prints the daemon's peak RSS.
 # Needs a built daemon (DBBACKUPD, default build/dbbackupd); starts its own
 # MariaDB with tests/services/mysql.sh under a private state dir unless
@@ -93,19 +94,25 @@ name=$(jq -r .filename "$BODY")
 
 load_restore_start=$(load)
 native_t=() plain_t=() safety_t=() plain_r=() safety_r=()
-for round in $(seq 1 "$RUNS"); do
-	echo "bench: restore round $round of $RUNS (load $(load))" >&2
+# Each restore leaves the server busy for a while (flushing, purge), which
+# slows the next one: the order of the three turns from round to round.
+run_native() {
 	my_reset || exit 1
+	local t
 	t=$(now)
 	gunzip -c "$WORK/native.sql.gz" | "$client" "${my_flags[@]}" "$DB_NAME" || exit 1
 	n=$(elapsed "$t")
-
+}
+run_plain() {
+	local t
 	t=$(now)
 	api POST "/backup/restore/$name?create_safety_backup=false" operator
 	p=$(elapsed "$t")
 	[ "$STATUS" = 200 ] || { echo "bench: restore failed: $(cat "$BODY")" >&2; exit 1; }
 	check_s=$(phase 'mysql: checked the dump') clean_s=$(phase 'mysql: cleaned') client_s=$(phase 'restored the dump')
-
+}
+run_safety() {
+	local t
 	t=$(now)
 	api POST "/backup/restore/$name?create_safety_backup=true" operator
 	w=$(elapsed "$t")
@@ -115,11 +122,19 @@ for round in $(seq 1 "$RUNS"); do
 	safety_s=$(awk -v a="$(date -d "$(grep 'started (safety backup: yes)' "$DAEMON_LOG" | tail -n 1 | cut -d' ' -f1)" +%s)" \
 		-v b="$(date -d "$(grep 'written before restoring' "$DAEMON_LOG" | tail -n 1 | cut -d' ' -f1)" +%s)" \
 		-v c="$(phase 'mysql: checked the dump')" 'BEGIN { printf "%.0f", b - a - c }')
+	safety_client_s=$(phase 'restored the dump')
 	rm -f "$WORK/backups"/safety_backup_*
-
+}
+orders=("native plain safety" "plain safety native" "safety native plain")
+for round in $(seq 1 "$RUNS"); do
+	order=${orders[$(((round - 1) % 3))]}
+	echo "bench: restore round $round of $RUNS ($order; load $(load))" >&2
+	for what in $order; do
+		"run_$what"
+	done
 	native_t+=("$n") plain_t+=("$p") safety_t+=("$w")
 	plain_r+=("$(ratio "$p" "$n")") safety_r+=("$(ratio "$w" "$n")")
-	echo "bench:   native $n s, daemon $p s (check $check_s, clean $clean_s, client $client_s), with safety backup $w s (safety backup $safety_s)" >&2
+	echo "bench:   native $n s, daemon $p s (check $check_s, clean $clean_s, client $client_s), with safety backup $w s (safety backup $safety_s, client $safety_client_s)" >&2
 done
 load_restore_end=$(load)
 rows_after=$(my_sql "SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM users)")
@@ -140,8 +155,8 @@ printf '  daemon restore, no safety backup             %8.2f s   ratio %s (targe
 	"$(median <<<"${plain_t[*]}")" "$(median <<<"${plain_r[*]}")"
 printf '  daemon restore, with safety backup           %8.2f s   ratio %s\n' \
 	"$(median <<<"${safety_t[*]}")" "$(median <<<"${safety_r[*]}")"
-printf '  last run: check %ss, clean %ss, client %ss; safety backup %ss\n' \
-	"$check_s" "$clean_s" "$client_s" "$safety_s"
+printf '  last run: check %ss, clean %ss, client %ss; safety backup %ss, then client %ss\n' \
+	"$check_s" "$clean_s" "$client_s" "$safety_s" "$safety_client_s"
 printf '  ratios per run: no safety backup %s; with safety backup %s\n' "${plain_r[*]}" "${safety_r[*]}"
 printf '  daemon peak RSS (VmHWM)         %8.1f MiB (target <= 32)\n' "$(awk -v k="$hwm_kb" 'BEGIN { print k / 1024 }')"
 printf '  rows after restore              %8s\n' "$rows_after"
