@@ -255,7 +255,7 @@ static void stmt_reset_server(struct pg_script_stmt *t)
 	t->set_value = 0;
 	t->set_on = false;
 	t->set_bad_enc = false;
-	t->copy_client = t->copy_from = t->copy_binary = false;
+	t->copy_client = t->copy_from = t->copy_binary = t->copy_server = false;
 }
 
 /* PostgreSQL's parse_bool. */
@@ -405,9 +405,11 @@ static dbb_code stmt_copy(struct pg_script *s, uint8_t kind, const char *w, size
 		t->copy_from = eq(w, "from");
 		t->sub = 1;
 	} else if (t->sub == 1 && kind == TK_WORD && eq(w, "program")) {
+		t->copy_server = true;
 		t->sub = 2;
 	} else if (t->sub == 1) {
 		t->copy_client = kind == TK_WORD && (eq(w, "stdin") || eq(w, "stdout"));
+		t->copy_server = !t->copy_client;
 		t->sub = 3;
 	} else if (t->sub == 2) {
 		t->sub = 3;
@@ -603,6 +605,9 @@ static dbb_code stmt_end(struct pg_script *s, bool alone)
 {
 	struct pg_script_stmt *t = &s->st;
 
+	if (t->kind == ST_COPY && t->copy_server)
+		return refuse(s, "COPY from or to a program or a file on the database server (plain "
+		                 "pg_dump output only has COPY ... FROM stdin)");
 	if (t->kind == ST_COPY && t->copy_from && t->copy_client) {
 		if (!alone)
 			return refuse(

@@ -28,8 +28,9 @@
  * "BEGIN;" and "COMMIT;" at a statement boundary - pg_dump's own lines
  * around large objects - which it drops; a client_encoding in which psql
  * would lex differently (SJIS, BIG5, GBK, UHC, GB18030, JOHAB,
- * SHIFT_JIS_2004); binary COPY data; NUL bytes; a script that ends inside a
- * statement, string, comment or COPY block.
+ * SHIFT_JIS_2004); binary COPY data and COPY from or to a program or server
+ * file; NUL bytes; a script that ends inside a statement, string, comment
+ * or COPY block.
  *
  * Streaming with fixed memory: no line, string or statement is buffered
  * beyond the small fixed arrays below. Feed the bytes in chunks of any size
@@ -88,6 +89,7 @@ struct pg_script_stmt {
 	bool copy_client;
 	bool copy_from;
 	bool copy_binary;
+	bool copy_server; /* FROM/TO PROGRAM or a server file */
 	/* the two previous tokens */
 	uint8_t prev_kind, prev2_kind;
 	char prev_word[PG_SCRIPT_WORD_MAX];

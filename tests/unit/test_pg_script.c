@@ -158,7 +158,9 @@ static void test_copy(void)
 	CHECK(accepts("COPY t\n  FROM\n  stdin;\n\\! x\n\\.\n"));
 	CHECK(accepts("COPY a FROM stdin; COPY b FROM stdin;\n1\n\\.\n2\n\\.\nSELECT 1;\n"));
 	CHECK(accepts("COPY (SELECT 1 FROM stdin) TO STDOUT;\nSELECT 1;\n"));
-	CHECK(accepts("COPY t TO '/tmp/x';\nCOPY t FROM PROGRAM 'x';\nSELECT 1;\n"));
+	CHECK(refuses("COPY t TO '/tmp/x';\n", "server"));
+	CHECK(refuses("COPY t FROM PROGRAM 'id';\n", "program"));
+	CHECK(refuses("COPY (SELECT 1) TO PROGRAM 'id';\n", "program"));
 	CHECK(refuses("COPY t FROM stdin;\n1\n", "COPY"));
 	CHECK(refuses("COPY t FROM stdin;\n1\n\\.", "COPY"));
 	CHECK(refuses("COPY t FROM stdin (FORMAT binary);\nx\n\\.\n", "binary"));
