@@ -557,6 +557,14 @@ dbb_code pg_stmt_token(struct pg_script *s, uint8_t kind, const char *w, size_t 
 	if (kind == TK_SEMI)
 		return stmt_semi(s);
 	t->psql_ntok++;
+	/* set_config('client_encoding', ...) and the like outside SET: the
+	 * direct spelling of a change this reader could not follow (a computed
+	 * one is why psql's \restrict is required, pg_script.h) */
+	if (kind == TK_STRING && exact && setting_of(TK_WORD, w, n) != PARAM_NONE)
+		return pg_script_refuse(s,
+		                        "the string '%s' outside SET: a change of it at run time "
+		                        "would change how psql reads the rest",
+		                        w);
 	rc = stmt_token(s, kind, w, n, exact);
 	t->prev2_kind = t->prev_kind;
 	memcpy(t->prev2_word, t->prev_word, sizeof(t->prev2_word));

@@ -228,6 +228,11 @@ static void test_standard_strings(void)
 	CHECK(accepts("SET \"STANDARD_conforming_strings\" = \"off\";\nSELECT 'a\\'b';\n"));
 	CHECK(accepts("SET client_encoding = 'UTF8';\nSET NAMES 'LATIN1';\nSET NAMES;\n"));
 	CHECK(refuses("SET client_encoding = 'SJIS';\n", "client_encoding"));
+	CHECK(
+	    refuses("SELECT pg_catalog.set_config('standard_conforming_strings', 'off', false);\n",
+	            "outside SET"));
+	CHECK(refuses("SELECT set_config($$CLIENT_ENCODING$$, 'SJIS', false);\n", "outside SET"));
+	CHECK(accepts("SELECT pg_catalog.set_config('search_path', '', false);\n"));
 	CHECK(refuses("SET NAMES 'Big5';\n", "client_encoding"));
 	CHECK(refuses("SET SESSION client_encoding TO 'windows-932';\n", "client_encoding"));
 }
