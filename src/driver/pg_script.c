@@ -817,6 +817,111 @@ static void line_end(struct pg_script *s)
 	}
 }
 
+/* How many of the n bytes at p change nothing but the text kept: inside a
+ * quote or comment, up to the next byte that may end it (or a '\n'). */
+static size_t quiet_run(const struct pg_script *s, const char *p, size_t n)
+{
+	char a, b;
+	size_t k = 0;
+
+	if (s->sub != SUB_NONE || s->meta_len || s->str_varform)
+		return 0;
+	switch (s->state) {
+	case LX_XQ:
+	case LX_XB:
+		a = b = '\'';
+		break;
+	case LX_XE:
+		a = '\'';
+		b = '\\';
+		break;
+	case LX_XD:
+		a = b = '"';
+		break;
+	case LX_XDOLQ:
+		if (s->tag_match != 0)
+			return 0;
+		a = b = '$';
+		break;
+	case LX_XC:
+		a = '*';
+		b = '/';
+		break;
+	case LX_LINE_COMMENT:
+		a = b = '\r';
+		break;
+	default:
+		return 0;
+	}
+	while (k < n && p[k] != a && p[k] != b && p[k] != '\n')
+		k++;
+	return k;
+}
+
+/* Bytes of the current line that were lexed: the head kept, the length. */
+static void line_take(struct pg_script *s, const char *p, size_t n)
+{
+	size_t h = sizeof(s->head) - s->head_len;
+
+	if (s->line_clean && h > 0) {
+		h = h < n ? h : n;
+		memcpy(s->head + s->head_len, p, h);
+		s->head_len += h;
+	}
+	s->line_len += n;
+}
+
+/* In LX_INITIAL, how many of the n bytes at p only continue the token in
+ * progress (or the blank before one); a word takes them in. */
+static size_t token_run(struct pg_script *s, const char *p, size_t n)
+{
+	size_t k = 0;
+
+	if (s->meta_len)
+		return 0;
+	switch (s->tok) {
+	case TOK_NONE:
+		while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' || p[k] == '\f'))
+			k++;
+		break;
+	case TOK_WORD:
+		while (k < n && is_ident_cont((unsigned char)p[k]))
+			word_add(s, (unsigned char)p[k++]);
+		break;
+	case TOK_NUM_INT:
+	case TOK_NUM_DEC:
+	case TOK_NUM_REAL:
+	case TOK_PARAM:
+		while (k < n && is_digit((unsigned char)p[k]))
+			k++;
+		break;
+	case TOK_JUNK:
+		while (k < n && is_ident_cont((unsigned char)p[k]))
+			k++;
+		break;
+	default:
+		break;
+	}
+	return k;
+}
+
+/* Takes a quiet run as lexing it byte by byte would. */
+static void quiet_take(struct pg_script *s, const char *p, size_t n)
+{
+	size_t t;
+
+	line_take(s, p, n);
+	if (s->state != LX_XC && s->state != LX_LINE_COMMENT && !s->text_long) {
+		t = sizeof(s->text) - 1 - s->text_len;
+		if (n > t)
+			s->text_long = true;
+		else
+			t = n;
+		memcpy(s->text + s->text_len, p, t);
+		s->text_len += t;
+	}
+}
+
 /* Lexes bytes of one SQL line, up to and including its '\n'. */
 static dbb_code lex_span(struct pg_script *s, const char *a, size_t n)
 {
@@ -824,7 +929,23 @@ static dbb_code lex_span(struct pg_script *s, const char *a, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)a[i];
+		size_t run;
 
+		if (s->state == LX_INITIAL) {
+			run = token_run(s, a + i, n - i);
+			if (run > 0) {
+				line_take(s, a + i, run);
+				i += run - 1;
+				continue;
+			}
+		} else {
+			run = quiet_run(s, a + i, n - i);
+			if (run > 0) {
+				quiet_take(s, a + i, run);
+				i += run - 1;
+				continue;
+			}
+		}
 		if (c == '\n') {
 			rc = lx_byte(s, c);
 			if (rc)

@@ -73,9 +73,9 @@ static void psql_identifier(struct pg_script_stmt *t, const char *w)
 
 	if (t->ident_count == 0)
 		memset(t->idents, 0, sizeof(t->idents));
-	if ((eq(w, "create") || eq(w, "function") || eq(w, "procedure") || eq(w, "or") ||
-	     eq(w, "replace")) &&
-	    t->ident_count < sizeof(t->idents))
+	if (t->ident_count < sizeof(t->idents) &&
+	    (eq(w, "create") || eq(w, "function") || eq(w, "procedure") || eq(w, "or") ||
+	     eq(w, "replace")))
 		t->idents[t->ident_count] = w[0];
 	if (t->ident_count < 1000)
 		t->ident_count++;
@@ -533,7 +533,7 @@ static dbb_code stmt_semi(struct pg_script *s)
 		t->psql_ntok++;
 	}
 	t->prev2_kind = t->prev_kind;
-	memcpy(t->prev2_word, t->prev_word, sizeof(t->prev2_word));
+	memcpy(t->prev2_word, t->prev_word, strlen(t->prev_word) + 1);
 	t->prev_kind = TK_SEMI;
 	t->prev_word[0] = '\0';
 	return rc;
@@ -567,7 +567,7 @@ dbb_code pg_stmt_token(struct pg_script *s, uint8_t kind, const char *w, size_t 
 		                        w);
 	rc = stmt_token(s, kind, w, n, exact);
 	t->prev2_kind = t->prev_kind;
-	memcpy(t->prev2_word, t->prev_word, sizeof(t->prev2_word));
+	memcpy(t->prev2_word, t->prev_word, strlen(t->prev_word) + 1);
 	t->prev_kind = kind;
 	if (kind == TK_WORD && n < sizeof(t->prev_word))
 		memcpy(t->prev_word, w, n + 1);
