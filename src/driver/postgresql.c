@@ -10,7 +10,9 @@
 
 #include "dbbackupd/child.h"
 #include "dbbackupd/driver.h"
+#include "dbbackupd/log.h"
 #include "dbbackupd/sniff.h"
+#include "driver/pg_script.h"
 
 #include "pg_clean.h"
 
@@ -53,7 +55,7 @@ struct pg_params {
 	char port[16];
 	char conninfo_db[512];  /* "dbname='...'" for the tools' --dbname */
 	char env_password[300]; /* "PGPASSWORD=..." */
-	const char *env[4];
+	const char *env[6];
 	const char *conn_args[6]; /* --host --port --username --dbname --no-password NULL */
 	char arg_host[300];
 	char arg_port[32];
@@ -102,6 +104,19 @@ static void pg_params_init(struct pg_params *p, const struct dbb_config *cfg)
 	p->env[e++] = "PGCONNECT_TIMEOUT=" PG_CONNECT_TIMEOUT_S;
 	p->env[e++] = "PGAPPNAME=" PG_APPNAME;
 	p->env[e] = NULL;
+}
+
+/* Adds one "NAME=value" (a literal) to the tools' environment. */
+static void pg_params_add_env(struct pg_params *p, const char *entry)
+{
+	size_t e = 0;
+
+	while (p->env[e])
+		e++;
+	if (e + 1 < sizeof(p->env) / sizeof(p->env[0])) {
+		p->env[e] = entry;
+		p->env[e + 1] = NULL;
+	}
 }
 
 static void pg_params_wipe(struct pg_params *p)
@@ -299,177 +314,6 @@ static bool psql_has_restrict(int major, int minor)
 	}
 }
 
-/* ---- a line scanner for plain pg_dump output ----
- * Tracks COPY ... FROM stdin; data blocks (whose lines are data, not SQL or
- * meta-commands), finds psql meta-commands outside them, and can drop the
- * dump's own \restrict / \unrestrict lines while passing everything else
- * through unchanged. */
-
-#define SCAN_HEAD 128
-#define SCAN_TAIL 16
-
-struct sql_scan {
-	/* configuration */
-	struct dbb_sink *out; /* NULL: scan only */
-	bool drop_restrict;
-	/* state of the current line */
-	char head[SCAN_HEAD];
-	size_t head_len;
-	char tail[SCAN_TAIL];
-	size_t tail_len;
-	size_t line_len;
-	bool held; /* a meta-command line, held back until it is complete */
-	/* what was seen */
-	bool in_copy;
-	uint64_t lines;
-	uint64_t bytes;
-	bool header_pg;      /* "-- PostgreSQL database dump" near the start */
-	bool header_cluster; /* "-- PostgreSQL database cluster dump" */
-	bool complete;       /* "-- PostgreSQL database dump complete" */
-	bool nul_byte;
-	char bad_meta[40]; /* first meta-command that plain pg_dump output never has */
-	uint64_t bad_meta_line;
-};
-
-static bool head_is(const struct sql_scan *s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s->line_len == n && s->head_len >= n && memcmp(s->head, lit, n) == 0;
-}
-
-static bool head_starts(const struct sql_scan *s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s->head_len >= n && memcmp(s->head, lit, n) == 0;
-}
-
-static bool tail_ends(const struct sql_scan *s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s->tail_len >= n && memcmp(s->tail + s->tail_len - n, lit, n) == 0;
-}
-
-/* Called at the end of each line (without its '\n'); returns true to drop a
- * held line. */
-static bool scan_line_done(struct sql_scan *s)
-{
-	bool drop = false;
-
-	s->lines++;
-	if (s->in_copy) {
-		if (head_is(s, "\\."))
-			s->in_copy = false;
-		return false;
-	}
-	if (s->lines <= 8 && head_starts(s, "-- PostgreSQL database cluster dump"))
-		s->header_cluster = true;
-	else if (s->lines <= 8 && head_starts(s, "-- PostgreSQL database dump"))
-		s->header_pg = true;
-	if (head_is(s, "-- PostgreSQL database dump complete"))
-		s->complete = true;
-	if (head_starts(s, "COPY ") && tail_ends(s, " FROM stdin;"))
-		s->in_copy = true;
-	if (s->head_len > 0 && s->head[0] == '\\') {
-		bool ours = head_starts(s, "\\restrict ") || head_starts(s, "\\unrestrict ");
-
-		if (ours)
-			drop = s->drop_restrict;
-		else if (!s->bad_meta[0]) {
-			size_t n = 0;
-
-			while (n < s->head_len && n + 1 < sizeof(s->bad_meta) &&
-			       !isspace((unsigned char)s->head[n]))
-				n++;
-			memcpy(s->bad_meta, s->head, n);
-			s->bad_meta[n] = '\0';
-			s->bad_meta_line = s->lines;
-		}
-	}
-	return drop;
-}
-
-static void scan_reset_line(struct sql_scan *s)
-{
-	s->head_len = s->tail_len = s->line_len = 0;
-	s->held = false;
-}
-
-static dbb_code scan_emit(struct sql_scan *s, const char *p, size_t n, struct dbb_error *err)
-{
-	if (!s->out || n == 0)
-		return DBB_OK;
-	return dbb_sink_write(s->out, p, n, err);
-}
-
-static dbb_code scan_feed(struct sql_scan *s, const char *buf, size_t len, struct dbb_error *err)
-{
-	const char *p = buf, *end = buf + len, *run = buf;
-	dbb_code rc;
-
-	if (memchr(buf, '\0', len))
-		s->nul_byte = true;
-	s->bytes += len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *seg_end = nl ? nl : end;
-		size_t seg = (size_t)(seg_end - p), n;
-
-		if (s->line_len == 0 && seg > 0 && !s->in_copy && p[0] == '\\' && s->out) {
-			/* flush what precedes the meta-command, hold the line */
-			rc = scan_emit(s, run, (size_t)(p - run), err);
-			if (rc)
-				return rc;
-			s->held = true;
-		}
-		n = seg < SCAN_HEAD - s->head_len ? seg : SCAN_HEAD - s->head_len;
-		memcpy(s->head + s->head_len, p, n);
-		s->head_len += n;
-		if (seg >= SCAN_TAIL) {
-			memcpy(s->tail, seg_end - SCAN_TAIL, SCAN_TAIL);
-			s->tail_len = SCAN_TAIL;
-		} else {
-			size_t keep = s->tail_len + seg > SCAN_TAIL ? SCAN_TAIL - seg : s->tail_len;
-
-			memmove(s->tail, s->tail + s->tail_len - keep, keep);
-			memcpy(s->tail + keep, p, seg);
-			s->tail_len = keep + seg;
-		}
-		s->line_len += seg;
-		if (s->held && s->line_len > SCAN_HEAD) {
-			/* too long for one of ours: pass it through */
-			rc = scan_emit(s, s->head, s->head_len, err);
-			if (rc)
-				return rc;
-			run = p + n;
-			s->held = false;
-		}
-		if (!nl) {
-			p = end;
-			break;
-		}
-		if (s->held) {
-			if (!scan_line_done(s)) {
-				rc = scan_emit(s, s->head, s->head_len, err);
-				if (!rc)
-					rc = scan_emit(s, "\n", 1, err);
-				if (rc)
-					return rc;
-			}
-			run = nl + 1;
-		} else {
-			scan_line_done(s);
-		}
-		scan_reset_line(s);
-		p = nl + 1;
-	}
-	if (!s->held)
-		return scan_emit(s, run, (size_t)(end - run), err);
-	return DBB_OK;
-}
-
 /* ---- check_config, health ---- */
 
 static dbb_code pg_check_config(const struct dbb_config *cfg, struct dbb_error *err)
@@ -609,10 +453,15 @@ static const char *foreign_format(const char *head, size_t len)
 	}
 }
 
+/* Validation: the whole file through the psql script lexer (pg_script.h),
+ * plus what it is when it is not a plain pg_dump file. The lexer's verdict
+ * comes after "this is not a PostgreSQL dump at all", which says more. */
 static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                             struct dbb_error *err)
 {
-	struct sql_scan scan = {0};
+	struct pg_script scan;
+	struct dbb_error lex_err = {0};
+	dbb_code lex_rc = DBB_OK;
 	unsigned char *buf = NULL;
 	char head[SNIFF_MAX + 1];
 	size_t head_len = 0, got;
@@ -623,6 +472,7 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 	buf = malloc(DBB_STREAM_CHUNK);
 	if (!buf)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	pg_script_init(&scan, NULL);
 	for (;;) {
 		rc = dbb_source_read(in, buf, DBB_STREAM_CHUNK, &got, err);
 		if (rc || got == 0)
@@ -639,14 +489,17 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 				goto out;
 			}
 		}
-		rc = scan_feed(&scan, (const char *)buf, got, err);
-		if (rc)
-			break;
+		if (!lex_rc)
+			lex_rc = pg_script_feed(&scan, buf, got, &lex_err);
+		else if (head_len == SNIFF_MAX)
+			break; /* refused: the head is all that may still say more */
 	}
 	if (rc)
 		goto out;
+	if (!lex_rc)
+		lex_rc = pg_script_finish(&scan, &lex_err);
 	head[head_len] = '\0';
-	if (scan.bytes == 0) {
+	if (head_len == 0) {
 		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is empty");
 		goto out;
 	}
@@ -656,18 +509,18 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 		              "the file is %s, not a plain PostgreSQL dump", what);
 		goto out;
 	}
-	if (scan.nul_byte) {
+	if (scan.facts.nul_byte || memchr(head, '\0', head_len)) {
 		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
 		              "the file holds binary data (NUL bytes): not a plain SQL dump");
 		goto out;
 	}
-	if (scan.header_cluster) {
+	if (scan.facts.header_cluster) {
 		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
 		              "the file is a pg_dumpall cluster dump; restore a single-database "
 		              "plain pg_dump");
 		goto out;
 	}
-	if (!scan.header_pg) {
+	if (!scan.facts.header_pg) {
 		what = sniff_text(head);
 		if (what)
 			rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
@@ -679,19 +532,15 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 			    "database dump' header)");
 		goto out;
 	}
-	if (scan.bad_meta[0]) {
-		rc =
-		    dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		             "line %llu holds the psql meta-command %s, which plain pg_dump output "
-		             "never contains; refusing to run it",
-		             (unsigned long long)scan.bad_meta_line, scan.bad_meta);
+	if (lex_rc) {
+		*err = lex_err;
+		rc = lex_rc;
 		goto out;
 	}
-	if (scan.in_copy || !scan.complete) {
+	if (!scan.facts.complete) {
 		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the PostgreSQL dump is incomplete (truncated: %s)",
-		              scan.in_copy ? "it ends inside a COPY block"
-		                           : "no '-- PostgreSQL database dump complete' trailer");
+		              "the PostgreSQL dump is incomplete (truncated: no '-- PostgreSQL "
+		              "database dump complete' trailer)");
 		goto out;
 	}
 out:
@@ -719,7 +568,9 @@ static dbb_code pg_check_restore(const struct dbb_driver_ctx *ctx, struct dbb_er
  * first error and the transaction rolls back: the database is then exactly
  * as it was. The COMMIT is ours, not --single-transaction's: with that, psql
  * commits when its input ends, so a daemon killed mid-restore (its end of
- * the pipe closed by the kernel) would commit a partial restore. */
+ * the pipe closed by the kernel) would commit a partial restore. Nothing in
+ * the dump may end that transaction: pg_script drops pg_dump's own BEGIN;
+ * and COMMIT; lines (around large objects) and refuses every other form. */
 static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                               struct dbb_error *err)
 {
@@ -730,16 +581,19 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	struct dbb_child c = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
 	struct dbb_child_stdin_sink sink;
 	struct dbb_child_spec spec;
-	struct sql_scan scan = {0};
+	struct pg_script scan;
 	PGconn *conn = NULL;
 	unsigned char key_raw[16];
 	char key[33], line[64];
 	char *buf = NULL;
 	int vmajor = 0, vminor = 0;
-	bool restrict_mode;
 	dbb_code rc;
 
 	pg_params_init(&p, ctx->cfg);
+	/* The session psql starts in, as pg_script assumes it: the lexer's
+	 * reading of quotes depends on both. */
+	pg_params_add_env(&p, "PGCLIENTENCODING=UTF8");
+	pg_params_add_env(&p, "PGOPTIONS=-c standard_conforming_strings=on");
 	buf = malloc(DBB_STREAM_CHUNK);
 	if (!buf) {
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
@@ -756,7 +610,19 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED, "%s", err->message);
 		goto out;
 	}
-	restrict_mode = psql_has_restrict(vmajor, vminor);
+	if (!psql_has_restrict(vmajor, vminor)) {
+		/* Validation follows psql's lexer, but psql reads each line with
+		 * the session's client_encoding and standard_conforming_strings,
+		 * which SQL in the file can change at run time in ways no reading
+		 * of the file can see: only psql's own \restrict holds then. */
+		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED,
+		              "psql %d.%d has no \\restrict (it came with 13.22, 14.19, 15.14, "
+		              "16.10 and 17.6): refusing to feed it a restore script, which "
+		              "could run shell commands through it; install a current "
+		              "postgresql-client",
+		              vmajor, vminor);
+		goto out;
+	}
 
 	build_argv(argv, sizeof(argv) / sizeof(argv[0]), fixed, &p);
 	spec = (struct dbb_child_spec){.argv = argv,
@@ -771,17 +637,14 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	}
 	dbb_child_stdin_sink_init(&sink, &c);
 
-	if (restrict_mode) {
-		if (RAND_bytes(key_raw, sizeof(key_raw)) != 1) {
-			rc =
-			    dbb_fail(err, DBB_ERR_INTERNAL, "no random bytes for the restrict key");
-			goto out;
-		}
-		for (size_t i = 0; i < sizeof(key_raw); i++)
-			snprintf(key + 2 * i, 3, "%02x", key_raw[i]);
-		snprintf(line, sizeof(line), "\\restrict %s\n", key);
-		rc = dbb_sink_write(&sink.base, line, strlen(line), err);
+	if (RAND_bytes(key_raw, sizeof(key_raw)) != 1) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "no random bytes for the restrict key");
+		goto out;
 	}
+	for (size_t i = 0; i < sizeof(key_raw); i++)
+		snprintf(key + 2 * i, 3, "%02x", key_raw[i]);
+	snprintf(line, sizeof(line), "\\restrict %s\n", key);
+	rc = dbb_sink_write(&sink.base, line, strlen(line), err);
 	if (!rc) {
 		static const char pre[] = "BEGIN;\nSET client_min_messages = warning;\n";
 
@@ -792,8 +655,10 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	if (rc)
 		goto child_failed;
 
-	scan.out = &sink.base;
-	scan.drop_restrict = restrict_mode;
+	/* The dump through the same lexer as validation: it drops pg_dump's
+	 * BEGIN;/COMMIT;/\restrict/\unrestrict lines and stops at anything
+	 * validation would have refused (a file changed since). */
+	pg_script_init(&scan, &sink.base);
 	for (;;) {
 		size_t got;
 
@@ -805,17 +670,19 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 		}
 		if (got == 0)
 			break;
-		rc = scan_feed(&scan, buf, got, err);
+		rc = pg_script_feed(&scan, buf, got, err);
 		if (rc)
 			goto child_failed;
 	}
-	if (scan.in_copy) {
+	rc = pg_script_finish(&scan, err);
+	if (rc == DBB_ERR_INVALID_BACKUP) {
 		dbb_child_abort(&c);
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the dump ends inside a COPY block");
 		goto out;
 	}
 	if (!rc) {
-		static const char commit[] = "COMMIT;\n";
+		/* a statement of its own: finish checked the dump ends between
+		 * statements; the newline ends a last line without one */
+		static const char commit[] = "\nCOMMIT;\n";
 
 		rc = dbb_sink_write(&sink.base, commit, sizeof(commit) - 1, err);
 	}
