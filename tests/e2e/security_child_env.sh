@@ -2,7 +2,8 @@
 # Promise (issue 14 item 12): a child tool (pg_dump, psql, mariadb-dump,
 # mariadb) gets only the base environment of include/dbbackupd/child.h
 # (PATH, HOME, LANG, LANGUAGE, LC_*, TZ, TMPDIR), the driver's own variables
-# (PostgreSQL: PGPASSWORD, PGCONNECT_TIMEOUT, PGAPPNAME and libpq's
+# (PostgreSQL: PGPASSWORD, PGCONNECT_TIMEOUT, PGAPPNAME, psql's
+# PGCLIENTENCODING=UTF8 and PGOPTIONS=standard_conforming_strings, and libpq's
 # non-secret connection settings such as PGSSLMODE) and nothing else: no
 # DB_PASSWORD (MySQL/MariaDB: the password is nowhere in the environment,
 # it is in a 0600 option file), no NEO4J_PASSWORD, METRICS_TOKEN, S3 or
@@ -28,7 +29,7 @@ base_names='PATH HOME LANG LANGUAGE TZ TMPDIR'
 case "$FDB" in
 postgresql)
 	# what the driver sets (env_extra) and passes on (env_pass)
-	driver_names='PGPASSWORD PGCONNECT_TIMEOUT PGAPPNAME PGSSLMODE PGSSLROOTCERT PGSSLCERT
+	driver_names='PGPASSWORD PGCONNECT_TIMEOUT PGAPPNAME PGCLIENTENCODING PGOPTIONS PGSSLMODE PGSSLROOTCERT PGSSLCERT
 		PGSSLKEY PGSSLCRL PGSSLCRLDIR PGSSLSNI PGREQUIRESSL PGSSLMINPROTOCOLVERSION
 		PGSSLMAXPROTOCOLVERSION PGGSSENCMODE PGKRBSRVNAME PGGSSLIB PGREQUIREAUTH
 		PGCHANNELBINDING PGSERVICE PGSERVICEFILE PGSYSCONFDIR PGPASSFILE
