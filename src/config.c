@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "dbbackupd/driver.h"
+#include "dbbackupd/trust.h"
 
-enum var_kind { VAR_STR, VAR_UINT, VAR_INT, VAR_BYTES };
+enum var_kind { VAR_STR, VAR_UINT, VAR_INT, VAR_BYTES, VAR_BOOL };
 
 struct var {
 	const char *name;
@@ -41,13 +44,23 @@ struct var {
 	{                                                                                          \
 		n, VAR_INT, offsetof(struct dbb_config, field), 0, d, lo, hi, false                \
 	}
+#define BOOL(n, field, d)                                                                          \
+	{                                                                                          \
+		n, VAR_BOOL, offsetof(struct dbb_config, field), 0, d, 0, 1, false                 \
+	}
 #define BYTES(n, field, d)                                                                         \
 	{                                                                                          \
 		n, VAR_BYTES, offsetof(struct dbb_config, field), 0, d, 1, 0, false                \
 	}
+/* like BYTES, and 0 is accepted (a default derived after loading) */
+#define BYTES0(n, field, d)                                                                        \
+	{                                                                                          \
+		n, VAR_BYTES, offsetof(struct dbb_config, field), 0, d, 0, 0, false                \
+	}
 
 static const struct var vars[] = {
     STR("BIND_ADDRESS", bind_address, "127.0.0.1"),
+    BOOL("BIND_ALLOW_HTTP", bind_allow_http, "false"),
     UINT("PORT", port, "8081", 0, 65535),
     STR("BACKUP_DIR", backup_dir, "./backups"),
     STR("DB_TYPE", db_type, "sqlite"),
@@ -69,11 +82,16 @@ static const struct var vars[] = {
     STR("AUTH_ROLES_FROM", auth_roles_from, "both"),
     UINT("AUTH_CLOCK_SKEW", auth_clock_skew, "30", 0, 3600),
     UINT("JWKS_REFRESH_INTERVAL", jwks_refresh_interval, "60", 1, 86400),
+    UINT("AUTH_MAX_TOKEN_LIFETIME", auth_max_token_lifetime, "86400", 60, 315360000),
+    BOOL("KEYCLOAK_ALLOW_HTTP", keycloak_allow_http, "false"),
     INT("GZIP_LEVEL", gzip_level, "6", 1, 9),
     UINT("COMPRESS_THREADS", compress_threads, "0", 0, 256),
     BYTES("MAX_UPLOAD_BYTES", max_upload_bytes, "10G"),
     UINT("MAX_CONNECTIONS", max_connections, "64", 4, 10000),
     UINT("CONNECTION_TIMEOUT", connection_timeout, "60", 1, 86400),
+    UINT("MAX_CONNECTIONS_PER_IP", max_connections_per_ip, "16", 0, 10000),
+    UINT("MIN_BODY_RATE", min_body_rate, "1024", 0, 1073741824),
+    BYTES0("MAX_RESTORE_BYTES", max_restore_bytes, "0"),
     UINT("CHILD_TIMEOUT", child_timeout, "21600", 1, 604800),
     STR("LOG_LEVEL", log_level, "info"),
     UINT("SHUTDOWN_TIMEOUT", shutdown_timeout, "300", 0, 86400),
@@ -109,6 +127,22 @@ static char *trim(char *s)
 	return s;
 }
 
+/* The settings file sets the key source and the issuer: only root and the
+ * daemon's user may be able to change it (trust.h), and the file read is the
+ * one checked. */
+static dbb_code envfile_trusted(FILE *f, const char *path, struct dbb_error *err)
+{
+	struct stat checked, opened;
+	dbb_code rc = dbb_trust_file("settings file", path, 0, &checked, err);
+	if (rc)
+		return rc;
+	if (fstat(fileno(f), &opened) != 0 || opened.st_dev != checked.st_dev ||
+	    opened.st_ino != checked.st_ino)
+		return dbb_fail(err, DBB_ERR_CONFIG, "settings file %s changed while being read",
+		                path);
+	return DBB_OK;
+}
+
 /* KEY=VALUE, optional "export ", '#' comments, single or double quotes. */
 static dbb_code envfile_load(struct envfile *ef, const char *path, struct dbb_error *err)
 {
@@ -120,8 +154,8 @@ static dbb_code envfile_load(struct envfile *ef, const char *path, struct dbb_er
 	}
 	char line[8192];
 	unsigned lineno = 0;
-	dbb_code rc = DBB_OK;
-	while (fgets(line, sizeof(line), f)) {
+	dbb_code rc = envfile_trusted(f, path, err);
+	while (rc == DBB_OK && fgets(line, sizeof(line), f)) {
 		lineno++;
 		char *s = trim(line);
 		if (*s == '\0' || *s == '#')
@@ -243,7 +277,22 @@ static dbb_code set_var(struct dbb_config *cfg, const struct var *v, const char 
 			*(int *)(void *)base = (int)n;
 		return DBB_OK;
 	}
+	case VAR_BOOL:
+		if (strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0 ||
+		    strcasecmp(value, "yes") == 0)
+			*(bool *)(void *)base = true;
+		else if (strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0 ||
+		         strcasecmp(value, "no") == 0 || value[0] == '\0')
+			*(bool *)(void *)base = false;
+		else
+			return dbb_fail(err, DBB_ERR_CONFIG, "%s must be true or false, got \"%s\"",
+			                v->name, value);
+		return DBB_OK;
 	case VAR_BYTES:
+		if (v->min == 0 && strcmp(value, "0") == 0) {
+			*(uint64_t *)(void *)base = 0;
+			return DBB_OK;
+		}
 		if (parse_bytes(value, (uint64_t *)(void *)base) != DBB_OK)
 			return dbb_fail(err, DBB_ERR_CONFIG,
 			                "%s must be a positive size such as 1048576, 512M or 10G, "
@@ -296,6 +345,14 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		              cfg->tls_cert_file[0] ? "TLS_KEY_FILE" : "TLS_CERT_FILE");
 		goto out;
 	}
+	/* issue 14: the decompressed size of an upload, by default 10 times
+	 * its compressed limit */
+	if (cfg->max_restore_bytes == 0)
+		cfg->max_restore_bytes = cfg->max_upload_bytes > UINT64_MAX / 10
+		                             ? UINT64_MAX
+		                             : cfg->max_upload_bytes * 10;
+	if (cfg->max_connections_per_ip > cfg->max_connections) /* at most all of them */
+		cfg->max_connections_per_ip = cfg->max_connections;
 	if (cfg->metrics_token[0] && strlen(cfg->metrics_token) < 16) {
 		rc = dbb_fail(err, DBB_ERR_CONFIG,
 		              "METRICS_TOKEN must be at least 16 characters (or empty)");
@@ -324,6 +381,10 @@ void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
 			break;
 		case VAR_INT:
 			fprintf(out, "%s=%d\n", v->name, *(const int *)(const void *)base);
+			break;
+		case VAR_BOOL:
+			fprintf(out, "%s=%s\n", v->name,
+			        *(const bool *)(const void *)base ? "true" : "false");
 			break;
 		case VAR_BYTES:
 			fprintf(out, "%s=%llu\n", v->name,

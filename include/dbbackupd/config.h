@@ -42,12 +42,21 @@ struct dbb_config {
 	unsigned auth_clock_skew;       /* seconds */
 	unsigned jwks_refresh_interval; /* seconds between unknown-kid refetches */
 
+	/* trust (trust.h): token lifetime, plain HTTP allowed without a warning */
+	unsigned auth_max_token_lifetime; /* seconds: exp - iat at most; 0: the default */
+	bool bind_allow_http;             /* plain HTTP on a non-loopback BIND_ADDRESS */
+	bool keycloak_allow_http;         /* keys over http:// from a non-loopback host */
+
 	int gzip_level;
 	unsigned compress_threads; /* 0: number of online CPUs */
 	uint64_t max_upload_bytes;
 	unsigned max_connections;
 	unsigned connection_timeout; /* idle seconds before a connection is dropped */
-	unsigned child_timeout;      /* seconds before a hung child tool is killed */
+	/* issue 14 (hostile clients), docs/operations.md */
+	unsigned max_connections_per_ip; /* 0: no limit */
+	unsigned min_body_rate;          /* bytes/s a request body must keep up */
+	uint64_t max_restore_bytes;      /* decompressed size of an uploaded backup */
+	unsigned child_timeout;          /* seconds before a hung child tool is killed */
 	char log_level[16];
 
 	unsigned shutdown_timeout;    /* seconds SIGTERM waits for running requests */
@@ -58,7 +67,9 @@ struct dbb_config {
 
 /* Fills cfg from defaults, then env_file (if it exists; NULL means ".env"),
  * then the process environment. On a wrong value returns DBB_ERR_CONFIG with
- * one line naming the variable. The driver's own settings are checked by its
+ * one line naming the variable; an env_file that another user than root or
+ * the daemon's could change (itself or a directory on its way, see trust.h)
+ * is refused the same way. The driver's own settings are checked by its
  * check_config (see driver.h), which main() calls before serving. */
 dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct dbb_error *err);
 

@@ -61,6 +61,12 @@ struct dbb_driver {
 	dbb_code (*validate)(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
 	                     struct dbb_error *err);
 
+	/* Optional: checks, touching nothing, that restore can replace the
+	 * database's contents (for example that its clean can drop every object
+	 * there is). Called after validate and before the safety backup.
+	 * DBB_ERR_RESTORE_CONFLICT (409) naming what stands in the way. */
+	dbb_code (*check_restore)(const struct dbb_driver_ctx *ctx, struct dbb_error *err);
+
 	/* Optional (NULL when restore cleans atomically itself): removes every
 	 * user object of the database before restore. */
 	dbb_code (*clean)(const struct dbb_driver_ctx *ctx, struct dbb_error *err);

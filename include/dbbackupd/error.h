@@ -18,6 +18,7 @@ typedef enum dbb_code {
 	DBB_ERR_METHOD_NOT_ALLOWED, /* 405 method_not_allowed */
 	DBB_ERR_BUSY,               /* 409 operation_in_progress */
 	DBB_ERR_EXISTS,             /* 409 already_exists */
+	DBB_ERR_RESTORE_CONFLICT,   /* 409 restore_conflict */
 	DBB_ERR_PAYLOAD_TOO_LARGE,  /* 413 payload_too_large */
 	DBB_ERR_UNSUPPORTED_MEDIA,  /* 415 unsupported_media_type */
 	DBB_ERR_RANGE,              /* 416 range_not_satisfiable */

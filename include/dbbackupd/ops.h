@@ -52,11 +52,16 @@ dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety
                               struct dbb_restore_result *res, struct dbb_error *err);
 
 /* Restores an uploaded file already spooled to tmp (consumed: discarded
- * whatever happens). The caller holds the lock (taken when the upload
- * started, so a concurrent restore gets its 409 before it uploads). */
-dbb_code dbb_ops_restore_upload_locked(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
-                                       bool safety_backup, struct dbb_restore_result *res,
-                                       struct dbb_error *err);
+ * whatever happens). The file is validated first, without the lock (it
+ * reads only the spooled file); the lock is taken after (DBB_ERR_BUSY when
+ * another operation runs), so an upload, however slow, never holds it while
+ * its body arrives. The decompressed input is limited to MAX_RESTORE_BYTES
+ * and to the backups directory's free space less a reserve
+ * (DBB_ERR_PAYLOAD_TOO_LARGE, nothing left behind); a listed backup, which
+ * the daemon wrote, has no such limit. */
+dbb_code dbb_ops_restore_upload(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
+                                bool safety_backup, struct dbb_restore_result *res,
+                                struct dbb_error *err);
 
 /* ---- the restore journal ----
  * Before a restore touches the database (after validation and the safety

@@ -116,6 +116,11 @@ dbb_code dbb_storage_state_read(struct dbb_storage *st, const char *name, char *
 /* Removes it (absent is not an error) and fsyncs the directory. */
 dbb_code dbb_storage_state_remove(struct dbb_storage *st, const char *name, struct dbb_error *err);
 
+/* Bytes free for unprivileged writers in the directory's file system, and
+ * its size. */
+dbb_code dbb_storage_space(struct dbb_storage *st, uint64_t *free_bytes, uint64_t *total_bytes,
+                           struct dbb_error *err);
+
 /* Total bytes free for unprivileged writers in the directory. */
 dbb_code dbb_storage_free_bytes(struct dbb_storage *st, uint64_t *out, struct dbb_error *err);
 

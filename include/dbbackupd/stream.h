@@ -74,6 +74,20 @@ struct dbb_fd_source {
 };
 void dbb_fd_source_init(struct dbb_fd_source *s, int fd);
 
+/* ---- size limit: a pass-through source that fails once more than
+ * `limit` bytes have come through (DBB_ERR_PAYLOAD_TOO_LARGE, `exceeded`
+ * set). It never asks next for more than one byte past the limit, so a
+ * decompressing source below it inflates at most limit + 1 bytes: a gzip
+ * bomb stops at the limit, whoever reads the stream. ---- */
+struct dbb_limit_source {
+	struct dbb_source base;
+	struct dbb_source *next;
+	uint64_t limit;
+	uint64_t total; /* bytes passed on */
+	bool exceeded;
+};
+void dbb_limit_source_init(struct dbb_limit_source *s, struct dbb_source *next, uint64_t limit);
+
 /* ---- counting + SHA-256 pass-through sink ---- */
 struct dbb_hash_sink {
 	struct dbb_sink base;

@@ -1,7 +1,8 @@
 /* Files embedded in the binary at build time with the assembler's .incbin:
  * docs/openapi.json, the /docs page and Swagger UI's files from the npm
  * package swagger-ui-dist (installed into the build tree by CMake). Paths
- * come from CMake as DBB_OPENAPI_JSON, DBB_DOCS_INDEX and DBB_SWAGGER_UI_DIR. */
+ * come from CMake as DBB_OPENAPI_JSON, DBB_DOCS_INDEX, DBB_DOCS_INIT and
+ * DBB_SWAGGER_UI_DIR. */
 #include <string.h>
 
 #include "http/internal.h"
@@ -21,6 +22,7 @@
 INCBIN(dbb_asset_openapi, DBB_OPENAPI_JSON);
 #ifdef DBB_SWAGGER_UI_DIR
 INCBIN(dbb_asset_index, DBB_DOCS_INDEX);
+INCBIN(dbb_asset_init, DBB_DOCS_INIT);
 INCBIN(dbb_asset_css, DBB_SWAGGER_UI_DIR "/swagger-ui.css");
 INCBIN(dbb_asset_bundle, DBB_SWAGGER_UI_DIR "/swagger-ui-bundle.js");
 INCBIN(dbb_asset_preset, DBB_SWAGGER_UI_DIR "/swagger-ui-standalone-preset.js");
@@ -38,6 +40,7 @@ static const struct entry entries[] = {
     {"openapi.json", "application/json", dbb_asset_openapi_start, dbb_asset_openapi_end},
 #ifdef DBB_SWAGGER_UI_DIR
     {"index.html", "text/html; charset=utf-8", dbb_asset_index_start, dbb_asset_index_end},
+    {"init.js", "text/javascript; charset=utf-8", dbb_asset_init_start, dbb_asset_init_end},
     {"swagger-ui.css", "text/css; charset=utf-8", dbb_asset_css_start, dbb_asset_css_end},
     {"swagger-ui-bundle.js", "text/javascript; charset=utf-8", dbb_asset_bundle_start,
      dbb_asset_bundle_end},

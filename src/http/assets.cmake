@@ -40,8 +40,8 @@ if(DBB_DOCS_UI)
   add_custom_target(dbb_swagger_ui DEPENDS ${ui_dist}/swagger-ui-bundle.js)
   add_dependencies(dbbcore dbb_swagger_ui)
   list(APPEND dbb_asset_defs DBB_SWAGGER_UI_DIR="${ui_dist}"
-       DBB_DOCS_INDEX="${ui_src}/index.html")
-  list(APPEND dbb_asset_deps ${ui_src}/index.html ${ui_dist}/swagger-ui-bundle.js
+       DBB_DOCS_INDEX="${ui_src}/index.html" DBB_DOCS_INIT="${ui_src}/init.js")
+  list(APPEND dbb_asset_deps ${ui_src}/index.html ${ui_src}/init.js ${ui_dist}/swagger-ui-bundle.js
        ${ui_dist}/swagger-ui.css ${ui_dist}/swagger-ui-standalone-preset.js)
 endif()
 

@@ -2,6 +2,7 @@
 #ifndef DBBACKUPD_HTTP_INTERNAL_H
 #define DBBACKUPD_HTTP_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,9 +19,27 @@
 
 struct dbb_guard;
 
+/* GET /ready's last result (handler/ready.c): one check at a time, reused
+ * for DBB_READY_CACHE_SECONDS. */
+#define DBB_READY_CACHE_SECONDS 2
+struct dbb_ready_result {
+	bool ready, db_ok, dir_ok, auth_ok;
+	uint64_t free_bytes;
+	char db_message[DBB_ERROR_MESSAGE_MAX];
+	char dir_message[DBB_ERROR_MESSAGE_MAX];
+};
+struct dbb_ready_cache {
+	pthread_mutex_t mu;
+	bool valid;
+	struct timespec at; /* CLOCK_MONOTONIC */
+	struct dbb_ready_result res;
+};
+
 struct dbb_server {
 	struct MHD_Daemon *mhd;
-	struct dbb_guard *guard; /* request-head deadline (guard.c) */
+	struct dbb_guard *guard; /* slow clients, connection reserve (guard.c) */
+	struct dbb_ready_cache ready;
+	bool ready_init;
 	const struct dbb_config *cfg;
 	struct dbb_ops *ops;
 	struct dbb_auth *auth;
@@ -37,13 +56,14 @@ struct dbb_request;
 
 /* A route: one row of the table in router.c. */
 struct dbb_route {
-	const char *method; /* "GET", "POST", "DELETE" */
-	const char *path;   /* exact, or a prefix ending in '/' when has_param */
-	bool has_param;     /* the rest of the path is one parameter (a file name) */
-	bool public;        /* no token needed */
-	enum dbb_role role; /* least role needed */
-	const char *action; /* for 403 messages: "create backups" */
-	const char *audit;  /* name in the audit log; NULL: not audited */
+	const char *method;  /* "GET", "POST", "DELETE" */
+	const char *path;    /* exact, or a prefix ending in '/' when has_param */
+	bool has_param;      /* the rest of the path is one parameter (a file name) */
+	bool public;         /* no token needed */
+	bool token_optional; /* public, but a token given is verified (req->authenticated) */
+	enum dbb_role role;  /* least role needed */
+	const char *action;  /* for 403 messages: "create backups" */
+	const char *audit;   /* name in the audit log; NULL: not audited */
 	const char
 	    *doc_path;      /* path template for docs and metrics: "/backup/download/{filename}" */
 	bool metrics_token; /* METRICS_TOKEN, when set, is accepted in place of a JWT */
@@ -59,18 +79,30 @@ struct dbb_route {
 	void (*cleanup)(struct dbb_request *req);
 };
 
+/* More query parameters than this: 400 (libmicrohttpd 0.9.75 would run out
+ * of its per-connection memory parsing a few hundred and drop the
+ * connection without an answer). */
+#define DBB_MAX_QUERY_ARGS 64
+
 struct dbb_request {
 	struct dbb_server *srv;
 	struct MHD_Connection *conn;
 	const struct dbb_route *route;
+	bool begun;          /* the access handler has seen this request */
+	unsigned query_args; /* counted from the raw request line */
 	char method[16];
 	char path[256]; /* for the log, cut */
 	char *param;    /* decoded path parameter, owned */
 	struct dbb_principal who;
 	bool authenticated;
+	bool by_metrics_token; /* authenticated with METRICS_TOKEN, not a JWT */
 	bool responded;
 	unsigned status;
 	char allow[64];                     /* Allow header of a 405 */
+	char content_range[64];             /* Content-Range header of a 416 */
+	const char *csp;                    /* Content-Security-Policy; NULL: the API's */
+	bool close;                         /* Connection: close (a malformed request) */
+	bool raw_reply;                     /* answered on the socket (reply_raw) */
 	const char *error_name;             /* the error sent, for the audit log */
 	char audit_file[DBB_NAME_MAX + 64]; /* the file an audited action was about */
 	struct timespec started;
@@ -95,6 +127,16 @@ const char *dbb_route_doc_path(const struct dbb_route *r);
 double dbb_request_seconds(const struct dbb_request *req);
 
 /* ---- reply.c: every response goes through these ---- */
+/* Content-Security-Policy of every answer but the /docs page: no content
+ * of any kind, never framed (a JSON answer is never rendered as a page). */
+#define DBB_CSP_API "default-src 'none'; frame-ancestors 'none'"
+/* The /docs page: its own scripts and styles (Swagger UI sets inline
+ * styles), data: images, fetches to the daemon only, never framed. */
+#define DBB_CSP_DOCS                                                                               \
+	"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "                \
+	"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; "       \
+	"form-action 'none'; frame-ancestors 'none'"
+
 enum MHD_Result dbb_reply_json(struct dbb_request *req, unsigned status, json_t *body);
 /* Like dbb_reply_json for a body already serialised (malloc'd, taken). */
 enum MHD_Result dbb_reply_json_text(struct dbb_request *req, unsigned status, char *text);
@@ -116,14 +158,32 @@ dbb_code dbb_query_bool(struct dbb_request *req, const char *name, bool def, boo
                         struct dbb_error *err);
 dbb_code dbb_parse_bool(const char *name, const char *value, bool *out, struct dbb_error *err);
 
-/* ---- guard.c: the request-head deadline (slowloris) ---- */
-dbb_code dbb_guard_new(struct dbb_guard **out, unsigned timeout_s, struct dbb_error *err);
+/* Answers on the socket itself and closes the connection, for a request
+ * whose body is being received (libmicrohttpd 0.9.75 can queue a response
+ * only before the body or after all of it): used to refuse a chunked upload
+ * at once. Not possible with TLS (returns false: nothing was sent). */
+bool dbb_reply_raw(struct dbb_request *req, dbb_code code, const char *message);
+
+/* ---- guard.c: slow clients and the connection reserve ---- */
+struct dbb_guard_limits {
+	unsigned timeout_s;       /* CONNECTION_TIMEOUT: request head deadline, body window */
+	unsigned min_body_rate;   /* MIN_BODY_RATE, bytes/s */
+	unsigned max_connections; /* MAX_CONNECTIONS */
+	unsigned reserve;         /* kept free by dropping connections without a head */
+};
+dbb_code dbb_guard_new(struct dbb_guard **out, const struct dbb_guard_limits *lim,
+                       struct dbb_error *err);
 void dbb_guard_free(struct dbb_guard *g);
 /* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the guard. */
 void dbb_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                       enum MHD_ConnectionNotificationCode toe);
 /* The request head arrived (first call of the access handler). */
 void dbb_guard_head_done(struct dbb_guard *g, struct MHD_Connection *conn);
+/* A route starts (on) or stops (off) reading a request body: while on, the
+ * body must keep MIN_BODY_RATE. */
+void dbb_guard_body(struct dbb_guard *g, struct MHD_Connection *conn, bool on);
+/* n body bytes arrived. */
+void dbb_guard_body_bytes(struct dbb_guard *g, struct MHD_Connection *conn, size_t n);
 /* A request ended: the next head on this connection gets a new deadline. */
 void dbb_guard_request_done(struct dbb_guard *g, struct MHD_Connection *conn);
 
@@ -155,6 +215,8 @@ enum MHD_Result dbb_handle_health(struct dbb_request *req);
 /* {"source","safety_backup","started_at","message"} of an interrupted restore. */
 json_t *dbb_interrupted_json(const struct dbb_interrupted_restore *ir);
 enum MHD_Result dbb_handle_ready(struct dbb_request *req);
+void dbb_ready_cache_init(struct dbb_ready_cache *c);
+void dbb_ready_cache_destroy(struct dbb_ready_cache *c);
 enum MHD_Result dbb_handle_metrics(struct dbb_request *req);
 enum MHD_Result dbb_handle_openapi(struct dbb_request *req);
 enum MHD_Result dbb_handle_docs(struct dbb_request *req);

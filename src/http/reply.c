@@ -1,8 +1,13 @@
 /* JSON replies and error bodies; every response goes through here. */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "http/internal.h"
 
@@ -12,8 +17,15 @@ enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status, struct
 		return MHD_NO;
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	/* nothing the daemon serves may be framed; only /docs runs scripts */
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Content-Security-Policy", req->csp ? req->csp : DBB_CSP_API);
 	if (req->allow[0])
 		MHD_add_response_header(resp, "Allow", req->allow);
+	if (req->content_range[0])
+		MHD_add_response_header(resp, "Content-Range", req->content_range);
+	if (req->close)
+		MHD_add_response_header(resp, "Connection", "close");
 	enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
 	MHD_destroy_response(resp);
 	req->status = status;
@@ -197,4 +209,82 @@ dbb_code dbb_query_bool(struct dbb_request *req, const char *name, bool def, boo
 		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "%s needs a value (true or false)",
 		                name);
 	return dbb_parse_bool(name, v, out, err);
+}
+
+/* Sends all of buf on a non-blocking socket, waiting at most 5 s for room. */
+static bool send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			if (poll(&p, 1, 5000) > 0)
+				continue;
+		}
+		return false;
+	}
+	return true;
+}
+
+bool dbb_reply_raw(struct dbb_request *req, dbb_code code, const char *message)
+{
+	const union MHD_ConnectionInfo *ci;
+	if (req->srv->tls_cert ||
+	    !(ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD)))
+		return false;
+	int fd = ci->connect_fd;
+	json_t *body = json_pack("{s:b, s:s, s:o}", "success", 0, "error", dbb_code_name(code),
+	                         "message", dbb_json_text(message));
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(body);
+	if (!text)
+		return false;
+	unsigned status = dbb_code_http_status(code);
+	char head[512];
+	int hl = snprintf(head, sizeof(head),
+	                  "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
+	                  "Content-Length: %zu\r\nConnection: close\r\nCache-Control: no-store\r\n"
+	                  "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
+	                  "Content-Security-Policy: %s\r\n\r\n",
+	                  status, MHD_get_reason_phrase_for(status), strlen(text), DBB_CSP_API);
+	bool sent = send_all(fd, head, (size_t)hl) && send_all(fd, text, strlen(text));
+	free(text);
+	req->error_name = dbb_code_name(code);
+	req->status = status;
+	req->responded = true;
+	req->raw_reply = true;
+	if (!sent)
+		return true; /* the client is gone: nothing more to do */
+	/* Lingering close: the client is still sending. Closing now, with its
+	 * bytes unread, would make the kernel answer with a reset that can
+	 * destroy our answer in the client's buffer before it reads it. So stop
+	 * writing, and read and discard for a moment (2 s, 16 MiB at most). */
+	shutdown(fd, SHUT_WR);
+	char sink[16384];
+	size_t drained = 0;
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms >= 2000 || drained > (16u << 20))
+			break;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, (int)(2000 - ms)) <= 0)
+			break;
+		ssize_t n = recv(fd, sink, sizeof(sink), 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		drained += (size_t)n;
+	}
+	return true;
 }

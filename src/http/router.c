@@ -7,7 +7,13 @@
 
 static const struct dbb_route routes[] = {
     {.method = "GET", .path = "/health", .public = true, .finish = dbb_handle_health},
-    {.method = "GET", .path = "/ready", .public = true, .finish = dbb_handle_ready},
+    {.method = "GET",
+     .path = "/ready",
+     .public = true,
+     .token_optional = true, /* details for a viewer or METRICS_TOKEN */
+     .role = DBB_ROLE_VIEWER,
+     .metrics_token = true,
+     .finish = dbb_handle_ready},
     {.method = "GET",
      .path = "/metrics",
      .role = DBB_ROLE_VIEWER,

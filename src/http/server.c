@@ -114,12 +114,13 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 		return dbb_reply_error(req, DBB_ERR_SHUTTING_DOWN,
 		                       "the daemon is shutting down; try again when it is back",
 		                       NULL);
-	if (!req->route->public) {
-		const char *authz =
-		    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
+	const char *authz =
+	    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
+	if (!req->route->public || (req->route->token_optional && authz)) {
 		if (req->route->metrics_token && metrics_token_matches(srv, authz)) {
 			snprintf(req->who.subject, sizeof(req->who.subject), "METRICS_TOKEN");
 			req->authenticated = true;
+			req->by_metrics_token = true;
 			goto authorized;
 		}
 		if (dbb_auth_verify(srv->auth, authz, &req->who, &err) != DBB_OK) {
@@ -127,7 +128,8 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 			return dbb_reply_err(req, &err);
 		}
 		req->authenticated = true;
-		if (req->who.role < req->route->role) {
+		/* a public route decides itself what a token of a lower role sees */
+		if (req->who.role < req->route->role && !req->route->public) {
 			dbb_metrics_auth_failure(srv->metrics, DBB_AUTHFAIL_FORBIDDEN);
 			char msg[256];
 			snprintf(msg, sizeof(msg), "the %s role is needed to %s; your token has %s",
@@ -144,25 +146,150 @@ authorized:
 	return MHD_YES;
 }
 
+static struct dbb_request *request_new(struct dbb_server *srv, struct MHD_Connection *conn)
+{
+	struct dbb_request *req = calloc(1, sizeof(*req));
+	if (!req)
+		return NULL;
+	atomic_fetch_add(&srv->in_flight, 1);
+	req->srv = srv;
+	req->conn = conn;
+	clock_gettime(CLOCK_MONOTONIC, &req->started);
+	snprintf(req->method, sizeof(req->method), "-");
+	return req;
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: libmicrohttpd calls it for every request as
+ * soon as the request line is read, before it parses the query. The request
+ * record made here is what on_completed logs, so a request that
+ * libmicrohttpd refuses on its own (a bad header, a head too large) still
+ * gets its access log line. A query of more than DBB_MAX_QUERY_ARGS
+ * parameters is cut off here, in libmicrohttpd's own buffer (the string is
+ * the request line's, NUL-terminated, and writable): parsing a few hundred
+ * exhausts the connection's memory pool and 0.9.75 then drops the
+ * connection without an answer. The handler answers such a request 400. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct dbb_server *srv = cls;
+	struct dbb_request *req = request_new(srv, conn);
+	if (!req)
+		return NULL;
+	size_t plen = strcspn(uri, "?");
+	snprintf(req->path, sizeof(req->path), "%.*s", (int)plen, uri);
+	if (uri[plen] == '?') {
+		char *q = (char *)(uintptr_t)(uri + plen);
+		unsigned n = 1;
+		for (const char *p = q + 1; *p; p++)
+			n += *p == '&';
+		req->query_args = n;
+		if (n > DBB_MAX_QUERY_ARGS)
+			q[1] = '\0';
+	}
+	return req;
+}
+
+struct header_count {
+	unsigned host, content_length, transfer_encoding, authorization;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+	struct header_count *hc = cls;
+	if (!key)
+		return MHD_YES;
+	if (strcasecmp(key, "Host") == 0)
+		hc->host++;
+	else if (strcasecmp(key, "Content-Length") == 0)
+		hc->content_length++;
+	else if (strcasecmp(key, "Transfer-Encoding") == 0)
+		hc->transfer_encoding++;
+	else if (strcasecmp(key, "Authorization") == 0)
+		hc->authorization++;
+	return MHD_YES;
+}
+
+/* What RFC 9112 says a server must refuse, and libmicrohttpd 0.9.75 lets
+ * through: an HTTP/1.1 request without exactly one Host (section 3.2), a
+ * body length given twice or in two ways (section 6.3: the way requests are
+ * smuggled past a proxy), more than one Authorization (which one counts
+ * would depend on who reads it: a proxy, libmicrohttpd, this daemon), and
+ * more query parameters than we parse. 400, and the connection is closed. */
+static enum MHD_Result refuse_malformed(struct dbb_request *req, const char *version, bool *refused)
+{
+	struct header_count hc = {0};
+	char msg[160];
+	*refused = false;
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &hc);
+	if (hc.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+		snprintf(msg, sizeof(msg), "an HTTP/1.1 request needs a Host header");
+	else if (hc.host > 1)
+		snprintf(msg, sizeof(msg), "the request has %u Host headers; send one", hc.host);
+	else if (hc.content_length > 1)
+		snprintf(msg, sizeof(msg), "the request has %u Content-Length headers; send one",
+		         hc.content_length);
+	else if (hc.content_length && hc.transfer_encoding)
+		snprintf(msg, sizeof(msg),
+		         "the request has both Content-Length and Transfer-Encoding; send one");
+	else if (hc.transfer_encoding > 1)
+		snprintf(msg, sizeof(msg), "the request has %u Transfer-Encoding headers; send one",
+		         hc.transfer_encoding);
+	else if (hc.authorization > 1)
+		snprintf(msg, sizeof(msg), "the request has %u Authorization headers; send one",
+		         hc.authorization);
+	else if (req->query_args > DBB_MAX_QUERY_ARGS)
+		snprintf(msg, sizeof(msg),
+		         "the request has %u query parameters; at most %d are accepted",
+		         req->query_args, DBB_MAX_QUERY_ARGS);
+	else
+		return MHD_YES;
+	*refused = true;
+	req->close = true;
+	return dbb_reply_error(req, DBB_ERR_BAD_REQUEST, msg, NULL);
+}
+
+/* True when the request announces a body (a non-zero Content-Length, or a
+ * Transfer-Encoding). */
+static bool body_announced(struct MHD_Connection *conn)
+{
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+	if (te)
+		return true;
+	return cl && strspn(cl, "0") != strlen(cl);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
 {
 	struct dbb_server *srv = cls;
 	struct dbb_request *req = *req_cls;
-	if (!req) {
-		dbb_guard_head_done(srv->guard, conn);
-		req = calloc(1, sizeof(*req));
+	if (!req) { /* on_uri could not allocate it */
+		req = request_new(srv, conn);
 		if (!req)
 			return MHD_NO;
 		*req_cls = req;
-		atomic_fetch_add(&srv->in_flight, 1);
-		req->srv = srv;
-		req->conn = conn;
-		clock_gettime(CLOCK_MONOTONIC, &req->started);
+	}
+	if (!req->begun) {
+		bool refused;
+		req->begun = true;
+		dbb_guard_head_done(srv->guard, conn);
 		snprintf(req->method, sizeof(req->method), "%s", method);
 		snprintf(req->path, sizeof(req->path), "%s", url);
-		return begin_request(srv, req, url, method);
+		enum MHD_Result r = refuse_malformed(req, version, &refused);
+		if (refused)
+			return r;
+		r = begin_request(srv, req, url, method);
+		/* A route that reads no body answers now, whatever body was
+		 * announced: libmicrohttpd then never reads it and closes the
+		 * connection after the answer. No one holds a connection by
+		 * trickling a body to a route that does not want one. */
+		if (r == MHD_YES && !req->responded && !req->route->body && body_announced(conn)) {
+			req->close = true;
+			return req->route->finish(req);
+		}
+		return r;
 	}
 	if (req->responded) {
 		*upload_data_size = 0; /* an early answer was sent: drop the body */
@@ -190,12 +317,27 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	size_t nroutes;
 	const struct dbb_route *table = dbb_routes(&nroutes);
 	double seconds = dbb_request_seconds(req), ms = seconds * 1e3;
+	const char *note = "";
+	if (!req->begun) {
+		/* refused by libmicrohttpd itself (its status, if it sent one),
+		 * or the head never came whole (a slow client dropped) */
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+		req->status = ci ? ci->http_status : 0;
+		note = req->status
+		           ? " (refused by libmicrohttpd: malformed or too large request head)"
+		           : " (connection closed before the request head was complete)";
+	} else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !req->raw_reply) {
+		note = " (connection closed early)";
+	}
 	dbb_metrics_request(srv->metrics, req->route ? (size_t)(req->route - table) : nroutes,
 	                    req->status, seconds);
-	dbb_audit_request(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
-	dbb_info("%s %s %u %.1fms sub=%s%s", req->method, req->path, req->status, ms,
-	         req->authenticated ? req->who.subject : "-",
-	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+	dbb_audit_request(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || req->raw_reply);
+	char method[64], path[sizeof(req->path) * 4 + 16], sub[300];
+	dbb_log_quote(method, sizeof(method), req->method, false);
+	dbb_log_quote(path, sizeof(path), req->path, false);
+	dbb_log_quote(sub, sizeof(sub), req->authenticated ? req->who.subject : "-", false);
+	dbb_info("%s %s %u %.1fms sub=%s%s", method, path, req->status, ms, sub, note);
 	free(req->param);
 	free(req);
 	*req_cls = NULL;
@@ -267,6 +409,8 @@ static void server_free(struct dbb_server *srv)
 	dbb_metrics_free(srv->metrics);
 	free(srv->metric_routes);
 	dbb_guard_free(srv->guard);
+	if (srv->ready_init)
+		dbb_ready_cache_destroy(&srv->ready);
 	free(srv);
 }
 
@@ -341,16 +485,28 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 		tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
 		tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 	}
-	rc = dbb_guard_new(&srv->guard, cfg->connection_timeout, err);
+	/* a few connections are kept for requests that arrive while others
+	 * hold many: an eighth of MAX_CONNECTIONS, at least 2 */
+	struct dbb_guard_limits lim = {
+	    .timeout_s = cfg->connection_timeout,
+	    .min_body_rate = cfg->min_body_rate,
+	    .max_connections = cfg->max_connections,
+	    .reserve = cfg->max_connections / 8 > 2 ? cfg->max_connections / 8 : 2,
+	};
+	rc = dbb_guard_new(&srv->guard, &lim, err);
 	if (rc)
 		goto fail;
+	dbb_ready_cache_init(&srv->ready);
+	srv->ready_init = true;
 	srv->mhd = MHD_start_daemon(
 	    flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
 	    mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
-	    cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
-	    NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_ARRAY, tls,
-	    MHD_OPTION_NOTIFY_CONNECTION, dbb_guard_notify, srv->guard, MHD_OPTION_END);
+	    cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, MHD_OPTION_URI_LOG_CALLBACK,
+	    on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)64 * 1024, MHD_OPTION_ARRAY, tls, MHD_OPTION_NOTIFY_CONNECTION,
+	    dbb_guard_notify, srv->guard, MHD_OPTION_END);
 	if (!srv->mhd) {
 		rc = dbb_fail(err, DBB_ERR_CONFIG,
 		              "cannot listen on %s:%u (BIND_ADDRESS/PORT): address in use or not "

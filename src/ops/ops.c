@@ -271,25 +271,50 @@ dbb_code dbb_ops_create_backup(struct dbb_ops *ops, bool compress,
 	return rc;
 }
 
-/* Opens fd (rewound) as a decompressed source. */
+/* How much a restore input may decompress to (issue 14, gzip bombs). */
+struct input_limit {
+	uint64_t bytes; /* UINT64_MAX: none */
+	char why[160];  /* what set it, for the 413 */
+};
+
+static const struct input_limit no_limit = {UINT64_MAX, ""};
+
+/* fd (rewound) → gunzip → size limit: what a driver reads. */
 struct restore_input {
 	struct dbb_fd_source file;
 	struct dbb_gunzip_source gz;
+	struct dbb_limit_source lim;
 };
 
-static dbb_code input_open(struct restore_input *in, int fd, struct dbb_error *err)
+static dbb_code input_open(struct restore_input *in, int fd, const struct input_limit *limit,
+                           struct dbb_error *err)
 {
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "seek failed");
 	dbb_fd_source_init(&in->file, fd);
+	dbb_limit_source_init(&in->lim, &in->gz.base, limit->bytes);
 	return dbb_gunzip_source_init(&in->gz, &in->file.base, err);
+}
+
+/* The driver may have reported the limit in its own words (or wrapped it):
+ * the answer is the 413 that says which limit. */
+static dbb_code input_verdict(const struct restore_input *in, const struct input_limit *limit,
+                              const char *label, dbb_code rc, struct dbb_error *err)
+{
+	if (!in->lim.exceeded)
+		return rc;
+	return dbb_fail(err, DBB_ERR_PAYLOAD_TOO_LARGE,
+	                "%s decompresses to more than %llu bytes (%s); the database was not "
+	                "touched",
+	                label, (unsigned long long)limit->bytes, limit->why);
 }
 
 /* The whole file is read: the driver checks the content, and whatever it did
  * not read is drained so the gzip CRC and length are verified to the end.
  * With staged non-NULL and a driver that stages, what it checked is kept
  * there for clean_and_restore (the caller discards it). */
-static dbb_code validate_input(struct dbb_ops *ops, int fd, struct dbb_staged **staged,
+static dbb_code validate_input(struct dbb_ops *ops, int fd, const struct input_limit *limit,
+                               const char *label, struct dbb_staged **staged,
                                struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
@@ -297,21 +322,25 @@ static dbb_code validate_input(struct dbb_ops *ops, int fd, struct dbb_staged **
 	if (!in)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 	dbb_ops_driver_ctx(ops, &ctx);
-	dbb_code rc = input_open(in, fd, err);
+	dbb_code rc = input_open(in, fd, limit, err);
 	if (!rc && staged && ops->drv->stage)
-		rc = ops->drv->stage(&ctx, &in->gz.base, staged, err);
+		rc = ops->drv->stage(&ctx, &in->lim.base, staged, err);
 	else if (!rc)
-		rc = ops->drv->validate(&ctx, &in->gz.base, err);
+		rc = ops->drv->validate(&ctx, &in->lim.base, err);
 	if (!rc)
-		rc = dbb_stream_drain(&in->gz.base, NULL, err);
+		rc = dbb_stream_drain(&in->lim.base, NULL, err);
+	rc = input_verdict(in, limit, label, rc, err);
 	dbb_gunzip_source_cleanup(&in->gz);
 	free(in);
+	if (rc == DBB_ERR_INVALID_BACKUP)
+		dbb_error_prefix(err, "%s is not a valid %s backup; the database was not touched",
+		                 label, ops->drv->name);
 	return rc;
 }
 
 /* staged: what validate_input kept, restored instead of reading fd again. */
-static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, struct dbb_staged *staged,
-                                  struct dbb_error *err)
+static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, const struct input_limit *limit,
+                                  struct dbb_staged *staged, struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
 	dbb_ops_driver_ctx(ops, &ctx);
@@ -326,9 +355,13 @@ static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, struct dbb_staged
 	struct restore_input *in = malloc(sizeof(*in));
 	if (!in)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-	rc = input_open(in, fd, err);
+	rc = input_open(in, fd, limit, err);
 	if (!rc)
-		rc = ops->drv->restore(&ctx, &in->gz.base, err);
+		rc = ops->drv->restore(&ctx, &in->lim.base, err);
+	if (in->lim.exceeded) /* cannot be: validation read the same bytes */
+		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED,
+		              "the input grew past %llu bytes after it was validated",
+		              (unsigned long long)limit->bytes);
 	dbb_gunzip_source_cleanup(&in->gz);
 	free(in);
 	return rc;
@@ -346,7 +379,7 @@ static void rollback_from_safety(struct dbb_ops *ops, struct dbb_restore_result 
 	dbb_code rc =
 	    dbb_storage_open_backup(ops->st, res->safety_backup_filename, &fd, &sb, &rb_err);
 	if (!rc) {
-		rc = clean_and_restore(ops, fd, NULL, &rb_err);
+		rc = clean_and_restore(ops, fd, &no_limit, NULL, &rb_err);
 		close(fd);
 	}
 	res->rollback_succeeded = rc == DBB_OK;
@@ -426,21 +459,28 @@ static void journal_end(struct dbb_ops *ops, bool succeeded)
 	pthread_mutex_unlock(&ops->mu);
 }
 
-/* The restore flow, lock held: validate, safety backup, clean, restore,
+/* The restore flow, lock held: validate (unless the caller did), the
+ * driver's check that it can restore here, safety backup, clean, restore,
  * roll back on failure. fd is the staged backup. */
 static dbb_code restore_flow(struct dbb_ops *ops, int fd, const char *label, bool safety,
+                             const struct input_limit *limit, bool validated,
                              struct dbb_staged **staged, struct dbb_restore_result *res,
                              struct dbb_error *err)
 {
 	memset(res, 0, sizeof(*res));
-	dbb_code rc = validate_input(ops, fd, staged, err);
-	if (rc) {
-		if (rc == DBB_ERR_INVALID_BACKUP)
-			dbb_error_prefix(err,
-			                 "%s is not a valid %s backup; the database was not "
-			                 "touched",
-			                 label, ops->drv->name);
+	dbb_code rc = validated ? DBB_OK : validate_input(ops, fd, limit, label, staged, err);
+	if (rc)
 		return rc;
+	if (ops->drv->check_restore) {
+		struct dbb_driver_ctx ctx;
+		dbb_ops_driver_ctx(ops, &ctx);
+		rc = ops->drv->check_restore(&ctx, err);
+		if (rc) {
+			dbb_error_prefix(err,
+			                 "the restore was not started and the database was not "
+			                 "touched");
+			return rc;
+		}
 	}
 	if (safety) {
 		struct dbb_backup_result sb;
@@ -459,7 +499,7 @@ static dbb_code restore_flow(struct dbb_ops *ops, int fd, const char *label, boo
 	rc = journal_begin(ops, label, res, &journal_mine, err);
 	if (rc)
 		return rc;
-	rc = clean_and_restore(ops, fd, *staged, err);
+	rc = clean_and_restore(ops, fd, limit, *staged, err);
 	if (rc == DBB_OK) {
 		journal_end(ops, true);
 		return DBB_OK;
@@ -489,11 +529,14 @@ static dbb_code restore_flow(struct dbb_ops *ops, int fd, const char *label, boo
 	return rc;
 }
 
+/* staged: what validation before the lock kept (NULL: none, or not
+ * validated yet); it is discarded here whatever happens. */
 static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, bool safety,
-                               struct dbb_restore_result *res, struct dbb_error *err)
+                               const struct input_limit *limit, bool validated,
+                               struct dbb_staged *staged, struct dbb_restore_result *res,
+                               struct dbb_error *err)
 {
-	struct dbb_staged *staged = NULL;
-	dbb_code rc = restore_flow(ops, fd, label, safety, &staged, res, err);
+	dbb_code rc = restore_flow(ops, fd, label, safety, limit, validated, &staged, res, err);
 	if (ops->drv->discard_staged)
 		ops->drv->discard_staged(staged);
 	return rc;
@@ -516,7 +559,8 @@ dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety
 		return rc;
 	}
 	dbb_info("restore from %s started (safety backup: %s)", name, safety_backup ? "yes" : "no");
-	rc = restore_locked(ops, fd, name, safety_backup, res, err);
+	/* a listed backup is one the daemon wrote: no size limit (docs) */
+	rc = restore_locked(ops, fd, name, safety_backup, &no_limit, false, NULL, res, err);
 	if (rc)
 		dbb_error("restore from %s failed: %s", name, err->message);
 	else
@@ -526,17 +570,57 @@ dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety
 	return rc;
 }
 
-dbb_code dbb_ops_restore_upload_locked(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
-                                       bool safety_backup, struct dbb_restore_result *res,
-                                       struct dbb_error *err)
+/* MAX_RESTORE_BYTES, and never more than the backups directory's free
+ * space less a reserve (a tenth of the file system, at most 64 MiB): a
+ * driver may stage the decompressed input there (SQLite does). */
+static void upload_limit(struct dbb_ops *ops, struct input_limit *limit)
 {
+	uint64_t free_b, total_b;
+	struct dbb_error err = {0};
+	limit->bytes = ops->cfg->max_restore_bytes;
+	snprintf(limit->why, sizeof(limit->why), "MAX_RESTORE_BYTES");
+	if (dbb_storage_space(ops->st, &free_b, &total_b, &err))
+		return;
+	uint64_t reserve = total_b / 10 < (64u << 20) ? total_b / 10 : (64u << 20);
+	uint64_t room = free_b > reserve ? free_b - reserve : 0;
+	if (room < limit->bytes) {
+		limit->bytes = room;
+		snprintf(limit->why, sizeof(limit->why),
+		         "the free space of the backups directory, %llu bytes, less a reserve of "
+		         "%llu",
+		         (unsigned long long)free_b, (unsigned long long)reserve);
+	}
+}
+
+dbb_code dbb_ops_restore_upload(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
+                                bool safety_backup, struct dbb_restore_result *res,
+                                struct dbb_error *err)
+{
+	struct input_limit limit;
+	const char *label = "the uploaded file";
+	memset(res, 0, sizeof(*res));
+	upload_limit(ops, &limit);
+	/* validated before the lock: it reads only the spooled file, and a slow
+	 * or large upload must not keep the nightly backup waiting */
+	struct dbb_staged *staged = NULL;
+	dbb_code rc = validate_input(ops, tmp->fd, &limit, label, &staged, err);
+	if (!rc)
+		rc = dbb_ops_lock(ops, "a restore from an uploaded file", err);
+	if (rc) {
+		if (ops->drv->discard_staged)
+			ops->drv->discard_staged(staged);
+		dbb_error("restore from the uploaded file refused: %s", err->message);
+		dbb_storage_tmp_discard(tmp);
+		return rc;
+	}
 	dbb_info("restore from an uploaded file started (safety backup: %s)",
 	         safety_backup ? "yes" : "no");
-	dbb_code rc = restore_locked(ops, tmp->fd, "the uploaded file", safety_backup, res, err);
+	rc = restore_locked(ops, tmp->fd, label, safety_backup, &limit, true, staged, res, err);
 	if (rc)
 		dbb_error("restore from the uploaded file failed: %s", err->message);
 	else
 		dbb_info("restore from the uploaded file done");
+	dbb_ops_unlock(ops);
 	dbb_storage_tmp_discard(tmp);
 	return rc;
 }

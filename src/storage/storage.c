@@ -219,6 +219,14 @@ fail:
 	return rc;
 }
 
+/* A file the daemon wrote: regular, and its only name is the one in this
+ * directory. A second hard link means someone planted it (a link to a file
+ * elsewhere, under a valid name); it is refused like a symlink. */
+static bool plain_file(const struct stat *sb)
+{
+	return S_ISREG(sb->st_mode) && sb->st_nlink == 1;
+}
+
 dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *fd, struct stat *sb,
                                  struct dbb_error *err)
 {
@@ -233,7 +241,7 @@ dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *
 			return dbb_fail(err, DBB_ERR_NOT_FOUND, "backup not found: %s", name);
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot open %s", name);
 	}
-	if (fstat(f, sb) != 0 || !S_ISREG(sb->st_mode)) {
+	if (fstat(f, sb) != 0 || !plain_file(sb)) {
 		close(f);
 		return dbb_fail(err, DBB_ERR_NOT_FOUND, "backup not found: %s", name);
 	}
@@ -267,7 +275,9 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
 	fd = openat(st->dirfd, side, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd >= 0) {
 		char hex[65] = {0};
-		if (read(fd, hex, 64) == 64 && strspn(hex, "0123456789abcdef") == 64)
+		struct stat ss;
+		if (fstat(fd, &ss) == 0 && plain_file(&ss) && read(fd, hex, 64) == 64 &&
+		    strspn(hex, "0123456789abcdef") == 64)
 			memcpy(bi->sha256, hex, 65);
 		close(fd);
 	}
@@ -304,7 +314,7 @@ dbb_code dbb_storage_list(struct dbb_storage *st, struct dbb_backup_info **items
 			continue;
 		struct stat sb;
 		if (fstatat(st->dirfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(sb.st_mode))
+		    !plain_file(&sb))
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
@@ -348,6 +358,17 @@ dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb
 	unlinkat(st->dirfd, side, 0);
 	fsync(st->dirfd);
 	atomic_fetch_add(&st->generation, 1);
+	return DBB_OK;
+}
+
+dbb_code dbb_storage_space(struct dbb_storage *st, uint64_t *free_bytes, uint64_t *total_bytes,
+                           struct dbb_error *err)
+{
+	struct statvfs vs;
+	if (fstatvfs(st->dirfd, &vs) != 0)
+		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "statvfs failed");
+	*free_bytes = (uint64_t)vs.f_bavail * vs.f_frsize;
+	*total_bytes = (uint64_t)vs.f_blocks * vs.f_frsize;
 	return DBB_OK;
 }
 
@@ -407,6 +428,13 @@ dbb_code dbb_storage_state_read(struct dbb_storage *st, const char *name, char *
 		if (errno == ENOENT)
 			return dbb_fail(err, DBB_ERR_NOT_FOUND, "no %s", name);
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "cannot open %s", name);
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !plain_file(&sb)) {
+		close(fd);
+		return dbb_fail(err, DBB_ERR_INTERNAL,
+		                "%s is not a plain file of its own (a link or a special file)",
+		                name);
 	}
 	size_t got = 0;
 	while (got + 1 < cap) {

@@ -104,3 +104,36 @@ void dbb_fd_source_init(struct dbb_fd_source *s, int fd)
 	s->fd = fd;
 	s->read_bytes = 0;
 }
+
+static dbb_code limit_source_read(struct dbb_source *self, void *buf, size_t cap, size_t *got,
+                                  struct dbb_error *err)
+{
+	struct dbb_limit_source *s = (struct dbb_limit_source *)self;
+	*got = 0;
+	if (s->exceeded)
+		return dbb_fail(err, DBB_ERR_PAYLOAD_TOO_LARGE, "more than %llu bytes",
+		                (unsigned long long)s->limit);
+	uint64_t room = s->limit - s->total; /* total <= limit here */
+	if (room < UINT64_MAX && cap > room + 1)
+		cap = (size_t)(room + 1);
+	dbb_code rc = dbb_source_read(s->next, buf, cap, got, err);
+	if (rc)
+		return rc;
+	s->total += *got;
+	if (s->total > s->limit) {
+		s->exceeded = true;
+		*got = 0;
+		return dbb_fail(err, DBB_ERR_PAYLOAD_TOO_LARGE, "more than %llu bytes",
+		                (unsigned long long)s->limit);
+	}
+	return DBB_OK;
+}
+
+void dbb_limit_source_init(struct dbb_limit_source *s, struct dbb_source *next, uint64_t limit)
+{
+	s->base.read = limit_source_read;
+	s->next = next;
+	s->limit = limit;
+	s->total = 0;
+	s->exceeded = false;
+}

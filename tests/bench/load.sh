@@ -74,7 +74,7 @@ sync # the 1 GiB written back now, not during the measurements
 
 port=$(free_port)
 PORT=$port BIND_ADDRESS=127.0.0.1 BACKUP_DIR="$work/backups" AUTH_JWKS_FILE="$work/keys/jwks.json" \
-	DB_TYPE=sqlite SQLITE_PATH="$work/app.db" MAX_CONNECTIONS=256 LOG_LEVEL=warn \
+	DB_TYPE=sqlite SQLITE_PATH="$work/app.db" MAX_CONNECTIONS=256 MAX_CONNECTIONS_PER_IP=0 LOG_LEVEL=warn \
 	"$bin" >"$work/daemon.log" 2>&1 &
 daemon=$!
 for i in $(seq 1 100); do

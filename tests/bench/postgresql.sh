@@ -8,8 +8,8 @@
 #   create:  daemon  vs  pg_dump | gzip -L  and  pg_dump | pigz -L
 #            (and pg_dump > /dev/null: the producer alone, the floor)
 #   restore: daemon  vs  gunzip -c file | psql --single-transaction
-# and the ratios (daemon / native). The creates run R times (default 3),
-# interleaved, and the median of each is used. COMPRESS_THREADS in the
+# and the ratios (daemon / native). The creates, then the restores, run R
+# times (default 3), interleaved, and the median of each is used. COMPRESS_THREADS in the
 # environment is passed to the daemon (default: all cores). Uses
 # tests/services/postgresql.sh for a throw-away cluster (started if needed,
 # left running if it was running).
@@ -155,20 +155,27 @@ raw_size=$(gunzip -c "$work/native.gzip.gz" | wc -c)
 daemon_size=$(stat -c %s "$work/backups/$daemon_file")
 daemon_create_rss=$(rss_now)
 
-# ---- native restore (into a clean database, not timed: the reset) ----
-reset_db
-t0=$(date +%s.%N)
-gunzip -c "$work/native.gzip.gz" |
-	timed "$work/rss.psql" psql -X -q --single-transaction -v ON_ERROR_STOP=1 "${conn[@]}" >/dev/null
-t1=$(date +%s.%N)
-native_restore_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-
-# ---- daemon restore (it cleans the database itself, in the transaction) ----
-t0=$(date +%s.%N)
-curl -fsS -X POST -H "Authorization: Bearer $tok" \
-	"$base/backup/restore/$daemon_file?create_safety_backup=false" >"$work/restore.json"
-t1=$(date +%s.%N)
-daemon_restore_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+# ---- restores, interleaved: native into a clean database (the reset is not
+# timed), then the daemon's, which cleans the database itself in its
+# transaction ----
+echo "timing $runs restores of each kind, interleaved ..." >&2
+for _ in $(seq 1 "$runs"); do
+	reset_db
+	sync
+	t0=$(date +%s.%N)
+	gunzip -c "$work/native.gzip.gz" |
+		timed "$work/rss.psql" psql -X -q --single-transaction -v ON_ERROR_STOP=1 "${conn[@]}" >/dev/null
+	t1=$(date +%s.%N)
+	elapsed "$t0" "$t1" >>"$work/times.native_restore"
+	sync
+	t0=$(date +%s.%N)
+	curl -fsS -X POST -H "Authorization: Bearer $tok" \
+		"$base/backup/restore/$daemon_file?create_safety_backup=false" >"$work/restore.json"
+	t1=$(date +%s.%N)
+	elapsed "$t0" "$t1" >>"$work/times.daemon_restore"
+done
+native_restore_s=$(median <"$work/times.native_restore")
+daemon_restore_s=$(median <"$work/times.daemon_restore")
 daemon_rss=$(rss_now)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

@@ -61,12 +61,16 @@ check ".env is read" bash -c "! env -i PATH='$PATH' SQLITE_PATH='$SQLITE_DB' BAC
 check "the environment wins over .env" bash -c "env -i PATH='$PATH' PORT=9 SQLITE_PATH='$SQLITE_DB' BACKUP_DIR='$WORK/backups' AUTH_JWKS_FILE='$WORK/keys/jwks.json' '$DBBACKUPD' --check-config >/dev/null 2>&1"
 rm -f "$WORK/.env"
 
+# The printed settings without the log lines (their timestamps differ
+# between two runs that straddle a second).
+no_log_lines() { grep -Ev '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z ' || true; }
+
 # setup/.env.template documents every variable, each with its default:
 # used as .env, it gives exactly the defaults
 cp "$DBB_SOURCE_DIR/setup/.env.template" "$WORK/.env"
-tmpl=$(env -i PATH="$PATH" SQLITE_PATH="$SQLITE_DB" AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config 2>&1 | sort)
+tmpl=$(env -i PATH="$PATH" SQLITE_PATH="$SQLITE_DB" AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config 2>&1 | no_log_lines | sort)
 rm -f "$WORK/.env"
-defaults=$(env -i PATH="$PATH" SQLITE_PATH="$SQLITE_DB" AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config 2>&1 | sort)
+defaults=$(env -i PATH="$PATH" SQLITE_PATH="$SQLITE_DB" AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config 2>&1 | no_log_lines | sort)
 check "the template as .env gives the built-in defaults" test "$tmpl" = "$defaults"
 names=$(grep -o '^[A-Z_0-9]*=' <<<"$defaults" | sort)
 documented=$(grep -o '^[A-Z_0-9]*=' "$DBB_SOURCE_DIR/setup/.env.template" | sort)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # /health and /ready (public, JSON, cheap), readiness failing when the
 # database is gone, and optional HTTPS with TLS_CERT_FILE/TLS_KEY_FILE.
+# /ready's details are for a viewer token (tests/e2e/security_ready.sh), and
+# its result is reused for 2 s.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/operability_lib.sh"
 e2e_init
@@ -13,6 +15,8 @@ expect_status 200 "/health without a token"
 expect_json '.status == "ok" and .service == "dbbackupd" and (.version | type == "string")'
 api GET /ready none
 expect_status 200 "/ready without a token"
+expect_json '.status == "ready"'
+api GET /ready viewer
 expect_json '.status == "ready" and .database_type == "sqlite"'
 expect_json '.checks.database.ok and .checks.backup_dir.ok and .checks.auth.ok'
 expect_json '.checks.backup_dir.free_bytes > 0'
@@ -22,13 +26,15 @@ expect_error 405 method_not_allowed "POST /ready"
 
 # the database disappears: not ready (503), still alive
 mv "$SQLITE_DB" "$SQLITE_DB.away"
-api GET /ready none
+sleep 2.5 # the last result is reused for 2 s
+api GET /ready viewer
 expect_status 503 "/ready with the database gone"
 expect_json '.status == "not_ready" and (.checks.database.ok | not) and (.checks.database.message | length > 0)'
 expect_json '.checks.backup_dir.ok and .checks.auth.ok' "the other checks still pass"
 api GET /health none
 expect_status 200 "/health is still 200"
 mv "$SQLITE_DB.away" "$SQLITE_DB"
+sleep 2.5
 api GET /ready none
 expect_status 200 "/ready again once the database is back"
 e2e_stop

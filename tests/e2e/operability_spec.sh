@@ -33,7 +33,9 @@ check "/openapi.json is the committed document" \
 ctype() { curl -sS -o /dev/null -w '%{content_type}' "$BASE$1"; }
 api GET /docs none
 expect_status 200 "GET /docs without a token"
-check "/docs is the Swagger UI page" grep -q 'SwaggerUIBundle' "$BODY"
+check "/docs is the Swagger UI page" grep -q 'docs/swagger-ui-bundle.js' "$BODY"
+check "  ... started by /docs/init.js (no inline script: the page's CSP)" \
+	bash -c "grep -q 'docs/init.js' '$BODY' && curl -sS '$BASE/docs/init.js' | grep -q SwaggerUIBundle"
 check "/docs is HTML" test "$(ctype /docs)" = "text/html; charset=utf-8"
 for f in swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-preset.js favicon-32x32.png; do
 	api GET "/docs/$f" none

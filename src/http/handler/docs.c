@@ -19,6 +19,8 @@ static enum MHD_Result serve(struct dbb_request *req, const char *name)
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", a.type);
+	if (strcmp(name, "index.html") == 0)
+		req->csp = DBB_CSP_DOCS;
 	return dbb_reply_queue(req, 200, resp);
 }
 

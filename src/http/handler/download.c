@@ -18,13 +18,10 @@ enum MHD_Result dbb_handle_download(struct dbb_request *req)
 	char buf[160];
 	if (rr == DBB_RANGE_UNSATISFIABLE) {
 		close(fd);
-		struct MHD_Response *resp =
-		    MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-		if (!resp)
-			return MHD_NO;
-		snprintf(buf, sizeof(buf), "bytes */%" PRIu64, size);
-		MHD_add_response_header(resp, "Content-Range", buf);
-		return dbb_reply_queue(req, 416, resp);
+		snprintf(req->content_range, sizeof(req->content_range), "bytes */%" PRIu64, size);
+		snprintf(buf, sizeof(buf),
+		         "the requested range is outside the file (%" PRIu64 " bytes)", size);
+		return dbb_reply_error(req, DBB_ERR_RANGE, buf, NULL);
 	}
 	uint64_t len = rr == DBB_RANGE_OK ? last - first + 1 : size;
 	/* MHD owns fd from here and serves it with sendfile() */

@@ -1,7 +1,10 @@
 /* POST /backup/restore-upload: the multipart field "file" is spooled to a
  * temporary file in the backups directory as it arrives (never held in
- * memory), then restored like a listed backup. The database lock is taken
- * before the body is read, so a second restore gets its 409 at once. */
+ * memory), then validated and restored like a listed backup. The database
+ * lock is taken only once the whole body has arrived and been validated
+ * (dbb_ops_restore_upload): a slow upload never keeps a backup or another
+ * restore waiting, and a second upload gets its 409 at the end. While the
+ * body arrives it must keep MIN_BODY_RATE (guard.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +18,7 @@
 struct upload {
 	struct MHD_PostProcessor *pp;
 	struct dbb_storage_tmp tmp;
-	bool locked;
+	bool chunked; /* no Content-Length: the body's size is unknown */
 	bool file_seen;
 	uint64_t bytes;
 	char filename[128];
@@ -110,12 +113,8 @@ enum MHD_Result dbb_upload_begin(struct dbb_request *req)
 	if (!up)
 		return MHD_NO;
 	up->tmp.fd = -1;
+	up->chunked = clen == NULL;
 	req->state = up;
-	if (dbb_ops_lock(req->srv->ops, "a restore from an uploaded file", &err)) {
-		dbb_metrics_operation(req->srv->metrics, DBB_METRIC_RESTORE, err.code, 0);
-		return dbb_reply_err(req, &err);
-	}
-	up->locked = true;
 	if (dbb_storage_tmp_create(dbb_ops_storage(req->srv->ops), &up->tmp, &err))
 		return dbb_reply_err(req, &err);
 	up->pp = MHD_create_post_processor(req->conn, 64 * 1024, on_part, req);
@@ -123,24 +122,34 @@ enum MHD_Result dbb_upload_begin(struct dbb_request *req)
 		return dbb_reply_error(req, DBB_ERR_UNSUPPORTED_MEDIA,
 		                       "cannot parse this multipart/form-data body (no boundary?)",
 		                       NULL);
+	dbb_guard_body(req->srv->guard, req->conn, true);
 	return MHD_YES;
 }
 
-/* libmicrohttpd can only answer once the whole body has arrived (or before
- * any of it is read), so after a failure the rest of the body is read and
- * dropped, and the error is sent by dbb_upload_finish. A client that keeps
- * sending more than MAX_UPLOAD_BYTES after that is disconnected. */
+/* libmicrohttpd 0.9.75 can only answer once the whole body has arrived (or
+ * before any of it is read), so after a failure the rest of a body of known
+ * length (at most MAX_UPLOAD_BYTES + 64 KiB: begin checked it) is read and
+ * dropped, and the error is sent by dbb_upload_finish. A chunked body has
+ * no announced end: after a failure it is answered at once on the socket
+ * (dbb_reply_raw) and the connection closed; with TLS, where that is not
+ * possible, the client is disconnected after MAX_UPLOAD_BYTES more. */
 enum MHD_Result dbb_upload_body(struct dbb_request *req, const char *data, size_t *size)
 {
 	struct upload *up = req->state;
 	size_t n = *size;
 	*size = 0;
-	if (up->failure.code) {
+	dbb_guard_body_bytes(req->srv->guard, req->conn, n);
+	if (up->failure.code) { /* failed earlier: drop the rest */
 		up->discarded += n;
-		return up->discarded > req->srv->cfg->max_upload_bytes ? MHD_NO : MHD_YES;
+		/* a known length was bounded by begin; a chunked body only here */
+		return up->chunked && up->discarded > req->srv->cfg->max_upload_bytes ? MHD_NO
+		                                                                      : MHD_YES;
 	}
 	if (MHD_post_process(up->pp, data, n) != MHD_YES && !up->failure.code)
 		dbb_fail(&up->failure, DBB_ERR_BAD_REQUEST, "malformed multipart/form-data body");
+	if (up->failure.code && up->chunked &&
+	    dbb_reply_raw(req, up->failure.code, up->failure.message))
+		return MHD_NO; /* answered; libmicrohttpd closes the connection */
 	return MHD_YES;
 }
 
@@ -152,6 +161,7 @@ enum MHD_Result dbb_upload_finish(struct dbb_request *req)
 	bool safety = true;
 	MHD_destroy_post_processor(up->pp);
 	up->pp = NULL;
+	dbb_guard_body(req->srv->guard, req->conn, false);
 	if (up->failure.code)
 		return dbb_reply_err(req, &up->failure);
 	if (!up->file_seen)
@@ -174,7 +184,7 @@ enum MHD_Result dbb_upload_finish(struct dbb_request *req)
 	dbb_metrics_bytes(m, DBB_BYTES_UPLOAD_RECEIVED, up->bytes);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	dbb_metrics_running(m, DBB_METRIC_RESTORE, 1);
-	dbb_code rc = dbb_ops_restore_upload_locked(req->srv->ops, &up->tmp, safety, &res, &err);
+	dbb_code rc = dbb_ops_restore_upload(req->srv->ops, &up->tmp, safety, &res, &err);
 	dbb_metrics_running(m, DBB_METRIC_RESTORE, -1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	dbb_metrics_operation(m, DBB_METRIC_RESTORE, rc,
@@ -182,8 +192,6 @@ enum MHD_Result dbb_upload_finish(struct dbb_request *req)
 	                          (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (rc == DBB_OK)
 		dbb_metrics_bytes(m, DBB_BYTES_RESTORE_READ, up->bytes);
-	dbb_ops_unlock(req->srv->ops);
-	up->locked = false;
 	char what[200];
 	snprintf(what, sizeof(what), " uploaded file: %s", up->filename);
 	snprintf(req->audit_file, sizeof(req->audit_file), "%s", up->filename);
@@ -198,8 +206,6 @@ void dbb_upload_cleanup(struct dbb_request *req)
 	if (up->pp)
 		MHD_destroy_post_processor(up->pp);
 	dbb_storage_tmp_discard(&up->tmp);
-	if (up->locked)
-		dbb_ops_unlock(req->srv->ops);
 	free(up);
 	req->state = NULL;
 }
