@@ -314,8 +314,7 @@ static dbb_code input_verdict(const struct restore_input *in, const struct input
  * With staged non-NULL and a driver that stages, what it checked is kept
  * there for clean_and_restore (the caller discards it). */
 static dbb_code validate_input(struct dbb_ops *ops, int fd, const struct input_limit *limit,
-                               const char *label, struct dbb_staged **staged,
-                               struct dbb_error *err)
+                               const char *label, struct dbb_staged **staged, struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
 	struct restore_input *in = malloc(sizeof(*in));
