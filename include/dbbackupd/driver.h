@@ -29,6 +29,9 @@ struct dbb_driver_ctx {
 	struct dbb_storage *storage;
 };
 
+/* What a driver's stage() kept: defined by the driver, opaque to ops. */
+struct dbb_staged;
+
 struct dbb_dump_options {
 	bool use_apoc; /* Neo4j only; other drivers ignore it */
 };
@@ -71,6 +74,18 @@ struct dbb_driver {
 	/* Replaces the database's contents with the backup read from in. */
 	dbb_code (*restore)(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
 	                    struct dbb_error *err);
+
+	/* Optional, for a driver that must copy the backup aside to check it
+	 * (SQLite): stage is validate that keeps what it checked in *staged
+	 * (NULL on failure), restore_staged restores from that instead of
+	 * reading the backup again, and discard_staged frees it (NULL is
+	 * fine). With them a restore decompresses and checks the backup once.
+	 * All three or none. */
+	dbb_code (*stage)(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
+	                  struct dbb_staged **staged, struct dbb_error *err);
+	dbb_code (*restore_staged)(const struct dbb_driver_ctx *ctx, struct dbb_staged *staged,
+	                           struct dbb_error *err);
+	void (*discard_staged)(struct dbb_staged *staged);
 
 	/* Statistics as a JSON object (new reference in *out). */
 	dbb_code (*stats)(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err);

@@ -310,9 +310,11 @@ static dbb_code input_verdict(const struct restore_input *in, const struct input
 }
 
 /* The whole file is read: the driver checks the content, and whatever it did
- * not read is drained so the gzip CRC and length are verified to the end. */
+ * not read is drained so the gzip CRC and length are verified to the end.
+ * With staged non-NULL and a driver that stages, what it checked is kept
+ * there for clean_and_restore (the caller discards it). */
 static dbb_code validate_input(struct dbb_ops *ops, int fd, const struct input_limit *limit,
-                               const char *label, struct dbb_error *err)
+                               const char *label, struct dbb_staged **staged, struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
 	struct restore_input *in = malloc(sizeof(*in));
@@ -320,7 +322,9 @@ static dbb_code validate_input(struct dbb_ops *ops, int fd, const struct input_l
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 	dbb_ops_driver_ctx(ops, &ctx);
 	dbb_code rc = input_open(in, fd, limit, err);
-	if (!rc)
+	if (!rc && staged && ops->drv->stage)
+		rc = ops->drv->stage(&ctx, &in->lim.base, staged, err);
+	else if (!rc)
 		rc = ops->drv->validate(&ctx, &in->lim.base, err);
 	if (!rc)
 		rc = dbb_stream_drain(&in->lim.base, NULL, err);
@@ -333,8 +337,9 @@ static dbb_code validate_input(struct dbb_ops *ops, int fd, const struct input_l
 	return rc;
 }
 
+/* staged: what validate_input kept, restored instead of reading fd again. */
 static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, const struct input_limit *limit,
-                                  struct dbb_error *err)
+                                  struct dbb_staged *staged, struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
 	dbb_ops_driver_ctx(ops, &ctx);
@@ -344,6 +349,8 @@ static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, const struct inpu
 		if (rc)
 			return rc;
 	}
+	if (staged)
+		return ops->drv->restore_staged(&ctx, staged, err);
 	struct restore_input *in = malloc(sizeof(*in));
 	if (!in)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
@@ -371,7 +378,7 @@ static void rollback_from_safety(struct dbb_ops *ops, struct dbb_restore_result 
 	dbb_code rc =
 	    dbb_storage_open_backup(ops->st, res->safety_backup_filename, &fd, &sb, &rb_err);
 	if (!rc) {
-		rc = clean_and_restore(ops, fd, &no_limit, &rb_err);
+		rc = clean_and_restore(ops, fd, &no_limit, NULL, &rb_err);
 		close(fd);
 	}
 	res->rollback_succeeded = rc == DBB_OK;
@@ -454,12 +461,13 @@ static void journal_end(struct dbb_ops *ops, bool succeeded)
 /* The restore flow, lock held: validate (unless the caller did), the
  * driver's check that it can restore here, safety backup, clean, restore,
  * roll back on failure. fd is the staged backup. */
-static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, bool safety,
-                               const struct input_limit *limit, bool validated,
-                               struct dbb_restore_result *res, struct dbb_error *err)
+static dbb_code restore_flow(struct dbb_ops *ops, int fd, const char *label, bool safety,
+                             const struct input_limit *limit, bool validated,
+                             struct dbb_staged **staged, struct dbb_restore_result *res,
+                             struct dbb_error *err)
 {
 	memset(res, 0, sizeof(*res));
-	dbb_code rc = validated ? DBB_OK : validate_input(ops, fd, limit, label, err);
+	dbb_code rc = validated ? DBB_OK : validate_input(ops, fd, limit, label, staged, err);
 	if (rc)
 		return rc;
 	if (ops->drv->check_restore) {
@@ -490,7 +498,7 @@ static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, b
 	rc = journal_begin(ops, label, res, &journal_mine, err);
 	if (rc)
 		return rc;
-	rc = clean_and_restore(ops, fd, limit, err);
+	rc = clean_and_restore(ops, fd, limit, *staged, err);
 	if (rc == DBB_OK) {
 		journal_end(ops, true);
 		return DBB_OK;
@@ -520,6 +528,19 @@ static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, b
 	return rc;
 }
 
+/* staged: what validation before the lock kept (NULL: none, or not
+ * validated yet); it is discarded here whatever happens. */
+static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, bool safety,
+                               const struct input_limit *limit, bool validated,
+                               struct dbb_staged *staged, struct dbb_restore_result *res,
+                               struct dbb_error *err)
+{
+	dbb_code rc = restore_flow(ops, fd, label, safety, limit, validated, &staged, res, err);
+	if (ops->drv->discard_staged)
+		ops->drv->discard_staged(staged);
+	return rc;
+}
+
 dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety_backup,
                               struct dbb_restore_result *res, struct dbb_error *err)
 {
@@ -538,7 +559,7 @@ dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety
 	}
 	dbb_info("restore from %s started (safety backup: %s)", name, safety_backup ? "yes" : "no");
 	/* a listed backup is one the daemon wrote: no size limit (docs) */
-	rc = restore_locked(ops, fd, name, safety_backup, &no_limit, false, res, err);
+	rc = restore_locked(ops, fd, name, safety_backup, &no_limit, false, NULL, res, err);
 	if (rc)
 		dbb_error("restore from %s failed: %s", name, err->message);
 	else
@@ -580,17 +601,20 @@ dbb_code dbb_ops_restore_upload(struct dbb_ops *ops, struct dbb_storage_tmp *tmp
 	upload_limit(ops, &limit);
 	/* validated before the lock: it reads only the spooled file, and a slow
 	 * or large upload must not keep the nightly backup waiting */
-	dbb_code rc = validate_input(ops, tmp->fd, &limit, label, err);
+	struct dbb_staged *staged = NULL;
+	dbb_code rc = validate_input(ops, tmp->fd, &limit, label, &staged, err);
 	if (!rc)
 		rc = dbb_ops_lock(ops, "a restore from an uploaded file", err);
 	if (rc) {
+		if (ops->drv->discard_staged)
+			ops->drv->discard_staged(staged);
 		dbb_error("restore from the uploaded file refused: %s", err->message);
 		dbb_storage_tmp_discard(tmp);
 		return rc;
 	}
 	dbb_info("restore from an uploaded file started (safety backup: %s)",
 	         safety_backup ? "yes" : "no");
-	rc = restore_locked(ops, tmp->fd, label, safety_backup, &limit, true, res, err);
+	rc = restore_locked(ops, tmp->fd, label, safety_backup, &limit, true, staged, res, err);
 	if (rc)
 		dbb_error("restore from the uploaded file failed: %s", err->message);
 	else
