@@ -61,7 +61,9 @@ static dbb_code check_owner(struct walk *w, const char *name, const struct stat 
 	         (unsigned)w->euid);
 	char what[PATH_MAX + 96];
 
-	snprintf(what, sizeof(what), "%s is owned by another user than root or the daemon's", name);
+	if (snprintf(what, sizeof(what), "%s is owned by another user than root or the daemon's",
+	             name) >= (int)sizeof(what))
+		snprintf(what, sizeof(what), "a path on the way is owned by another user");
 	return refuse(w, what, st, fix);
 }
 
