@@ -35,6 +35,14 @@ postgresql)
 		PGCHANNELBINDING PGSERVICE PGSERVICEFILE PGSYSCONFDIR PGPASSFILE
 		PGTARGETSESSIONATTRS PGLOADBALANCEHOSTS'
 	passed=PGSSLMODE=prefer # a libpq setting the tools must still get
+	# Debian's pg_wrapper (/usr/bin/pg_dump, psql) picks the client version
+	# and execs it with PGCLUSTER and, from the cluster's configuration,
+	# PGHOST/PGPORT: added after the daemon handed over, not secrets (the
+	# canary and password checks below still apply to them). Seen or not
+	# depending on when a child is sampled.
+	case "$(readlink -f "$(command -v pg_dump)")" in
+	*/pg_wrapper) driver_names="$driver_names PGCLUSTER PGHOST PGPORT" ;;
+	esac
 	;;
 mysql)
 	driver_names=''
