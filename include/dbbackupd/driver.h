@@ -14,8 +14,8 @@
 #define DBBACKUPD_DRIVER_H
 
 #include <stdbool.h>
-
-#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "dbbackupd/config.h"
 #include "dbbackupd/error.h"
@@ -31,6 +31,99 @@ struct dbb_driver_ctx {
 
 /* What a driver's stage() kept: defined by the driver, opaque to ops. */
 struct dbb_staged;
+
+/* ---- statistics ----
+ * What GET /backup/stats shows, the same field names for every database:
+ * common fields, then the extras a database has. Built with the functions
+ * below (each fails only when out of memory, DBB_ERR_INTERNAL); owns all its
+ * strings; dbb_stats_free releases it. */
+#define DBB_STATS_UNKNOWN (-1) /* an integer not known or not applicable: omitted */
+
+struct dbb_stats_table {
+	char *schema; /* NULL: the database has no schemas */
+	char *name;
+	int64_t rows;       /* an estimate, or the exact count with rows_exact */
+	int64_t size_bytes; /* data and indexes; DBB_STATS_UNKNOWN */
+	char *engine;       /* NULL: one engine only */
+};
+
+/* A named integer: an extra ("view_count") or an entry of a map ("Person"). */
+struct dbb_stats_count {
+	char *name;
+	int64_t value;
+};
+
+/* A map of counts ("labels": {"Person": 2}). */
+struct dbb_stats_map {
+	char *key;
+	struct dbb_stats_count *items;
+	size_t n, cap;
+};
+
+/* A list of strings that may be null as a whole (present false). */
+struct dbb_stats_strings {
+	bool present;
+	char **v;
+	size_t n;
+};
+
+/* A schema object: a Neo4j constraint or index. NULL strings: null. */
+struct dbb_stats_object {
+	char *name, *type, *entity_type, *state;
+	struct dbb_stats_strings labels_or_types, properties;
+};
+
+/* A list of schema objects ("constraints": [...]). */
+struct dbb_stats_objects {
+	char *key;
+	struct dbb_stats_object *items;
+	size_t n, cap;
+};
+
+struct dbb_stats {
+	/* common */
+	char *database;       /* the database's name */
+	char *server_version; /* NULL: not known */
+	int64_t size_bytes;   /* database_size_bytes */
+	int64_t table_count;  /* DBB_STATS_UNKNOWN for a database without tables */
+	int64_t total_rows;   /* total_row_estimate */
+	bool rows_exact;      /* table rows are counts, not estimates */
+	bool tables_truncated;
+	struct dbb_stats_table *tables;
+	size_t ntables, tables_cap;
+	/* extras */
+	struct dbb_stats_count *extras; /* top-level integers: "view_count" */
+	size_t nextras, extras_cap;
+	struct dbb_stats_map *maps;
+	size_t nmaps;
+	struct dbb_stats_objects *lists;
+	size_t nlists;
+};
+
+void dbb_stats_init(struct dbb_stats *st);
+void dbb_stats_free(struct dbb_stats *st);
+/* *field = a copy of value (NULL stays NULL). */
+dbb_code dbb_stats_text(char **field, const char *value, struct dbb_error *err);
+dbb_code dbb_stats_add_table(struct dbb_stats *st, const char *schema, const char *name,
+                             int64_t rows, int64_t size_bytes, const char *engine,
+                             struct dbb_error *err);
+dbb_code dbb_stats_add_extra(struct dbb_stats *st, const char *name, int64_t value,
+                             struct dbb_error *err);
+/* The map key (made on first use, so an empty map shows as {}). */
+dbb_code dbb_stats_map(struct dbb_stats *st, const char *key, struct dbb_stats_map **out,
+                       struct dbb_error *err);
+/* Adds name=value to the map key (made on first use). */
+dbb_code dbb_stats_add_count(struct dbb_stats *st, const char *key, const char *name, int64_t value,
+                             struct dbb_error *err);
+/* The list key (made on first use, so an empty list shows as []). */
+dbb_code dbb_stats_list(struct dbb_stats *st, const char *key, struct dbb_stats_objects **out,
+                        struct dbb_error *err);
+/* A new zeroed object at the end of list; the caller fills it with copies
+ * (dbb_stats_text, dbb_stats_strings_add). */
+dbb_code dbb_stats_add_object(struct dbb_stats_objects *list, struct dbb_stats_object **out,
+                              struct dbb_error *err);
+dbb_code dbb_stats_strings_add(struct dbb_stats_strings *s, const char *value,
+                               struct dbb_error *err);
 
 struct dbb_dump_options {
 	bool use_apoc; /* Neo4j only; other drivers ignore it */
@@ -87,8 +180,10 @@ struct dbb_driver {
 	                           struct dbb_error *err);
 	void (*discard_staged)(struct dbb_staged *staged);
 
-	/* Statistics as a JSON object (new reference in *out). */
-	dbb_code (*stats)(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err);
+	/* Statistics of the live database into *out (dbb_stats_init'ed by the
+	 * caller, who frees it whatever the result). */
+	dbb_code (*stats)(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
+	                  struct dbb_error *err);
 };
 
 /* Looks a driver up by DB_TYPE; NULL if unknown. */

@@ -979,12 +979,12 @@ out:
 
 /* ---- stats ---- */
 
-static json_int_t cell_int(const char *v)
+static int64_t cell_int(const char *v)
 {
-	return v ? (json_int_t)strtoll(v, NULL, 10) : 0;
+	return v ? (int64_t)strtoll(v, NULL, 10) : 0;
 }
 
-static dbb_code count_objects(MYSQL *my, const char *sql, json_int_t *n, struct dbb_error *err)
+static dbb_code count_objects(MYSQL *my, const char *sql, int64_t *n, struct dbb_error *err)
 {
 	MYSQL_RES *res = NULL;
 	MYSQL_ROW row;
@@ -1001,7 +1001,8 @@ static dbb_code count_objects(MYSQL *my, const char *sql, json_int_t *n, struct 
 	return DBB_OK;
 }
 
-static dbb_code mysql_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err)
+static dbb_code mysql_stats(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
+                            struct dbb_error *err)
 {
 	const struct dbb_config *cfg = ctx->cfg;
 	char dblit[2 * sizeof(cfg->db_name) + 1];
@@ -1009,8 +1010,7 @@ static dbb_code mysql_stats(const struct dbb_driver_ctx *ctx, json_t **out, stru
 	MYSQL *my = NULL;
 	MYSQL_RES *res = NULL;
 	MYSQL_ROW row;
-	json_t *obj = NULL, *tables = NULL;
-	json_int_t size = 0, rows = 0, n;
+	int64_t size = 0, rows = 0, n;
 	size_t i;
 	dbb_code rc;
 	static const struct {
@@ -1028,19 +1028,12 @@ static dbb_code mysql_stats(const struct dbb_driver_ctx *ctx, json_t **out, stru
 	     "SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA =", NULL},
 	};
 
-	*out = NULL;
 	rc = my_connect(cfg, MY_QUERY_TIMEOUT_S, &my, err);
 	if (rc)
 		goto out;
 	rc = my_db_literal(my, cfg, dblit, sizeof(dblit), err);
 	if (rc)
 		goto out;
-	obj = json_object();
-	tables = json_array();
-	if (!obj || !tables) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
 	schema_query(sql, sizeof(sql),
 	             "SELECT TABLE_NAME, TABLE_ROWS, COALESCE(DATA_LENGTH, 0) + "
 	             "COALESCE(INDEX_LENGTH, 0), ENGINE FROM information_schema.TABLES "
@@ -1050,54 +1043,34 @@ static dbb_code mysql_stats(const struct dbb_driver_ctx *ctx, json_t **out, stru
 	rc = my_select(my, sql, &res, DBB_ERR_INTERNAL, err);
 	if (rc)
 		goto out;
-	while ((row = mysql_fetch_row(res))) {
-		json_t *t =
-		    json_pack("{s:s, s:I, s:I, s:s?}", "name", row[0] ? row[0] : "", "row_estimate",
-		              cell_int(row[1]), "size_bytes", cell_int(row[2]), "engine", row[3]);
-
-		if (!t || json_array_append_new(tables, t)) {
-			rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-			goto out;
-		}
+	while (!rc && (row = mysql_fetch_row(res))) {
+		rc = dbb_stats_add_table(out, NULL, row[0] ? row[0] : "", cell_int(row[1]),
+		                         cell_int(row[2]), row[3], err);
 		rows += cell_int(row[1]);
 		size += cell_int(row[2]);
 	}
 	mysql_free_result(res);
 	res = NULL;
-
-	if (json_object_set_new(obj, "database_type", json_string("mysql")) ||
-	    json_object_set_new(obj, "database", json_string(cfg->db_name)) ||
-	    json_object_set_new(obj, "server_version", json_string(mysql_get_server_info(my))) ||
-	    json_object_set_new(obj, "size_bytes", json_integer(size)) ||
-	    json_object_set_new(obj, "size_mb",
-	                        json_real((double)((size * 100 + 524288) / 1048576) / 100.0)) ||
-	    json_object_set_new(obj, "table_count",
-	                        json_integer((json_int_t)json_array_size(tables))) ||
-	    json_object_set_new(obj, "row_estimate", json_integer(rows))) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	if (!rc)
+		rc = dbb_stats_text(&out->database, cfg->db_name, err);
+	if (!rc)
+		rc = dbb_stats_text(&out->server_version, mysql_get_server_info(my), err);
+	if (rc)
 		goto out;
-	}
+	out->size_bytes = size;
+	out->table_count = (int64_t)out->ntables;
+	out->total_rows = rows;
 	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
 		schema_query(sql, sizeof(sql), counts[i].head, dblit, counts[i].tail);
 		rc = count_objects(my, sql, &n, err);
+		if (!rc)
+			rc = dbb_stats_add_extra(out, counts[i].key, n, err);
 		if (rc)
 			goto out;
-		if (json_object_set_new(obj, counts[i].key, json_integer(n))) {
-			rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-			goto out;
-		}
 	}
-	if (json_object_set(obj, "tables", tables)) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	*out = obj;
-	obj = NULL;
 out:
 	if (res)
 		mysql_free_result(res);
-	json_decref(tables);
-	json_decref(obj);
 	if (my)
 		mysql_close(my);
 	return rc;

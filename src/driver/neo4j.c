@@ -593,9 +593,11 @@ static dbb_code count_of(struct n4j_conn *c, const char *query, long long *n, st
 	return n4j_run(c, query, NULL, on_count, n, DBB_ERR_INTERNAL, err);
 }
 
-/* For every name the query returns, counts with pattern (name quoted). */
+/* For every name the query returns, counts with pattern (name quoted), into
+ * the stats map key. */
 static dbb_code count_each(struct n4j_conn *c, const char *names_query, const char *before,
-                           const char *after, json_t *obj, struct dbb_error *err)
+                           const char *after, struct dbb_stats *st, const char *key,
+                           struct dbb_error *err)
 {
 	json_t *names = json_array(), *n;
 	struct n4j_buf q;
@@ -619,104 +621,109 @@ static dbb_code count_each(struct n4j_conn *c, const char *names_query, const ch
 		}
 		rc = count_of(c, q.data, &count, err);
 		if (!rc)
-			json_object_set_new(obj, json_string_value(n), json_integer(count));
+			rc = dbb_stats_add_count(st, key, json_string_value(n), count, err);
 	}
 	n4j_buf_free(&q);
 	json_decref(names);
 	return rc;
 }
 
-static dbb_code collect_plain(void *ud, json_t *row, struct dbb_error *err)
+/* A string cell, or NULL (null or another type). */
+static const char *cell_text(json_t *row, size_t i)
 {
-	json_t *fields = json_object_get(ud, "fields"), *list = json_object_get(ud, "list");
-	json_t *obj = json_object(), *v;
-	size_t i;
-
-	if (!obj)
-		return oom(err);
-	json_array_foreach(row, i, v)
-	{
-		json_object_set_new(obj, json_string_value(json_array_get(fields, i)),
-		                    n4j_plain(v));
-	}
-	json_array_append_new(list, obj);
-	return DBB_OK;
+	json_t *v = n4j_plain(json_array_get(row, i));
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	json_decref(v); /* n4j_plain's string is a reference to the row's own */
+	return s;
 }
 
-static dbb_code list_of(struct n4j_conn *c, const char *query, json_t *fields, json_t **out,
-                        struct dbb_error *err)
+/* A list-of-strings cell; null stays null (present false). */
+static dbb_code cell_strings(json_t *row, size_t i, struct dbb_stats_strings *out,
+                             struct dbb_error *err)
 {
-	json_t *ud = json_pack("{s:O, s:[]}", "fields", fields, "list");
-	dbb_code rc;
+	json_t *v = n4j_plain(json_array_get(row, i)), *e;
+	size_t k;
+	dbb_code rc = DBB_OK;
 
-	if (!ud)
-		return oom(err);
-	rc = n4j_run(c, query, NULL, collect_plain, ud, DBB_ERR_INTERNAL, err);
-	if (!rc)
-		*out = json_incref(json_object_get(ud, "list"));
-	json_decref(ud);
+	out->present = json_is_array(v);
+	json_array_foreach(v, k, e)
+	{
+		if (!rc)
+			rc = dbb_stats_strings_add(
+			    out, json_is_string(e) ? json_string_value(e) : "", err);
+	}
+	json_decref(v);
 	return rc;
 }
 
-static dbb_code neo4j_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err)
+/* A row of SHOW CONSTRAINTS / SHOW INDEXES: name, type, entityType,
+ * labelsOrTypes, properties[, state]. */
+static dbb_code collect_object(void *ud, json_t *row, struct dbb_error *err)
+{
+	struct dbb_stats_object *o;
+	dbb_code rc = dbb_stats_add_object(ud, &o, err);
+
+	rc = rc ? rc : dbb_stats_text(&o->name, cell_text(row, 0), err);
+	rc = rc ? rc : dbb_stats_text(&o->type, cell_text(row, 1), err);
+	rc = rc ? rc : dbb_stats_text(&o->entity_type, cell_text(row, 2), err);
+	rc = rc ? rc : cell_strings(row, 3, &o->labels_or_types, err);
+	rc = rc ? rc : cell_strings(row, 4, &o->properties, err);
+	if (!rc && json_array_size(row) > 5)
+		rc = dbb_stats_text(&o->state, cell_text(row, 5), err);
+	return rc;
+}
+
+static dbb_code list_of(struct n4j_conn *c, const char *query, struct dbb_stats *st,
+                        const char *key, struct dbb_error *err)
+{
+	struct dbb_stats_objects *list;
+	dbb_code rc = dbb_stats_list(st, key, &list, err);
+
+	return rc ? rc : n4j_run(c, query, NULL, collect_object, list, DBB_ERR_INTERNAL, err);
+}
+
+static dbb_code neo4j_stats(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
+                            struct dbb_error *err)
 {
 	struct n4j_conn c;
-	json_t *st = NULL, *labels = json_object(), *types = json_object();
-	json_t *constraints = NULL, *indexes = NULL, *cf = NULL, *xf = NULL;
 	long long nodes = 0, rels = 0;
+	struct dbb_stats_map *map;
 	dbb_code rc;
 
-	*out = NULL;
-	cf = json_pack("[sssss]", "name", "type", "entity_type", "labels_or_types", "properties");
-	xf = json_pack("[ssssss]", "name", "type", "entity_type", "labels_or_types", "properties",
-	               "state");
-	if (!labels || !types || !cf || !xf) {
-		rc = oom(err);
-		goto out;
-	}
 	rc = n4j_open(&c, ctx->cfg, 60, err);
 	if (rc)
-		goto out;
+		return rc;
 	rc = count_of(&c, "MATCH (n) RETURN count(n)", &nodes, err);
 	rc = rc ? rc : count_of(&c, "MATCH ()-[r]->() RETURN count(r)", &rels, err);
+	rc = rc ? rc : dbb_stats_add_extra(out, "node_count", nodes, err);
+	rc = rc ? rc : dbb_stats_add_extra(out, "relationship_count", rels, err);
+	/* made first, so they show as {} when the database has none */
+	rc = rc ? rc : dbb_stats_map(out, "labels", &map, err);
+	rc = rc ? rc : dbb_stats_map(out, "relationship_types", &map, err);
 	rc = rc ? rc
 	        : count_each(&c, "CALL db.labels() YIELD label RETURN label ORDER BY label",
-	                     "MATCH (n:", ") RETURN count(n)", labels, err);
+	                     "MATCH (n:", ") RETURN count(n)", out, "labels", err);
 	rc = rc ? rc
 	        : count_each(
 	              &c,
 	              "CALL db.relationshipTypes() YIELD relationshipType AS t RETURN t ORDER BY t",
-	              "MATCH ()-[r:", "]->() RETURN count(r)", types, err);
+	              "MATCH ()-[r:", "]->() RETURN count(r)", out, "relationship_types", err);
 	rc =
 	    rc ? rc
 	       : list_of(&c,
 	                 "SHOW CONSTRAINTS YIELD name, type, entityType, labelsOrTypes, properties "
 	                 "RETURN name, type, entityType, labelsOrTypes, properties ORDER BY name",
-	                 cf, &constraints, err);
+	                 out, "constraints", err);
 	rc = rc ? rc
 	        : list_of(
 	              &c,
 	              "SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, state "
 	              "RETURN name, type, entityType, labelsOrTypes, properties, state ORDER BY "
 	              "name",
-	              xf, &indexes, err);
+	              out, "indexes", err);
 	n4j_close(&c);
-	if (rc)
-		goto out;
-	st = json_pack("{s:s, s:s, s:I, s:I, s:O, s:O, s:O, s:O}", "database_type", "neo4j",
-	               "database", dbname(ctx->cfg), "node_count", (json_int_t)nodes,
-	               "relationship_count", (json_int_t)rels, "labels", labels,
-	               "relationship_types", types, "constraints", constraints, "indexes", indexes);
-	if (!st)
-		rc = oom(err);
-	*out = st;
-out:
-	json_decref(labels);
-	json_decref(types);
-	json_decref(constraints);
-	json_decref(indexes);
-	json_decref(cf);
-	json_decref(xf);
+	if (!rc)
+		rc = dbb_stats_text(&out->database, dbname(ctx->cfg), err);
 	return rc;
 }
 

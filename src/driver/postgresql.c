@@ -716,11 +716,11 @@ out:
 
 /* ---- stats ---- */
 
-static dbb_code pg_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err)
+static dbb_code pg_stats(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
+                         struct dbb_error *err)
 {
 	static const char db_sql[] =
 	    "SELECT current_database(), pg_catalog.pg_database_size(current_database()),"
-	    " pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(current_database())),"
 	    " pg_catalog.current_setting('server_version')";
 	static const char tables_sql[] =
 	    "SELECT n.nspname, c.relname,"
@@ -733,60 +733,42 @@ static dbb_code pg_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct 
 	    " AND n.nspname !~ '^pg_' ORDER BY 1, 2";
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
-	json_t *obj = NULL, *tables = NULL;
 	long long total_rows = 0;
 	int ntables;
 	dbb_code rc;
 
-	*out = NULL;
 	rc = pg_connect(ctx->cfg, &conn, err);
 	if (rc)
 		goto out;
 	rc = pg_exec(conn, db_sql, "database size", &res, err);
 	if (rc)
 		goto out;
-	obj = json_object();
-	tables = json_array();
-	if (!obj || !tables) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	json_object_set_new(obj, "database_type", json_string("postgresql"));
-	json_object_set_new(obj, "database", json_string(PQgetvalue(res, 0, 0)));
-	json_object_set_new(obj, "database_size_bytes",
-	                    json_integer(strtoll(PQgetvalue(res, 0, 1), NULL, 10)));
-	json_object_set_new(obj, "database_size", json_string(PQgetvalue(res, 0, 2)));
-	json_object_set_new(obj, "server_version", json_string(PQgetvalue(res, 0, 3)));
+	out->size_bytes = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	rc = dbb_stats_text(&out->database, PQgetvalue(res, 0, 0), err);
+	if (!rc)
+		rc = dbb_stats_text(&out->server_version, PQgetvalue(res, 0, 2), err);
 	PQclear(res);
 	res = NULL;
+	if (rc)
+		goto out;
 
 	rc = pg_exec(conn, tables_sql, "table statistics", &res, err);
 	if (rc)
 		goto out;
 	ntables = PQntuples(res);
-	for (int i = 0; i < ntables; i++) {
+	for (int i = 0; i < ntables && !rc; i++) {
 		long long rows = strtoll(PQgetvalue(res, i, 2), NULL, 10);
 
 		total_rows += rows;
-		if (i >= PG_STATS_MAX_TABLES)
-			continue;
-		json_array_append_new(
-		    tables,
-		    json_pack("{s:s, s:s, s:I, s:I}", "schema", PQgetvalue(res, i, 0), "name",
-		              PQgetvalue(res, i, 1), "row_estimate", (json_int_t)rows, "size_bytes",
-		              (json_int_t)strtoll(PQgetvalue(res, i, 3), NULL, 10)));
+		if (i < PG_STATS_MAX_TABLES)
+			rc = dbb_stats_add_table(out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+			                         rows, strtoll(PQgetvalue(res, i, 3), NULL, 10),
+			                         NULL, err);
 	}
-	json_object_set_new(obj, "table_count", json_integer(ntables));
-	json_object_set_new(obj, "total_row_estimate", json_integer(total_rows));
-	json_object_set_new(obj, "tables", tables);
-	tables = NULL;
-	if (ntables > PG_STATS_MAX_TABLES)
-		json_object_set_new(obj, "tables_truncated", json_true());
-	*out = obj;
-	obj = NULL;
+	out->table_count = ntables;
+	out->total_rows = total_rows;
+	out->tables_truncated = ntables > PG_STATS_MAX_TABLES;
 out:
-	json_decref(tables);
-	json_decref(obj);
 	PQclear(res);
 	PQfinish(conn);
 	return rc;

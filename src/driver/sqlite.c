@@ -566,16 +566,15 @@ static dbb_code sqlite_restore(const struct dbb_driver_ctx *ctx, struct dbb_sour
 	return rc;
 }
 
-static dbb_code sqlite_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err)
+static dbb_code sqlite_stats(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
+                             struct dbb_error *err)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st = NULL;
 	dbb_code rc = open_live(ctx, &db, err);
 	if (rc)
 		return rc;
-	json_t *tables = json_array();
-	json_t *obj = json_object();
-	long long page_count = 0, page_size = 0;
+	long long page_count = 0, page_size = 0, total = 0;
 	if (sqlite3_prepare_v2(db,
 	                       "SELECT name FROM sqlite_master WHERE type='table' AND name NOT "
 	                       "LIKE 'sqlite_%' ORDER BY name",
@@ -583,7 +582,7 @@ static dbb_code sqlite_stats(const struct dbb_driver_ctx *ctx, json_t **out, str
 		rc = sqlite_fail(err, DBB_ERR_DB_UNAVAILABLE, db, "cannot read the schema");
 		goto out;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		char *q = sqlite3_mprintf("SELECT count(*) FROM \"%w\"", name);
 		sqlite3_stmt *cnt = NULL;
@@ -593,11 +592,14 @@ static dbb_code sqlite_stats(const struct dbb_driver_ctx *ctx, json_t **out, str
 			rows = sqlite3_column_int64(cnt, 0);
 		sqlite3_finalize(cnt);
 		sqlite3_free(q);
-		json_array_append_new(
-		    tables, json_pack("{s:s, s:I}", "name", name, "rows", (json_int_t)rows));
+		if (rows > 0)
+			total += rows;
+		rc = dbb_stats_add_table(out, NULL, name, rows, DBB_STATS_UNKNOWN, NULL, err);
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	if (rc)
+		goto out;
 	if (sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		page_count = sqlite3_column_int64(st, 0);
@@ -608,16 +610,17 @@ static dbb_code sqlite_stats(const struct dbb_driver_ctx *ctx, json_t **out, str
 		page_size = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
-	json_object_set_new(obj, "database_size_bytes", json_integer(page_count * page_size));
-	json_object_set_new(obj, "table_count", json_integer((json_int_t)json_array_size(tables)));
-	json_object_set_new(obj, "tables", tables);
-	tables = NULL;
-	json_object_set_new(obj, "server_version", json_string(sqlite3_libversion()));
-	*out = obj;
-	obj = NULL;
+	out->size_bytes = page_count * page_size;
+	out->table_count = (int64_t)out->ntables;
+	out->total_rows = total;
+	out->rows_exact = true;
+	/* the file's name, not its path: the server's layout is not the viewer's */
+	const char *path = sqlite3_db_filename(db, "main");
+	const char *base = path ? strrchr(path, '/') : NULL;
+	rc = dbb_stats_text(&out->database, base ? base + 1 : path, err);
+	if (!rc)
+		rc = dbb_stats_text(&out->server_version, sqlite3_libversion(), err);
 out:
-	json_decref(tables);
-	json_decref(obj);
 	sqlite3_close(db);
 	return rc;
 }

@@ -406,7 +406,10 @@ static void server_free(struct dbb_server *srv)
 		free(srv->tls_key);
 	}
 	free(srv->tls_cert);
+	if (srv->ops)
+		dbb_ops_set_observer(srv->ops, NULL);
 	dbb_metrics_free(srv->metrics);
+	dbb_list_cache_free(srv->list_cache);
 	free(srv->metric_routes);
 	dbb_guard_free(srv->guard);
 	if (srv->ready_init)
@@ -425,8 +428,11 @@ static dbb_code server_metrics(struct dbb_server *srv, struct dbb_error *err)
 		srv->metric_routes[i].method = table[i].method;
 		srv->metric_routes[i].path = dbb_route_doc_path(&table[i]);
 	}
-	return dbb_metrics_new(&srv->metrics, dbb_ops_driver(srv->ops)->name, srv->metric_routes, n,
-	                       err);
+	dbb_code rc = dbb_metrics_new(&srv->metrics, dbb_ops_database_type(srv->ops),
+	                              srv->metric_routes, n, err);
+	if (!rc) /* ops reports its operations into them */
+		dbb_ops_observe_metrics(srv->ops, srv->metrics);
+	return rc;
 }
 
 dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
@@ -462,6 +468,8 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 	atomic_init(&srv->stopping, false);
 	atomic_init(&srv->in_flight, 0);
 	rc = server_metrics(srv, err);
+	if (!rc)
+		rc = dbb_list_cache_new(&srv->list_cache, err);
 	if (rc)
 		goto fail;
 	/* TLS (optional): the options go in an MHD_OPTION_ARRAY that is empty
@@ -561,5 +569,4 @@ void dbb_server_stop(struct dbb_server *srv)
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	server_free(srv);
-	dbb_list_cache_free();
 }

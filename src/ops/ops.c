@@ -11,18 +11,7 @@
 
 #include "dbbackupd/log.h"
 #include "dbbackupd/stream.h"
-
-struct dbb_ops {
-	const struct dbb_config *cfg;
-	const struct dbb_driver *drv;
-	struct dbb_storage *st;
-	pthread_mutex_t mu;
-	bool busy;
-	char running[160];
-	time_t running_since;
-	bool interrupted; /* a journal is on disk from an unfinished restore */
-	struct dbb_interrupted_restore intr;
-};
+#include "ops/internal.h"
 
 /* "key=value" lines; unknown keys are ignored. */
 static void journal_parse(const char *text, struct dbb_interrupted_restore *j)
@@ -119,14 +108,9 @@ void dbb_ops_free(struct dbb_ops *ops)
 	free(ops);
 }
 
-const struct dbb_driver *dbb_ops_driver(const struct dbb_ops *ops)
+const char *dbb_ops_database_type(const struct dbb_ops *ops)
 {
-	return ops->drv;
-}
-
-struct dbb_storage *dbb_ops_storage(const struct dbb_ops *ops)
-{
-	return ops->st;
+	return ops->drv->name;
 }
 
 void dbb_ops_driver_ctx(const struct dbb_ops *ops, struct dbb_driver_ctx *ctx)
@@ -253,21 +237,23 @@ dbb_code dbb_ops_create_backup(struct dbb_ops *ops, bool compress,
                                const struct dbb_dump_options *opt, struct dbb_backup_result *res,
                                struct dbb_error *err)
 {
+	struct dbb_ops_watch w;
+	memset(res, 0, sizeof(*res));
+	dbb_ops_watch_begin(ops, &w, DBB_METRIC_BACKUP);
 	dbb_code rc = dbb_ops_lock(ops, "a backup", err);
-	if (rc)
+	if (rc) {
+		res->seconds = dbb_ops_watch_end(ops, &w, rc, 0, 0);
 		return rc;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	}
 	rc = write_backup(ops, "backup", compress, opt, res, err);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	dbb_ops_unlock(ops);
+	double secs = res->seconds = dbb_ops_watch_end(ops, &w, rc, rc ? 0 : res->size_bytes, 0);
 	if (rc)
 		dbb_error("backup of the %s database failed after %.1fs: %s", ops->drv->name, secs,
 		          err->message);
 	else
 		dbb_info("backup %s written: %llu bytes in %.1fs, sha256 %s", res->filename,
 		         (unsigned long long)res->size_bytes, secs, res->sha256);
-	dbb_ops_unlock(ops);
 	return rc;
 }
 
@@ -547,16 +533,17 @@ dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety
 	int fd = -1;
 	struct stat sb;
 	char what[DBB_NAME_MAX + 32];
+	struct dbb_ops_watch w;
 	memset(res, 0, sizeof(*res));
+	sb.st_size = 0;
+	dbb_ops_watch_begin(ops, &w, DBB_METRIC_RESTORE);
 	dbb_code rc = dbb_storage_open_backup(ops->st, name, &fd, &sb, err);
 	if (rc)
-		return rc;
+		goto out;
 	snprintf(what, sizeof(what), "a restore from %s", name);
 	rc = dbb_ops_lock(ops, what, err);
-	if (rc) {
-		close(fd);
-		return rc;
-	}
+	if (rc)
+		goto out;
 	dbb_info("restore from %s started (safety backup: %s)", name, safety_backup ? "yes" : "no");
 	/* a listed backup is one the daemon wrote: no size limit (docs) */
 	rc = restore_locked(ops, fd, name, safety_backup, &no_limit, false, NULL, res, err);
@@ -565,7 +552,11 @@ dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety
 	else
 		dbb_info("restore from %s done", name);
 	dbb_ops_unlock(ops);
-	close(fd);
+out:
+	if (fd >= 0)
+		close(fd);
+	res->bytes_read = rc ? 0 : (uint64_t)sb.st_size;
+	res->seconds = dbb_ops_watch_end(ops, &w, rc, res->bytes_read, 0);
 	return rc;
 }
 

@@ -1,7 +1,6 @@
 /* POST /backup/create?compress=: a new backup through the driver. */
 #include <math.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "http/internal.h"
 
@@ -14,20 +13,8 @@ enum MHD_Result dbb_handle_create(struct dbb_request *req)
 	if (dbb_query_bool(req, "compress", true, &compress, &err) ||
 	    dbb_query_bool(req, "use_apoc", false, &opt.use_apoc, &err))
 		return dbb_reply_err(req, &err);
-	struct dbb_metrics *m = req->srv->metrics;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	dbb_metrics_running(m, DBB_METRIC_BACKUP, 1);
-	dbb_code rc = dbb_ops_create_backup(req->srv->ops, compress, &opt, &res, &err);
-	dbb_metrics_running(m, DBB_METRIC_BACKUP, -1);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	dbb_metrics_operation(m, DBB_METRIC_BACKUP, rc,
-	                      (double)(t1.tv_sec - t0.tv_sec) +
-	                          (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	if (rc)
+	if (dbb_ops_create_backup(req->srv->ops, compress, &opt, &res, &err))
 		return dbb_reply_err(req, &err);
-	dbb_metrics_bytes(m, DBB_BYTES_BACKUP_WRITTEN, res.size_bytes);
-	dbb_metrics_backup_succeeded(m, time(NULL));
 	char msg[256];
 	snprintf(req->audit_file, sizeof(req->audit_file), "%s", res.filename);
 	snprintf(msg, sizeof(msg), "Backup created successfully: %s", res.filename);
