@@ -42,8 +42,12 @@ struct dbb_restore_result {
 dbb_code dbb_ops_lock(struct dbb_ops *ops, const char *what, struct dbb_error *err);
 void dbb_ops_unlock(struct dbb_ops *ops);
 
-/* Takes the lock itself. */
-dbb_code dbb_ops_create_backup(struct dbb_ops *ops, bool compress,
+/* The codec compress=true means (gzip). */
+enum dbb_compression dbb_ops_default_compression(const struct dbb_ops *ops);
+
+/* Takes the lock itself. codec: DBB_COMPRESSION_NONE or _GZIP (the file
+ * name gets "" or ".gz"). */
+dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
                                const struct dbb_dump_options *opt, struct dbb_backup_result *res,
                                struct dbb_error *err);
 

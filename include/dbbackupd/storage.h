@@ -51,7 +51,7 @@ struct dbb_backup_name {
 	const char *prefix;    /* "backup" or "safety_backup" */
 	const char *db;        /* driver name */
 	const char *extension; /* "db", "sql", "cypher" */
-	bool compressed;       /* adds ".gz" */
+	const char *suffix;    /* "" or ".gz" (dbb_compression_suffix) */
 	time_t when;
 };
 
@@ -74,8 +74,9 @@ dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *
 struct dbb_backup_info {
 	char name[DBB_NAME_MAX];
 	uint64_t size_bytes;
-	time_t created_at; /* from the name (UTC), else mtime */
-	bool compressed;   /* by gzip magic */
+	time_t created_at;       /* from the name (UTC), else mtime */
+	bool compressed;         /* by magic bytes, never by name */
+	const char *compression; /* "none", "gzip" (static) */
 	bool safety;
 	char db[32];
 	char sha256[65]; /* empty if no sidecar */

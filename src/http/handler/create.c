@@ -18,7 +18,10 @@ enum MHD_Result dbb_handle_create(struct dbb_request *req)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	dbb_metrics_running(m, DBB_METRIC_BACKUP, 1);
-	dbb_code rc = dbb_ops_create_backup(req->srv->ops, compress, &opt, &res, &err);
+	dbb_code rc = dbb_ops_create_backup(req->srv->ops,
+	                                    compress ? dbb_ops_default_compression(req->srv->ops)
+	                                             : DBB_COMPRESSION_NONE,
+	                                    &opt, &res, &err);
 	dbb_metrics_running(m, DBB_METRIC_BACKUP, -1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	dbb_metrics_operation(m, DBB_METRIC_BACKUP, rc,
