@@ -1,5 +1,5 @@
 /* Byte streams: a sink takes bytes, a source gives them. Layers (gzip,
- * SHA-256, size limit) wrap another sink or source, so code that
+ * zstd, SHA-256, size limit) wrap another sink or source, so code that
  * produces bytes (a driver's dump) never knows where they go, and code that
  * consumes them (a driver's restore) never knows where they come from.
  *
@@ -7,7 +7,7 @@
  * vtable (both optional). A layer never owns the sink/source it wraps; a
  * chain (dbb_sink_chain, dbb_source_chain below) is built from a list of
  * layers and torn down in reverse order. Layers that hold library state
- * (zlib, OpenSSL) are opaque: made by a constructor, released by
+ * (zlib, zstd, OpenSSL) are opaque: made by a constructor, released by
  * dbb_sink_free/dbb_source_free. */
 #ifndef DBBACKUPD_STREAM_H
 #define DBBACKUPD_STREAM_H
@@ -157,17 +157,29 @@ dbb_code dbb_gzip_sink_new(struct dbb_sink *next, const struct dbb_codec_options
 dbb_code dbb_gunzip_source_new(struct dbb_source *next, struct dbb_source **out,
                                struct dbb_error *err);
 
-/* ---- compression formats ---- */
-enum dbb_compression { DBB_COMPRESSION_NONE = 0, DBB_COMPRESSION_GZIP };
+/* zstd (stream/zstd.c): one standard frame with its content checksum, as
+ * `zstd -d` reads it; threads are libzstd's own workers (ZSTD_c_nbWorkers,
+ * 1 = none), their output the same for any number. finish ends the frame. */
+dbb_code dbb_zstd_sink_new(struct dbb_sink *next, const struct dbb_codec_options *opt,
+                           struct dbb_sink **out, struct dbb_error *err);
 
-/* "none", "gzip". */
+/* zstd decoding source: one or more concatenated frames, every checksum
+ * verified; a truncated or corrupt frame, or bytes after the last, are
+ * DBB_ERR_INVALID_BACKUP. Skippable frames are skipped. */
+dbb_code dbb_unzstd_source_new(struct dbb_source *next, struct dbb_source **out,
+                               struct dbb_error *err);
+
+/* ---- compression formats ---- */
+enum dbb_compression { DBB_COMPRESSION_NONE = 0, DBB_COMPRESSION_GZIP, DBB_COMPRESSION_ZSTD };
+
+/* "none", "gzip", "zstd". */
 const char *dbb_compression_name(enum dbb_compression c);
-/* The file name suffix: "", ".gz". */
+/* The file name suffix: "", ".gz", ".zst". */
 const char *dbb_compression_suffix(enum dbb_compression c);
-/* "gzip" (also "none"); false for anything else. */
+/* "gzip" or "zstd" (also "none"); false for anything else. */
 bool dbb_compression_parse(const char *s, enum dbb_compression *out);
 /* By the first bytes (the magic), never by a name: 1f 8b is gzip,
- * anything else none. */
+ * 28 b5 2f fd is zstd, anything else none. */
 enum dbb_compression dbb_compression_sniff(const unsigned char *buf, size_t len);
 
 /* The compressing layer for c (DBB_COMPRESSION_NONE: no layer, *out NULL). */
@@ -175,8 +187,8 @@ dbb_code dbb_compress_sink_new(enum dbb_compression c, struct dbb_sink *next,
                                const struct dbb_codec_options *opt, struct dbb_sink **out,
                                struct dbb_error *err);
 
-/* Decoding source chosen by the stream's magic bytes: gzip or the bytes
- * unchanged. */
+/* Decoding source chosen by the stream's magic bytes: gzip, zstd, or the
+ * bytes unchanged. */
 dbb_code dbb_decompress_source_new(struct dbb_source *next, struct dbb_source **out,
                                    struct dbb_error *err);
 
@@ -234,6 +246,8 @@ void dbb_source_chain_free(struct dbb_source_chain *c);
  * compressing ones, NULL otherwise). A size limit goes on top of a source
  * chain as a dbb_limit_source, which holds nothing to release. */
 dbb_code dbb_gzip_layer(struct dbb_sink *next, const void *arg, struct dbb_sink **out,
+                        struct dbb_error *err);
+dbb_code dbb_zstd_layer(struct dbb_sink *next, const void *arg, struct dbb_sink **out,
                         struct dbb_error *err);
 dbb_code dbb_decompress_layer(struct dbb_source *next, const void *arg, struct dbb_source **out,
                               struct dbb_error *err);

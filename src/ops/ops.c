@@ -218,7 +218,7 @@ static dbb_code dump_failure(struct dbb_ops *ops, const struct dbb_driver_ctx *c
 	return err->code;
 }
 
-/* driver dump → [gzip] → sha256 → temporary file → rename into place */
+/* driver dump → [gzip|zstd] → sha256 → temporary file → rename into place */
 static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, enum dbb_compression codec,
                              const struct dbb_dump_options *opt, struct dbb_backup_result *res,
                              struct dbb_error *err)
@@ -230,8 +230,10 @@ static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, enum dbb_c
 	struct dbb_stream_totals totals;
 	time_t when = time(NULL);
 	const struct dbb_codec_options gz = {ops->cfg->gzip_level, ops->cfg->compress_threads};
+	const struct dbb_codec_options zs = {ops->cfg->zstd_level, ops->cfg->compress_threads};
 	const struct dbb_sink_layer layers[] = {
 	    {codec == DBB_COMPRESSION_GZIP ? dbb_gzip_layer : NULL, &gz},
+	    {codec == DBB_COMPRESSION_ZSTD ? dbb_zstd_layer : NULL, &zs},
 	};
 
 	dbb_ops_driver_ctx(ops, &ctx);
@@ -268,11 +270,12 @@ out:
 	return rc;
 }
 
-/* The codec of compress=true, for the safety backup too. */
+/* The codec of compress=true (COMPRESSION), for the safety backup too. */
 static enum dbb_compression default_codec(const struct dbb_ops *ops)
 {
-	(void)ops;
-	return DBB_COMPRESSION_GZIP;
+	enum dbb_compression c = DBB_COMPRESSION_GZIP;
+	dbb_compression_parse(ops->cfg->compression, &c);
+	return c == DBB_COMPRESSION_NONE ? DBB_COMPRESSION_GZIP : c;
 }
 
 enum dbb_compression dbb_ops_default_compression(const struct dbb_ops *ops)
@@ -310,7 +313,7 @@ struct input_limit {
 
 static const struct input_limit no_limit = {UINT64_MAX, ""};
 
-/* fd (rewound) → [gunzip, by magic bytes] → size limit: what a
+/* fd (rewound) → [gunzip|unzstd, by magic bytes] → size limit: what a
  * driver reads. */
 struct restore_input {
 	struct dbb_fd_source file;
@@ -352,8 +355,8 @@ static dbb_code input_verdict(const struct restore_input *in, const struct input
 }
 
 /* The whole file is read: the driver checks the content, and whatever it did
- * not read is drained (through the limit) so the gzip CRC and length are
- * verified to the end. With staged
+ * not read is drained (through the limit) so the gzip CRC and length, or
+ * every zstd frame and its checksum, are verified to the end. With staged
  * non-NULL and a driver that stages, what it checked is kept there for
  * clean_and_restore (the caller discards it). */
 static dbb_code validate_input(struct dbb_ops *ops, int fd, const struct input_limit *limit,

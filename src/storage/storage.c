@@ -234,7 +234,7 @@ dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *
 	if (!dbb_name_is_valid(name))
 		return dbb_fail(err, DBB_ERR_INVALID_FILENAME,
 		                "invalid backup file name (expected "
-		                "backup_<db>_<YYYYMMDD>_<HHMMSS>.<ext>[.gz])");
+		                "backup_<db>_<YYYYMMDD>_<HHMMSS>.<ext>[.gz|.zst])");
 	int f = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (f < 0) {
 		if (errno == ENOENT || errno == ELOOP)

@@ -13,6 +13,7 @@ dbb_code dbb_source_finish(struct dbb_source *s, struct dbb_error *err)
 /* ---- compression formats ---- */
 
 static const unsigned char gzip_magic[] = {0x1f, 0x8b};
+static const unsigned char zstd_magic[] = {0x28, 0xb5, 0x2f, 0xfd};
 
 static const struct codec {
 	const char *name;
@@ -27,9 +28,11 @@ static const struct codec {
     [DBB_COMPRESSION_NONE] = {"none", "", NULL, 0, NULL, NULL},
     [DBB_COMPRESSION_GZIP] = {"gzip", ".gz", gzip_magic, sizeof(gzip_magic), dbb_gzip_sink_new,
                               dbb_gunzip_source_new},
+    [DBB_COMPRESSION_ZSTD] = {"zstd", ".zst", zstd_magic, sizeof(zstd_magic), dbb_zstd_sink_new,
+                              dbb_unzstd_source_new},
 };
 #define NCODECS   (sizeof(codecs) / sizeof(codecs[0]))
-#define MAGIC_MAX 2
+#define MAGIC_MAX 4
 
 static const struct codec *codec_of(enum dbb_compression c)
 {
@@ -78,6 +81,12 @@ dbb_code dbb_gzip_layer(struct dbb_sink *next, const void *arg, struct dbb_sink 
                         struct dbb_error *err)
 {
 	return dbb_gzip_sink_new(next, arg, out, err);
+}
+
+dbb_code dbb_zstd_layer(struct dbb_sink *next, const void *arg, struct dbb_sink **out,
+                        struct dbb_error *err)
+{
+	return dbb_zstd_sink_new(next, arg, out, err);
 }
 
 /* ---- decoding by magic bytes ----
