@@ -31,7 +31,7 @@ fi
 (cd build && ctest --output-on-failure -L 'unit|sqlite')
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DDBB_FUZZ=ON \
 	-DDBB_FUZZ_SECONDS="${DBB_FUZZ_SECONDS:-60}" >/dev/null
-cmake --build build-fuzz -j"$jobs" --target fuzz_name fuzz_range fuzz_gzip fuzz_auth fuzz_neo4j_script \
+cmake --build build-fuzz -j"$jobs" --target fuzz_name fuzz_range fuzz_gzip fuzz_zstd fuzz_auth fuzz_neo4j_script \
 	fuzz_multipart fuzz_age fuzz_mysql_script fuzz_pg_script
 (cd build-fuzz && ctest --output-on-failure -L fuzz)
 cd build-asan

@@ -84,7 +84,9 @@ static const struct var vars[] = {
     UINT("JWKS_REFRESH_INTERVAL", jwks_refresh_interval, "60", 1, 86400),
     UINT("AUTH_MAX_TOKEN_LIFETIME", auth_max_token_lifetime, "86400", 60, 315360000),
     BOOL("KEYCLOAK_ALLOW_HTTP", keycloak_allow_http, "false"),
+    STR("COMPRESSION", compression, "gzip"),
     INT("GZIP_LEVEL", gzip_level, "6", 1, 9),
+    INT("ZSTD_LEVEL", zstd_level, "3", 1, 19),
     UINT("COMPRESS_THREADS", compress_threads, "0", 0, 256),
     BYTES("MAX_UPLOAD_BYTES", max_upload_bytes, "10G"),
     UINT("MAX_CONNECTIONS", max_connections, "64", 4, 10000),
@@ -330,6 +332,13 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 	}
 	if (cfg->backup_dir[0] == '\0') {
 		rc = dbb_fail(err, DBB_ERR_CONFIG, "BACKUP_DIR must not be empty");
+		goto out;
+	}
+	if (strcmp(cfg->compression, "gzip") && strcmp(cfg->compression, "zstd")) {
+		rc = dbb_fail(err, DBB_ERR_CONFIG,
+		              "COMPRESSION must be gzip or zstd (the codec of compress=true), got "
+		              "\"%s\"",
+		              cfg->compression);
 		goto out;
 	}
 	if (strcmp(cfg->auth_roles_from, "realm") && strcmp(cfg->auth_roles_from, "client") &&

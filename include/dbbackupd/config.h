@@ -47,7 +47,9 @@ struct dbb_config {
 	bool bind_allow_http;             /* plain HTTP on a non-loopback BIND_ADDRESS */
 	bool keycloak_allow_http;         /* keys over http:// from a non-loopback host */
 
+	char compression[8]; /* "gzip" or "zstd": what compress=true means */
 	int gzip_level;
+	int zstd_level;
 	unsigned compress_threads; /* 0: number of online CPUs */
 	uint64_t max_upload_bytes;
 	unsigned max_connections;

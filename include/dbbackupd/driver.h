@@ -19,15 +19,34 @@
 
 #include "dbbackupd/config.h"
 #include "dbbackupd/error.h"
-#include "dbbackupd/storage.h"
 #include "dbbackupd/stream.h"
+
+/* A scratch file the operation layer made for a driver (SQLite's backup API
+ * works on files): empty, read-write, on the file system whose free space
+ * the restore limits count. The driver knows it by its fd and by the path a
+ * library that opens files by name needs, never where it lives. */
+struct dbb_scratch {
+	int fd;
+	char path[PATH_MAX + 80];
+	/* Closes and removes it; NULL in a zeroed or discarded scratch. */
+	void (*discard)(struct dbb_scratch *self);
+	void *owner; /* the operation layer's */
+};
 
 struct dbb_driver_ctx {
 	const struct dbb_config *cfg;
-	/* For drivers that need a scratch file (SQLite's backup API works on
-	 * files): dbb_storage_tmp_create() in here, discard when done. */
-	struct dbb_storage *storage;
+	/* Makes a scratch file (see above); out->discard releases it. */
+	dbb_code (*scratch)(const struct dbb_driver_ctx *ctx, struct dbb_scratch *out,
+	                    struct dbb_error *err);
+	void *scratch_arg; /* the operation layer's */
 };
+
+/* Safe on a zeroed or discarded scratch. */
+static inline void dbb_scratch_discard(struct dbb_scratch *s)
+{
+	if (s->discard)
+		s->discard(s);
+}
 
 /* What a driver's stage() kept: defined by the driver, opaque to ops. */
 struct dbb_staged;

@@ -3,7 +3,7 @@
  *
  * Backup and restore orchestration, the same for every driver: the
  * per-database lock (one mutating operation at a time, 409 for the others),
- * the stream chains (driver → gzip → sha256 → temporary file), staging and
+ * the stream chains (driver → gzip|zstd → sha256 → temporary file), staging and
  * validation before anything is touched, the safety backup, and the rollback
  * from it when a non-atomic restore fails. The reads (stats, health, list,
  * download, disk usage) and upload sessions go through here too, and every
@@ -71,8 +71,12 @@ struct dbb_restore_result {
 dbb_code dbb_ops_lock(struct dbb_ops *ops, const char *what, struct dbb_error *err);
 void dbb_ops_unlock(struct dbb_ops *ops);
 
-/* Takes the lock itself. */
-dbb_code dbb_ops_create_backup(struct dbb_ops *ops, bool compress,
+/* The codec compress=true means: COMPRESSION (gzip unless set to zstd). */
+enum dbb_compression dbb_ops_default_compression(const struct dbb_ops *ops);
+
+/* Takes the lock itself. codec: DBB_COMPRESSION_NONE, _GZIP or _ZSTD (the
+ * file name gets "", ".gz" or ".zst"). */
+dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
                                const struct dbb_dump_options *opt, struct dbb_backup_result *res,
                                struct dbb_error *err);
 

@@ -76,6 +76,13 @@ static dbb_code age_sink_write(struct dbb_sink *self, const void *data, size_t l
 	return DBB_OK;
 }
 
+/* finish in the sink's vtable, so the age sink can be a layer of a chain;
+ * the struct stays the caller's (dbb_age_sink_cleanup releases it). */
+static dbb_code age_sink_finish_vt(struct dbb_sink *self, struct dbb_error *err)
+{
+	return dbb_age_sink_finish((struct dbb_age_sink *)self, err);
+}
+
 /* Common part of both inits: file key, header (the stanzas come from
  * add_stanzas), MAC, payload nonce, payload key. */
 typedef bool (*stanzas_fn)(const void *arg, const unsigned char file_key[16], struct age_buf *hdr);
@@ -90,7 +97,7 @@ static dbb_code sink_start(struct dbb_age_sink *s, struct dbb_sink *next, stanza
 	dbb_code rc = DBB_OK;
 
 	memset(s, 0, sizeof(*s));
-	s->base.write = age_sink_write;
+	s->base = (struct dbb_sink){.write = age_sink_write, .finish = age_sink_finish_vt};
 	s->next = next;
 	s->ctx = EVP_CIPHER_CTX_new();
 	s->buf = malloc(AGE_ENC_CHUNK);
@@ -156,7 +163,7 @@ dbb_code dbb_age_sink_init(struct dbb_age_sink *s, struct dbb_sink *next,
 {
 	if (!to || to->n == 0) {
 		memset(s, 0, sizeof(*s));
-		s->base.write = age_sink_write;
+		s->base = (struct dbb_sink){.write = age_sink_write, .finish = age_sink_finish_vt};
 		s->failed = true;
 		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "no age recipient to encrypt to");
 	}
@@ -184,7 +191,7 @@ dbb_code dbb_age_sink_init_passphrase(struct dbb_age_sink *s, struct dbb_sink *n
 
 	if (len == 0 || a.log2n > DBB_AGE_SCRYPT_MAX_LIMIT) {
 		memset(s, 0, sizeof(*s));
-		s->base.write = age_sink_write;
+		s->base = (struct dbb_sink){.write = age_sink_write, .finish = age_sink_finish_vt};
 		s->failed = true;
 		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER,
 		                "empty passphrase or scrypt work factor above 2^%d",

@@ -22,7 +22,7 @@
 #define CACHE_KIB  "-4096" /* 4 MiB page cache per connection */
 
 struct dbb_staged {
-	struct dbb_storage_tmp scratch; /* the checked copy */
+	struct dbb_scratch scratch; /* the checked copy */
 };
 
 static double seconds_since(const struct timespec *t0)
@@ -52,18 +52,17 @@ static dbb_code sqlite_check_config(const struct dbb_config *cfg, struct dbb_err
 
 /* Removes a scratch database with the -wal/-shm/-journal files SQLite may
  * have made beside it. */
-static void scratch_discard(struct dbb_storage_tmp *scratch)
+static void scratch_discard(struct dbb_scratch *scratch)
 {
 	static const char *const companions[] = {"-wal", "-shm", "-journal"};
-	char base[PATH_MAX + 80], path[PATH_MAX + 96];
-	if (scratch->name[0] && scratch->st) {
-		dbb_storage_tmp_path(scratch, base, sizeof(base));
+	char path[sizeof(scratch->path) + 16];
+	if (scratch->discard && scratch->path[0]) {
 		for (size_t i = 0; i < 3; i++) {
-			snprintf(path, sizeof(path), "%s%s", base, companions[i]);
+			snprintf(path, sizeof(path), "%s%s", scratch->path, companions[i]);
 			unlink(path);
 		}
 	}
-	dbb_storage_tmp_discard(scratch);
+	dbb_scratch_discard(scratch);
 }
 
 static dbb_code sqlite_fail(struct dbb_error *err, dbb_code code, sqlite3 *db, const char *what)
@@ -103,9 +102,8 @@ static dbb_code open_db(const char *path, int flags, sqlite3 **out, dbb_code fai
 static dbb_code open_staged(const struct dbb_staged *s, sqlite3 **db, dbb_code fail_code,
                             struct dbb_error *err)
 {
-	char path[PATH_MAX + 80], uri[PATH_MAX + 120];
-	dbb_storage_tmp_path(&s->scratch, path, sizeof(path));
-	snprintf(uri, sizeof(uri), "file:%s?immutable=1", path);
+	char uri[sizeof(s->scratch.path) + 40];
+	snprintf(uri, sizeof(uri), "file:%s?immutable=1", s->scratch.path);
 	return open_db(uri, SQLITE_OPEN_READONLY, db, fail_code, err);
 }
 
@@ -270,15 +268,13 @@ out:
 static dbb_code sqlite_dump(const struct dbb_driver_ctx *ctx, const struct dbb_dump_options *opt,
                             struct dbb_sink *out, struct dbb_error *err)
 {
-	struct dbb_storage_tmp scratch = {0};
-	scratch.fd = -1;
+	struct dbb_scratch scratch = {0};
 	sqlite3 *live = NULL, *copy = NULL;
-	char path[PATH_MAX + 80];
 	struct timespec t0;
 	dbb_code rc = open_live(ctx, &live, err);
 	if (rc)
 		goto out;
-	rc = dbb_storage_tmp_create(ctx->storage, &scratch, err);
+	rc = ctx->scratch(ctx, &scratch, err);
 	if (rc)
 		goto out;
 	if (!in_wal_mode(live)) {
@@ -290,8 +286,8 @@ static dbb_code sqlite_dump(const struct dbb_driver_ctx *ctx, const struct dbb_d
 		         "it was copied: its writers had to wait that long",
 		         seconds_since(&t0));
 	} else {
-		dbb_storage_tmp_path(&scratch, path, sizeof(path));
-		rc = open_db(path, SQLITE_OPEN_READWRITE, &copy, DBB_ERR_BACKUP_FAILED, err);
+		rc =
+		    open_db(scratch.path, SQLITE_OPEN_READWRITE, &copy, DBB_ERR_BACKUP_FAILED, err);
 		if (rc)
 			goto out;
 		sqlite3_exec(copy,
@@ -322,11 +318,11 @@ out:
 /* Spools the decompressed stream into a scratch file, reading only through
  * `in` (whatever caps the caller placed on it hold). */
 static dbb_code spool(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
-                      struct dbb_storage_tmp *scratch, struct dbb_error *err)
+                      struct dbb_scratch *scratch, struct dbb_error *err)
 {
 	unsigned char head[4096];
 	size_t have = 0;
-	dbb_code rc = dbb_storage_tmp_create(ctx->storage, scratch, err);
+	dbb_code rc = ctx->scratch(ctx, scratch, err);
 	if (rc)
 		return rc;
 	/* read the first bytes to recognise the format before spooling the rest */
@@ -364,21 +360,18 @@ static void sqlite_discard_staged(struct dbb_staged *s)
 static dbb_code sqlite_stage(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                              struct dbb_staged **out, struct dbb_error *err)
 {
-	char path[PATH_MAX + 80];
 	struct timespec t0;
 	*out = NULL;
 	struct dbb_staged *s = calloc(1, sizeof(*s));
 	if (!s)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-	s->scratch.fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	dbb_code rc = spool(ctx, in, &s->scratch, err);
 	if (rc)
 		goto out;
 	dbb_debug("sqlite restore: staged in %.2fs", seconds_since(&t0));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	dbb_storage_tmp_path(&s->scratch, path, sizeof(path));
-	rc = dbb_sqlite_check(path, err);
+	rc = dbb_sqlite_check(s->scratch.path, err);
 	dbb_debug("sqlite restore: checked in %.2fs", seconds_since(&t0));
 	if (rc)
 		goto out;

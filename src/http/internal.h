@@ -156,6 +156,10 @@ enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status,
 dbb_code dbb_query_bool(struct dbb_request *req, const char *name, bool def, bool *out,
                         struct dbb_error *err);
 dbb_code dbb_parse_bool(const char *name, const char *value, bool *out, struct dbb_error *err);
+/* The value of a query parameter given at most once; *out NULL if absent.
+ * Repeated or without a value → DBB_ERR_INVALID_PARAMETER. */
+dbb_code dbb_query_value(struct dbb_request *req, const char *name, const char **out,
+                         struct dbb_error *err);
 
 /* Answers on the socket itself and closes the connection, for a request
  * whose body is being received (libmicrohttpd 0.9.75 can queue a response

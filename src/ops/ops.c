@@ -113,10 +113,46 @@ const char *dbb_ops_database_type(const struct dbb_ops *ops)
 	return ops->drv->name;
 }
 
+/* A driver's scratch file is a temporary of the backups directory: on the
+ * file system the restore limits count, removed at start-up if left over. */
+static void scratch_discard(struct dbb_scratch *s)
+{
+	struct dbb_storage_tmp *tmp = s->owner;
+	dbb_storage_tmp_discard(tmp);
+	free(tmp);
+	s->owner = NULL;
+	s->discard = NULL;
+	s->fd = -1;
+	s->path[0] = '\0';
+}
+
+static dbb_code scratch_create(const struct dbb_driver_ctx *ctx, struct dbb_scratch *out,
+                               struct dbb_error *err)
+{
+	struct dbb_ops *ops = ctx->scratch_arg;
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	struct dbb_storage_tmp *tmp = calloc(1, sizeof(*tmp));
+	if (!tmp)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	tmp->fd = -1;
+	dbb_code rc = dbb_storage_tmp_create(ops->st, tmp, err);
+	if (rc) {
+		free(tmp);
+		return rc;
+	}
+	out->fd = tmp->fd;
+	dbb_storage_tmp_path(tmp, out->path, sizeof(out->path));
+	out->owner = tmp;
+	out->discard = scratch_discard;
+	return DBB_OK;
+}
+
 void dbb_ops_driver_ctx(const struct dbb_ops *ops, struct dbb_driver_ctx *ctx)
 {
 	ctx->cfg = ops->cfg;
-	ctx->storage = ops->st;
+	ctx->scratch = scratch_create;
+	ctx->scratch_arg = (void *)ops;
 }
 
 dbb_code dbb_ops_lock(struct dbb_ops *ops, const char *what, struct dbb_error *err)
@@ -166,74 +202,72 @@ static dbb_code dump_failure(struct dbb_ops *ops, const struct dbb_driver_ctx *c
 	return err->code;
 }
 
-/* driver dump → [gzip] → sha256 → temporary file → rename into place */
-static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, bool compress,
+/* driver dump → [gzip|zstd] → sha256 → temporary file → rename into place */
+static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, enum dbb_compression codec,
                              const struct dbb_dump_options *opt, struct dbb_backup_result *res,
                              struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
 	struct dbb_storage_tmp tmp = {0};
 	struct dbb_fd_sink file;
-	struct dbb_hash_sink hash = {0};
-	struct dbb_gzip_sink *gz = NULL;
-	struct dbb_sink *top;
+	struct dbb_sink_chain *chain = NULL;
+	struct dbb_stream_totals totals;
 	time_t when = time(NULL);
-	dbb_code rc;
+	const struct dbb_codec_options gz = {ops->cfg->gzip_level, ops->cfg->compress_threads};
+	const struct dbb_codec_options zs = {ops->cfg->zstd_level, ops->cfg->compress_threads};
+	const struct dbb_sink_layer layers[] = {
+	    {codec == DBB_COMPRESSION_GZIP ? dbb_gzip_layer : NULL, &gz},
+	    {codec == DBB_COMPRESSION_ZSTD ? dbb_zstd_layer : NULL, &zs},
+	};
 
 	dbb_ops_driver_ctx(ops, &ctx);
 	memset(res, 0, sizeof(*res));
 	tmp.fd = -1;
-	rc = dbb_storage_tmp_create(ops->st, &tmp, err);
+	dbb_code rc = dbb_storage_tmp_create(ops->st, &tmp, err);
 	if (rc)
 		return rc;
 	dbb_fd_sink_init(&file, tmp.fd);
-	rc = dbb_hash_sink_init(&hash, &file.base, err);
+	rc =
+	    dbb_sink_chain_new(&file.base, layers, sizeof(layers) / sizeof(layers[0]), &chain, err);
 	if (rc)
 		goto out;
-	top = &hash.base;
-	if (compress) {
-		gz = malloc(sizeof(*gz));
-		if (!gz) {
-			rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-			goto out;
-		}
-		rc = dbb_gzip_sink_init(gz, &hash.base, ops->cfg->gzip_level,
-		                        ops->cfg->compress_threads, err);
-		if (rc) {
-			free(gz);
-			gz = NULL;
-			goto out;
-		}
-		top = &gz->base;
-	}
-	rc = ops->drv->dump(&ctx, opt, top, err);
+	rc = ops->drv->dump(&ctx, opt, dbb_sink_chain_top(chain), err);
 	if (rc == DBB_ERR_BACKUP_FAILED)
 		rc = dump_failure(ops, &ctx, err);
-	if (!rc && gz)
-		rc = dbb_gzip_sink_finish(gz, err);
+	if (!rc)
+		rc = dbb_sink_chain_finish(chain, &totals, err);
 	if (rc)
 		goto out;
-	dbb_hash_sink_final(&hash, res->sha256);
-	res->size_bytes = hash.bytes;
+	memcpy(res->sha256, totals.sha256, sizeof(res->sha256));
+	res->size_bytes = totals.stored_bytes;
 	struct dbb_backup_name nm = {
 	    .prefix = prefix,
 	    .db = ops->drv->name,
 	    .extension = ops->drv->extension,
-	    .compressed = compress,
+	    .suffix = dbb_compression_suffix(codec),
 	    .when = when,
 	};
 	rc = dbb_storage_tmp_commit(&tmp, &nm, res->sha256, res->filename, err);
 out:
-	if (gz) {
-		dbb_gzip_sink_cleanup(gz);
-		free(gz);
-	}
-	dbb_hash_sink_cleanup(&hash);
+	dbb_sink_chain_free(chain);
 	dbb_storage_tmp_discard(&tmp); /* no-op after a commit */
 	return rc;
 }
 
-dbb_code dbb_ops_create_backup(struct dbb_ops *ops, bool compress,
+/* The codec of compress=true (COMPRESSION), for the safety backup too. */
+static enum dbb_compression default_codec(const struct dbb_ops *ops)
+{
+	enum dbb_compression c = DBB_COMPRESSION_GZIP;
+	dbb_compression_parse(ops->cfg->compression, &c);
+	return c == DBB_COMPRESSION_NONE ? DBB_COMPRESSION_GZIP : c;
+}
+
+enum dbb_compression dbb_ops_default_compression(const struct dbb_ops *ops)
+{
+	return default_codec(ops);
+}
+
+dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
                                const struct dbb_dump_options *opt, struct dbb_backup_result *res,
                                struct dbb_error *err)
 {
@@ -245,7 +279,7 @@ dbb_code dbb_ops_create_backup(struct dbb_ops *ops, bool compress,
 		res->seconds = dbb_ops_watch_end(ops, &w, rc, 0, 0);
 		return rc;
 	}
-	rc = write_backup(ops, "backup", compress, opt, res, err);
+	rc = write_backup(ops, "backup", codec, opt, res, err);
 	dbb_ops_unlock(ops);
 	double secs = res->seconds = dbb_ops_watch_end(ops, &w, rc, rc ? 0 : res->size_bytes, 0);
 	if (rc)
@@ -265,21 +299,32 @@ struct input_limit {
 
 static const struct input_limit no_limit = {UINT64_MAX, ""};
 
-/* fd (rewound) → gunzip → size limit: what a driver reads. */
+/* fd (rewound) → [gunzip|unzstd, by magic bytes] → size limit: what a
+ * driver reads. */
 struct restore_input {
 	struct dbb_fd_source file;
-	struct dbb_gunzip_source gz;
+	struct dbb_source_chain *chain;
 	struct dbb_limit_source lim;
 };
 
 static dbb_code input_open(struct restore_input *in, int fd, const struct input_limit *limit,
                            struct dbb_error *err)
 {
+	static const struct dbb_source_layer layers[] = {{dbb_decompress_layer, NULL}};
+	memset(in, 0, sizeof(*in));
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "seek failed");
 	dbb_fd_source_init(&in->file, fd);
-	dbb_limit_source_init(&in->lim, &in->gz.base, limit->bytes);
-	return dbb_gunzip_source_init(&in->gz, &in->file.base, err);
+	dbb_code rc = dbb_source_chain_new(&in->file.base, layers, 1, &in->chain, err);
+	if (!rc)
+		dbb_limit_source_init(&in->lim, dbb_source_chain_top(in->chain), limit->bytes);
+	return rc;
+}
+
+static void input_close(struct restore_input *in)
+{
+	dbb_source_chain_free(in->chain);
+	in->chain = NULL;
 }
 
 /* The driver may have reported the limit in its own words (or wrapped it):
@@ -296,27 +341,28 @@ static dbb_code input_verdict(const struct restore_input *in, const struct input
 }
 
 /* The whole file is read: the driver checks the content, and whatever it did
- * not read is drained so the gzip CRC and length are verified to the end.
- * With staged non-NULL and a driver that stages, what it checked is kept
- * there for clean_and_restore (the caller discards it). */
+ * not read is drained (through the limit) so the gzip CRC and length, or
+ * every zstd frame and its checksum, are verified to the end. With staged
+ * non-NULL and a driver that stages, what it checked is kept there for
+ * clean_and_restore (the caller discards it). */
 static dbb_code validate_input(struct dbb_ops *ops, int fd, const struct input_limit *limit,
                                const char *label, struct dbb_staged **staged, struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
-	struct restore_input *in = malloc(sizeof(*in));
-	if (!in)
-		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	struct restore_input in;
+	struct dbb_stream_totals totals;
 	dbb_ops_driver_ctx(ops, &ctx);
-	dbb_code rc = input_open(in, fd, limit, err);
+	dbb_code rc = input_open(&in, fd, limit, err);
 	if (!rc && staged && ops->drv->stage)
-		rc = ops->drv->stage(&ctx, &in->lim.base, staged, err);
+		rc = ops->drv->stage(&ctx, &in.lim.base, staged, err);
 	else if (!rc)
-		rc = ops->drv->validate(&ctx, &in->lim.base, err);
+		rc = ops->drv->validate(&ctx, &in.lim.base, err);
 	if (!rc)
-		rc = dbb_stream_drain(&in->lim.base, NULL, err);
-	rc = input_verdict(in, limit, label, rc, err);
-	dbb_gunzip_source_cleanup(&in->gz);
-	free(in);
+		rc = dbb_source_finish(&in.lim.base, err);
+	if (!rc)
+		rc = dbb_source_chain_finish(in.chain, &totals, err);
+	rc = input_verdict(&in, limit, label, rc, err);
+	input_close(&in);
 	if (rc == DBB_ERR_INVALID_BACKUP)
 		dbb_error_prefix(err, "%s is not a valid %s backup; the database was not touched",
 		                 label, ops->drv->name);
@@ -328,6 +374,7 @@ static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, const struct inpu
                                   struct dbb_staged *staged, struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
+	struct restore_input in;
 	dbb_ops_driver_ctx(ops, &ctx);
 	dbb_code rc = DBB_OK;
 	if (ops->drv->clean) {
@@ -337,18 +384,14 @@ static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, const struct inpu
 	}
 	if (staged)
 		return ops->drv->restore_staged(&ctx, staged, err);
-	struct restore_input *in = malloc(sizeof(*in));
-	if (!in)
-		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-	rc = input_open(in, fd, limit, err);
+	rc = input_open(&in, fd, limit, err);
 	if (!rc)
-		rc = ops->drv->restore(&ctx, &in->lim.base, err);
-	if (in->lim.exceeded) /* cannot be: validation read the same bytes */
+		rc = ops->drv->restore(&ctx, &in.lim.base, err);
+	if (in.lim.exceeded) /* cannot be: validation read the same bytes */
 		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED,
 		              "the input grew past %llu bytes after it was validated",
 		              (unsigned long long)limit->bytes);
-	dbb_gunzip_source_cleanup(&in->gz);
-	free(in);
+	input_close(&in);
 	return rc;
 }
 
@@ -470,7 +513,7 @@ static dbb_code restore_flow(struct dbb_ops *ops, int fd, const char *label, boo
 	if (safety) {
 		struct dbb_backup_result sb;
 		struct dbb_dump_options opt = {0};
-		rc = write_backup(ops, "safety_backup", true, &opt, &sb, err);
+		rc = write_backup(ops, "safety_backup", default_codec(ops), &opt, &sb, err);
 		if (rc) {
 			dbb_error_prefix(err, "the safety backup failed, so the restore was not "
 			                      "started and the database was not touched");

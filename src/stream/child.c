@@ -407,7 +407,7 @@ static dbb_code stdin_sink_write(struct dbb_sink *self, const void *buf, size_t 
 
 void dbb_child_stdin_sink_init(struct dbb_child_stdin_sink *s, struct dbb_child *c)
 {
-	s->base.write = stdin_sink_write;
+	s->base = (struct dbb_sink){.write = stdin_sink_write};
 	s->child = c;
 }
 
@@ -444,7 +444,7 @@ static dbb_code stdout_source_read(struct dbb_source *self, void *buf, size_t ca
 
 void dbb_child_stdout_source_init(struct dbb_child_stdout_source *s, struct dbb_child *c)
 {
-	s->base.read = stdout_source_read;
+	s->base = (struct dbb_source){.read = stdout_source_read};
 	s->child = c;
 }
 

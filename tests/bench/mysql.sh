@@ -6,7 +6,9 @@
 # database of ROWS rows (default 1,000,000 in two tables). The restores run
 # RUNS times in turn (native, daemon, daemon + safety backup; the order
 # turns from round to round); each ratio is taken within a round and the
-# median is printed, with the load average
+# median is printed, with the load average. zstd (issue 15): daemon create
+# with compress=zstd vs `mariadb-dump | zstd -3 -T0` and `| gzip -6`, and the
+# restore of that .zst vs `zstd -dc | mariadb`, RUNS times in turn,
 # and where the daemon's time went (its log). Prints the daemon's peak RSS.
 # Needs a built daemon (DBBACKUPD, default build/dbbackupd); starts its own
 # MariaDB with tests/services/mysql.sh under a private state dir unless
@@ -92,6 +94,16 @@ daemon_create=$(elapsed "$t")
 [ "$STATUS" = 200 ] || { echo "bench: create failed: $(cat "$BODY")" >&2; exit 1; }
 name=$(jq -r .filename "$BODY")
 
+t=$(now)
+"$dump" "${my_flags[@]}" "${flags[@]}" "$DB_NAME" | zstd -q -3 -T0 >"$WORK/native.sql.zst"
+native_zstd=$(elapsed "$t")
+sleep 1 # backup names have a one-second resolution
+t=$(now)
+api POST "/backup/create?compress=zstd" operator
+daemon_zstd=$(elapsed "$t")
+[ "$STATUS" = 200 ] || { echo "bench: zstd create failed: $(cat "$BODY")" >&2; exit 1; }
+zname=$(jq -r .filename "$BODY")
+
 load_restore_start=$(load)
 native_t=() plain_t=() safety_t=() plain_r=() safety_r=()
 # Each restore leaves the server busy for a while (flushing, purge), which
@@ -136,6 +148,20 @@ for round in $(seq 1 "$RUNS"); do
 	plain_r+=("$(ratio "$p" "$n")") safety_r+=("$(ratio "$w" "$n")")
 	echo "bench:   native $n s, daemon $p s (check $check_s, clean $clean_s, client $client_s), with safety backup $w s (safety backup $safety_s, client $safety_client_s)" >&2
 done
+# zstd restores: native and daemon in turn, ratio within a round
+zn_t=() zd_t=() z_r=()
+for round in $(seq 1 "$RUNS"); do
+	my_reset || exit 1
+	t=$(now)
+	zstd -q -dc "$WORK/native.sql.zst" | "$client" "${my_flags[@]}" "$DB_NAME" || exit 1
+	zn=$(elapsed "$t")
+	t=$(now)
+	api POST "/backup/restore/$zname?create_safety_backup=false" operator
+	zd=$(elapsed "$t")
+	[ "$STATUS" = 200 ] || { echo "bench: zstd restore failed: $(cat "$BODY")" >&2; exit 1; }
+	zn_t+=("$zn") zd_t+=("$zd") z_r+=("$(ratio "$zd" "$zn")")
+	echo "bench: zstd round $round: native $zn s, daemon $zd s (load $(load))" >&2
+done
 load_restore_end=$(load)
 rows_after=$(my_sql "SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM users)")
 hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DAEMON_PID/status")
@@ -148,7 +174,12 @@ printf '  native mariadb-dump | gzip -6   %8.2f s\n' "$native_gzip"
 printf '  daemon create                   %8.2f s   ratio vs gzip %s (target <= 0.5)' \
 	"$daemon_create" "$(ratio "$daemon_create" "$native_gzip")"
 [ -n "$pigz_time" ] && printf ', vs pigz %s (target <= 1.0)' "$(ratio "$daemon_create" "$pigz_time")"
-printf '\n  restores: %s runs, median figures; load average %s at the start, %s at the end\n' \
+printf '\n  native mariadb-dump | zstd -3 -T0 %6.2f s   file %s bytes\n' "$native_zstd" "$(stat -c %s "$WORK/native.sql.zst")"
+printf '  daemon create zstd              %8.2f s   file %s bytes; ratio vs zstd -3 -T0 %s (target <= 1.1), vs gzip -6 %s (target <= 0.45), size vs zstd -3 %s (target <= 1.0)\n' \
+	"$daemon_zstd" "$(stat -c %s "$WORK/backups/$zname")" "$(ratio "$daemon_zstd" "$native_zstd")" \
+	"$(ratio "$daemon_zstd" "$native_gzip")" \
+	"$(awk -v a="$(stat -c %s "$WORK/backups/$zname")" -v b="$(stat -c %s "$WORK/native.sql.zst")" 'BEGIN { printf "%.4f", a / b }')"
+printf '  restores: %s runs, median figures; load average %s at the start, %s at the end\n' \
 	"$RUNS" "$load_restore_start" "$load_restore_end"
 printf '  native gunzip -c | mariadb (empty database)   %8.2f s\n' "$(median <<<"${native_t[*]}")"
 printf '  daemon restore, no safety backup             %8.2f s   ratio %s (target <= 1.3)\n' \
@@ -158,6 +189,9 @@ printf '  daemon restore, with safety backup           %8.2f s   ratio %s\n' \
 printf '  last run: check %ss, clean %ss, client %ss; safety backup %ss, then client %ss\n' \
 	"$check_s" "$clean_s" "$client_s" "$safety_s" "$safety_client_s"
 printf '  ratios per run: no safety backup %s; with safety backup %s\n' "${plain_r[*]}" "${safety_r[*]}"
+printf '  native zstd -dc | mariadb (empty database)   %8.2f s\n' "$(median <<<"${zn_t[*]}")"
+printf '  daemon restore .zst, no safety backup        %8.2f s   ratio %s (target <= 1.05); per run %s\n' \
+	"$(median <<<"${zd_t[*]}")" "$(median <<<"${z_r[*]}")" "${z_r[*]}"
 printf '  daemon peak RSS (VmHWM)         %8.1f MiB (target <= 32)\n' "$(awk -v k="$hwm_kb" 'BEGIN { print k / 1024 }')"
 printf '  rows after restore              %8s\n' "$rows_after"
 [ "$rows_after" = "$rows" ]

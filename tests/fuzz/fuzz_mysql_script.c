@@ -393,7 +393,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct dbb_driver *drv = dbb_driver_find("mysql");
 	struct dbb_driver_ctx ctx = {.cfg = &cfg};
 	struct dbb_error err = {0}, e1 = {0}, e2 = {0};
-	struct dbb_gunzip_source *gz;
+	struct dbb_source *gz = NULL;
 	struct mem_source m;
 	struct client client;
 	size_t step;
@@ -408,17 +408,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* 1. validate, as ops' validate_input runs it */
 	m = mem_source(data, size, step == SIZE_MAX ? 0 : step * 13);
-	gz = malloc(sizeof(*gz));
-	if (!gz)
-		abort();
-	rc = dbb_gunzip_source_init(gz, &m.base, &err);
+	rc = dbb_decompress_source_new(&m.base, &gz, &err);
 	if (!rc) {
-		rc = drv->validate(&ctx, &gz->base, &err);
+		rc = drv->validate(&ctx, gz, &err);
 		if (!rc)
-			rc = dbb_stream_drain(&gz->base, NULL, &err);
+			rc = dbb_stream_drain(gz, NULL, &err);
 	}
-	dbb_gunzip_source_cleanup(gz);
-	free(gz);
+	dbb_source_free(gz);
 	if (rc && err.message[0] == '\0')
 		abort(); /* every failure says why */
 

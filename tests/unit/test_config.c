@@ -15,6 +15,8 @@ int main(void)
 	static const char *const vars[] = {"PORT",
 	                                   "DB_TYPE",
 	                                   "GZIP_LEVEL",
+	                                   "COMPRESSION",
+	                                   "ZSTD_LEVEL",
 	                                   "MAX_UPLOAD_BYTES",
 	                                   "BACKUP_DIR",
 	                                   "DB_PASSWORD",
@@ -67,6 +69,23 @@ int main(void)
 	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_ERR_CONFIG);
 	CHECK(strstr(err.message, "MAX_UPLOAD_BYTES") != NULL);
 	unsetenv("MAX_UPLOAD_BYTES");
+	/* COMPRESSION: gzip by default, zstd, nothing else; ZSTD_LEVEL 1..19 */
+	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_OK);
+	CHECK_STR(cfg.compression, "gzip");
+	CHECK(cfg.zstd_level == 3);
+	setenv("COMPRESSION", "zstd", 1);
+	setenv("ZSTD_LEVEL", "19", 1);
+	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_OK);
+	CHECK_STR(cfg.compression, "zstd");
+	CHECK(cfg.zstd_level == 19);
+	setenv("COMPRESSION", "xz", 1);
+	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_ERR_CONFIG);
+	CHECK(strstr(err.message, "COMPRESSION") != NULL);
+	unsetenv("COMPRESSION");
+	setenv("ZSTD_LEVEL", "20", 1);
+	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_ERR_CONFIG);
+	CHECK(strstr(err.message, "ZSTD_LEVEL") != NULL);
+	unsetenv("ZSTD_LEVEL");
 	setenv("AUTH_ROLES_FROM", "everywhere", 1);
 	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_ERR_CONFIG);
 	unsetenv("AUTH_ROLES_FROM");

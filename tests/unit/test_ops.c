@@ -207,7 +207,7 @@ static void env_open(struct env *e, const struct dbb_driver *drv)
 	CHECK(dbb_storage_open(&e->st, e->dir, &err) == DBB_OK);
 	CHECK(dbb_ops_new(&e->ops, &e->cfg, drv, e->st, &err) == DBB_OK);
 	fake_reset("A");
-	CHECK(dbb_ops_create_backup(e->ops, true, &opt, &b, &err) == DBB_OK);
+	CHECK(dbb_ops_create_backup(e->ops, DBB_COMPRESSION_GZIP, &opt, &b, &err) == DBB_OK);
 	snprintf(e->backup, sizeof(e->backup), "%s", b.filename);
 	fake_reset("B"); /* the database moved on since */
 }
@@ -416,7 +416,7 @@ static void test_observer_and_upload(void)
 	memset(&O, 0, sizeof(O));
 
 	/* a backup: one report, with its bytes */
-	CHECK(dbb_ops_create_backup(e.ops, false, &opt, &b, &err) == DBB_OK);
+	CHECK(dbb_ops_create_backup(e.ops, DBB_COMPRESSION_NONE, &opt, &b, &err) == DBB_OK);
 	CHECK(O.started == 1 && O.finished == 1);
 	CHECK(O.last.kind == DBB_METRIC_BACKUP && O.last.rc == DBB_OK);
 	CHECK(O.last.bytes == strlen(FAKE_MAGIC "B") && b.size_bytes == O.last.bytes);
@@ -424,7 +424,7 @@ static void test_observer_and_upload(void)
 
 	/* a refused one is reported too */
 	CHECK(dbb_ops_lock(e.ops, "a test", &err) == DBB_OK);
-	CHECK(dbb_ops_create_backup(e.ops, false, &opt, &b, &err) == DBB_ERR_BUSY);
+	CHECK(dbb_ops_create_backup(e.ops, DBB_COMPRESSION_NONE, &opt, &b, &err) == DBB_ERR_BUSY);
 	dbb_ops_unlock(e.ops);
 	CHECK(O.finished == 2 && O.last.rc == DBB_ERR_BUSY && O.last.bytes == 0);
 

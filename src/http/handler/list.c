@@ -22,10 +22,11 @@ static json_t *info_json(const struct dbb_backup_info *b)
 	gmtime_r(&b->created_at, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	double mb = round((double)b->size_bytes / 1048576.0 * 100.0) / 100.0;
-	json_t *o = json_pack("{s:s, s:I, s:f, s:s, s:b, s:s, s:s}", "filename", b->name,
-	                      "size_bytes", (json_int_t)b->size_bytes, "size_mb", mb, "created_at",
-	                      ts, "compressed", b->compressed, "type",
-	                      b->safety ? "safety_backup" : "backup", "database", b->db);
+	json_t *o =
+	    json_pack("{s:s, s:I, s:f, s:s, s:b, s:s, s:s, s:s}", "filename", b->name, "size_bytes",
+	              (json_int_t)b->size_bytes, "size_mb", mb, "created_at", ts, "compressed",
+	              b->compressed, "compression", b->compression ? b->compression : "none",
+	              "type", b->safety ? "safety_backup" : "backup", "database", b->db);
 	if (o)
 		json_object_set_new(o, "sha256",
 		                    b->sha256[0] ? json_string(b->sha256) : json_null());
