@@ -40,4 +40,14 @@ if grep -nE "$banned" $(git ls-files 'src/*.c' 2>/dev/null || find src -name '*.
 else
 	echo "lint: no banned functions"
 fi
+# dbb_fail(err, X, "%s", err->message) formats an error over its own message:
+# change the code with dbb_error_recode() (error.h) instead.
+selffmt='dbb_fail(?:_errno)?\(\s*&?(\w+)\s*,[^;]*?\b\1\s*(?:->|\.)\s*message\b'
+if perl -0777 -ne 'while (/'"$selffmt"'/g) { print "$ARGV: $&\n"; $found = 1 } END { exit($found ? 0 : 1) }' \
+	$(git ls-files 'src/*.c' 2>/dev/null || find src -name '*.c'); then
+	echo "lint: an error formatted over its own message above (use dbb_error_recode)" >&2
+	status=1
+else
+	echo "lint: no error formatted over its own message"
+fi
 exit $status

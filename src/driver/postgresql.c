@@ -338,7 +338,7 @@ static dbb_code pg_health(const struct dbb_driver_ctx *ctx, struct dbb_error *er
 		goto out;
 	rc = pg_exec(conn, "SELECT 1", "health check", &res, err);
 	if (rc && rc != DBB_ERR_DB_UNAVAILABLE)
-		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "%s", err->message);
+		rc = dbb_error_recode(err, DBB_ERR_DB_UNAVAILABLE);
 out:
 	PQclear(res);
 	PQfinish(conn);
@@ -381,7 +381,7 @@ static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_du
 
 	rc = tool_version("pg_dump", ctx->cfg->child_timeout, &dmajor, &dminor, err);
 	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED, "%s", err->message);
+		rc = dbb_error_recode(err, DBB_ERR_BACKUP_FAILED);
 		goto out;
 	}
 	if (dmajor < smajor) {
@@ -401,7 +401,7 @@ static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	                               .timeout_s = ctx->cfg->child_timeout};
 	rc = dbb_child_start(&c, &spec, err);
 	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED, "%s", err->message);
+		rc = dbb_error_recode(err, DBB_ERR_BACKUP_FAILED);
 		goto out;
 	}
 	dbb_child_stdout_source_init(&src, &c);
@@ -607,7 +607,7 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	conn = NULL;
 	rc = tool_version("psql", ctx->cfg->child_timeout, &vmajor, &vminor, err);
 	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED, "%s", err->message);
+		rc = dbb_error_recode(err, DBB_ERR_RESTORE_FAILED);
 		goto out;
 	}
 	if (!psql_has_restrict(vmajor, vminor)) {
@@ -632,7 +632,7 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	                               .timeout_s = ctx->cfg->child_timeout};
 	rc = dbb_child_start(&c, &spec, err);
 	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED, "%s", err->message);
+		rc = dbb_error_recode(err, DBB_ERR_RESTORE_FAILED);
 		goto out;
 	}
 	dbb_child_stdin_sink_init(&sink, &c);
