@@ -15,10 +15,10 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
-#include "dbbackupd/child.h"
 #include "dbbackupd/driver.h"
 #include "dbbackupd/log.h"
 #include "dbbackupd/sniff.h"
+#include "dbbackupd/tool.h"
 #include "driver/mysql_script.h"
 
 #define MY_DEFAULT_PORT      3306
@@ -165,56 +165,27 @@ static dbb_code my_db_literal(MYSQL *my, const struct dbb_config *cfg, char *out
 /* ---- option file for the child tools (the password never reaches argv) ---- */
 
 struct my_optfile {
-	char dir[PATH_MAX - 64];
-	char path[PATH_MAX];
+	struct dbb_tool_secret_file file;
 	char arg[PATH_MAX + 32]; /* "--defaults-file=<path>" */
 };
 
 static void optfile_remove(struct my_optfile *o)
 {
-	if (o->path[0]) {
-		unlink(o->path);
-		o->path[0] = '\0';
-	}
-	if (o->dir[0]) {
-		rmdir(o->dir);
-		o->dir[0] = '\0';
-	}
+	dbb_tool_secret_file_remove(&o->file);
 }
 
-/* Writes [client] password="..." to a 0600 file in a fresh 0700 directory. */
+/* Writes [client] password="..." to a 0600 file of its own (tool.h). */
 static dbb_code optfile_create(struct my_optfile *o, const struct dbb_config *cfg,
                                struct dbb_error *err)
 {
-	const char *tmp = getenv("TMPDIR");
-	char *body = NULL;
-	size_t len = 0, cap;
+	size_t len, cap = 64 + 2 * strlen(cfg->db_password);
+	char *body = malloc(cap);
 	const char *p;
-	dbb_code rc = DBB_OK;
-	int fd = -1;
+	dbb_code rc;
 
 	memset(o, 0, sizeof(*o));
-	if (!tmp || !*tmp || tmp[0] != '/')
-		tmp = "/tmp";
-	if ((size_t)snprintf(o->dir, sizeof(o->dir), "%s/dbbackupd-mysql-XXXXXX", tmp) >=
-	    sizeof(o->dir))
-		return dbb_fail(err, DBB_ERR_INTERNAL, "TMPDIR is too long");
-	if (!mkdtemp(o->dir)) {
-		int e = errno;
-
-		o->dir[0] = '\0';
-		return dbb_fail_errno(err, e, DBB_ERR_INTERNAL,
-		                      "cannot create a private temporary directory");
-	}
-	snprintf(o->path, sizeof(o->path), "%s/client.cnf", o->dir);
-	snprintf(o->arg, sizeof(o->arg), "--defaults-file=%s", o->path);
-
-	cap = 64 + 2 * strlen(cfg->db_password);
-	body = malloc(cap);
-	if (!body) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
+	if (!body)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 	len = (size_t)snprintf(body, cap, "[client]\npassword=\"");
 	for (p = cfg->db_password; *p; p++) {
 		if (*p == '"' || *p == '\\') {
@@ -228,67 +199,12 @@ static dbb_code optfile_create(struct my_optfile *o, const struct dbb_config *cf
 		}
 	}
 	len += (size_t)snprintf(body + len, cap - len, "\"\n");
-
-	fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
-		                    "cannot create the client option file");
-		goto out;
-	}
-	for (p = body; p < body + len;) {
-		ssize_t w = write(fd, p, (size_t)(body + len - p));
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
-			                    "cannot write the client option file");
-			goto out;
-		}
-		p += w;
-	}
-out:
-	if (fd >= 0 && close(fd) && rc == DBB_OK)
-		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
-		                    "cannot write the client option file");
-	if (body) {
-		explicit_bzero(body, cap);
-		free(body);
-	}
-	if (rc)
-		optfile_remove(o);
+	rc = dbb_tool_secret_file_create(&o->file, "mysql", "client.cnf", body, len, err);
+	if (!rc)
+		snprintf(o->arg, sizeof(o->arg), "--defaults-file=%s", o->file.path);
+	explicit_bzero(body, cap);
+	free(body);
 	return rc;
-}
-
-/* The first of `names` found executable in PATH. */
-static const char *find_tool(const char *const *names)
-{
-	const char *path = getenv("PATH");
-	char dir[PATH_MAX], full[PATH_MAX * 2];
-	const char *const *n;
-
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (n = names; *n; n++) {
-		const char *p = path;
-
-		while (*p) {
-			const char *colon = strchr(p, ':');
-			size_t l = colon ? (size_t)(colon - p) : strlen(p);
-
-			if (l > 0 && l < sizeof(dir)) {
-				memcpy(dir, p, l);
-				dir[l] = '\0';
-				snprintf(full, sizeof(full), "%s/%s", dir, *n);
-				if (access(full, X_OK) == 0)
-					return *n;
-			}
-			p += l;
-			if (*p == ':')
-				p++;
-		}
-	}
-	return NULL;
 }
 
 /* Seconds since t0 (CLOCK_MONOTONIC), for the log lines that say where a
@@ -299,14 +215,6 @@ static double seconds_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/* ---- moving bytes between the daemon and a tool ---- */
-
-static void error_copy(struct dbb_error *dst, const struct dbb_error *src)
-{
-	if (dst)
-		*dst = *src;
 }
 
 /* ---- the vtable ---- */
@@ -386,7 +294,7 @@ static dbb_code tool_prepare(const struct dbb_driver_ctx *ctx, const char *const
 	dbb_code rc = mysql_health(ctx, err);
 	if (rc)
 		return rc;
-	*tool = find_tool(tools);
+	*tool = dbb_tool_find(tools);
 	if (!*tool)
 		return dbb_fail(err, missing, "%s was found in PATH", tools_named);
 	rc = optfile_create(of, ctx->cfg, err);
@@ -400,15 +308,10 @@ static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
                            struct dbb_sink *out, struct dbb_error *err)
 {
 	const struct dbb_config *cfg = ctx->cfg;
-	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-	struct dbb_child_stdout_source src;
 	struct my_optfile of = {0};
 	struct my_argv a = {0};
-	struct dbb_error perr = {0};
-	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
 	const char *tool = NULL;
-	bool started = false;
-	dbb_code rc, frc;
+	dbb_code rc;
 
 	(void)opt;
 	rc = tool_prepare(ctx, dump_tools, DBB_ERR_BACKUP_FAILED,
@@ -424,39 +327,11 @@ static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	a.v[a.n++] = "--skip-lock-tables";
 	a.v[a.n++] = cfg->db_name;
 	a.v[a.n] = NULL;
-
-	struct dbb_child_spec spec = {
-	    .argv = a.v,
-	    .env_extra = NULL,
-	    .want_stdin = false,
-	    .want_stdout = true,
-	    .timeout_s = cfg->child_timeout,
-	};
-	rc = dbb_child_start(&child, &spec, err);
-	if (rc)
-		goto out;
-	started = true;
-	dbb_child_stdout_source_init(&src, &child);
-	/* A tool that dies early gives end of stream and says why in finish's
-	 * message; one that hangs past the timeout fails the read and finish
-	 * says so. A failing sink stops the tool (abort at out). */
-	rc = dbb_stream_pump(&src.base, out, NULL, &failed, &perr);
-	if (rc && failed != DBB_STREAM_END_SOURCE) {
-		error_copy(err, &perr);
-		goto out;
-	}
-	started = false;
-	frc = dbb_child_finish(&child, DBB_ERR_BACKUP_FAILED, err);
-	if (frc) {
-		dbb_error_prefix(err, "%s failed", tool);
-		rc = frc;
-	} else if (rc) {
-		error_copy(err, &perr); /* exited 0, but its output was lost */
-		rc = perr.code;
-	}
+	rc = dbb_tool_dump(&(struct dbb_tool_run){.argv = a.v,
+	                                          .timeout_s = cfg->child_timeout,
+	                                          .fail_code = DBB_ERR_BACKUP_FAILED},
+	                   out, err);
 out:
-	if (started)
-		dbb_child_abort(&child);
 	optfile_remove(&of);
 	return rc;
 }
@@ -663,7 +538,8 @@ out:
 		pthread_mutex_unlock(&f->mu);
 		pthread_join(thread, NULL);
 		if (!rc && f->failed) {
-			error_copy(err, &f->err);
+			if (err)
+				*err = f->err;
 			rc = f->err.code;
 		} else if (!rc) {
 			dbb_info("mysql: checked the dump (%.1f MiB) in %.2fs",
@@ -884,18 +760,8 @@ out:
 static bool client_has_sandbox(const char *tool, unsigned timeout_s)
 {
 	const char *argv[] = {tool, "--no-defaults", "--sandbox", "--version", NULL};
-	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-	struct dbb_child_spec spec = {
-	    .argv = argv,
-	    .want_stdin = false,
-	    .want_stdout = false,
-	    .timeout_s = timeout_s,
-	};
-	struct dbb_error err = {0};
 
-	if (dbb_child_start(&child, &spec, &err))
-		return false;
-	return dbb_child_finish(&child, DBB_ERR_RESTORE_FAILED, &err) == DBB_OK;
+	return dbb_tool_accepts(argv, timeout_s);
 }
 
 /* The client reads the dump as data, whatever it says: binary mode (no
@@ -907,16 +773,11 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
                               struct dbb_error *err)
 {
 	const struct dbb_config *cfg = ctx->cfg;
-	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-	struct dbb_child_stdin_sink sink;
 	struct my_optfile of = {0};
 	struct my_argv a = {0};
-	struct dbb_error perr = {0};
-	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
 	const char *tool = NULL;
 	struct timespec t0;
-	bool started = false;
-	dbb_code rc, frc;
+	dbb_code rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = tool_prepare(ctx, client_tools, DBB_ERR_RESTORE_FAILED,
@@ -936,43 +797,14 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	a.v[a.n++] = "--max-allowed-packet=1073741824";
 	a.v[a.n++] = cfg->db_name;
 	a.v[a.n] = NULL;
-
-	struct dbb_child_spec spec = {
-	    .argv = a.v,
-	    .env_extra = NULL,
-	    .want_stdin = true,
-	    .want_stdout = false,
-	    .timeout_s = cfg->child_timeout,
-	};
-	rc = dbb_child_start(&child, &spec, err);
-	if (rc)
-		goto out;
-	started = true;
-	dbb_child_stdin_sink_init(&sink, &child);
-	rc = dbb_stream_pump(in, &sink.base, NULL, &failed, &perr);
-	if (rc && failed != DBB_STREAM_END_SINK) {
-		/* A bad backup stream (or no memory): kill the client (at out)
-		 * before it commits what is left of a statement; ops rolls back. */
-		error_copy(err, &perr);
-		dbb_error_prefix(err, "reading the backup failed");
-		goto out;
-	}
-	/* The client stopping at an error breaks the pipe: its words say more
-	 * than EPIPE does. */
-	started = false;
-	frc = dbb_child_finish(&child, DBB_ERR_RESTORE_FAILED, err);
-	if (frc) {
-		dbb_error_prefix(err, "%s failed", tool);
-		rc = frc;
-	} else if (rc) {
-		error_copy(err, &perr);
-		rc = perr.code;
-	} else {
+	/* the bytes go as they are: mysql_validate checked every one */
+	rc = dbb_tool_restore(&(struct dbb_tool_run){.argv = a.v,
+	                                             .timeout_s = cfg->child_timeout,
+	                                             .fail_code = DBB_ERR_RESTORE_FAILED},
+	                      in, NULL, err);
+	if (!rc)
 		dbb_info("mysql: %s restored the dump in %.2fs", tool, seconds_since(&t0));
-	}
 out:
-	if (started)
-		dbb_child_abort(&child);
 	optfile_remove(&of);
 	return rc;
 }
