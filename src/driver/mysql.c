@@ -27,6 +27,8 @@
 /* How much of the start of a file is searched for the dump's signature. */
 #define MY_HEAD_MAX (64 * 1024)
 
+const struct dbb_driver dbb_driver_mysql;
+
 static const char *const dump_tools[] = {"mariadb-dump", "mysqldump", NULL};
 static const char *const client_tools[] = {"mariadb", "mysql", NULL};
 
@@ -344,50 +346,43 @@ struct my_scan {
 	bool saw_nul;
 };
 
-static bool head_has(const struct my_scan *s, const char *needle)
+/* What a mariadb-dump/mysqldump file shows near its start, with or without
+ * its header (--skip-comments). */
+static const char *const my_marks[] = {
+    "MySQL dump",    "MariaDB dump",
+    "/*!40101 SET",  "/*!40014 SET",
+    "/*M!",          "/*!40000 ALTER TABLE",
+    "LOCK TABLES `", "CREATE TABLE `",
+    "INSERT INTO `", "DROP TABLE IF EXISTS `",
+    "ENGINE=InnoDB", "ENGINE=MyISAM",
+    "ENGINE=Aria",   NULL,
+};
+
+static const char *mysql_recognise(const unsigned char *head, size_t len, bool *restorable)
 {
-	return memmem(s->head, s->head_len, needle, strlen(needle)) != NULL;
+	*restorable = true;
+	return dbb_sniff_find_any(head, len, my_marks) ? "a MySQL/MariaDB SQL dump" : NULL;
 }
 
-/* Says what the file is when it is not a MySQL/MariaDB dump. The shared
- * sniffer knows the formats; a dump without the usual header (mysqldump
- * --skip-comments) is still recognised by its statements. */
+/* Says what the file is when it is not a MySQL/MariaDB dump: the sniffer
+ * (every driver's recognise) on its first bytes, then this driver's marks
+ * anywhere in the head. */
 static dbb_code classify_head(const struct my_scan *s, struct dbb_error *err)
 {
-	static const char *const mysql_marks[] = {
-	    "-- MySQL dump", "-- MariaDB dump",        "/*!40101 SET",  "/*!40014 SET",
-	    "/*M!999999",    "/*!40000 ALTER TABLE",   "LOCK TABLES `", "CREATE TABLE `",
-	    "INSERT INTO `", "DROP TABLE IF EXISTS `", "ENGINE=InnoDB", "ENGINE=MyISAM",
-	    "ENGINE=Aria",
-	};
-	static const char *const cypher_marks[] = {
-	    "CREATE (",
-	    "MERGE (",
-	    "CALL apoc.",
-	    "CREATE INDEX FOR",
-	};
-	enum dbb_format fmt = dbb_sniff((const unsigned char *)s->head, s->head_len);
-	size_t i;
+	const unsigned char *head = (const unsigned char *)s->head;
+	struct dbb_format fmt = dbb_sniff(head, s->head_len);
 
-	if (fmt == DBB_FORMAT_MYSQL_SQL)
+	if (dbb_format_is(&fmt, &dbb_driver_mysql))
 		return DBB_OK;
-	if (fmt != DBB_FORMAT_UNKNOWN)
+	if (fmt.kind != DBB_FORMAT_UNKNOWN)
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "the file is %s, not a MySQL/MariaDB SQL dump",
-		                dbb_format_describe(fmt));
+		                "the file is %s, not a MySQL/MariaDB SQL dump", fmt.what);
 	if (s->saw_nul)
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "the file is %s, not a MySQL/MariaDB SQL dump",
-		                dbb_format_describe(DBB_FORMAT_BINARY));
-	for (i = 0; i < sizeof(mysql_marks) / sizeof(mysql_marks[0]); i++)
-		if (head_has(s, mysql_marks[i]))
-			return DBB_OK;
-	for (i = 0; i < sizeof(cypher_marks) / sizeof(cypher_marks[0]); i++)
-		if (head_has(s, cypher_marks[i]))
-			return dbb_fail(
-			    err, DBB_ERR_INVALID_BACKUP,
-			    "the file is %s (it contains \"%s\"), not a MySQL/MariaDB SQL dump",
-			    dbb_format_describe(DBB_FORMAT_CYPHER), cypher_marks[i]);
+		                "the file is a binary file of unknown format, not a MySQL/MariaDB "
+		                "SQL dump");
+	if (dbb_sniff_find_any(head, s->head_len, my_marks))
+		return DBB_OK;
 	return dbb_fail(
 	    err, DBB_ERR_INVALID_BACKUP,
 	    "the file is not a MySQL/MariaDB SQL dump: no mariadb-dump/mysqldump header and "
@@ -447,6 +442,65 @@ static void *check_thread(void *arg)
 	return NULL;
 }
 
+/* Waits until the checker is done with buffer i; true if it has refused. */
+static bool feed_wait(struct check_feed *f, size_t i)
+{
+	bool failed;
+
+	pthread_mutex_lock(&f->mu);
+	while (f->full[i] && !f->failed)
+		pthread_cond_wait(&f->cv, &f->mu);
+	failed = f->failed;
+	pthread_mutex_unlock(&f->mu);
+	return failed;
+}
+
+/* Hands buffer i (got bytes) to the checker. */
+static void feed_hand(struct check_feed *f, size_t i, size_t got)
+{
+	pthread_mutex_lock(&f->mu);
+	f->len[i] = got;
+	f->full[i] = true;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Tells the checker the input ended (or was abandoned) and waits for it. */
+static void feed_end(struct check_feed *f, pthread_t thread, bool abandon)
+{
+	pthread_mutex_lock(&f->mu);
+	f->eof = true;
+	f->abandon = abandon;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(thread, NULL);
+}
+
+/* Keeps the file's first bytes and, once there are enough (or the file
+ * ended, or holds a NUL byte), says what the file is (classify_head). */
+static dbb_code head_take(struct my_scan *s, const char *buf, size_t got, bool *classified,
+                          struct dbb_error *err)
+{
+	size_t take = sizeof(s->head) - s->head_len;
+	dbb_code rc;
+
+	if (*classified)
+		return DBB_OK;
+	if (take > got)
+		take = got;
+	memcpy(s->head + s->head_len, buf, take);
+	s->head_len += take;
+	if (got > 0 && memchr(buf, '\0', got))
+		s->saw_nul = true;
+	if (got == 0 || s->head_len == sizeof(s->head) || s->saw_nul) {
+		rc = classify_head(s, err);
+		if (rc)
+			return rc;
+		*classified = true;
+	}
+	return DBB_OK;
+}
+
 /* Reads the whole file: what it is (classify_head on its first 64 KiB),
  * then every byte through the checker of mysql_script.h, which refuses
  * client commands, file access, other databases and what would make the
@@ -491,52 +545,25 @@ static dbb_code mysql_validate(const struct dbb_driver_ctx *ctx, struct dbb_sour
 
 		/* once the checker has refused, read on only to say what the
 		 * file is (it no longer touches the buffers) */
-		pthread_mutex_lock(&f->mu);
-		while (f->full[i] && !f->failed)
-			pthread_cond_wait(&f->cv, &f->mu);
-		failed = f->failed;
-		pthread_mutex_unlock(&f->mu);
+		failed = feed_wait(f, i);
 		if (failed && classified)
 			break;
 		rc = dbb_source_read(in, f->buf[i], DBB_STREAM_CHUNK, &got, err);
+		if (!rc)
+			rc = head_take(s, f->buf[i], got, &classified, err);
 		if (rc)
 			goto out;
-		if (!classified) {
-			size_t take = sizeof(s->head) - s->head_len;
-
-			if (take > got)
-				take = got;
-			memcpy(s->head + s->head_len, f->buf[i], take);
-			s->head_len += take;
-			if (got > 0 && memchr(f->buf[i], '\0', got))
-				s->saw_nul = true;
-			if (got == 0 || s->head_len == sizeof(s->head) || s->saw_nul) {
-				rc = classify_head(s, err);
-				if (rc)
-					goto out;
-				classified = true;
-			}
-		}
 		if (got == 0)
 			break;
 		total += got;
 		if (!failed) {
-			pthread_mutex_lock(&f->mu);
-			f->len[i] = got;
-			f->full[i] = true;
-			pthread_cond_broadcast(&f->cv);
-			pthread_mutex_unlock(&f->mu);
+			feed_hand(f, i, got);
 			i ^= 1;
 		}
 	}
 out:
 	if (started) {
-		pthread_mutex_lock(&f->mu);
-		f->eof = true;
-		f->abandon = rc != DBB_OK;
-		pthread_cond_broadcast(&f->cv);
-		pthread_mutex_unlock(&f->mu);
-		pthread_join(thread, NULL);
+		feed_end(f, thread, rc != DBB_OK);
 		if (!rc && f->failed) {
 			if (err)
 				*err = f->err;
@@ -833,6 +860,8 @@ static dbb_code count_objects(MYSQL *my, const char *sql, json_int_t *n, struct 
 	return DBB_OK;
 }
 
+/* Over 80 lines: the JSON object built field by field, each checked for
+ * memory; the stats-as-a-struct change of issue 15 section 1 shrinks it. */
 static dbb_code mysql_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err)
 {
 	const struct dbb_config *cfg = ctx->cfg;
@@ -939,6 +968,7 @@ const struct dbb_driver dbb_driver_mysql = {
     .name = "mysql",
     .extension = "sql",
     .atomic_restore = false,
+    .recognise = mysql_recognise,
     .check_config = mysql_check_config,
     .health = mysql_health,
     .dump = mysql_dump,

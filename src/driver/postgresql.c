@@ -21,6 +21,8 @@
 #define PG_APPNAME           "dbbackupd"
 #define PG_STATS_MAX_TABLES  1000
 
+const struct dbb_driver dbb_driver_postgresql;
+
 /* ---- connection parameters shared by libpq and the child tools ---- */
 
 /* libpq's non-secret connection settings that the daemon's own libpq
@@ -378,34 +380,65 @@ out:
 
 /* ---- validate ---- */
 
-#define SNIFF_MAX 4096
+#define SNIFF_MAX DBB_SNIFF_HEAD
 
-/* Text the shared sniffer does not place: MySQL/MariaDB dumps and Cypher
- * scripts found further in, or without their usual first lines. */
-static const char *sniff_text(const char *t)
+/* pg_dump's plain format: markers of its first lines. */
+static const char *pg_recognise(const unsigned char *head, size_t len, bool *restorable)
 {
-	if (strstr(t, "-- MySQL dump") || strstr(t, "-- MariaDB dump") ||
-	    strstr(t, "ENGINE=InnoDB") || strstr(t, "/*!40101 SET") || strstr(t, "/*M!999999"))
-		return "a MySQL/MariaDB SQL dump";
-	if (strstr(t, "CREATE (") || strstr(t, "MERGE (") || strstr(t, "MATCH (") ||
-	    strstr(t, ":begin") || strstr(t, "CALL apoc.") || strstr(t, "UNWIND "))
-		return "a Neo4j Cypher script";
-	return NULL;
+	static const char *const marks[] = {"PostgreSQL database dump", "\\restrict ",
+	                                    "SET client_encoding", "pg_catalog.set_config", NULL};
+
+	*restorable = !(len >= 5 && memcmp(head, "PGDMP", 5) == 0);
+	if (!*restorable)
+		return "a PostgreSQL custom-format archive (use pg_restore, or a plain pg_dump)";
+	return dbb_sniff_find_any(head, len, marks) ? "a PostgreSQL SQL dump" : NULL;
 }
 
 /* A file that is recognisably something else: what it is, else NULL. */
 static const char *foreign_format(const char *head, size_t len)
 {
-	enum dbb_format f = dbb_sniff((const unsigned char *)head, len);
+	struct dbb_format f = dbb_sniff((const unsigned char *)head, len);
 
-	switch (f) {
-	case DBB_FORMAT_POSTGRESQL_SQL:
-	case DBB_FORMAT_UNKNOWN:
-	case DBB_FORMAT_EMPTY:
+	if (f.kind == DBB_FORMAT_UNKNOWN || f.kind == DBB_FORMAT_EMPTY ||
+	    dbb_format_is(&f, &dbb_driver_postgresql))
 		return NULL;
-	default:
-		return dbb_format_describe(f);
+	return f.what;
+}
+
+/* The verdict once the whole file was read: what it is when it is not a
+ * plain pg_dump file first, then the lexer's refusal, then completeness. */
+static dbb_code pg_verdict(const struct pg_script *scan, const char *head, size_t head_len,
+                           dbb_code lex_rc, const struct dbb_error *lex_err, struct dbb_error *err)
+{
+	const char *what;
+
+	if (head_len == 0)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is empty");
+	what = foreign_format(head, head_len);
+	if (what)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file is %s, not a plain PostgreSQL dump", what);
+	if (scan->facts.nul_byte || memchr(head, '\0', head_len))
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file holds binary data (NUL bytes): not a plain SQL dump");
+	if (scan->facts.header_cluster)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file is a pg_dumpall cluster dump; restore a single-database "
+		                "plain pg_dump");
+	if (!scan->facts.header_pg)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file is not a plain-SQL PostgreSQL dump (no '-- PostgreSQL "
+		                "database dump' header)");
+	if (lex_rc) {
+		if (err)
+			*err = *lex_err;
+		return lex_rc;
 	}
+	if (!scan->facts.complete)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the PostgreSQL dump is incomplete (truncated: no '-- PostgreSQL "
+		                "database dump complete' trailer)");
+	return DBB_OK;
 }
 
 /* Validation: the whole file through the psql script lexer (pg_script.h),
@@ -454,50 +487,7 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 	if (!lex_rc)
 		lex_rc = pg_script_finish(&scan, &lex_err);
 	head[head_len] = '\0';
-	if (head_len == 0) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is empty");
-		goto out;
-	}
-	what = foreign_format(head, head_len);
-	if (what) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the file is %s, not a plain PostgreSQL dump", what);
-		goto out;
-	}
-	if (scan.facts.nul_byte || memchr(head, '\0', head_len)) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the file holds binary data (NUL bytes): not a plain SQL dump");
-		goto out;
-	}
-	if (scan.facts.header_cluster) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the file is a pg_dumpall cluster dump; restore a single-database "
-		              "plain pg_dump");
-		goto out;
-	}
-	if (!scan.facts.header_pg) {
-		what = sniff_text(head);
-		if (what)
-			rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			              "the file is %s, not a plain PostgreSQL dump", what);
-		else
-			rc = dbb_fail(
-			    err, DBB_ERR_INVALID_BACKUP,
-			    "the file is not a plain-SQL PostgreSQL dump (no '-- PostgreSQL "
-			    "database dump' header)");
-		goto out;
-	}
-	if (lex_rc) {
-		*err = lex_err;
-		rc = lex_rc;
-		goto out;
-	}
-	if (!scan.facts.complete) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the PostgreSQL dump is incomplete (truncated: no '-- PostgreSQL "
-		              "database dump complete' trailer)");
-		goto out;
-	}
+	rc = pg_verdict(&scan, head, head_len, lex_rc, &lex_err, err);
 out:
 	free(buf);
 	return rc;
@@ -710,6 +700,7 @@ const struct dbb_driver dbb_driver_postgresql = {
     .name = "postgresql",
     .extension = "sql",
     .atomic_restore = true,
+    .recognise = pg_recognise,
     .check_config = pg_check_config,
     .health = pg_health,
     .dump = pg_dump_fn,

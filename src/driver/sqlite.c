@@ -14,6 +14,15 @@
 #define BUSY_TIMEOUT_MS 10000
 #define CACHE_KIB       "-4096" /* 4 MiB page cache per connection */
 
+const struct dbb_driver dbb_driver_sqlite;
+
+/* The file format's magic: "SQLite format 3" and its NUL. */
+static const char *sqlite_recognise(const unsigned char *head, size_t len, bool *restorable)
+{
+	*restorable = true;
+	return len >= 16 && memcmp(head, "SQLite format 3", 16) == 0 ? "an SQLite database" : NULL;
+}
+
 static dbb_code sqlite_check_config(const struct dbb_config *cfg, struct dbb_error *err)
 {
 	struct stat sb;
@@ -177,10 +186,10 @@ static dbb_code stage_database(const struct dbb_driver_ctx *ctx, struct dbb_sour
 			break;
 		have += got;
 	}
-	enum dbb_format fmt = dbb_sniff(head, have);
-	if (fmt != DBB_FORMAT_SQLITE) {
+	struct dbb_format fmt = dbb_sniff(head, have);
+	if (!dbb_format_is(&fmt, &dbb_driver_sqlite)) {
 		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "not an SQLite backup: the file is %s",
-		              dbb_format_describe(fmt));
+		              fmt.what);
 		goto out;
 	}
 	struct dbb_fd_sink sink;
@@ -313,6 +322,7 @@ const struct dbb_driver dbb_driver_sqlite = {
     .name = "sqlite",
     .extension = "db",
     .atomic_restore = true,
+    .recognise = sqlite_recognise,
     .check_config = sqlite_check_config,
     .health = sqlite_health,
     .dump = sqlite_dump,
