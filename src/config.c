@@ -297,9 +297,21 @@ static dbb_code load_table(void *to, const struct dbb_setting *table, size_t cou
 	return DBB_OK;
 }
 
+/* Where the i-th driver's settings start in cfg->driver_settings: after the
+ * ones before it, each aligned for any type. */
+static size_t driver_settings_at(size_t i)
+{
+	const size_t align = _Alignof(max_align_t);
+	const struct dbb_driver *d;
+	size_t at = 0;
+	for (size_t k = 0; k < i && (d = dbb_driver_at(k)); k++)
+		at += (d->settings_size + align - 1) / align * align;
+	return at;
+}
+
 dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct dbb_error *err)
 {
-	const struct dbb_driver *drv;
+	const struct dbb_driver *drv, *d;
 	struct envfile ef = {0};
 	memset(cfg, 0, sizeof(*cfg));
 	dbb_code rc = envfile_load(&ef, env_file ? env_file : ".env", err);
@@ -352,12 +364,21 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		              dbb_driver_names(), cfg->db_type);
 		goto out;
 	}
-	/* the driver's own variables, into its own struct */
-	if (drv->settings_size > sizeof(cfg->driver_settings))
+	/* every driver's own variables, each into its own struct */
+	for (size_t i = 0; (d = dbb_driver_at(i)); i++) {
+		size_t at = driver_settings_at(i);
+		if (at + d->settings_size > sizeof(cfg->driver_settings)) {
+			rc = dbb_fail(err, DBB_ERR_CONFIG, "the %s driver's settings do not fit",
+			              d->name);
+			goto out;
+		}
 		rc =
-		    dbb_fail(err, DBB_ERR_CONFIG, "the %s driver's settings do not fit", drv->name);
-	else
-		rc = load_table(cfg->driver_settings, drv->settings, drv->settings_count, &ef, err);
+		    load_table(cfg->driver_settings + at, d->settings, d->settings_count, &ef, err);
+		if (rc)
+			goto out;
+		if (d == drv)
+			cfg->driver_settings_at = at;
+	}
 out:
 	envfile_free(&ef);
 	return rc;
@@ -393,9 +414,10 @@ static void dump_table(const void *from, const struct dbb_setting *table, size_t
 
 void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
 {
-	const struct dbb_driver *drv = dbb_driver_find(cfg->db_type);
+	const struct dbb_driver *d;
 
 	dump_table(cfg, vars, sizeof(vars) / sizeof(vars[0]), out);
-	if (drv)
-		dump_table(cfg->driver_settings, drv->settings, drv->settings_count, out);
+	for (size_t i = 0; (d = dbb_driver_at(i)); i++)
+		dump_table(cfg->driver_settings + driver_settings_at(i), d->settings,
+		           d->settings_count, out);
 }

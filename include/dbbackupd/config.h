@@ -17,8 +17,8 @@
 
 #define DBB_CFG_STR 512
 
-/* Room for the settings of the DB_TYPE's driver. */
-#define DBB_DRIVER_SETTINGS_MAX 2048
+/* Room for the settings of all the built drivers together. */
+#define DBB_DRIVER_SETTINGS_MAX 4096
 
 /* One variable of a settings table: where it goes in its struct, its
  * default and bounds. A string setting of a table is DBB_SETTING_STRING(struct, "NAME", field,
@@ -92,15 +92,19 @@ struct dbb_config {
 	char tls_key_file[PATH_MAX];
 	char metrics_token[256]; /* accepted for GET /metrics in place of a JWT; empty: none */
 
-	/* The settings of the DB_TYPE's driver (driver.h), its own struct:
-	 * read it with dbb_config_driver_settings(). */
+	/* The settings of every built driver (driver.h), each its own struct,
+	 * one after the other (registry order); the DB_TYPE driver's starts at
+	 * driver_settings_at: read it with dbb_config_driver_settings(). All
+	 * are read and checked, whatever DB_TYPE, and listed by
+	 * --check-config. */
 	_Alignas(max_align_t) unsigned char driver_settings[DBB_DRIVER_SETTINGS_MAX];
+	size_t driver_settings_at;
 };
 
 /* The DB_TYPE driver's settings struct (see driver.h's `settings`). */
 static inline const void *dbb_config_driver_settings(const struct dbb_config *cfg)
 {
-	return cfg->driver_settings;
+	return cfg->driver_settings + cfg->driver_settings_at;
 }
 
 /* Fills cfg from defaults, then env_file (if it exists; NULL means ".env"),

@@ -42,9 +42,11 @@ struct dbb_driver {
 	bool atomic_restore;
 
 	/* Optional: the driver's own settings (environment variables, or the
-	 * .env file), read by config.c into a struct of settings_size bytes
-	 * (at most DBB_DRIVER_SETTINGS_MAX) when DB_TYPE names this driver;
-	 * the driver reads it with dbb_config_driver_settings(cfg). */
+	 * .env file), read and checked by config.c into a struct of
+	 * settings_size bytes inside struct dbb_config (all the drivers'
+	 * together at most DBB_DRIVER_SETTINGS_MAX) and listed by
+	 * --check-config, whatever DB_TYPE; the driver reads its own with
+	 * dbb_config_driver_settings(cfg). */
 	const struct dbb_setting *settings;
 	size_t settings_count;
 	size_t settings_size;

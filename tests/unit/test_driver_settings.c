@@ -54,10 +54,21 @@ int main(void)
 		CHECK(dbb_config_load(cfg, "/nonexistent/.env", &err) == DBB_ERR_CONFIG);
 		CHECK(strstr(err.message, "NEO4J_URL") != NULL);
 	}
-	/* another DB_TYPE: the Neo4j table is not read */
+	/* another DB_TYPE: the Neo4j table is still read and checked */
 	setenv("DB_TYPE", "sqlite", 1);
-	if (dbb_driver_find("sqlite"))
+	if (dbb_driver_find("sqlite")) {
+		CHECK(dbb_config_load(cfg, "/nonexistent/.env", &err) == DBB_ERR_CONFIG);
+		CHECK(strstr(err.message, "NEO4J_URL") != NULL);
+		setenv("NEO4J_URL", "http://other:7474", 1);
 		CHECK(dbb_config_load(cfg, "/nonexistent/.env", &err) == DBB_OK);
+		out = open_memstream(&dump, &dump_len);
+		if (out) {
+			dbb_config_dump(cfg, out);
+			fclose(out);
+			CHECK(strstr(dump, "NEO4J_URL=http://other:7474\n") != NULL);
+			free(dump);
+		}
+	}
 	unsetenv("NEO4J_URL");
 	unsetenv("NEO4J_PASSWORD");
 	unsetenv("DB_TYPE");
