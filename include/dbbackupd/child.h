@@ -58,6 +58,10 @@ struct dbb_child {
 	size_t stderr_len;
 };
 
+/* True if `name` (no slash) is an executable in PATH (an empty element
+ * being the current directory, as for posix_spawnp), or a path that is. */
+bool dbb_child_program_exists(const char *name);
+
 dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
                          struct dbb_error *err);
 

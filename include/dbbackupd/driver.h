@@ -155,6 +155,24 @@ struct dbb_driver {
 	 * transaction). false: ops restores the safety backup on failure. */
 	bool atomic_restore;
 
+	/* Optional: the driver's own settings (environment variables, or the
+	 * .env file), read and checked by config.c into a struct of
+	 * settings_size bytes inside struct dbb_config (all the drivers'
+	 * together at most DBB_DRIVER_SETTINGS_MAX) and listed by
+	 * --check-config, whatever DB_TYPE; the driver reads its own with
+	 * dbb_config_driver_settings(cfg). */
+	const struct dbb_setting *settings;
+	size_t settings_count;
+	size_t settings_size;
+
+	/* Optional: says whether the first bytes of a decompressed file (at
+	 * most DBB_SNIFF_HEAD) are a file of this database: NULL if not, else
+	 * what it is ("a PostgreSQL SQL dump"), with *restorable set to false
+	 * for a form restore refuses (pg_dump's custom format). The format
+	 * sniffer (sniff.h) asks every driver, so that each can say what a
+	 * wrong file is without knowing the others' markers. */
+	const char *(*recognise)(const unsigned char *head, size_t len, bool *restorable);
+
 	/* Checks the driver's settings at start-up (no connection made).
 	 * Returns DBB_ERR_CONFIG naming the variable. */
 	dbb_code (*check_config)(const struct dbb_config *cfg, struct dbb_error *err);
@@ -207,6 +225,9 @@ struct dbb_driver {
 
 /* Looks a driver up by DB_TYPE; NULL if unknown. */
 const struct dbb_driver *dbb_driver_find(const char *name);
+
+/* The i-th registered driver (registry order), NULL past the last. */
+const struct dbb_driver *dbb_driver_at(size_t i);
 
 /* "sqlite, postgresql, ..." for messages. */
 const char *dbb_driver_names(void);

@@ -15,10 +15,10 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
-#include "dbbackupd/child.h"
 #include "dbbackupd/driver.h"
 #include "dbbackupd/log.h"
 #include "dbbackupd/sniff.h"
+#include "dbbackupd/tool.h"
 #include "driver/mysql_script.h"
 
 #define MY_DEFAULT_PORT      3306
@@ -26,6 +26,8 @@
 #define MY_QUERY_TIMEOUT_S   60
 /* How much of the start of a file is searched for the dump's signature. */
 #define MY_HEAD_MAX (64 * 1024)
+
+const struct dbb_driver dbb_driver_mysql;
 
 static const char *const dump_tools[] = {"mariadb-dump", "mysqldump", NULL};
 static const char *const client_tools[] = {"mariadb", "mysql", NULL};
@@ -165,56 +167,27 @@ static dbb_code my_db_literal(MYSQL *my, const struct dbb_config *cfg, char *out
 /* ---- option file for the child tools (the password never reaches argv) ---- */
 
 struct my_optfile {
-	char dir[PATH_MAX - 64];
-	char path[PATH_MAX];
+	struct dbb_tool_secret_file file;
 	char arg[PATH_MAX + 32]; /* "--defaults-file=<path>" */
 };
 
 static void optfile_remove(struct my_optfile *o)
 {
-	if (o->path[0]) {
-		unlink(o->path);
-		o->path[0] = '\0';
-	}
-	if (o->dir[0]) {
-		rmdir(o->dir);
-		o->dir[0] = '\0';
-	}
+	dbb_tool_secret_file_remove(&o->file);
 }
 
-/* Writes [client] password="..." to a 0600 file in a fresh 0700 directory. */
+/* Writes [client] password="..." to a 0600 file of its own (tool.h). */
 static dbb_code optfile_create(struct my_optfile *o, const struct dbb_config *cfg,
                                struct dbb_error *err)
 {
-	const char *tmp = getenv("TMPDIR");
-	char *body = NULL;
-	size_t len = 0, cap;
+	size_t len, cap = 64 + 2 * strlen(cfg->db_password);
+	char *body = malloc(cap);
 	const char *p;
-	dbb_code rc = DBB_OK;
-	int fd = -1;
+	dbb_code rc;
 
 	memset(o, 0, sizeof(*o));
-	if (!tmp || !*tmp || tmp[0] != '/')
-		tmp = "/tmp";
-	if ((size_t)snprintf(o->dir, sizeof(o->dir), "%s/dbbackupd-mysql-XXXXXX", tmp) >=
-	    sizeof(o->dir))
-		return dbb_fail(err, DBB_ERR_INTERNAL, "TMPDIR is too long");
-	if (!mkdtemp(o->dir)) {
-		int e = errno;
-
-		o->dir[0] = '\0';
-		return dbb_fail_errno(err, e, DBB_ERR_INTERNAL,
-		                      "cannot create a private temporary directory");
-	}
-	snprintf(o->path, sizeof(o->path), "%s/client.cnf", o->dir);
-	snprintf(o->arg, sizeof(o->arg), "--defaults-file=%s", o->path);
-
-	cap = 64 + 2 * strlen(cfg->db_password);
-	body = malloc(cap);
-	if (!body) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
+	if (!body)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 	len = (size_t)snprintf(body, cap, "[client]\npassword=\"");
 	for (p = cfg->db_password; *p; p++) {
 		if (*p == '"' || *p == '\\') {
@@ -228,67 +201,12 @@ static dbb_code optfile_create(struct my_optfile *o, const struct dbb_config *cf
 		}
 	}
 	len += (size_t)snprintf(body + len, cap - len, "\"\n");
-
-	fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
-		                    "cannot create the client option file");
-		goto out;
-	}
-	for (p = body; p < body + len;) {
-		ssize_t w = write(fd, p, (size_t)(body + len - p));
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
-			                    "cannot write the client option file");
-			goto out;
-		}
-		p += w;
-	}
-out:
-	if (fd >= 0 && close(fd) && rc == DBB_OK)
-		rc = dbb_fail_errno(err, errno, DBB_ERR_INTERNAL,
-		                    "cannot write the client option file");
-	if (body) {
-		explicit_bzero(body, cap);
-		free(body);
-	}
-	if (rc)
-		optfile_remove(o);
+	rc = dbb_tool_secret_file_create(&o->file, "mysql", "client.cnf", body, len, err);
+	if (!rc)
+		snprintf(o->arg, sizeof(o->arg), "--defaults-file=%s", o->file.path);
+	explicit_bzero(body, cap);
+	free(body);
 	return rc;
-}
-
-/* The first of `names` found executable in PATH. */
-static const char *find_tool(const char *const *names)
-{
-	const char *path = getenv("PATH");
-	char dir[PATH_MAX], full[PATH_MAX * 2];
-	const char *const *n;
-
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (n = names; *n; n++) {
-		const char *p = path;
-
-		while (*p) {
-			const char *colon = strchr(p, ':');
-			size_t l = colon ? (size_t)(colon - p) : strlen(p);
-
-			if (l > 0 && l < sizeof(dir)) {
-				memcpy(dir, p, l);
-				dir[l] = '\0';
-				snprintf(full, sizeof(full), "%s/%s", dir, *n);
-				if (access(full, X_OK) == 0)
-					return *n;
-			}
-			p += l;
-			if (*p == ':')
-				p++;
-		}
-	}
-	return NULL;
 }
 
 /* Seconds since t0 (CLOCK_MONOTONIC), for the log lines that say where a
@@ -299,14 +217,6 @@ static double seconds_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/* ---- moving bytes between the daemon and a tool ---- */
-
-static void error_copy(struct dbb_error *dst, const struct dbb_error *src)
-{
-	if (dst)
-		*dst = *src;
 }
 
 /* ---- the vtable ---- */
@@ -386,7 +296,7 @@ static dbb_code tool_prepare(const struct dbb_driver_ctx *ctx, const char *const
 	dbb_code rc = mysql_health(ctx, err);
 	if (rc)
 		return rc;
-	*tool = find_tool(tools);
+	*tool = dbb_tool_find(tools);
 	if (!*tool)
 		return dbb_fail(err, missing, "%s was found in PATH", tools_named);
 	rc = optfile_create(of, ctx->cfg, err);
@@ -400,15 +310,10 @@ static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
                            struct dbb_sink *out, struct dbb_error *err)
 {
 	const struct dbb_config *cfg = ctx->cfg;
-	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-	struct dbb_child_stdout_source src;
 	struct my_optfile of = {0};
 	struct my_argv a = {0};
-	struct dbb_error perr = {0};
-	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
 	const char *tool = NULL;
-	bool started = false;
-	dbb_code rc, frc;
+	dbb_code rc;
 
 	(void)opt;
 	rc = tool_prepare(ctx, dump_tools, DBB_ERR_BACKUP_FAILED,
@@ -424,39 +329,11 @@ static dbb_code mysql_dump(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	a.v[a.n++] = "--skip-lock-tables";
 	a.v[a.n++] = cfg->db_name;
 	a.v[a.n] = NULL;
-
-	struct dbb_child_spec spec = {
-	    .argv = a.v,
-	    .env_extra = NULL,
-	    .want_stdin = false,
-	    .want_stdout = true,
-	    .timeout_s = cfg->child_timeout,
-	};
-	rc = dbb_child_start(&child, &spec, err);
-	if (rc)
-		goto out;
-	started = true;
-	dbb_child_stdout_source_init(&src, &child);
-	/* A tool that dies early gives end of stream and says why in finish's
-	 * message; one that hangs past the timeout fails the read and finish
-	 * says so. A failing sink stops the tool (abort at out). */
-	rc = dbb_stream_pump(&src.base, out, NULL, &failed, &perr);
-	if (rc && failed != DBB_STREAM_END_SOURCE) {
-		error_copy(err, &perr);
-		goto out;
-	}
-	started = false;
-	frc = dbb_child_finish(&child, DBB_ERR_BACKUP_FAILED, err);
-	if (frc) {
-		dbb_error_prefix(err, "%s failed", tool);
-		rc = frc;
-	} else if (rc) {
-		error_copy(err, &perr); /* exited 0, but its output was lost */
-		rc = perr.code;
-	}
+	rc = dbb_tool_dump(&(struct dbb_tool_run){.argv = a.v,
+	                                          .timeout_s = cfg->child_timeout,
+	                                          .fail_code = DBB_ERR_BACKUP_FAILED},
+	                   out, err);
 out:
-	if (started)
-		dbb_child_abort(&child);
 	optfile_remove(&of);
 	return rc;
 }
@@ -469,50 +346,43 @@ struct my_scan {
 	bool saw_nul;
 };
 
-static bool head_has(const struct my_scan *s, const char *needle)
+/* What a mariadb-dump/mysqldump file shows near its start, with or without
+ * its header (--skip-comments). */
+static const char *const my_marks[] = {
+    "MySQL dump",    "MariaDB dump",
+    "/*!40101 SET",  "/*!40014 SET",
+    "/*M!",          "/*!40000 ALTER TABLE",
+    "LOCK TABLES `", "CREATE TABLE `",
+    "INSERT INTO `", "DROP TABLE IF EXISTS `",
+    "ENGINE=InnoDB", "ENGINE=MyISAM",
+    "ENGINE=Aria",   NULL,
+};
+
+static const char *mysql_recognise(const unsigned char *head, size_t len, bool *restorable)
 {
-	return memmem(s->head, s->head_len, needle, strlen(needle)) != NULL;
+	*restorable = true;
+	return dbb_sniff_find_any(head, len, my_marks) ? "a MySQL/MariaDB SQL dump" : NULL;
 }
 
-/* Says what the file is when it is not a MySQL/MariaDB dump. The shared
- * sniffer knows the formats; a dump without the usual header (mysqldump
- * --skip-comments) is still recognised by its statements. */
+/* Says what the file is when it is not a MySQL/MariaDB dump: the sniffer
+ * (every driver's recognise) on its first bytes, then this driver's marks
+ * anywhere in the head. */
 static dbb_code classify_head(const struct my_scan *s, struct dbb_error *err)
 {
-	static const char *const mysql_marks[] = {
-	    "-- MySQL dump", "-- MariaDB dump",        "/*!40101 SET",  "/*!40014 SET",
-	    "/*M!999999",    "/*!40000 ALTER TABLE",   "LOCK TABLES `", "CREATE TABLE `",
-	    "INSERT INTO `", "DROP TABLE IF EXISTS `", "ENGINE=InnoDB", "ENGINE=MyISAM",
-	    "ENGINE=Aria",
-	};
-	static const char *const cypher_marks[] = {
-	    "CREATE (",
-	    "MERGE (",
-	    "CALL apoc.",
-	    "CREATE INDEX FOR",
-	};
-	enum dbb_format fmt = dbb_sniff((const unsigned char *)s->head, s->head_len);
-	size_t i;
+	const unsigned char *head = (const unsigned char *)s->head;
+	struct dbb_format fmt = dbb_sniff(head, s->head_len);
 
-	if (fmt == DBB_FORMAT_MYSQL_SQL)
+	if (dbb_format_is(&fmt, &dbb_driver_mysql))
 		return DBB_OK;
-	if (fmt != DBB_FORMAT_UNKNOWN)
+	if (fmt.kind != DBB_FORMAT_UNKNOWN)
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "the file is %s, not a MySQL/MariaDB SQL dump",
-		                dbb_format_describe(fmt));
+		                "the file is %s, not a MySQL/MariaDB SQL dump", fmt.what);
 	if (s->saw_nul)
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "the file is %s, not a MySQL/MariaDB SQL dump",
-		                dbb_format_describe(DBB_FORMAT_BINARY));
-	for (i = 0; i < sizeof(mysql_marks) / sizeof(mysql_marks[0]); i++)
-		if (head_has(s, mysql_marks[i]))
-			return DBB_OK;
-	for (i = 0; i < sizeof(cypher_marks) / sizeof(cypher_marks[0]); i++)
-		if (head_has(s, cypher_marks[i]))
-			return dbb_fail(
-			    err, DBB_ERR_INVALID_BACKUP,
-			    "the file is %s (it contains \"%s\"), not a MySQL/MariaDB SQL dump",
-			    dbb_format_describe(DBB_FORMAT_CYPHER), cypher_marks[i]);
+		                "the file is a binary file of unknown format, not a MySQL/MariaDB "
+		                "SQL dump");
+	if (dbb_sniff_find_any(head, s->head_len, my_marks))
+		return DBB_OK;
 	return dbb_fail(
 	    err, DBB_ERR_INVALID_BACKUP,
 	    "the file is not a MySQL/MariaDB SQL dump: no mariadb-dump/mysqldump header and "
@@ -572,6 +442,65 @@ static void *check_thread(void *arg)
 	return NULL;
 }
 
+/* Waits until the checker is done with buffer i; true if it has refused. */
+static bool feed_wait(struct check_feed *f, size_t i)
+{
+	bool failed;
+
+	pthread_mutex_lock(&f->mu);
+	while (f->full[i] && !f->failed)
+		pthread_cond_wait(&f->cv, &f->mu);
+	failed = f->failed;
+	pthread_mutex_unlock(&f->mu);
+	return failed;
+}
+
+/* Hands buffer i (got bytes) to the checker. */
+static void feed_hand(struct check_feed *f, size_t i, size_t got)
+{
+	pthread_mutex_lock(&f->mu);
+	f->len[i] = got;
+	f->full[i] = true;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Tells the checker the input ended (or was abandoned) and waits for it. */
+static void feed_end(struct check_feed *f, pthread_t thread, bool abandon)
+{
+	pthread_mutex_lock(&f->mu);
+	f->eof = true;
+	f->abandon = abandon;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(thread, NULL);
+}
+
+/* Keeps the file's first bytes and, once there are enough (or the file
+ * ended, or holds a NUL byte), says what the file is (classify_head). */
+static dbb_code head_take(struct my_scan *s, const char *buf, size_t got, bool *classified,
+                          struct dbb_error *err)
+{
+	size_t take = sizeof(s->head) - s->head_len;
+	dbb_code rc;
+
+	if (*classified)
+		return DBB_OK;
+	if (take > got)
+		take = got;
+	memcpy(s->head + s->head_len, buf, take);
+	s->head_len += take;
+	if (got > 0 && memchr(buf, '\0', got))
+		s->saw_nul = true;
+	if (got == 0 || s->head_len == sizeof(s->head) || s->saw_nul) {
+		rc = classify_head(s, err);
+		if (rc)
+			return rc;
+		*classified = true;
+	}
+	return DBB_OK;
+}
+
 /* Reads the whole file: what it is (classify_head on its first 64 KiB),
  * then every byte through the checker of mysql_script.h, which refuses
  * client commands, file access, other databases and what would make the
@@ -616,54 +545,28 @@ static dbb_code mysql_validate(const struct dbb_driver_ctx *ctx, struct dbb_sour
 
 		/* once the checker has refused, read on only to say what the
 		 * file is (it no longer touches the buffers) */
-		pthread_mutex_lock(&f->mu);
-		while (f->full[i] && !f->failed)
-			pthread_cond_wait(&f->cv, &f->mu);
-		failed = f->failed;
-		pthread_mutex_unlock(&f->mu);
+		failed = feed_wait(f, i);
 		if (failed && classified)
 			break;
 		rc = dbb_source_read(in, f->buf[i], DBB_STREAM_CHUNK, &got, err);
+		if (!rc)
+			rc = head_take(s, f->buf[i], got, &classified, err);
 		if (rc)
 			goto out;
-		if (!classified) {
-			size_t take = sizeof(s->head) - s->head_len;
-
-			if (take > got)
-				take = got;
-			memcpy(s->head + s->head_len, f->buf[i], take);
-			s->head_len += take;
-			if (got > 0 && memchr(f->buf[i], '\0', got))
-				s->saw_nul = true;
-			if (got == 0 || s->head_len == sizeof(s->head) || s->saw_nul) {
-				rc = classify_head(s, err);
-				if (rc)
-					goto out;
-				classified = true;
-			}
-		}
 		if (got == 0)
 			break;
 		total += got;
 		if (!failed) {
-			pthread_mutex_lock(&f->mu);
-			f->len[i] = got;
-			f->full[i] = true;
-			pthread_cond_broadcast(&f->cv);
-			pthread_mutex_unlock(&f->mu);
+			feed_hand(f, i, got);
 			i ^= 1;
 		}
 	}
 out:
 	if (started) {
-		pthread_mutex_lock(&f->mu);
-		f->eof = true;
-		f->abandon = rc != DBB_OK;
-		pthread_cond_broadcast(&f->cv);
-		pthread_mutex_unlock(&f->mu);
-		pthread_join(thread, NULL);
+		feed_end(f, thread, rc != DBB_OK);
 		if (!rc && f->failed) {
-			error_copy(err, &f->err);
+			if (err)
+				*err = f->err;
 			rc = f->err.code;
 		} else if (!rc) {
 			dbb_info("mysql: checked the dump (%.1f MiB) in %.2fs",
@@ -884,18 +787,8 @@ out:
 static bool client_has_sandbox(const char *tool, unsigned timeout_s)
 {
 	const char *argv[] = {tool, "--no-defaults", "--sandbox", "--version", NULL};
-	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-	struct dbb_child_spec spec = {
-	    .argv = argv,
-	    .want_stdin = false,
-	    .want_stdout = false,
-	    .timeout_s = timeout_s,
-	};
-	struct dbb_error err = {0};
 
-	if (dbb_child_start(&child, &spec, &err))
-		return false;
-	return dbb_child_finish(&child, DBB_ERR_RESTORE_FAILED, &err) == DBB_OK;
+	return dbb_tool_accepts(argv, timeout_s);
 }
 
 /* The client reads the dump as data, whatever it says: binary mode (no
@@ -907,16 +800,11 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
                               struct dbb_error *err)
 {
 	const struct dbb_config *cfg = ctx->cfg;
-	struct dbb_child child = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-	struct dbb_child_stdin_sink sink;
 	struct my_optfile of = {0};
 	struct my_argv a = {0};
-	struct dbb_error perr = {0};
-	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
 	const char *tool = NULL;
 	struct timespec t0;
-	bool started = false;
-	dbb_code rc, frc;
+	dbb_code rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = tool_prepare(ctx, client_tools, DBB_ERR_RESTORE_FAILED,
@@ -936,43 +824,14 @@ static dbb_code mysql_restore(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	a.v[a.n++] = "--max-allowed-packet=1073741824";
 	a.v[a.n++] = cfg->db_name;
 	a.v[a.n] = NULL;
-
-	struct dbb_child_spec spec = {
-	    .argv = a.v,
-	    .env_extra = NULL,
-	    .want_stdin = true,
-	    .want_stdout = false,
-	    .timeout_s = cfg->child_timeout,
-	};
-	rc = dbb_child_start(&child, &spec, err);
-	if (rc)
-		goto out;
-	started = true;
-	dbb_child_stdin_sink_init(&sink, &child);
-	rc = dbb_stream_pump(in, &sink.base, NULL, &failed, &perr);
-	if (rc && failed != DBB_STREAM_END_SINK) {
-		/* A bad backup stream (or no memory): kill the client (at out)
-		 * before it commits what is left of a statement; ops rolls back. */
-		error_copy(err, &perr);
-		dbb_error_prefix(err, "reading the backup failed");
-		goto out;
-	}
-	/* The client stopping at an error breaks the pipe: its words say more
-	 * than EPIPE does. */
-	started = false;
-	frc = dbb_child_finish(&child, DBB_ERR_RESTORE_FAILED, err);
-	if (frc) {
-		dbb_error_prefix(err, "%s failed", tool);
-		rc = frc;
-	} else if (rc) {
-		error_copy(err, &perr);
-		rc = perr.code;
-	} else {
+	/* the bytes go as they are: mysql_validate checked every one */
+	rc = dbb_tool_restore(&(struct dbb_tool_run){.argv = a.v,
+	                                             .timeout_s = cfg->child_timeout,
+	                                             .fail_code = DBB_ERR_RESTORE_FAILED},
+	                      in, NULL, err);
+	if (!rc)
 		dbb_info("mysql: %s restored the dump in %.2fs", tool, seconds_since(&t0));
-	}
 out:
-	if (started)
-		dbb_child_abort(&child);
 	optfile_remove(&of);
 	return rc;
 }
@@ -1080,6 +939,7 @@ const struct dbb_driver dbb_driver_mysql = {
     .name = "mysql",
     .extension = "sql",
     .atomic_restore = false,
+    .recognise = mysql_recognise,
     .check_config = mysql_check_config,
     .health = mysql_health,
     .dump = mysql_dump,

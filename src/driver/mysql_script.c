@@ -353,6 +353,8 @@ static bool lex_plain_string(struct lexer *lx, char *out)
 	return true;
 }
 
+/* Over 80 lines on purpose: one token, one case per kind of token in one
+ * switch; split, the cases would share every local through a struct. */
 static void lex_next(struct lexer *lx, struct tok *t)
 {
 	const char *p;
@@ -483,7 +485,9 @@ struct set_effect {
 };
 
 /* Reads a SET statement that mentions sql_mode or the client character set:
- * SET_OK (effects applied) only for the forms dumps write. */
+ * SET_OK (effects applied) only for the forms dumps write. Over 80 lines on
+ * purpose: one pass over the statement's assignments, every form a dump
+ * writes checked in the order the server reads them. */
 static enum set_result set_statement(struct my_script *s, const char *text, size_t len, char *bad,
                                      size_t badcap)
 {
@@ -678,6 +682,9 @@ static bool read_db_name(const char *p, const char *end, char *name, size_t cap)
 	return n > 0;
 }
 
+/* A statement is complete: its verdict. Over 80 lines on purpose: the
+ * numbered steps the client takes at a delimiter (client/mysql.cc), read top
+ * to bottom in one place. */
 static dbb_code statement_end(struct my_script *s, struct dbb_error *err)
 {
 	/* mariadb-dump's first line as the client sends it (without its \-):
@@ -820,7 +827,8 @@ static void mentions(struct my_script *s, const char *w, size_t n)
 		s->touches_session = true;
 }
 
-/* A whole word of code [w, w + n): the few that matter, by length first. */
+/* A whole word of code [w, w + n): the few that matter, by length first.
+ * Over 80 lines on purpose: the words are a table, one line each. */
 static dbb_code check_word(struct my_script *s, const char *w, size_t n, struct dbb_error *err)
 {
 	enum prev_word prev = s->prev;
@@ -1137,7 +1145,9 @@ static bool is_delim_at(const struct my_script *s, const unsigned char *p, const
 }
 
 /* Checks bytes [start, start + len); *used: how many were consumed (the
- * rest waits for its lookahead, unless eof). */
+ * rest waits for its lookahead, unless eof). Over 80 lines on purpose: the
+ * client's reading of its input (client/mysql.cc's add_line) as one state machine
+ * over bytes, kept in one loop so that each state reads as the client's. */
 static dbb_code run(struct my_script *s, const unsigned char *start, size_t len, bool eof,
                     size_t *used, struct dbb_error *err)
 {

@@ -1,9 +1,11 @@
 /* Neo4j driver: lossless Cypher export over the Query API (or APOC's), streaming restore, clean and
  * stats. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dbbackupd/driver.h"
+#include "dbbackupd/sniff.h"
 #include "driver/neo4j_internal.h"
 
 /* Rows per UNWIND statement, and the text size at which a page is written
@@ -15,8 +17,31 @@
 
 static const char *dbname(const struct dbb_config *cfg)
 {
-	return cfg->neo4j_database[0] ? cfg->neo4j_database : "neo4j";
+	return n4j_settings(cfg)->database[0] ? n4j_settings(cfg)->database : "neo4j";
 }
+
+/* NEO4J_*: read by config.c into struct n4j_settings when DB_TYPE=neo4j. */
+static const struct dbb_setting n4j_setting_table[] = {
+    DBB_SETTING_STRING(struct n4j_settings, "NEO4J_URL", url, "http://localhost:7474", false),
+    DBB_SETTING_STRING(struct n4j_settings, "NEO4J_USER", user, "neo4j", false),
+    DBB_SETTING_STRING(struct n4j_settings, "NEO4J_PASSWORD", password, "", true),
+    DBB_SETTING_STRING(struct n4j_settings, "NEO4J_DATABASE", database, "neo4j", false),
+};
+
+/* Cypher: this driver's header, or statements no SQL dump has. */
+static const char *neo4j_recognise(const unsigned char *head, size_t len, bool *restorable)
+{
+	static const char *const marks[] = {
+	    "dbbackupd neo4j", "UNWIND ", "CREATE CONSTRAINT", ":begin",           "CREATE (",
+	    "MERGE (",         "MATCH (", "CALL apoc.",        "CREATE INDEX FOR", NULL,
+	};
+
+	*restorable = true;
+	return dbb_sniff_find_any(head, len, marks) ? "a Neo4j Cypher script" : NULL;
+}
+
+_Static_assert(sizeof(struct n4j_settings) <= DBB_DRIVER_SETTINGS_MAX,
+               "the Neo4j settings fit in struct dbb_config");
 
 static dbb_code oom(struct dbb_error *err)
 {
@@ -34,13 +59,14 @@ static dbb_code neo4j_check_config(const struct dbb_config *cfg, struct dbb_erro
 {
 	char url[DBB_CFG_STR];
 
-	n4j_url_display(cfg->neo4j_url, url, sizeof(url));
-	if (strncmp(cfg->neo4j_url, "http://", 7) && strncmp(cfg->neo4j_url, "https://", 8))
+	n4j_url_display(n4j_settings(cfg)->url, url, sizeof(url));
+	if (strncmp(n4j_settings(cfg)->url, "http://", 7) &&
+	    strncmp(n4j_settings(cfg)->url, "https://", 8))
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "NEO4J_URL must be the http:// or https:// address of Neo4j's HTTP "
 		                "endpoint (e.g. http://localhost:7474), got '%s'",
 		                url);
-	if (!cfg->neo4j_user[0] && cfg->neo4j_password[0])
+	if (!n4j_settings(cfg)->user[0] && n4j_settings(cfg)->password[0])
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "NEO4J_USER is empty but NEO4J_PASSWORD is set");
 	return DBB_OK;
@@ -731,6 +757,10 @@ const struct dbb_driver dbb_driver_neo4j = {
     .name = "neo4j",
     .extension = "cypher",
     .atomic_restore = false,
+    .settings = n4j_setting_table,
+    .settings_count = sizeof(n4j_setting_table) / sizeof(n4j_setting_table[0]),
+    .settings_size = sizeof(struct n4j_settings),
+    .recognise = neo4j_recognise,
     .check_config = neo4j_check_config,
     .health = neo4j_health,
     .dump = neo4j_dump,

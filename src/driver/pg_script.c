@@ -224,6 +224,9 @@ static dbb_code meta_name(struct pg_script *s, unsigned char c)
 	    s->meta);
 }
 
+/* Over 80 lines on purpose: the INITIAL state of psql's lexer
+ * (psqlscan.l), one case per byte that starts a token, in one switch as
+ * the rules stand there, so the two can be read side by side. */
 static dbb_code lx_initial(struct pg_script *s, unsigned char c)
 {
 	dbb_code rc;
@@ -604,6 +607,8 @@ static dbb_code lx_xqs(struct pg_script *s, unsigned char c)
 	return rc;
 }
 
+/* Over 80 lines on purpose: one case per lexer state of psqlscan.l (quotes,
+ * comments, dollar quotes, backslash commands), as there. */
 static dbb_code lx_byte(struct pg_script *s, unsigned char c)
 {
 	dbb_code rc;

@@ -8,10 +8,10 @@
 #include <libpq-fe.h>
 #include <openssl/rand.h>
 
-#include "dbbackupd/child.h"
 #include "dbbackupd/driver.h"
 #include "dbbackupd/log.h"
 #include "dbbackupd/sniff.h"
+#include "dbbackupd/tool.h"
 #include "driver/pg_script.h"
 
 #include "pg_clean.h"
@@ -20,6 +20,8 @@
 #define PG_CONNECT_TIMEOUT_S "10"
 #define PG_APPNAME           "dbbackupd"
 #define PG_STATS_MAX_TABLES  1000
+
+const struct dbb_driver dbb_driver_postgresql;
 
 /* ---- connection parameters shared by libpq and the child tools ---- */
 
@@ -245,48 +247,20 @@ static dbb_code pg_exec(PGconn *conn, const char *sql, const char *what, PGresul
 /* ---- versions of the child tools ---- */
 
 /* Runs `tool --version` and parses "tool (PostgreSQL) 15.20 ..." into
- * major (15) and minor (20). */
-static dbb_code tool_version(const char *tool, unsigned timeout_s, int *major, int *minor,
-                             struct dbb_error *err)
+ * major (15) and minor (20). Fails with fail_code. */
+static dbb_code tool_version(const char *tool, unsigned timeout_s, dbb_code fail_code, int *major,
+                             int *minor, struct dbb_error *err)
 {
-	const char *argv[] = {tool, "--version", NULL};
-	struct dbb_child_spec spec = {
-	    .argv = argv, .want_stdout = true, .timeout_s = timeout_s ? timeout_s : 60};
-	struct dbb_child c;
-	struct dbb_child_stdout_source src;
-	char out[256] = {0};
-	size_t len = 0, got;
+	char out[256];
 	const char *p;
-	dbb_code rc;
+	dbb_code rc = dbb_tool_version(tool, timeout_s, fail_code, out, sizeof(out), err);
 
-	rc = dbb_child_start(&c, &spec, err);
 	if (rc)
 		return rc;
-	dbb_child_stdout_source_init(&src, &c);
-	for (;;) {
-		char buf[256];
-
-		rc = dbb_source_read(&src.base, buf, sizeof(buf), &got, err);
-		if (rc || got == 0)
-			break;
-		if (len + got < sizeof(out)) {
-			memcpy(out + len, buf, got);
-			len += got;
-		}
-	}
-	if (rc) {
-		dbb_child_abort(&c);
-		return rc;
-	}
-	rc = dbb_child_finish(&c, DBB_ERR_INTERNAL, err);
-	if (rc) {
-		dbb_error_prefix(err, "%s --version", tool);
-		return rc;
-	}
 	p = strstr(out, ") ");
 	if (!p || !isdigit((unsigned char)p[2]))
-		return dbb_fail(err, DBB_ERR_INTERNAL, "cannot read the version of %s from '%.60s'",
-		                tool, out);
+		return dbb_fail(err, fail_code, "cannot read the version of %s from '%.60s'", tool,
+		                out);
 	*major = (int)strtol(p + 2, NULL, 10);
 	p = strchr(p + 2, '.');
 	*minor = p ? (int)strtol(p + 1, NULL, 10) : 0;
@@ -338,7 +312,7 @@ static dbb_code pg_health(const struct dbb_driver_ctx *ctx, struct dbb_error *er
 		goto out;
 	rc = pg_exec(conn, "SELECT 1", "health check", &res, err);
 	if (rc && rc != DBB_ERR_DB_UNAVAILABLE)
-		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "%s", err->message);
+		rc = dbb_error_recode(err, DBB_ERR_DB_UNAVAILABLE);
 out:
 	PQclear(res);
 	PQfinish(conn);
@@ -353,6 +327,21 @@ static int server_major(PGconn *conn)
 	return PQserverVersion(conn) / 10000;
 }
 
+/* libpq answers first (reachability and credentials in its own words), then
+ * the tool must be at least as new as the server. */
+static dbb_code pg_tool_ready(const struct dbb_config *cfg, const char *tool, dbb_code fail_code,
+                              int *smajor, int *major, int *minor, struct dbb_error *err)
+{
+	PGconn *conn = NULL;
+	dbb_code rc = pg_connect(cfg, &conn, err);
+
+	if (rc)
+		return rc;
+	*smajor = server_major(conn);
+	PQfinish(conn);
+	return tool_version(tool, cfg->child_timeout, fail_code, major, minor, err);
+}
+
 static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_dump_options *opt,
                            struct dbb_sink *out, struct dbb_error *err)
 {
@@ -360,30 +349,15 @@ static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	                                    "--no-acl", "--encoding=UTF8", NULL};
 	const char *argv[16];
 	struct pg_params p;
-	struct dbb_child c = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-	struct dbb_child_stdout_source src;
-	struct dbb_child_spec spec;
-	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
-	PGconn *conn = NULL;
 	int smajor, dmajor = 0, dminor = 0;
 	dbb_code rc;
 
 	(void)opt;
 	pg_params_init(&p, ctx->cfg);
-
-	/* Reachability and credentials first, with libpq's own words. */
-	rc = pg_connect(ctx->cfg, &conn, err);
+	rc = pg_tool_ready(ctx->cfg, "pg_dump", DBB_ERR_BACKUP_FAILED, &smajor, &dmajor, &dminor,
+	                   err);
 	if (rc)
 		goto out;
-	smajor = server_major(conn);
-	PQfinish(conn);
-	conn = NULL;
-
-	rc = tool_version("pg_dump", ctx->cfg->child_timeout, &dmajor, &dminor, err);
-	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED, "%s", err->message);
-		goto out;
-	}
 	if (dmajor < smajor) {
 		rc = dbb_fail(
 		    err, DBB_ERR_BACKUP_FAILED,
@@ -392,65 +366,79 @@ static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_du
 		    dmajor, dminor, smajor, smajor, smajor);
 		goto out;
 	}
-
 	build_argv(argv, sizeof(argv) / sizeof(argv[0]), fixed, &p);
-	spec = (struct dbb_child_spec){.argv = argv,
-	                               .env_extra = p.env,
-	                               .env_pass = pg_env_pass,
-	                               .want_stdout = true,
-	                               .timeout_s = ctx->cfg->child_timeout};
-	rc = dbb_child_start(&c, &spec, err);
-	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED, "%s", err->message);
-		goto out;
-	}
-	dbb_child_stdout_source_init(&src, &c);
-	rc = dbb_stream_pump(&src.base, out, NULL, &failed, err);
-	if (rc && failed != DBB_STREAM_END_SOURCE) {
-		/* the sink failed (disk full...): its error stands */
-		dbb_child_abort(&c);
-		goto out;
-	}
-	rc = dbb_child_finish(&c, DBB_ERR_BACKUP_FAILED, err);
-	if (rc)
-		dbb_error_prefix(err, "pg_dump failed");
+	rc = dbb_tool_dump(&(struct dbb_tool_run){.argv = argv,
+	                                          .env_extra = p.env,
+	                                          .env_pass = pg_env_pass,
+	                                          .timeout_s = ctx->cfg->child_timeout,
+	                                          .fail_code = DBB_ERR_BACKUP_FAILED},
+	                   out, err);
 out:
-	dbb_child_abort(&c);
 	pg_params_wipe(&p);
-	PQfinish(conn);
 	return rc;
 }
 
 /* ---- validate ---- */
 
-#define SNIFF_MAX 4096
+#define SNIFF_MAX DBB_SNIFF_HEAD
 
-/* Text the shared sniffer does not place: MySQL/MariaDB dumps and Cypher
- * scripts found further in, or without their usual first lines. */
-static const char *sniff_text(const char *t)
+/* pg_dump's plain format: markers of its first lines. */
+static const char *pg_recognise(const unsigned char *head, size_t len, bool *restorable)
 {
-	if (strstr(t, "-- MySQL dump") || strstr(t, "-- MariaDB dump") ||
-	    strstr(t, "ENGINE=InnoDB") || strstr(t, "/*!40101 SET") || strstr(t, "/*M!999999"))
-		return "a MySQL/MariaDB SQL dump";
-	if (strstr(t, "CREATE (") || strstr(t, "MERGE (") || strstr(t, "MATCH (") ||
-	    strstr(t, ":begin") || strstr(t, "CALL apoc.") || strstr(t, "UNWIND "))
-		return "a Neo4j Cypher script";
-	return NULL;
+	static const char *const marks[] = {"PostgreSQL database dump", "\\restrict ",
+	                                    "SET client_encoding", "pg_catalog.set_config", NULL};
+
+	*restorable = !(len >= 5 && memcmp(head, "PGDMP", 5) == 0);
+	if (!*restorable)
+		return "a PostgreSQL custom-format archive (use pg_restore, or a plain pg_dump)";
+	return dbb_sniff_find_any(head, len, marks) ? "a PostgreSQL SQL dump" : NULL;
 }
 
 /* A file that is recognisably something else: what it is, else NULL. */
 static const char *foreign_format(const char *head, size_t len)
 {
-	enum dbb_format f = dbb_sniff((const unsigned char *)head, len);
+	struct dbb_format f = dbb_sniff((const unsigned char *)head, len);
 
-	switch (f) {
-	case DBB_FORMAT_POSTGRESQL_SQL:
-	case DBB_FORMAT_UNKNOWN:
-	case DBB_FORMAT_EMPTY:
+	if (f.kind == DBB_FORMAT_UNKNOWN || f.kind == DBB_FORMAT_EMPTY ||
+	    dbb_format_is(&f, &dbb_driver_postgresql))
 		return NULL;
-	default:
-		return dbb_format_describe(f);
+	return f.what;
+}
+
+/* The verdict once the whole file was read: what it is when it is not a
+ * plain pg_dump file first, then the lexer's refusal, then completeness. */
+static dbb_code pg_verdict(const struct pg_script *scan, const char *head, size_t head_len,
+                           dbb_code lex_rc, const struct dbb_error *lex_err, struct dbb_error *err)
+{
+	const char *what;
+
+	if (head_len == 0)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is empty");
+	what = foreign_format(head, head_len);
+	if (what)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file is %s, not a plain PostgreSQL dump", what);
+	if (scan->facts.nul_byte || memchr(head, '\0', head_len))
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file holds binary data (NUL bytes): not a plain SQL dump");
+	if (scan->facts.header_cluster)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file is a pg_dumpall cluster dump; restore a single-database "
+		                "plain pg_dump");
+	if (!scan->facts.header_pg)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file is not a plain-SQL PostgreSQL dump (no '-- PostgreSQL "
+		                "database dump' header)");
+	if (lex_rc) {
+		if (err)
+			*err = *lex_err;
+		return lex_rc;
 	}
+	if (!scan->facts.complete)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the PostgreSQL dump is incomplete (truncated: no '-- PostgreSQL "
+		                "database dump complete' trailer)");
+	return DBB_OK;
 }
 
 /* Validation: the whole file through the psql script lexer (pg_script.h),
@@ -499,50 +487,7 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 	if (!lex_rc)
 		lex_rc = pg_script_finish(&scan, &lex_err);
 	head[head_len] = '\0';
-	if (head_len == 0) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is empty");
-		goto out;
-	}
-	what = foreign_format(head, head_len);
-	if (what) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the file is %s, not a plain PostgreSQL dump", what);
-		goto out;
-	}
-	if (scan.facts.nul_byte || memchr(head, '\0', head_len)) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the file holds binary data (NUL bytes): not a plain SQL dump");
-		goto out;
-	}
-	if (scan.facts.header_cluster) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the file is a pg_dumpall cluster dump; restore a single-database "
-		              "plain pg_dump");
-		goto out;
-	}
-	if (!scan.facts.header_pg) {
-		what = sniff_text(head);
-		if (what)
-			rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			              "the file is %s, not a plain PostgreSQL dump", what);
-		else
-			rc = dbb_fail(
-			    err, DBB_ERR_INVALID_BACKUP,
-			    "the file is not a plain-SQL PostgreSQL dump (no '-- PostgreSQL "
-			    "database dump' header)");
-		goto out;
-	}
-	if (lex_rc) {
-		*err = lex_err;
-		rc = lex_rc;
-		goto out;
-	}
-	if (!scan.facts.complete) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the PostgreSQL dump is incomplete (truncated: no '-- PostgreSQL "
-		              "database dump complete' trailer)");
-		goto out;
-	}
+	rc = pg_verdict(&scan, head, head_len, lex_rc, &lex_err, err);
 out:
 	free(buf);
 	return rc;
@@ -563,6 +508,58 @@ static dbb_code pg_check_restore(const struct dbb_driver_ctx *ctx, struct dbb_er
 	return rc;
 }
 
+/* What psql gets around the dump (dbb_tool_filter of tool.h). */
+struct pg_feed {
+	struct pg_script scan;
+};
+
+/* \restrict with a fresh key (no meta-command of the file runs after it),
+ * BEGIN, the clean script. */
+static dbb_code pg_feed_begin(void *arg, struct dbb_sink *psql, struct dbb_error *err)
+{
+	static const char pre[] = "BEGIN;\nSET client_min_messages = warning;\n";
+	struct pg_feed *f = arg;
+	unsigned char key_raw[16];
+	char key[33], line[64];
+	dbb_code rc;
+
+	if (RAND_bytes(key_raw, sizeof(key_raw)) != 1)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "no random bytes for the restrict key");
+	for (size_t i = 0; i < sizeof(key_raw); i++)
+		snprintf(key + 2 * i, 3, "%02x", key_raw[i]);
+	snprintf(line, sizeof(line), "\\restrict %s\n", key);
+	rc = dbb_sink_write(psql, line, strlen(line), err);
+	if (!rc)
+		rc = dbb_sink_write(psql, pre, sizeof(pre) - 1, err);
+	if (!rc)
+		rc = pg_clean_write(psql, err);
+	/* The dump through the same lexer as validation: it drops pg_dump's
+	 * BEGIN;/COMMIT;/\restrict/\unrestrict lines and stops at anything
+	 * validation would have refused (a file changed since). */
+	pg_script_init(&f->scan, psql);
+	return rc;
+}
+
+static dbb_code pg_feed_chunk(void *arg, struct dbb_sink *psql, const void *buf, size_t len,
+                              struct dbb_error *err)
+{
+	struct pg_feed *f = arg;
+
+	(void)psql;
+	return pg_script_feed(&f->scan, buf, len, err);
+}
+
+/* COMMIT, only once the whole dump was sent and ends between statements. */
+static dbb_code pg_feed_end(void *arg, struct dbb_sink *psql, struct dbb_error *err)
+{
+	/* a statement of its own: the newline ends a last line without one */
+	static const char commit[] = "\nCOMMIT;\n";
+	struct pg_feed *f = arg;
+	dbb_code rc = pg_script_finish(&f->scan, err);
+
+	return rc ? rc : dbb_sink_write(psql, commit, sizeof(commit) - 1, err);
+}
+
 /* Restore: ONE psql fed through its stdin with BEGIN, the clean script, the
  * dump and, only once the whole dump was sent, COMMIT. psql stops at the
  * first error and the transaction rolls back: the database is then exactly
@@ -570,7 +567,8 @@ static dbb_code pg_check_restore(const struct dbb_driver_ctx *ctx, struct dbb_er
  * commits when its input ends, so a daemon killed mid-restore (its end of
  * the pipe closed by the kernel) would commit a partial restore. Nothing in
  * the dump may end that transaction: pg_script drops pg_dump's own BEGIN;
- * and COMMIT; lines (around large objects) and refuses every other form. */
+ * and COMMIT; lines (around large objects) and refuses every other form.
+ * The runner kills psql whenever our side fails (nothing is committed). */
 static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                               struct dbb_error *err)
 {
@@ -578,15 +576,8 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	    "psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--file=-", NULL};
 	const char *argv[16];
 	struct pg_params p;
-	struct dbb_child c = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-	struct dbb_child_stdin_sink sink;
-	struct dbb_child_spec spec;
-	struct pg_script scan;
-	PGconn *conn = NULL;
-	unsigned char key_raw[16];
-	char key[33], line[64];
-	char *buf = NULL;
-	int vmajor = 0, vminor = 0;
+	struct pg_feed feed;
+	int smajor, vmajor = 0, vminor = 0;
 	dbb_code rc;
 
 	pg_params_init(&p, ctx->cfg);
@@ -594,22 +585,10 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	 * reading of quotes depends on both. */
 	pg_params_add_env(&p, "PGCLIENTENCODING=UTF8");
 	pg_params_add_env(&p, "PGOPTIONS=-c standard_conforming_strings=on");
-	buf = malloc(DBB_STREAM_CHUNK);
-	if (!buf) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	/* Reachability and credentials first, with libpq's own words. */
-	rc = pg_connect(ctx->cfg, &conn, err);
+	rc =
+	    pg_tool_ready(ctx->cfg, "psql", DBB_ERR_RESTORE_FAILED, &smajor, &vmajor, &vminor, err);
 	if (rc)
 		goto out;
-	PQfinish(conn);
-	conn = NULL;
-	rc = tool_version("psql", ctx->cfg->child_timeout, &vmajor, &vminor, err);
-	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED, "%s", err->message);
-		goto out;
-	}
 	if (!psql_has_restrict(vmajor, vminor)) {
 		/* Validation follows psql's lexer, but psql reads each line with
 		 * the session's client_encoding and standard_conforming_strings,
@@ -623,94 +602,19 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 		              vmajor, vminor);
 		goto out;
 	}
-
 	build_argv(argv, sizeof(argv) / sizeof(argv[0]), fixed, &p);
-	spec = (struct dbb_child_spec){.argv = argv,
-	                               .env_extra = p.env,
-	                               .env_pass = pg_env_pass,
-	                               .want_stdin = true,
-	                               .timeout_s = ctx->cfg->child_timeout};
-	rc = dbb_child_start(&c, &spec, err);
-	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED, "%s", err->message);
-		goto out;
-	}
-	dbb_child_stdin_sink_init(&sink, &c);
-
-	if (RAND_bytes(key_raw, sizeof(key_raw)) != 1) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "no random bytes for the restrict key");
-		goto out;
-	}
-	for (size_t i = 0; i < sizeof(key_raw); i++)
-		snprintf(key + 2 * i, 3, "%02x", key_raw[i]);
-	snprintf(line, sizeof(line), "\\restrict %s\n", key);
-	rc = dbb_sink_write(&sink.base, line, strlen(line), err);
-	if (!rc) {
-		static const char pre[] = "BEGIN;\nSET client_min_messages = warning;\n";
-
-		rc = dbb_sink_write(&sink.base, pre, sizeof(pre) - 1, err);
-	}
-	if (!rc)
-		rc = pg_clean_write(&sink.base, err);
-	if (rc)
-		goto child_failed;
-
-	/* The dump through the same lexer as validation: it drops pg_dump's
-	 * BEGIN;/COMMIT;/\restrict/\unrestrict lines and stops at anything
-	 * validation would have refused (a file changed since). */
-	pg_script_init(&scan, &sink.base);
-	for (;;) {
-		size_t got;
-
-		rc = dbb_source_read(in, buf, DBB_STREAM_CHUNK, &got, err);
-		if (rc) {
-			/* the backup itself is bad: kill psql, nothing is committed */
-			dbb_child_abort(&c);
-			goto out;
-		}
-		if (got == 0)
-			break;
-		rc = pg_script_feed(&scan, buf, got, err);
-		if (rc)
-			goto child_failed;
-	}
-	rc = pg_script_finish(&scan, err);
-	if (rc == DBB_ERR_INVALID_BACKUP) {
-		dbb_child_abort(&c);
-		goto out;
-	}
-	if (!rc) {
-		/* a statement of its own: finish checked the dump ends between
-		 * statements; the newline ends a last line without one */
-		static const char commit[] = "\nCOMMIT;\n";
-
-		rc = dbb_sink_write(&sink.base, commit, sizeof(commit) - 1, err);
-	}
-
-child_failed:
-	if (rc && c.stdin_fd >= 0 && !c.timed_out) {
-		/* Our side failed while psql still reads: kill it so that nothing
-		 * is committed (a COMMIT was not sent, but psql may be
-		 * waiting in the middle of a statement). */
-		dbb_child_abort(&c);
-		goto out;
-	}
-	{
-		/* End of input (psql commits) or psql stopped: its own words. */
-		struct dbb_error ferr = {0};
-		dbb_code frc = dbb_child_finish(&c, DBB_ERR_RESTORE_FAILED, &ferr);
-
-		if (frc) {
-			*err = ferr;
-			rc = frc;
-			dbb_error_prefix(err, "psql");
-		}
-	}
+	rc = dbb_tool_restore(
+	    &(struct dbb_tool_run){.argv = argv,
+	                           .env_extra = p.env,
+	                           .env_pass = pg_env_pass,
+	                           .timeout_s = ctx->cfg->child_timeout,
+	                           .fail_code = DBB_ERR_RESTORE_FAILED},
+	    in,
+	    &(struct dbb_tool_filter){
+	        .begin = pg_feed_begin, .feed = pg_feed_chunk, .end = pg_feed_end, .arg = &feed},
+	    err);
 out:
-	dbb_child_abort(&c);
 	pg_params_wipe(&p);
-	PQfinish(conn);
-	free(buf);
 	return rc;
 }
 
@@ -778,6 +682,7 @@ const struct dbb_driver dbb_driver_postgresql = {
     .name = "postgresql",
     .extension = "sql",
     .atomic_restore = true,
+    .recognise = pg_recognise,
     .check_config = pg_check_config,
     .health = pg_health,
     .dump = pg_dump_fn,

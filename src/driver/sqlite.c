@@ -32,6 +32,15 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+const struct dbb_driver dbb_driver_sqlite;
+
+/* The file format's magic: "SQLite format 3" and its NUL. */
+static const char *sqlite_recognise(const unsigned char *head, size_t len, bool *restorable)
+{
+	*restorable = true;
+	return len >= 16 && memcmp(head, "SQLite format 3", 16) == 0 ? "an SQLite database" : NULL;
+}
+
 static dbb_code sqlite_check_config(const struct dbb_config *cfg, struct dbb_error *err)
 {
 	struct stat sb;
@@ -335,10 +344,10 @@ static dbb_code spool(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
 			break;
 		have += got;
 	}
-	enum dbb_format fmt = dbb_sniff(head, have);
-	if (fmt != DBB_FORMAT_SQLITE)
+	struct dbb_format fmt = dbb_sniff(head, have);
+	if (!dbb_format_is(&fmt, &dbb_driver_sqlite))
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "not an SQLite backup: the file is %s",
-		                dbb_format_describe(fmt));
+		                fmt.what);
 	struct dbb_fd_sink sink;
 	dbb_fd_sink_init(&sink, scratch->fd);
 	rc = dbb_sink_write(&sink.base, head, have, err);
@@ -622,6 +631,7 @@ const struct dbb_driver dbb_driver_sqlite = {
     .name = "sqlite",
     .extension = "db",
     .atomic_restore = true,
+    .recognise = sqlite_recognise,
     .check_config = sqlite_check_config,
     .health = sqlite_health,
     .dump = sqlite_dump,

@@ -192,8 +192,7 @@ static char **build_env(const char *const *extra, const char *const *pass)
 	return env;
 }
 
-/* True if `name` (no slash) is an executable in PATH, or a path that is. */
-static bool program_exists(const char *name)
+bool dbb_child_program_exists(const char *name)
 {
 	const char *path, *p;
 	char buf[4096];
@@ -238,7 +237,7 @@ dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
 
 	if (!spec->argv || !spec->argv[0])
 		return dbb_fail(err, DBB_ERR_INTERNAL, "child: no program given");
-	if (!program_exists(spec->argv[0]))
+	if (!dbb_child_program_exists(spec->argv[0]))
 		return dbb_fail(err, DBB_ERR_INTERNAL, "%s: command not found", spec->argv[0]);
 	if ((spec->want_stdin && make_pipe(in_p) != 0) ||
 	    (spec->want_stdout && make_pipe(out_p) != 0) || make_pipe(err_p) != 0) {

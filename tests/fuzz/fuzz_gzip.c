@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			have += got;
 		}
-		(void)dbb_format_describe(dbb_sniff(head, have));
+		(void)dbb_sniff(head, have).what;
 		if (!rc)
 			rc = dbb_stream_drain(gz, &total, &err);
 		if (rc && err.message[0] == '\0')
