@@ -64,8 +64,11 @@ sample_children() {
 		for pid in $(pgrep -P "$DAEMON_PID"); do
 			[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" != "$exe" ] || continue
 			[ -e "$out/$pid" ] && continue
+			# (a child that ended between the two reads has no command line
+			# left to say what it was: that sample is dropped)
 			cat "/proc/$pid/environ" >"$out/$pid.tmp" 2>/dev/null &&
 				tr '\0' ' ' <"/proc/$pid/cmdline" >"$out/$pid.cmd" 2>/dev/null &&
+				[ -s "$out/$pid.cmd" ] &&
 				mv "$out/$pid.tmp" "$out/$pid" && n=$((n + 1))
 			rm -f "$out/$pid.tmp"
 		done
