@@ -81,7 +81,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	refused "AUTH_JWKS_FILE in a directory owned by another user" "directory $WORK/keys is owned by another user"
 	chown root "$WORK/keys"
 else
-	echo "skip: the owner checks need root (CI runs as root)"
+	part_skipped "the owner checks need root"
 fi
 chmod 644 "$WORK/keys/private.pem"
 refused "the development private key readable by others" "private.pem: .*others can read it"
