@@ -248,8 +248,7 @@ static const char *const KNOWN_CATALOGS[] = {
 
 #define BLOCKERS_SHOWN 8
 
-/* A libpq message on one line, without its trailing newline. */
-static void one_line(const char *in, char *out, size_t cap)
+void pg_message_one_line(const char *in, char *out, size_t cap)
 {
 	size_t k = 0;
 
@@ -272,7 +271,7 @@ static dbb_code query(PGconn *conn, const char *sql, PGresult **out, struct dbb_
 		return DBB_OK;
 	}
 	PQclear(res);
-	one_line(PQerrorMessage(conn), msg, sizeof(msg));
+	pg_message_one_line(PQerrorMessage(conn), msg, sizeof(msg));
 	if (PQstatus(conn) != CONNECTION_OK)
 		return dbb_fail(
 		    err, DBB_ERR_DB_UNAVAILABLE,

@@ -38,4 +38,9 @@ dbb_code pg_clean_check(PGconn *conn, struct dbb_error *err);
  * inside the restore's transaction, after BEGIN and before the dump. */
 dbb_code pg_clean_write(struct dbb_sink *out, struct dbb_error *err);
 
+/* Copies a libpq message (in may be NULL) into out on one line: newlines,
+ * returns and tabs become spaces, trailing blanks go. Shared by the driver
+ * and the clean, which both report libpq's errors. */
+void pg_message_one_line(const char *in, char *out, size_t cap);
+
 #endif

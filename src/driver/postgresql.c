@@ -139,18 +139,6 @@ static void build_argv(const char **argv, size_t cap, const char *const *fixed,
 	argv[k] = NULL;
 }
 
-/* Copies a libpq message onto one line, without its trailing newline. */
-static void one_line(const char *in, char *out, size_t cap)
-{
-	size_t k = 0;
-
-	for (; in && *in && k + 1 < cap; in++)
-		out[k++] = (*in == '\n' || *in == '\r' || *in == '\t') ? ' ' : *in;
-	while (k > 0 && out[k - 1] == ' ')
-		k--;
-	out[k] = '\0';
-}
-
 static bool is_auth_failure(PGconn *conn, const char *msg)
 {
 	return PQconnectionNeedsPassword(conn) || strstr(msg, "password authentication failed") ||
@@ -164,7 +152,7 @@ static dbb_code pg_conn_error(const struct dbb_config *cfg, const char *port, PG
 {
 	char msg[600];
 
-	one_line(conn ? PQerrorMessage(conn) : "out of memory", msg, sizeof(msg));
+	pg_message_one_line(conn ? PQerrorMessage(conn) : "out of memory", msg, sizeof(msg));
 	if (conn && is_auth_failure(conn, msg))
 		return dbb_fail(err, DBB_ERR_DB_UNAVAILABLE,
 		                "PostgreSQL authentication failed for user \"%s\" at %s:%s: %s",
@@ -220,7 +208,7 @@ static dbb_code pg_query_error(PGconn *conn, const char *what, struct dbb_error 
 {
 	char msg[600];
 
-	one_line(PQerrorMessage(conn), msg, sizeof(msg));
+	pg_message_one_line(PQerrorMessage(conn), msg, sizeof(msg));
 	if (PQstatus(conn) != CONNECTION_OK)
 		return dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "PostgreSQL connection lost (%s): %s",
 		                what, msg);
