@@ -6,19 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "driver/pg_script.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-		} else {                                                                           \
-			failed++;                                                                  \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
-		}                                                                                  \
-	} while (0)
 
 struct mem_sink {
 	struct dbb_sink base;
@@ -385,6 +374,5 @@ int main(void)
 	test_begin_atomic();
 	test_incomplete_and_binary();
 	test_facts();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	DONE();
 }
