@@ -69,6 +69,11 @@ struct dbb_restore_result {
 
 /* The lock: what names the running operation for the 409 message. */
 dbb_code dbb_ops_lock(struct dbb_ops *ops, const char *what, struct dbb_error *err);
+/* The same, waiting up to wait_ms for a running operation to end before
+ * answering DBB_ERR_BUSY (0: do not wait). For callers that would rather
+ * queue briefly than refuse: deletes and prune, the scheduler. */
+dbb_code dbb_ops_lock_wait(struct dbb_ops *ops, const char *what, unsigned wait_ms,
+                           struct dbb_error *err);
 void dbb_ops_unlock(struct dbb_ops *ops);
 
 /* The codec compress=true means: COMPRESSION (gzip unless set to zstd). */

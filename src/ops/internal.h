@@ -15,6 +15,7 @@ struct dbb_ops {
 	const struct dbb_driver *drv;
 	struct dbb_storage *st;
 	pthread_mutex_t mu;
+	pthread_cond_t idle; /* signalled when the lock is released */
 	bool busy;
 	char running[160];
 	time_t running_since;

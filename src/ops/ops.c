@@ -95,6 +95,7 @@ dbb_code dbb_ops_new(struct dbb_ops **out, const struct dbb_config *cfg,
 	ops->drv = driver;
 	ops->st = st;
 	pthread_mutex_init(&ops->mu, NULL);
+	pthread_cond_init(&ops->idle, NULL);
 	journal_load(ops);
 	*out = ops;
 	return DBB_OK;
@@ -104,6 +105,7 @@ void dbb_ops_free(struct dbb_ops *ops)
 {
 	if (!ops)
 		return;
+	pthread_cond_destroy(&ops->idle);
 	pthread_mutex_destroy(&ops->mu);
 	free(ops);
 }
@@ -157,8 +159,34 @@ void dbb_ops_driver_ctx(const struct dbb_ops *ops, struct dbb_driver_ctx *ctx)
 
 dbb_code dbb_ops_lock(struct dbb_ops *ops, const char *what, struct dbb_error *err)
 {
+	return dbb_ops_lock_wait(ops, what, 0, err);
+}
+
+/* The deadline wait_ms from now on CLOCK_REALTIME (pthread_cond_timedwait's
+ * clock). */
+static struct timespec deadline_after(unsigned wait_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(wait_ms / 1000);
+	ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+dbb_code dbb_ops_lock_wait(struct dbb_ops *ops, const char *what, unsigned wait_ms,
+                           struct dbb_error *err)
+{
 	dbb_code rc = DBB_OK;
+	struct timespec until = deadline_after(wait_ms);
 	pthread_mutex_lock(&ops->mu);
+	while (ops->busy && wait_ms > 0) {
+		if (pthread_cond_timedwait(&ops->idle, &ops->mu, &until) == ETIMEDOUT)
+			break;
+	}
 	if (ops->busy) {
 		char since[32];
 		struct tm tm;
@@ -182,6 +210,7 @@ void dbb_ops_unlock(struct dbb_ops *ops)
 	pthread_mutex_lock(&ops->mu);
 	ops->busy = false;
 	ops->running[0] = '\0';
+	pthread_cond_broadcast(&ops->idle);
 	pthread_mutex_unlock(&ops->mu);
 }
 

@@ -3,7 +3,9 @@
  * restore), atomic and not: what the client is told (codes, rollback
  * fields), what the database holds after, and whether the restore journal
  * is left on disk. Also the observer, the upload session and the reads. */
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -359,6 +361,36 @@ static void test_not_atomic(void)
 	env_close(&e);
 }
 
+/* A holder that lets go of the lock after a moment, for dbb_ops_lock_wait. */
+static void *release_later(void *arg)
+{
+	struct timespec ts = {0, 100 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	dbb_ops_unlock(arg);
+	return NULL;
+}
+
+static void test_lock_wait(void)
+{
+	struct env e;
+	struct dbb_error err = {0};
+	env_open(&e, &fake_plain);
+	CHECK(dbb_ops_lock(e.ops, "a holder", &err) == DBB_OK);
+	/* no wait, or a wait that ends first: busy, naming the holder */
+	CHECK(dbb_ops_lock_wait(e.ops, "a waiter", 0, &err) == DBB_ERR_BUSY);
+	CHECK(dbb_ops_lock_wait(e.ops, "a waiter", 20, &err) == DBB_ERR_BUSY);
+	CHECK(strstr(err.message, "a holder") != NULL);
+	/* the holder lets go while we wait: we get it */
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, release_later, e.ops) == 0);
+	CHECK(dbb_ops_lock_wait(e.ops, "a waiter", 30000, &err) == DBB_OK);
+	pthread_join(t, NULL);
+	CHECK(dbb_ops_lock(e.ops, "a third", &err) == DBB_ERR_BUSY);
+	CHECK(strstr(err.message, "a waiter") != NULL);
+	dbb_ops_unlock(e.ops);
+	env_close(&e);
+}
+
 static void test_atomic(void)
 {
 	struct env e;
@@ -511,6 +543,7 @@ int main(void)
 	dbb_log_set_level("error");
 	test_not_atomic();
 	test_atomic();
+	test_lock_wait();
 	test_observer_and_upload();
 	DONE();
 }
