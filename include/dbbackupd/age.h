@@ -2,13 +2,13 @@
  * can be decrypted without dbbackupd by `age -d -i key` (or rage, or the Go
  * library), and so that the host that makes backups needs only public keys.
  *
- * Two stream layers with the lifecycle of the gzip ones (stream.h):
- *   - dbb_age_sink encrypts what is written to it into the sink it wraps:
- *     init (writes the header and the payload nonce), write..., finish
- *     (seals the final chunk), cleanup (always; safe twice, after errors).
- *   - dbb_age_source decrypts the source it wraps: init (reads the header,
- *     unwraps the file key with the identities, checks the header MAC, reads
- *     the payload nonce), read..., cleanup (always; safe twice).
+ * Two opaque stream layers with the lifecycle of the gzip ones (stream.h):
+ *   - dbb_age_sink_new encrypts what is written to it into the sink it
+ *     wraps: new (writes the header and the payload nonce), write...,
+ *     dbb_sink_finish (seals the final chunk), dbb_sink_free (always).
+ *   - dbb_age_source_new decrypts the source it wraps: new (reads the
+ *     header, unwraps the file key with the identities, checks the header
+ *     MAC, reads the payload nonce), read..., dbb_source_free (always).
  * Neither owns the sink/source it wraps. Memory is bounded: one 64 KiB
  * chunk (plus its ciphertext) per layer, and a header of at most
  * DBB_AGE_HEADER_MAX bytes.
@@ -30,8 +30,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <openssl/evp.h>
 
 #include "dbbackupd/error.h"
 #include "dbbackupd/stream.h"
@@ -131,34 +129,19 @@ void dbb_age_identities_free(struct dbb_age_identities *ids);
 dbb_code dbb_age_keygen_file(const char *path, char recipient_out[DBB_AGE_RECIPIENT_LEN + 1],
                              struct dbb_error *err);
 
-/* ---- encryption: a sink that wraps a sink ---- */
-struct dbb_age_sink {
-	struct dbb_sink base;
-	struct dbb_sink *next;
-	EVP_CIPHER_CTX *ctx;
-	unsigned char key[32];   /* payload key */
-	unsigned char nonce[12]; /* chunk counter (11 bytes) and last-chunk flag */
-	unsigned char *buf;      /* DBB_AGE_CHUNK + DBB_AGE_TAG */
-	size_t have;             /* plaintext bytes buffered */
-	uint64_t chunks;         /* chunks written */
-	bool finished;
-	bool failed;
-};
-/* Encrypts to the recipients (at least one). Writes the header and the
- * payload nonce into next. On failure nothing is left to clean. */
-dbb_code dbb_age_sink_init(struct dbb_age_sink *s, struct dbb_sink *next,
-                           const struct dbb_age_recipients *to, struct dbb_error *err);
+/* ---- encryption: a layer that wraps a sink ----
+ * Encrypts to the recipients (at least one): writes the header and the
+ * payload nonce into next at once, then the chunks as data comes.
+ * dbb_sink_finish seals the final chunk (empty only if nothing was
+ * written); it must be called once on success: a file without it is
+ * refused as truncated. dbb_sink_free wipes the keys and frees, finished
+ * or not. On failure *out is NULL and nothing is left to free. */
+dbb_code dbb_age_sink_new(struct dbb_sink *next, const struct dbb_age_recipients *to,
+                          struct dbb_sink **out, struct dbb_error *err);
 /* Encrypts with a passphrase (one scrypt stanza, work factor log2n; 0 means
  * DBB_AGE_SCRYPT_DEFAULT). */
-dbb_code dbb_age_sink_init_passphrase(struct dbb_age_sink *s, struct dbb_sink *next,
-                                      const void *pass, size_t len, unsigned log2n,
-                                      struct dbb_error *err);
-/* Seals the final chunk (empty only if nothing was written) into next. Must
- * be called once on success; a file without it is rejected as truncated. */
-dbb_code dbb_age_sink_finish(struct dbb_age_sink *s, struct dbb_error *err);
-/* Wipes the keys and frees the buffers; safe without finish, after an
- * error, and twice. */
-void dbb_age_sink_cleanup(struct dbb_age_sink *s);
+dbb_code dbb_age_sink_new_passphrase(struct dbb_sink *next, const void *pass, size_t len,
+                                     unsigned log2n, struct dbb_sink **out, struct dbb_error *err);
 
 /* ---- decryption: a source that wraps a source ---- */
 
@@ -185,28 +168,29 @@ enum dbb_age_failure {
 };
 const char *dbb_age_failure_name(enum dbb_age_failure f);
 
-struct dbb_age_source_state; /* private to src/age/source.c */
-struct dbb_age_source {
-	struct dbb_source base;
-	struct dbb_source *next;
-	struct dbb_age_source_state *st;
+/* What a decrypting layer found (dbb_age_source_info). */
+struct dbb_age_source_info {
 	bool encrypted;                /* false: DETECT_PLAIN passes through */
 	bool armored;                  /* the input was armored */
 	enum dbb_age_failure failure;  /* set with the error that stopped it */
 	struct dbb_age_recipient from; /* the identity's recipient that matched
 	                                * (all zero for a passphrase) */
 };
-/* Reads the header from next, unwraps the file key with ids (NULL or empty:
- * fails with DBB_AGE_FAIL_NO_IDENTITY if the input is an age file), checks
- * the header MAC and reads the payload nonce. Reads then give plaintext:
- * every chunk is authenticated before any of its bytes is given out, and
- * end of stream (got == 0, DBB_OK) comes only after a valid final chunk and
- * nothing after it; anything else is an error. On failure, s->failure says
- * which kind and nothing is left to clean (cleanup is still safe). */
-dbb_code dbb_age_source_init(struct dbb_age_source *s, struct dbb_source *next,
-                             const struct dbb_age_identities *ids, enum dbb_age_input input,
-                             struct dbb_error *err);
-void dbb_age_source_cleanup(struct dbb_age_source *s);
+
+/* A layer that decrypts next: reads the header from it, unwraps the file
+ * key with ids (NULL or empty: fails with DBB_AGE_FAIL_NO_IDENTITY if the
+ * input is an age file), checks the header MAC and reads the payload nonce.
+ * Reads then give plaintext: every chunk is authenticated before any of its
+ * bytes is given out, and end of stream (got == 0, DBB_OK) comes only after
+ * a valid final chunk and nothing after it; anything else is an error, and
+ * dbb_age_source_info says which kind. dbb_source_free wipes and frees. On
+ * failure *out is NULL, nothing is left to free, and *failure (optional)
+ * says which kind. */
+dbb_code dbb_age_source_new(struct dbb_source *next, const struct dbb_age_identities *ids,
+                            enum dbb_age_input input, struct dbb_source **out,
+                            enum dbb_age_failure *failure, struct dbb_error *err);
+/* What the layer made by dbb_age_source_new found so far. */
+void dbb_age_source_info(const struct dbb_source *age, struct dbb_age_source_info *out);
 
 /* What the first bytes of a file are (up to DBB_AGE_SNIFF_MAX of them;
  * fewer if the file is shorter). */

@@ -6,8 +6,34 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
 
 #include "dbbackupd/age.h"
+
+/* The encrypting layer (sink.c). */
+struct dbb_age_sink {
+	struct dbb_sink base;
+	struct dbb_sink *next;
+	EVP_CIPHER_CTX *ctx;
+	unsigned char key[32];   /* payload key */
+	unsigned char nonce[12]; /* chunk counter (11 bytes) and last-chunk flag */
+	unsigned char *buf;      /* DBB_AGE_CHUNK + DBB_AGE_TAG */
+	size_t have;             /* plaintext bytes buffered */
+	uint64_t chunks;         /* chunks written */
+	bool finished;
+	bool failed;
+};
+
+/* The decrypting layer (source.c). */
+struct dbb_age_source_state; /* private to source.c */
+struct dbb_age_source {
+	struct dbb_source base;
+	struct dbb_source *next;
+	struct dbb_age_source_state *st;
+	struct dbb_age_source_info info;
+};
 
 #define AGE_FILE_KEY_LEN     16
 #define AGE_NONCE_LEN        16 /* payload nonce */

@@ -76,12 +76,8 @@ static dbb_code age_sink_write(struct dbb_sink *self, const void *data, size_t l
 	return DBB_OK;
 }
 
-/* finish in the sink's vtable, so the age sink can be a layer of a chain;
- * the struct stays the caller's (dbb_age_sink_cleanup releases it). */
-static dbb_code age_sink_finish_vt(struct dbb_sink *self, struct dbb_error *err)
-{
-	return dbb_age_sink_finish((struct dbb_age_sink *)self, err);
-}
+static dbb_code age_sink_finish(struct dbb_sink *self, struct dbb_error *err);
+static void age_sink_free(struct dbb_sink *self);
 
 /* Common part of both inits: file key, header (the stanzas come from
  * add_stanzas), MAC, payload nonce, payload key. */
@@ -96,8 +92,6 @@ static dbb_code sink_start(struct dbb_age_sink *s, struct dbb_sink *next, stanza
 	struct age_buf hdr = {0};
 	dbb_code rc = DBB_OK;
 
-	memset(s, 0, sizeof(*s));
-	s->base = (struct dbb_sink){.write = age_sink_write, .finish = age_sink_finish_vt};
 	s->next = next;
 	s->ctx = EVP_CIPHER_CTX_new();
 	s->buf = malloc(AGE_ENC_CHUNK);
@@ -141,10 +135,6 @@ out:
 	OPENSSL_cleanse(file_key, sizeof(file_key));
 	OPENSSL_cleanse(mac_key, sizeof(mac_key));
 	age_buf_free(&hdr);
-	if (rc) {
-		dbb_age_sink_cleanup(s);
-		s->failed = true; /* a write or finish now fails, safely */
-	}
 	return rc;
 }
 
@@ -158,16 +148,32 @@ static bool x25519_stanzas(const void *arg, const unsigned char file_key[16], st
 	return true;
 }
 
-dbb_code dbb_age_sink_init(struct dbb_age_sink *s, struct dbb_sink *next,
-                           const struct dbb_age_recipients *to, struct dbb_error *err)
+/* A new layer over next, its header written by add_stanzas(arg). */
+static dbb_code sink_new(struct dbb_sink *next, stanzas_fn add_stanzas, const void *arg,
+                         struct dbb_sink **out, struct dbb_error *err)
 {
-	if (!to || to->n == 0) {
-		memset(s, 0, sizeof(*s));
-		s->base = (struct dbb_sink){.write = age_sink_write, .finish = age_sink_finish_vt};
-		s->failed = true;
-		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "no age recipient to encrypt to");
+	*out = NULL;
+	struct dbb_age_sink *s = calloc(1, sizeof(*s));
+	if (!s)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	s->base = (struct dbb_sink){
+	    .write = age_sink_write, .finish = age_sink_finish, .free = age_sink_free};
+	dbb_code rc = sink_start(s, next, add_stanzas, arg, err);
+	if (rc) {
+		age_sink_free(&s->base);
+		return rc;
 	}
-	return sink_start(s, next, x25519_stanzas, to, err);
+	*out = &s->base;
+	return DBB_OK;
+}
+
+dbb_code dbb_age_sink_new(struct dbb_sink *next, const struct dbb_age_recipients *to,
+                          struct dbb_sink **out, struct dbb_error *err)
+{
+	*out = NULL;
+	if (!to || to->n == 0)
+		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "no age recipient to encrypt to");
+	return sink_new(next, x25519_stanzas, to, out, err);
 }
 
 struct passphrase_arg {
@@ -183,25 +189,23 @@ static bool scrypt_stanza(const void *arg, const unsigned char file_key[16], str
 	return age_scrypt_wrap(a->pass, a->len, a->log2n, file_key, hdr);
 }
 
-dbb_code dbb_age_sink_init_passphrase(struct dbb_age_sink *s, struct dbb_sink *next,
-                                      const void *pass, size_t len, unsigned log2n,
-                                      struct dbb_error *err)
+dbb_code dbb_age_sink_new_passphrase(struct dbb_sink *next, const void *pass, size_t len,
+                                     unsigned log2n, struct dbb_sink **out, struct dbb_error *err)
 {
 	struct passphrase_arg a = {pass, len, log2n ? log2n : DBB_AGE_SCRYPT_DEFAULT};
 
-	if (len == 0 || a.log2n > DBB_AGE_SCRYPT_MAX_LIMIT) {
-		memset(s, 0, sizeof(*s));
-		s->base = (struct dbb_sink){.write = age_sink_write, .finish = age_sink_finish_vt};
-		s->failed = true;
+	*out = NULL;
+	if (len == 0 || a.log2n > DBB_AGE_SCRYPT_MAX_LIMIT)
 		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER,
 		                "empty passphrase or scrypt work factor above 2^%d",
 		                DBB_AGE_SCRYPT_MAX_LIMIT);
-	}
-	return sink_start(s, next, scrypt_stanza, &a, err);
+	return sink_new(next, scrypt_stanza, &a, out, err);
 }
 
-dbb_code dbb_age_sink_finish(struct dbb_age_sink *s, struct dbb_error *err)
+static dbb_code age_sink_finish(struct dbb_sink *self, struct dbb_error *err)
 {
+	struct dbb_age_sink *s = (struct dbb_age_sink *)self;
+
 	if (s->failed || s->finished || !s->buf)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "age sink finished %s",
 		                s->finished ? "twice" : "after an error");
@@ -211,15 +215,15 @@ dbb_code dbb_age_sink_finish(struct dbb_age_sink *s, struct dbb_error *err)
 	return rc;
 }
 
-void dbb_age_sink_cleanup(struct dbb_age_sink *s)
+static void age_sink_free(struct dbb_sink *self)
 {
+	struct dbb_age_sink *s = (struct dbb_age_sink *)self;
+
 	EVP_CIPHER_CTX_free(s->ctx);
-	s->ctx = NULL;
 	if (s->buf) {
 		OPENSSL_cleanse(s->buf, AGE_ENC_CHUNK);
 		free(s->buf);
-		s->buf = NULL;
 	}
-	OPENSSL_cleanse(s->key, sizeof(s->key));
-	s->have = 0;
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
 }

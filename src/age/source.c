@@ -90,7 +90,7 @@ enum dbb_age_kind dbb_age_sniff(const unsigned char *buf, size_t len)
 static dbb_code fail(struct dbb_age_source *s, enum dbb_age_failure kind, struct dbb_error *err,
                      const char *msg)
 {
-	s->failure = kind;
+	s->info.failure = kind;
 	return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "age: %s: %s", dbb_age_failure_name(kind),
 	                msg);
 }
@@ -98,7 +98,7 @@ static dbb_code fail(struct dbb_age_source *s, enum dbb_age_failure kind, struct
 /* An error of the source under us: the armor's, or the wrapped source's. */
 static dbb_code fail_in(struct dbb_age_source *s, dbb_code rc)
 {
-	s->failure =
+	s->info.failure =
 	    s->st->armor && age_armor_failed(s->st->armor) ? DBB_AGE_FAIL_ARMOR : DBB_AGE_FAIL_IO;
 	return rc;
 }
@@ -214,7 +214,7 @@ static dbb_code open_file(struct dbb_age_source *s, const struct dbb_age_identit
 		goto out;
 	}
 	if (!ids || (ids->n == 0 && !ids->passphrase)) {
-		s->failure = DBB_AGE_FAIL_NO_IDENTITY;
+		s->info.failure = DBB_AGE_FAIL_NO_IDENTITY;
 		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
 		              "age: the file is encrypted and no identity (private key) is set");
 		goto out;
@@ -262,7 +262,7 @@ static dbb_code open_file(struct dbb_age_source *s, const struct dbb_age_identit
 		goto out;
 	}
 	if (matched < ids->n)
-		dbb_age_identity_recipient(&ids->v[matched], &s->from);
+		dbb_age_identity_recipient(&ids->v[matched], &s->info.from);
 out:
 	OPENSSL_cleanse(file_key, sizeof(file_key));
 	OPENSSL_cleanse(mac_key, sizeof(mac_key));
@@ -308,7 +308,7 @@ static void next_chunk(struct dbb_age_source *s, unsigned char *direct, size_t *
 	rc = read_full(st->in, st->ct + st->ct_len, AGE_ENC_CHUNK - st->ct_len, &got, err);
 	if (rc) {
 		fail_in(s, rc);
-		stop(st, rc, s->failure, err ? err->message : "read error");
+		stop(st, rc, s->info.failure, err ? err->message : "read error");
 		return;
 	}
 	n = st->ct_len + got;
@@ -364,7 +364,7 @@ static void next_chunk(struct dbb_age_source *s, unsigned char *direct, size_t *
 		rc = read_full(st->in, &extra, 1, &got, err);
 		if (rc) {
 			fail_in(s, rc);
-			stop(st, rc, s->failure, err ? err->message : "read error");
+			stop(st, rc, s->info.failure, err ? err->message : "read error");
 			return;
 		}
 		if (got) {
@@ -384,7 +384,7 @@ static dbb_code age_source_read(struct dbb_source *self, void *buf, size_t cap, 
 	*got = 0;
 	if (!st)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "age source read before init");
-	if (!s->encrypted)
+	if (!s->info.encrypted)
 		return dbb_source_read(st->in, buf, cap, got, err);
 	for (;;) {
 		if (st->pt_pos < st->pt_len) {
@@ -395,7 +395,7 @@ static dbb_code age_source_read(struct dbb_source *self, void *buf, size_t cap, 
 			return DBB_OK;
 		}
 		if (st->stop_rc) {
-			s->failure = st->stop_kind;
+			s->info.failure = st->stop_kind;
 			return dbb_fail(err, st->stop_rc, "%s", st->stop_msg);
 		}
 		if (st->done || cap == 0)
@@ -410,17 +410,18 @@ static dbb_code age_source_read(struct dbb_source *self, void *buf, size_t cap, 
 	}
 }
 
-dbb_code dbb_age_source_init(struct dbb_age_source *s, struct dbb_source *next,
-                             const struct dbb_age_identities *ids, enum dbb_age_input input,
-                             struct dbb_error *err)
+static void age_source_free(struct dbb_source *self);
+
+/* Opens the age file of next into s (its state allocated here). */
+static dbb_code source_open(struct dbb_age_source *s, struct dbb_source *next,
+                            const struct dbb_age_identities *ids, enum dbb_age_input input,
+                            struct dbb_error *err)
 {
 	struct dbb_age_source_state *st;
 	enum dbb_age_kind kind =
 	    input == DBB_AGE_INPUT_ARMORED ? DBB_AGE_KIND_ARMORED : DBB_AGE_KIND_BINARY;
 	dbb_code rc = DBB_OK;
 
-	memset(s, 0, sizeof(*s));
-	s->base.read = age_source_read;
 	s->next = next;
 	st = s->st = calloc(1, sizeof(*st));
 	if (!st)
@@ -431,7 +432,7 @@ dbb_code dbb_age_source_init(struct dbb_age_source *s, struct dbb_source *next,
 	if (input == DBB_AGE_INPUT_DETECT || input == DBB_AGE_INPUT_DETECT_PLAIN) {
 		rc = read_full(next, st->replay.buf, sizeof(st->replay.buf), &st->replay.len, err);
 		if (rc) {
-			s->failure = DBB_AGE_FAIL_IO;
+			s->info.failure = DBB_AGE_FAIL_IO;
 			goto out;
 		}
 		kind = dbb_age_sniff(st->replay.buf, st->replay.len);
@@ -443,14 +444,14 @@ dbb_code dbb_age_source_init(struct dbb_age_source *s, struct dbb_source *next,
 			goto out;
 		}
 	}
-	s->encrypted = true;
-	s->armored = kind == DBB_AGE_KIND_ARMORED;
+	s->info.encrypted = true;
+	s->info.armored = kind == DBB_AGE_KIND_ARMORED;
 	st->ctx = EVP_CIPHER_CTX_new();
 	st->ct = malloc(AGE_ENC_CHUNK);
 	st->pt = malloc(DBB_AGE_CHUNK);
-	if (s->armored)
+	if (s->info.armored)
 		st->armor = age_armor_new(&st->replay.base);
-	if (!st->ctx || !st->ct || !st->pt || (s->armored && !st->armor)) {
+	if (!st->ctx || !st->ct || !st->pt || (s->info.armored && !st->armor)) {
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -458,20 +459,45 @@ dbb_code dbb_age_source_init(struct dbb_age_source *s, struct dbb_source *next,
 		st->in = age_armor_source(st->armor);
 	rc = open_file(s, ids, err);
 out:
-	if (rc) {
-		enum dbb_age_failure f = s->failure;
-		dbb_age_source_cleanup(s);
-		s->failure = f;
-	}
 	return rc;
 }
 
-void dbb_age_source_cleanup(struct dbb_age_source *s)
+dbb_code dbb_age_source_new(struct dbb_source *next, const struct dbb_age_identities *ids,
+                            enum dbb_age_input input, struct dbb_source **out,
+                            enum dbb_age_failure *failure, struct dbb_error *err)
 {
+	*out = NULL;
+	if (failure)
+		*failure = DBB_AGE_FAIL_NONE;
+	struct dbb_age_source *s = calloc(1, sizeof(*s));
+	if (!s)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	s->base = (struct dbb_source){.read = age_source_read, .free = age_source_free};
+	dbb_code rc = source_open(s, next, ids, input, err);
+	if (rc) {
+		if (failure)
+			*failure = s->info.failure;
+		age_source_free(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return DBB_OK;
+}
+
+void dbb_age_source_info(const struct dbb_source *age, struct dbb_age_source_info *out)
+{
+	*out = ((const struct dbb_age_source *)age)->info;
+}
+
+static void age_source_free(struct dbb_source *self)
+{
+	struct dbb_age_source *s = (struct dbb_age_source *)self;
 	struct dbb_age_source_state *st = s->st;
 
-	if (!st)
+	if (!st) {
+		free(s);
 		return;
+	}
 	EVP_CIPHER_CTX_free(st->ctx);
 	if (st->pt) {
 		OPENSSL_cleanse(st->pt, DBB_AGE_CHUNK);
@@ -481,5 +507,6 @@ void dbb_age_source_cleanup(struct dbb_age_source *s)
 	age_armor_free(st->armor);
 	OPENSSL_cleanse(st, sizeof(*st));
 	free(st);
-	s->st = NULL;
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
 }

@@ -35,7 +35,7 @@ static int encrypt_main(int argc, char **argv)
 	struct dbb_error err = {0};
 	struct dbb_fd_sink out;
 	struct dbb_fd_source in;
-	struct dbb_age_sink age;
+	struct dbb_sink *age = NULL;
 	unsigned log2n = 0;
 	int status = 1;
 	dbb_code rc = DBB_OK;
@@ -57,16 +57,16 @@ static int encrypt_main(int argc, char **argv)
 	dbb_fd_sink_init(&out, STDOUT_FILENO);
 	dbb_fd_source_init(&in, STDIN_FILENO);
 	if (pass.passphrase)
-		rc = dbb_age_sink_init_passphrase(&age, &out.base, pass.passphrase,
-		                                  pass.passphrase_len, log2n, &err);
+		rc = dbb_age_sink_new_passphrase(&out.base, pass.passphrase, pass.passphrase_len,
+		                                 log2n, &age, &err);
 	else
-		rc = dbb_age_sink_init(&age, &out.base, &rs, &err);
+		rc = dbb_age_sink_new(&out.base, &rs, &age, &err);
 	if (rc)
 		goto out;
-	rc = dbb_stream_copy(&in.base, &age.base, NULL, &err);
+	rc = dbb_stream_copy(&in.base, age, NULL, &err);
 	if (!rc)
-		rc = dbb_age_sink_finish(&age, &err);
-	dbb_age_sink_cleanup(&age);
+		rc = dbb_sink_finish(age, &err);
+	dbb_sink_free(age);
 	if (!rc)
 		status = 0;
 out:
@@ -83,7 +83,8 @@ static int decrypt_main(int argc, char **argv)
 	struct dbb_error err = {0};
 	struct dbb_fd_sink out;
 	struct dbb_fd_source in;
-	struct dbb_age_source age;
+	struct dbb_source *age = NULL;
+	enum dbb_age_failure failure = DBB_AGE_FAIL_NONE;
 	enum dbb_age_input input = DBB_AGE_INPUT_DETECT;
 	dbb_code rc = DBB_OK;
 	int status = 1;
@@ -109,15 +110,18 @@ static int decrypt_main(int argc, char **argv)
 	ids.scrypt_max_log2n = DBB_AGE_SCRYPT_MAX_LIMIT;
 	dbb_fd_sink_init(&out, STDOUT_FILENO);
 	dbb_fd_source_init(&in, STDIN_FILENO);
-	rc = dbb_age_source_init(&age, &in.base, &ids, input, &err);
-	if (!rc)
-		rc = dbb_stream_copy(&age.base, &out.base, NULL, &err);
+	rc = dbb_age_source_new(&in.base, &ids, input, &age, &failure, &err);
+	if (!rc) {
+		struct dbb_age_source_info info;
+		rc = dbb_stream_copy(age, &out.base, NULL, &err);
+		dbb_age_source_info(age, &info);
+		failure = info.failure;
+	}
 	if (rc)
-		fprintf(stderr, "age_tool: %s: %s\n", dbb_age_failure_name(age.failure),
-		        err.message);
+		fprintf(stderr, "age_tool: %s: %s\n", dbb_age_failure_name(failure), err.message);
 	else
 		status = 0;
-	dbb_age_source_cleanup(&age);
+	dbb_source_free(age);
 out:
 	dbb_age_identities_free(&ids);
 	return status;
@@ -312,7 +316,8 @@ static int vector_main(int argc, char **argv)
 	const char *outcome_first = NULL;
 	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 		struct mem_source m = mem_source(body, blen, steps[k]);
-		struct dbb_age_source age;
+		struct dbb_source *age = NULL;
+		struct dbb_age_source_info info = {0};
 		EVP_MD_CTX *md = EVP_MD_CTX_new();
 		unsigned char buf[70000];
 		size_t got = 0;
@@ -320,23 +325,25 @@ static int vector_main(int argc, char **argv)
 		const char *outcome;
 
 		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-		rc = dbb_age_source_init(&age, &m.base, &ids,
-		                         armored ? DBB_AGE_INPUT_ARMORED : DBB_AGE_INPUT_BINARY,
-		                         &err);
+		rc = dbb_age_source_new(&m.base, &ids,
+		                        armored ? DBB_AGE_INPUT_ARMORED : DBB_AGE_INPUT_BINARY,
+		                        &age, &info.failure, &err);
 		while (!rc) {
-			rc = dbb_source_read(&age.base, buf, sizeof(buf), &got, &err);
+			rc = dbb_source_read(age, buf, sizeof(buf), &got, &err);
 			if (rc || got == 0)
 				break;
 			EVP_DigestUpdate(md, buf, got);
 		}
 		EVP_DigestFinal_ex(md, got_hash, NULL);
 		EVP_MD_CTX_free(md);
-		outcome = rc ? dbb_age_failure_name(age.failure) : "success";
+		if (age)
+			dbb_age_source_info(age, &info);
+		outcome = rc ? dbb_age_failure_name(info.failure) : "success";
 		if (rc && err.message[0] == '\0') {
 			snprintf(why, sizeof(why), "an error without a message");
 			outcome = "?";
 		}
-		dbb_age_source_cleanup(&age);
+		dbb_source_free(age);
 		if (!outcome_first)
 			outcome_first = outcome;
 		if (strcmp(outcome, expect) != 0) {

@@ -50,7 +50,7 @@ static void setup(void)
 }
 
 /* Reads s to its end; the plaintext goes to out (up to cap) and *len. */
-static dbb_code drain(struct dbb_age_source *s, unsigned char *out, size_t cap, size_t *len,
+static dbb_code drain(struct dbb_source *s, unsigned char *out, size_t cap, size_t *len,
                       struct dbb_error *err)
 {
 	unsigned char buf[70000];
@@ -59,7 +59,7 @@ static dbb_code drain(struct dbb_age_source *s, unsigned char *out, size_t cap, 
 
 	*len = 0;
 	for (;;) {
-		rc = dbb_source_read(&s->base, buf, sizeof(buf), &got, err);
+		rc = dbb_source_read(s, buf, sizeof(buf), &got, err);
 		if (rc || got == 0)
 			return rc;
 		if (out && *len + got <= cap)
@@ -74,20 +74,24 @@ static void file_mode(const uint8_t *data, size_t size)
 	                                            DBB_AGE_INPUT_ARMORED,
 	                                            DBB_AGE_INPUT_DETECT_PLAIN};
 	struct mem_source m = mem_source(data + 1, size - 1, (size_t)((data[0] >> 2) & 31) * 97);
-	struct dbb_age_source s;
+	struct dbb_source *s = NULL;
+	struct dbb_age_source_info info = {0};
 	struct dbb_error err = {0};
 	size_t len = 0;
-	dbb_code rc = dbb_age_source_init(&s, &m.base, &ids, kinds[data[0] & 3], &err);
+	dbb_code rc =
+	    dbb_age_source_new(&m.base, &ids, kinds[data[0] & 3], &s, &info.failure, &err);
 
 	if (!rc)
-		rc = drain(&s, NULL, 0, &len, &err);
+		rc = drain(s, NULL, 0, &len, &err);
+	if (s)
+		dbb_age_source_info(s, &info);
 	if (rc && err.message[0] == '\0')
 		abort(); /* every failure says why */
-	if (rc && s.encrypted && len % DBB_AGE_CHUNK != 0)
+	if (rc && info.encrypted && len % DBB_AGE_CHUNK != 0)
 		abort(); /* only whole authenticated chunks before an error */
-	if (rc && s.failure == DBB_AGE_FAIL_NONE)
+	if (rc && info.failure == DBB_AGE_FAIL_NONE)
 		abort();
-	dbb_age_source_cleanup(&s);
+	dbb_source_free(s);
 }
 
 /* ---- STREAM plans ---- */
@@ -208,11 +212,15 @@ static void plan_mode(const uint8_t *data, size_t size)
 	}
 
 	struct mem_source m = mem_source(f.p, flen, (size_t)data[0] & 0x7f);
-	struct dbb_age_source s;
+	struct dbb_source *s = NULL;
+	struct dbb_age_source_info info = {0};
 	struct dbb_error err = {0};
-	dbb_code rc = dbb_age_source_init(&s, &m.base, &ids, DBB_AGE_INPUT_BINARY, &err);
+	dbb_code rc =
+	    dbb_age_source_new(&m.base, &ids, DBB_AGE_INPUT_BINARY, &s, &info.failure, &err);
 	if (!rc)
-		rc = drain(&s, out, MAX_CHUNKS * (DBB_AGE_CHUNK + 1), &len, &err);
+		rc = drain(s, out, MAX_CHUNKS * (DBB_AGE_CHUNK + 1), &len, &err);
+	if (s)
+		dbb_age_source_info(s, &info);
 	if (valid) {
 		if (rc || len != kept || memcmp(out, plain, kept) != 0)
 			abort(); /* a valid STREAM refused or garbled */
@@ -221,10 +229,10 @@ static void plan_mode(const uint8_t *data, size_t size)
 			abort(); /* an invalid STREAM accepted */
 		if (len % DBB_AGE_CHUNK != 0 || len > total || memcmp(out, plain, len) != 0)
 			abort(); /* more than whole authenticated chunks given out */
-		if (flen >= hn && s.failure != DBB_AGE_FAIL_PAYLOAD)
+		if (flen >= hn && info.failure != DBB_AGE_FAIL_PAYLOAD)
 			abort(); /* with the header and nonce whole, a payload failure */
 	}
-	dbb_age_source_cleanup(&s);
+	dbb_source_free(s);
 	EVP_CIPHER_CTX_free(ctx);
 	age_buf_free(&f);
 	free(plain);

@@ -66,20 +66,19 @@ static struct mem_sink encrypt(const struct dbb_age_recipients *rs, const char *
                                const unsigned char *data, size_t n, size_t step)
 {
 	struct mem_sink out = mem_sink();
-	struct dbb_age_sink s;
+	struct dbb_sink *s = NULL;
 	struct dbb_error err = {0};
-	dbb_code rc = pass
-	                  ? dbb_age_sink_init_passphrase(&s, &out.base, pass, strlen(pass), 4, &err)
-	                  : dbb_age_sink_init(&s, &out.base, rs, &err);
+	dbb_code rc = pass ? dbb_age_sink_new_passphrase(&out.base, pass, strlen(pass), 4, &s, &err)
+	                   : dbb_age_sink_new(&out.base, rs, &s, &err);
 	CHECK(rc == DBB_OK);
 	for (size_t off = 0; !rc && off < n; off += step) {
 		size_t k = n - off < step ? n - off : step;
-		rc = dbb_sink_write(&s.base, data + off, k, &err);
+		rc = dbb_sink_write(s, data + off, k, &err);
 	}
 	CHECK(rc == DBB_OK);
-	CHECK(dbb_age_sink_finish(&s, &err) == DBB_OK);
-	dbb_age_sink_cleanup(&s);
-	dbb_age_sink_cleanup(&s); /* twice is safe */
+	CHECK(dbb_sink_finish(s, &err) == DBB_OK);
+	CHECK(dbb_sink_finish(s, &err) == DBB_ERR_INTERNAL); /* twice: refused */
+	dbb_sink_free(s);
 	return out;
 }
 
@@ -95,27 +94,30 @@ static struct result decrypt(const struct dbb_age_identities *ids, const unsigne
 {
 	struct mem_source m = mem_source(file, n, step);
 	struct mem_sink out = mem_sink();
-	struct dbb_age_source s;
+	struct dbb_source *s = NULL;
+	struct dbb_age_source_info info = {0};
 	struct dbb_error err = {0};
 	struct result r = {0};
 	/* reads of a whole chunk or more take the decryptor's direct path */
 	static unsigned char buf[100000];
 	size_t got = 0, cap = step == 0 ? sizeof(buf) : 50000;
 
-	r.rc = dbb_age_source_init(&s, &m.base, ids, input, &err);
+	r.rc = dbb_age_source_new(&m.base, ids, input, &s, &info.failure, &err);
+	CHECK(!r.rc == (s != NULL));
 	while (!r.rc) {
-		r.rc = dbb_source_read(&s.base, buf, cap, &got, &err);
+		r.rc = dbb_source_read(s, buf, cap, &got, &err);
 		if (r.rc || got == 0)
 			break;
 		mem_sink_write(&out.base, buf, got, NULL);
 	}
 	if (r.rc)
 		CHECK(err.message[0] != '\0');
-	if (r.rc && s.failure != DBB_AGE_FAIL_IO)
+	if (s)
+		dbb_age_source_info(s, &info);
+	if (r.rc && info.failure != DBB_AGE_FAIL_IO)
 		CHECK(r.rc == DBB_ERR_INVALID_BACKUP);
-	r.failure = s.failure;
-	dbb_age_source_cleanup(&s);
-	dbb_age_source_cleanup(&s);
+	r.failure = info.failure;
+	dbb_source_free(s);
 	r.plain = out.p;
 	r.len = out.len;
 	return r;
@@ -325,18 +327,21 @@ static void test_recipients(void)
 	r = decrypt(&both, f.p, f.len, 0, DBB_AGE_INPUT_BINARY);
 	CHECK(same(&r, data, 70000));
 	free(r.plain);
-	struct dbb_age_source src;
+	struct dbb_source *src = NULL;
+	struct dbb_age_source_info info;
 	struct mem_source m = mem_source(f.p, f.len, 0);
-	CHECK(dbb_age_source_init(&src, &m.base, &both, DBB_AGE_INPUT_BINARY, &err) == DBB_OK);
-	CHECK(memcmp(src.from.key, ids.v[2].pub, 32) == 0); /* who it was for */
-	dbb_age_source_cleanup(&src);
+	CHECK(dbb_age_source_new(&m.base, &both, DBB_AGE_INPUT_BINARY, &src, NULL, &err) == DBB_OK);
+	dbb_age_source_info(src, &info);
+	CHECK(info.encrypted && !info.armored);
+	CHECK(memcmp(info.from.key, ids.v[2].pub, 32) == 0); /* who it was for */
+	dbb_source_free(src);
 
 	/* no recipients: refused */
 	struct mem_sink out = mem_sink();
-	struct dbb_age_sink sink;
+	struct dbb_sink *sink = NULL;
 	struct dbb_age_recipients none = {0};
-	CHECK(dbb_age_sink_init(&sink, &out.base, &none, &err) == DBB_ERR_INVALID_PARAMETER);
-	dbb_age_sink_cleanup(&sink);
+	CHECK(dbb_age_sink_new(&out.base, &none, &sink, &err) == DBB_ERR_INVALID_PARAMETER);
+	CHECK(sink == NULL);
 	CHECK(out.len == 0);
 
 	dbb_age_identities_free(&both);
@@ -492,11 +497,11 @@ static void test_truncation(void)
 
 	/* a sink never finished: its file is refused */
 	struct mem_sink out = mem_sink();
-	struct dbb_age_sink s;
+	struct dbb_sink *s = NULL;
 	struct dbb_error err = {0};
-	CHECK(dbb_age_sink_init(&s, &out.base, &rs, &err) == DBB_OK);
-	CHECK(dbb_sink_write(&s.base, data, 2 * DBB_AGE_CHUNK + 5, &err) == DBB_OK);
-	dbb_age_sink_cleanup(&s);
+	CHECK(dbb_age_sink_new(&out.base, &rs, &s, &err) == DBB_OK);
+	CHECK(dbb_sink_write(s, data, 2 * DBB_AGE_CHUNK + 5, &err) == DBB_OK);
+	dbb_sink_free(s);
 	r = decrypt(&ids, out.p, out.len, 0, DBB_AGE_INPUT_BINARY);
 	CHECK(r.failure == DBB_AGE_FAIL_PAYLOAD && r.len == 2 * DBB_AGE_CHUNK);
 	free(r.plain);
@@ -753,31 +758,38 @@ static void test_io_errors(void)
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		struct broken_source b = {
 		    .base.read = broken_read, .inner = mem_source(f.p, f.len, 0), .ok = cuts[i]};
-		struct dbb_age_source s;
-		dbb_code rc = dbb_age_source_init(&s, &b.base, &ids, DBB_AGE_INPUT_DETECT, &err);
+		struct dbb_source *s = NULL;
+		struct dbb_age_source_info info = {0};
+		dbb_code rc = dbb_age_source_new(&b.base, &ids, DBB_AGE_INPUT_DETECT, &s,
+		                                 &info.failure, &err);
 		while (!rc) {
-			rc = dbb_source_read(&s.base, buf, sizeof(buf), &got, &err);
+			rc = dbb_source_read(s, buf, sizeof(buf), &got, &err);
 			if (!rc && got == 0)
 				break;
 		}
-		CHECK(rc == DBB_ERR_NO_SPACE && s.failure == DBB_AGE_FAIL_IO);
+		if (s)
+			dbb_age_source_info(s, &info);
+		CHECK(rc == DBB_ERR_NO_SPACE && info.failure == DBB_AGE_FAIL_IO);
 		CHECK(strstr(err.message, "disk gone") != NULL);
-		dbb_age_source_cleanup(&s);
+		dbb_source_free(s);
 	}
 	const size_t limits[] = {0, 200, 70000};
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		struct broken_sink b = {.base.write = broken_write, .ok = limits[i]};
-		struct dbb_age_sink s;
-		dbb_code rc = dbb_age_sink_init(&s, &b.base, &rs, &err);
+		struct dbb_sink *s = NULL;
+		dbb_code rc = dbb_age_sink_new(&b.base, &rs, &s, &err);
+		CHECK(!rc == (s != NULL)); /* a failed header: no layer to free */
 		if (!rc)
-			rc = dbb_sink_write(&s.base, data, 200000, &err);
+			rc = dbb_sink_write(s, data, 200000, &err);
 		if (!rc)
-			rc = dbb_age_sink_finish(&s, &err);
+			rc = dbb_sink_finish(s, &err);
 		CHECK(rc == DBB_ERR_NO_SPACE);
-		/* after an error: refused, and cleanup still safe */
-		CHECK(dbb_sink_write(&s.base, data, 1, &err) != DBB_OK);
-		CHECK(dbb_age_sink_finish(&s, &err) != DBB_OK);
-		dbb_age_sink_cleanup(&s);
+		/* after an error: refused, and free still safe */
+		if (s) {
+			CHECK(dbb_sink_write(s, data, 1, &err) != DBB_OK);
+			CHECK(dbb_sink_finish(s, &err) != DBB_OK);
+		}
+		dbb_sink_free(s);
 	}
 	free(f.p);
 	free(data);
