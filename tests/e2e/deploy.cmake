@@ -3,3 +3,4 @@
 # files promise (deletes wait briefly, then 409 with Retry-After).
 dbb_e2e_test(NAME deploy.delete_wait SCRIPT deploy_delete_wait.sh LABELS sqlite deploy)
 dbb_e2e_test(NAME deploy.sqlite_not_db SCRIPT deploy_sqlite_not_db.sh LABELS sqlite deploy)
+dbb_e2e_test(NAME deploy.systemd SCRIPT deploy_systemd.sh LABELS sqlite deploy)
