@@ -14,12 +14,13 @@
 #   CRON_CLIENT_ID            the service-account client (default dbbackupd-cron)
 #   CRON_CLIENT_SECRET_FILE   file holding its secret, mode 0600 or 0400 (required)
 #   BACKUP_COMPRESS           true (default) or false
+#   BACKUP_TARGET             the target to back up (?target=NAME); default: the default one
 set -uo pipefail
 
 usage() {
 	cat >&2 <<'USAGE'
 usage: cron-backup.sh [-v] [--api URL] [--keycloak URL] [--realm NAME] [--client-id ID]
-                      [--secret-file FILE] [--compress true|false]
+                      [--secret-file FILE] [--compress true|false] [--target NAME]
 USAGE
 	exit 2
 }
@@ -35,6 +36,7 @@ REALM=${KEYCLOAK_REALM:-backup}
 CLIENT=${CRON_CLIENT_ID:-dbbackupd-cron}
 SECRET_FILE=${CRON_CLIENT_SECRET_FILE:-}
 COMPRESS=${BACKUP_COMPRESS:-true}
+TARGET=${BACKUP_TARGET:-}
 VERBOSE=0
 
 while [ $# -gt 0 ]; do
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--client-id) CLIENT=${2:?}; shift ;;
 	--secret-file) SECRET_FILE=${2:?}; shift ;;
 	--compress) COMPRESS=${2:?}; shift ;;
+	--target) TARGET=${2:?}; shift ;;
 	-h | --help) usage ;;
 	*) usage ;;
 	esac
@@ -56,44 +59,30 @@ command -v curl >/dev/null || die "curl is not installed"
 command -v jq >/dev/null || die "jq is not installed"
 [ -n "$KC" ] || die "KEYCLOAK_URL is not set"
 [ -n "$SECRET_FILE" ] || die "CRON_CLIENT_SECRET_FILE is not set"
-[ -f "$SECRET_FILE" ] && [ -r "$SECRET_FILE" ] || die "cannot read the secret file $SECRET_FILE"
-mode=$(stat -L -c '%a' "$SECRET_FILE") || die "cannot stat $SECRET_FILE"
-case "$mode" in
-600 | 400) ;;
-*) die "$SECRET_FILE has mode $mode; it must be 0600 (chmod 600 $SECRET_FILE)" ;;
-esac
 case "$COMPRESS" in
 true | false) ;;
 *) die "BACKUP_COMPRESS must be true or false" ;;
 esac
-KC=${KC%/}
+if [ -n "$TARGET" ] && ! [[ "$TARGET" =~ ^[a-z0-9][a-z0-9_-]{0,31}$ ]]; then
+	die "--target must be a target name ([a-z0-9][a-z0-9_-]{0,31})"
+fi
 API=${API%/}
-
-secret=$(tr -d '\r\n' <"$SECRET_FILE")
-[ -n "$secret" ] || die "$SECRET_FILE is empty"
 
 tmp=$(mktemp -d) || die "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT
 
-# 1. A fresh token. The form (with the secret) goes through stdin.
-status=$(printf 'grant_type=client_credentials&client_id=%s&client_secret=%s' "$CLIENT" "$secret" |
-	curl -sS --connect-timeout 10 --max-time 60 -o "$tmp/token.json" -w '%{http_code}' \
-		-H 'Content-Type: application/x-www-form-urlencoded' --data-binary @- \
-		"$KC/realms/$REALM/protocol/openid-connect/token" 2>"$tmp/curl.err")
-rc=$?
-unset secret
-[ $rc -eq 0 ] || die "token request to $KC failed: $(cat "$tmp/curl.err")"
-token=$(jq -r '.access_token // empty' "$tmp/token.json" 2>/dev/null)
-if [ "$status" != 200 ] || [ -z "$token" ]; then
-	die "no token from $KC (HTTP $status): $(jq -r '"\(.error // "?"): \(.error_description // "")"' "$tmp/token.json" 2>/dev/null || head -c 300 "$tmp/token.json")"
-fi
+# 1. A fresh token (setup/api-token.sh: the secret through stdin, the token
+# in a 0600 header file).
+# shellcheck source=setup/api-token.sh
+. "$(dirname "$0")/api-token.sh"
+api_token_fetch "$KC" "$REALM" "$CLIENT" "$SECRET_FILE" "$tmp" 2>"$tmp/why" || die "$(cat "$tmp/why")"
+unset API_TOKEN
 
-# 2. The backup. The Authorization header also goes through stdin.
-status=$(printf 'Authorization: Bearer %s\n' "$token" |
-	curl -sS --connect-timeout 10 -o "$tmp/create.json" -w '%{http_code}' -X POST -H @- \
-		"$API/backup/create?compress=$COMPRESS" 2>"$tmp/curl.err")
+# 2. The backup (of --target's database when given).
+status=$(curl -sS --connect-timeout 10 -o "$tmp/create.json" -w '%{http_code}' -X POST \
+	-H @"$tmp/auth.header" "$API/backup/create?compress=$COMPRESS${TARGET:+&target=$TARGET}" \
+	2>"$tmp/curl.err")
 rc=$?
-unset token
 [ $rc -eq 0 ] || die "POST $API/backup/create failed: $(cat "$tmp/curl.err")"
 if [ "$status" != 200 ] || ! jq -e '.success == true' "$tmp/create.json" >/dev/null 2>&1; then
 	die "backup failed (HTTP $status): $(jq -r '"\(.error // "?"): \(.message // "")"' "$tmp/create.json" 2>/dev/null || head -c 300 "$tmp/create.json")"

@@ -11,8 +11,10 @@ build_pkgs=(build-essential cmake pkg-config ca-certificates curl jq sqlite3
 	libsqlite3-dev libpq-dev libmariadb-dev)
 # restic: the oracle of the retention test (tests/retention/restic_oracle.sh)
 # age: the other side of the age interoperability test (tests/age/interop.sh)
+# systemd: systemd-analyze verifies setup/dbbackupd.service (tests/e2e/deploy_systemd.sh);
+# nothing of it needs to run
 test_pkgs=(procps iproute2 psmisc gzip pigz zstd coreutils findutils clang-format cppcheck git openssl
-	clang libclang-rt-14-dev restic python3 age)
+	clang libclang-rt-14-dev restic python3 age systemd)
 # Go fetches the age test vectors (tests/age/cctv.sh) from the Go module
 # proxy; any go will do, so Debian's is only asked for when there is none.
 if ! command -v go >/dev/null 2>&1; then

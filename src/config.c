@@ -12,7 +12,10 @@
 #include <sys/stat.h>
 
 #include "dbbackupd/driver.h"
+#include "dbbackupd/log.h"
 #include "dbbackupd/trust.h"
+
+extern char **environ;
 
 #define STR(n, field, d)    DBB_SETTING_STRING(struct dbb_config, n, field, d, false)
 #define SECRET(n, field, d) DBB_SETTING_STRING(struct dbb_config, n, field, d, true)
@@ -299,6 +302,121 @@ static dbb_code load_table(void *to, const struct dbb_setting *table, size_t cou
 	return DBB_OK;
 }
 
+/* ---- Variables that look like ours but are not (issue 16) ---- */
+
+/* Read by our own scripts (setup/cron-backup.sh, rotate-backups.sh), not by
+ * the daemon: never reported. */
+static const char *const lookalike_ok[] = {"BACKUP_API_URL", "BACKUP_COMPRESS"};
+
+/* Optimal string alignment distance (a swap of two neighbours counts one),
+ * case-insensitive, given up beyond 3. */
+static unsigned name_distance(const char *a, const char *b)
+{
+	enum { MAXLEN = 48 };
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned d[MAXLEN + 1][MAXLEN + 1];
+	if (la > MAXLEN || lb > MAXLEN || (la > lb ? la - lb : lb - la) > 3)
+		return 4;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned cost =
+			    toupper((unsigned char)a[i - 1]) != toupper((unsigned char)b[j - 1]);
+			unsigned best = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 &&
+			    toupper((unsigned char)a[i - 1]) == toupper((unsigned char)b[j - 2]) &&
+			    toupper((unsigned char)a[i - 2]) == toupper((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+/* Checks name against one settings table: *known set when it is one of its
+ * names; else *nearest (distance *best) and *family (a known name with the
+ * same prefix up to its first '_', e.g. GZIP_) updated. */
+static void lookalike_scan(const char *name, const struct dbb_setting *table, size_t count,
+                           bool *known, const char **nearest, unsigned *best, const char **family)
+{
+	for (size_t i = 0; i < count && !*known; i++) {
+		const char *k = table[i].name;
+		if (strcmp(name, k) == 0) {
+			*known = true;
+			return;
+		}
+		const char *us = strchr(k, '_');
+		if (us && !*family && strncmp(name, k, (size_t)(us - k) + 1) == 0)
+			*family = k;
+		unsigned dist = name_distance(name, k);
+		if (dist < *best) {
+			*best = dist;
+			*nearest = k;
+		}
+	}
+}
+
+const char *dbb_config_lookalike(const char *name)
+{
+	const struct dbb_driver *d;
+	const char *nearest = NULL, *family = NULL;
+	unsigned best = 4;
+	bool known = false;
+	for (size_t i = 0; i < sizeof(lookalike_ok) / sizeof(lookalike_ok[0]); i++)
+		if (strcmp(name, lookalike_ok[i]) == 0)
+			return NULL;
+	lookalike_scan(name, vars, sizeof(vars) / sizeof(vars[0]), &known, &nearest, &best,
+	               &family);
+	for (size_t i = 0; !known && (d = dbb_driver_at(i)); i++)
+		lookalike_scan(name, d->settings, d->settings_count, &known, &nearest, &best,
+		               &family);
+	if (known)
+		return NULL;
+	/* one typo (PROT, GZIP_LEVL), two in a longer name that starts alike
+	 * (DB_PASWORD; not SSL_CERT_FILE, OpenSSL's, for TLS_CERT_FILE) */
+	if (nearest && (best <= 1 || (best == 2 && strlen(nearest) > 5 &&
+	                              toupper((unsigned char)name[0]) == nearest[0])))
+		return nearest;
+	return family;
+}
+
+/* One warning line per variable of the environment or the .env file that is
+ * not a setting but looks like one (dbb_config_lookalike): a typo would
+ * otherwise leave its default in force without a word. */
+static void warn_lookalike_settings(const struct envfile *ef)
+{
+	char name[128];
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		size_t n = eq ? (size_t)(eq - *e) : strlen(*e);
+		if (n == 0 || n >= sizeof(name))
+			continue;
+		memcpy(name, *e, n);
+		name[n] = '\0';
+		const char *like = dbb_config_lookalike(name);
+		if (like)
+			dbb_warn(
+			    "environment variable %s is not a dbbackupd setting and is ignored "
+			    "(did you mean %s? see setup/.env.template)",
+			    name, like);
+	}
+	for (size_t i = 0; i < ef->count; i++) {
+		const char *like = dbb_config_lookalike(ef->keys[i]);
+		if (like)
+			dbb_warn(
+			    "%s in the settings file is not a dbbackupd setting and is ignored "
+			    "(did you mean %s? see setup/.env.template)",
+			    ef->keys[i], like);
+	}
+}
+
 /* Where the i-th driver's settings start in cfg->driver_settings: after the
  * ones before it, each aligned for any type. */
 static size_t driver_settings_at(size_t i)
@@ -319,6 +437,7 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 	dbb_code rc = envfile_load(&ef, env_file ? env_file : ".env", err);
 	if (rc)
 		goto out;
+	warn_lookalike_settings(&ef);
 	rc = load_table(cfg, vars, sizeof(vars) / sizeof(vars[0]), &ef, err);
 	if (rc)
 		goto out;

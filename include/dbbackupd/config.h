@@ -117,6 +117,17 @@ static inline const void *dbb_config_driver_settings(const struct dbb_config *cf
  * check_config (see driver.h), which main() calls before serving. */
 dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct dbb_error *err);
 
+/* For a variable name that is not a setting but looks like one: the setting
+ * it resembles (one typo away, a swap of neighbours or a change of case
+ * counting one: PROT, port -> PORT, GZIP_LEVL -> GZIP_LEVEL; or two away
+ * from a name of 6+ letters with the same first letter: DB_PASWROD), or
+ * else one sharing its prefix up to its first '_' (DB_, GZIP_, KEYCLOAK_,
+ * ...). The names are those of the settings tables (config.c's and every
+ * driver's). NULL for a setting and for anything else (PATH, HOME,
+ * SSL_CERT_FILE). dbb_config_load warns, one line each, about every such
+ * variable of the environment and the settings file. */
+const char *dbb_config_lookalike(const char *name);
+
 /* Prints every variable with its effective value (secrets masked). */
 void dbb_config_dump(const struct dbb_config *cfg, FILE *out);
 

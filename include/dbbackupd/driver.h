@@ -177,7 +177,9 @@ struct dbb_driver {
 	 * Returns DBB_ERR_CONFIG naming the variable. */
 	dbb_code (*check_config)(const struct dbb_config *cfg, struct dbb_error *err);
 
-	/* Cheap reachability check: DBB_OK or DBB_ERR_DB_UNAVAILABLE. */
+	/* Cheap reachability check: DBB_OK or DBB_ERR_DB_UNAVAILABLE (or
+	 * DBB_ERR_CONFIG when the settings name something that is not this
+	 * database, e.g. an SQLITE_PATH that is no SQLite file). */
 	dbb_code (*health)(const struct dbb_driver_ctx *ctx, struct dbb_error *err);
 
 	/* Writes a complete, consistent backup to out. On failure the caller

@@ -67,6 +67,14 @@ struct dbb_restore_result {
 	double seconds;      /* the whole call */
 };
 
+/* A busy answer (409 operation_in_progress) carries "Retry-After: this"
+ * (seconds). */
+#define DBB_BUSY_RETRY_AFTER_S 5
+
+/* How long a delete (and prune) waits for a running operation before its
+ * 409: long enough for a rotation job not to fail on a short backup. */
+#define DBB_DELETE_WAIT_MS 3000
+
 /* The lock: what names the running operation for the 409 message. */
 dbb_code dbb_ops_lock(struct dbb_ops *ops, const char *what, struct dbb_error *err);
 /* The same, waiting up to wait_ms for a running operation to end before
@@ -171,7 +179,8 @@ bool dbb_ops_list_current(struct dbb_ops *ops, const struct dbb_storage_stamp *s
 /* What is on disk, for GET /metrics (out->ok false when listing failed). */
 void dbb_ops_disk_usage(struct dbb_ops *ops, struct dbb_metrics_disk *out);
 
-/* Deletes a backup and its sidecar. Takes the lock itself. */
+/* Deletes a backup and its sidecar. Takes the lock itself, waiting up to
+ * DBB_DELETE_WAIT_MS for a running operation (logged) before DBB_ERR_BUSY. */
 dbb_code dbb_ops_delete(struct dbb_ops *ops, const char *name, struct dbb_error *err);
 
 #endif

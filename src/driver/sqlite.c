@@ -1,5 +1,6 @@
 /* SQLite driver: online backup API for dumps and for atomic restores. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -41,8 +42,40 @@ static const char *sqlite_recognise(const unsigned char *head, size_t len, bool 
 	return len >= 16 && memcmp(head, "SQLite format 3", 16) == 0 ? "an SQLite database" : NULL;
 }
 
+/* SQLITE_PATH must hold an SQLite database (or nothing: SQLite makes an
+ * empty file one). Anything else opens all the same (SQLite reads lazily)
+ * and fails at the first read as "file is not a database", which a dump
+ * would report as a database gone away: so every use of the live database
+ * looks at its first bytes first and says what the file is instead.
+ * DBB_ERR_CONFIG (500 configuration_error): it is the setting that is
+ * wrong, and no retry will help. */
+static dbb_code check_is_database(const char *path, struct dbb_error *err)
+{
+	unsigned char head[DBB_SNIFF_HEAD];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return dbb_fail_errno(err, errno, DBB_ERR_DB_UNAVAILABLE,
+		                      "cannot open the SQLite database SQLITE_PATH=%s", path);
+	ssize_t n = read(fd, head, sizeof(head));
+	int read_errno = errno;
+	close(fd);
+	if (n < 0)
+		return dbb_fail_errno(err, read_errno, DBB_ERR_DB_UNAVAILABLE,
+		                      "cannot read the SQLite database SQLITE_PATH=%s", path);
+	if (n == 0)
+		return DBB_OK;
+	struct dbb_format f = dbb_sniff(head, (size_t)n);
+	if (dbb_format_is(&f, &dbb_driver_sqlite))
+		return DBB_OK;
+	return dbb_fail(err, DBB_ERR_CONFIG,
+	                "SQLITE_PATH=%s is not an SQLite database: it is %s (its first bytes are "
+	                "not \"SQLite format 3\"); point SQLITE_PATH at the database file",
+	                path, f.what);
+}
+
 static dbb_code sqlite_check_config(const struct dbb_config *cfg, struct dbb_error *err)
 {
+	struct dbb_error not_db = {0};
 	struct stat sb;
 	if (cfg->sqlite_path[0] == '\0')
 		return dbb_fail(err, DBB_ERR_CONFIG, "SQLITE_PATH must be set when DB_TYPE=sqlite");
@@ -52,6 +85,10 @@ static dbb_code sqlite_check_config(const struct dbb_config *cfg, struct dbb_err
 	if (!S_ISREG(sb.st_mode))
 		return dbb_fail(err, DBB_ERR_CONFIG, "SQLITE_PATH: %s is not a regular file",
 		                cfg->sqlite_path);
+	/* the daemon starts (the file may be restored or replaced), not ready */
+	if (check_is_database(cfg->sqlite_path, &not_db) != DBB_OK)
+		dbb_error("%s; /ready answers not ready and backups are refused until it is one",
+		          not_db.message);
 	/* before anything opens a database: SQLite's allocator is set once */
 	if (!dbb_sqlite_mem_install())
 		dbb_warn("SQLite was initialised before the driver: the memory budget of uploaded "
@@ -118,6 +155,10 @@ static dbb_code open_staged(const struct dbb_staged *s, sqlite3 **db, dbb_code f
 
 static dbb_code open_live(const struct dbb_driver_ctx *ctx, sqlite3 **db, struct dbb_error *err)
 {
+	*db = NULL;
+	dbb_code rc = check_is_database(ctx->cfg->sqlite_path, err);
+	if (rc)
+		return rc;
 	return open_db(ctx->cfg->sqlite_path, SQLITE_OPEN_READWRITE, db, DBB_ERR_DB_UNAVAILABLE,
 	               err);
 }

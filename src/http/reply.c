@@ -9,7 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dbbackupd/ops.h"
 #include "http/internal.h"
+
+#define STRINGIFY_(x)    #x
+#define STRINGIFY(x)     STRINGIFY_(x)
+#define BUSY_RETRY_AFTER STRINGIFY(DBB_BUSY_RETRY_AFTER_S)
 
 enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status, struct MHD_Response *resp)
 {
@@ -152,6 +157,8 @@ enum MHD_Result dbb_reply_error(struct dbb_request *req, dbb_code code, const ch
 	else if (code == DBB_ERR_FORBIDDEN)
 		MHD_add_response_header(resp, "WWW-Authenticate",
 		                        "Bearer realm=\"dbbackupd\", error=\"insufficient_scope\"");
+	else if (code == DBB_ERR_BUSY) /* RFC 9110 §10.2.3: when to try again */
+		MHD_add_response_header(resp, "Retry-After", BUSY_RETRY_AFTER);
 	return dbb_reply_queue(req, dbb_code_http_status(code), resp);
 }
 
@@ -259,13 +266,14 @@ bool dbb_reply_raw(struct dbb_request *req, dbb_code code, const char *message)
 	if (!text)
 		return false;
 	unsigned status = dbb_code_http_status(code);
-	char head[512];
+	char head[576];
 	int hl = snprintf(head, sizeof(head),
 	                  "HTTP/1.1 %u %s\r\nContent-Type: application/json\r\n"
 	                  "Content-Length: %zu\r\nConnection: close\r\nCache-Control: no-store\r\n"
 	                  "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n"
-	                  "Content-Security-Policy: %s\r\n\r\n",
-	                  status, MHD_get_reason_phrase_for(status), strlen(text), DBB_CSP_API);
+	                  "Content-Security-Policy: %s\r\n%s\r\n",
+	                  status, MHD_get_reason_phrase_for(status), strlen(text), DBB_CSP_API,
+	                  code == DBB_ERR_BUSY ? "Retry-After: " BUSY_RETRY_AFTER "\r\n" : "");
 	bool sent = send_all(fd, head, (size_t)hl) && send_all(fd, text, strlen(text));
 	free(text);
 	req->error_name = dbb_code_name(code);

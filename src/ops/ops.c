@@ -694,6 +694,11 @@ dbb_code dbb_ops_delete(struct dbb_ops *ops, const char *name, struct dbb_error 
 		return dbb_fail(err, DBB_ERR_INVALID_FILENAME, "invalid backup file name");
 	snprintf(what, sizeof(what), "the deletion of %s", name);
 	dbb_code rc = dbb_ops_lock(ops, what, err);
+	if (rc == DBB_ERR_BUSY) {
+		dbb_info("delete of %s waits up to %u s: %s", name, DBB_DELETE_WAIT_MS / 1000,
+		         err->message);
+		rc = dbb_ops_lock_wait(ops, what, DBB_DELETE_WAIT_MS, err);
+	}
 	if (rc)
 		return rc;
 	rc = dbb_storage_delete(ops->st, name, err);

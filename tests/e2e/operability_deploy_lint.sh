@@ -25,13 +25,14 @@ import sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))
 want = sys.argv[2:]
 svcs = c["services"]
-missing = [s for s in ["dbbackupd", "postgres", "mariadb", "neo4j", "keycloak"] if s not in svcs]
-vols = svcs["dbbackupd"].get("volumes", [])
-ok = not missing and "../backups:/app/backups" in vols
+daemons = ["dbbackupd-postgresql", "dbbackupd-mysql", "dbbackupd-neo4j"]
+missing = [s for s in daemons + ["postgres", "mariadb", "neo4j", "keycloak"] if s not in svcs]
+ok = not missing and all(
+    f"../backups/{d.split('-')[1]}:/app/backups" in svcs[d].get("volumes", []) for d in daemons)
 sys.exit(0 if ok else 1)
 PY
 }
-check "compose: the daemon, PostgreSQL, MariaDB, Neo4j, Keycloak, ./backups mounted" compose_has
+check "compose: a daemon per database, PostgreSQL, MariaDB, Neo4j, Keycloak, ./backups/<database> mounted" compose_has
 check "Keycloak realm file is JSON with the three roles" \
 	jq -e '[.roles.realm[].name] | sort == ["admin","operator","viewer"]' "$S/setup/keycloak/backup-realm.json"
 

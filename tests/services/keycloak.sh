@@ -3,7 +3,7 @@
 #
 #   tests/services/keycloak.sh start          fetch what is missing, start, wait, print exports:
 #       export KEYCLOAK_URL=http://127.0.0.1:PORT KEYCLOAK_REALM=backup KEYCLOAK_CLIENT_ID=dbbackupd
-#       export KEYCLOAK_STATE=... KEYCLOAK_CRON_SECRET_FILE=...
+#       export KEYCLOAK_STATE=... KEYCLOAK_CRON_SECRET_FILE=... KEYCLOAK_ROTATE_SECRET_FILE=...
 #   tests/services/keycloak.sh token ROLE     an access token of the ROLE user (admin, operator,
 #                                             viewer, none) from the token endpoint
 #   tests/services/keycloak.sh stop           stop it and remove its state
@@ -75,7 +75,8 @@ realm_ok() {
 
 print_exports() {
 	echo "export KEYCLOAK_URL=$(base_url) KEYCLOAK_REALM=$REALM KEYCLOAK_CLIENT_ID=$CLIENT_ID"
-	echo "export KEYCLOAK_STATE=$STATE KEYCLOAK_CRON_SECRET_FILE=$SECRETS/cron_secret"
+	echo "export KEYCLOAK_STATE=$STATE KEYCLOAK_CRON_SECRET_FILE=$SECRETS/cron_secret" \
+		"KEYCLOAK_ROTATE_SECRET_FILE=$SECRETS/rotate_secret"
 }
 
 # The realm file with fresh secrets, where --import-realm finds it (0600).
@@ -85,6 +86,7 @@ write_realm() {
 		umask 077
 		sed -e "s/\${DBB_KC_CLIENT_SECRET}/$(cat "$SECRETS/client_secret")/" \
 			-e "s/\${DBB_KC_CRON_SECRET}/$(cat "$SECRETS/cron_secret")/" \
+			-e "s/\${DBB_KC_ROTATE_SECRET}/$(cat "$SECRETS/rotate_secret")/" \
 			-e "s/\${DBB_KC_ADMIN_PASSWORD}/$(cat "$SECRETS/password_admin")/" \
 			-e "s/\${DBB_KC_OPERATOR_PASSWORD}/$(cat "$SECRETS/password_operator")/" \
 			-e "s/\${DBB_KC_VIEWER_PASSWORD}/$(cat "$SECRETS/password_viewer")/" \
@@ -112,7 +114,7 @@ do_start() {
 	(
 		umask 077
 		mkdir -p "$SECRETS"
-		for f in client_secret cron_secret admin_password password_admin password_operator \
+		for f in client_secret cron_secret rotate_secret admin_password password_admin password_operator \
 			password_viewer password_none; do
 			random_secret >"$SECRETS/$f"
 		done

@@ -131,6 +131,53 @@ int main(void)
 	chmod(dir, 0700);
 	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_OK);
 
+	/* issue 16: variables that look like settings but are not */
+	const char *like;
+	CHECK((like = dbb_config_lookalike("PROT")) && strcmp(like, "PORT") == 0);
+	CHECK((like = dbb_config_lookalike("GZIP_LEVL")) && strcmp(like, "GZIP_LEVEL") == 0);
+	CHECK((like = dbb_config_lookalike("DB_PASSWROD")) && strcmp(like, "DB_PASSWORD") == 0);
+	CHECK((like = dbb_config_lookalike("DB_PASWORD")) && strcmp(like, "DB_PASSWORD") == 0);
+	CHECK((like = dbb_config_lookalike("MAX_UPLOAD")) && strncmp(like, "MAX_", 4) == 0);
+	CHECK((like = dbb_config_lookalike("port")) && strcmp(like, "PORT") == 0);
+	CHECK((like = dbb_config_lookalike("NEO4J_PASS")) && strncmp(like, "NEO4J_", 6) == 0);
+	CHECK((like = dbb_config_lookalike("KEYCLOAK_SECRET")) &&
+	      strncmp(like, "KEYCLOAK_", 9) == 0);
+	CHECK((like = dbb_config_lookalike("TLS_CA_FILE")) && strncmp(like, "TLS_", 4) == 0);
+	static const char *const ordinary[] = {"PATH",
+	                                       "HOME",
+	                                       "USER",
+	                                       "HOST",
+	                                       "HOSTNAME",
+	                                       "LANG",
+	                                       "TERM",
+	                                       "SHELL",
+	                                       "PWD",
+	                                       "TZ",
+	                                       "TMPDIR",
+	                                       "LOGNAME",
+	                                       "INVOCATION_ID",
+	                                       "JOURNAL_STREAM",
+	                                       "PORT",
+	                                       "GZIP_LEVEL",
+	                                       "NEO4J_URL",
+	                                       "SQLITE_PATH",
+	                                       "BACKUP_API_URL",
+	                                       "SSL_CERT_FILE",
+	                                       "SSL_CERT_DIR",
+	                                       "CURL_CA_BUNDLE",
+	                                       "MAKEFLAGS",
+	                                       "CFLAGS",
+	                                       "EDITOR",
+	                                       "PAGER",
+	                                       "LC_ALL",
+	                                       "OLDPWD"};
+	for (size_t i = 0; i < sizeof(ordinary) / sizeof(ordinary[0]); i++) {
+		like = dbb_config_lookalike(ordinary[i]);
+		if (like)
+			fprintf(stderr, "%s looks like %s\n", ordinary[i], like);
+		CHECK(like == NULL);
+	}
+
 	check_rmdir(dir);
 	DONE();
 }
