@@ -299,6 +299,17 @@ static dbb_code load_table(void *to, const struct dbb_setting *table, size_t cou
 	return DBB_OK;
 }
 
+/* issue 17: schedule, retention and notification settings, checked */
+static dbb_code load_schedule(struct dbb_schedule_config *sc, const struct envfile *ef,
+                              struct dbb_error *err)
+{
+	size_t n;
+	struct dbb_schedule_parsed parsed;
+	const struct dbb_setting *t = dbb_schedule_settings(&n);
+	dbb_code rc = load_table(sc, t, n, ef, err);
+	return rc ? rc : dbb_schedule_config_parse(sc, &parsed, err);
+}
+
 /* Where the i-th driver's settings start in cfg->driver_settings: after the
  * ones before it, each aligned for any type. */
 static size_t driver_settings_at(size_t i)
@@ -367,6 +378,9 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		              "METRICS_TOKEN must be at least 16 characters (or empty)");
 		goto out;
 	}
+	rc = load_schedule(&cfg->schedule, &ef, err);
+	if (rc)
+		goto out;
 	drv = dbb_driver_find(cfg->db_type);
 	if (!drv) {
 		rc = dbb_fail(err, DBB_ERR_CONFIG, "DB_TYPE must be one of %s, got \"%s\"",
@@ -425,7 +439,11 @@ void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
 {
 	const struct dbb_driver *d;
 
+	size_t n;
+	const struct dbb_setting *sched = dbb_schedule_settings(&n);
+
 	dump_table(cfg, vars, sizeof(vars) / sizeof(vars[0]), out);
+	dump_table(&cfg->schedule, sched, n, out);
 	for (size_t i = 0; (d = dbb_driver_at(i)); i++)
 		dump_table(cfg->driver_settings + driver_settings_at(i), d->settings,
 		           d->settings_count, out);
