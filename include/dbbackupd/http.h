@@ -26,4 +26,11 @@ unsigned dbb_server_in_flight(const struct dbb_server *srv);
 /* Stops accepting, waits for running requests, frees everything. */
 void dbb_server_stop(struct dbb_server *srv);
 
+/* issue 17: the server's metrics (for the scheduler and the notifier), and
+ * the scheduler GET /backup/schedule and POST /backup/prune use (set once,
+ * after start; until then those answer 503). */
+struct dbb_metrics *dbb_server_metrics(struct dbb_server *srv);
+struct dbb_scheduler;
+void dbb_server_set_scheduler(struct dbb_server *srv, struct dbb_scheduler *sched);
+
 #endif
