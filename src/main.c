@@ -258,7 +258,7 @@ static dbb_code scheduler_open(struct daemon *d, struct dbb_error *err)
 		rc = dbb_scheduler_new(&d->sched, d->ops, &d->cfg.schedule, m, d->notifier, err);
 	if (rc)
 		return rc;
-	dbb_server_set_scheduler(d->server, d->sched);
+	dbb_server_set_scheduler(d->server, d->sched, d->notifier);
 	return dbb_scheduler_start(d->sched, err);
 }
 

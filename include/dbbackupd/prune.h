@@ -46,7 +46,8 @@ struct dbb_prune_result {
 	size_t count;
 	size_t kept, removed; /* removed: planned for removal (dry run) or deleted */
 	size_t failed;        /* deletes that failed (not a dry run) */
-	bool held_back;       /* the "backups are failing" guard kept everything */
+	bool held_back;       /* the newest backup is older than the newest due time: the
+	                         "backups are failing" guard keeps everything */
 	bool policy_empty;    /* no KEEP_* set: nothing is ever deleted */
 };
 

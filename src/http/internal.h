@@ -44,6 +44,7 @@ struct dbb_server {
 	struct dbb_auth *auth;
 	struct dbb_metrics *metrics;             /* owned */
 	_Atomic(struct dbb_scheduler *) sched;   /* not owned (main.c); issue 17 */
+	_Atomic(struct dbb_notifier *) notifier; /* not owned (main.c); issue 17 */
 	struct dbb_metrics_route *metric_routes; /* owned, one per route */
 	uint16_t port;
 	int listen_fd;            /* after quiesce: closed once MHD has stopped */

@@ -96,6 +96,11 @@ static dbb_code plan(struct dbb_ops *ops, const struct dbb_prune_policy *p,
 	}
 	dbb_retention_plan(p->policy, &p->guards, p->tz, time(NULL), items, count);
 	res->policy_empty = dbb_retention_policy_empty(p->policy);
+	time_t newest = 0;
+	for (size_t i = 0; i < count; i++)
+		if (!items[i].safety && items[i].when > newest)
+			newest = items[i].when;
+	res->held_back = p->guards.due != 0 && newest < p->guards.due;
 	for (size_t i = 0; i < count; i++) {
 		struct dbb_prune_entry *e = &res->entries[i];
 		snprintf(e->name, sizeof(e->name), "%s", items[i].name);
@@ -105,8 +110,6 @@ static dbb_code plan(struct dbb_ops *ops, const struct dbb_prune_policy *p,
 		e->keep = items[i].keep;
 		e->reasons = items[i].reasons;
 		memcpy(e->counters, items[i].counters, sizeof(e->counters));
-		if (e->reasons & (1u << DBB_KEEP_GUARD_FAILING))
-			res->held_back = true;
 		describe(p, e);
 		if (e->keep)
 			res->kept++;
