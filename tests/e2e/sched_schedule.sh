@@ -49,4 +49,8 @@ expect_error 403 forbidden "a real prune needs admin"
 api POST /backup/prune admin
 expect_status 200 "admin prunes"
 expect_json '.dry_run == false and .removed == 0 and (.keep | length) == 2' "nothing more to delete"
+
+# SIGTERM does not wait for the next due time (up to a minute away)
+kill -TERM "$DAEMON_PID"
+check "SIGTERM stops the scheduler at once" wait_for 20 grep -q "info stopped" "$DAEMON_LOG"
 e2e_done
