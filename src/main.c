@@ -228,7 +228,8 @@ static void drain(struct daemon *d, const sigset_t *stop_signals, int sig)
 	dbb_info("signal %d: stopping; no new connections; %u request(s) running, waiting up to "
 	         "%us (SHUTDOWN_TIMEOUT); a second signal stops at once",
 	         sig, running, d->cfg.shutdown_timeout);
-	while ((running = dbb_server_in_flight(d->server)) > 0) {
+	/* a scheduled backup running counts as a request (issue 17) */
+	while ((running = dbb_server_in_flight(d->server) + dbb_scheduler_busy(d->sched)) > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec >= (time_t)d->cfg.shutdown_timeout) {
 			dbb_warn(
@@ -291,7 +292,7 @@ static int cmd_serve(void)
 	         d.cfg.tls_cert_file[0] ? "https" : "http", d.cfg.bind_address,
 	         (unsigned)dbb_server_port(d.server));
 	sigwait(&stop_signals, &sig);
-	dbb_scheduler_stop(d.sched); /* no new scheduled run while draining */
+	dbb_scheduler_request_stop(d.sched); /* no new scheduled run while draining */
 	drain(&d, &stop_signals, sig);
 	daemon_close(&d);
 	dbb_info("stopped");

@@ -33,6 +33,13 @@ dbb_code dbb_scheduler_new(struct dbb_scheduler **out, struct dbb_ops *ops,
                            struct dbb_notifier *notifier, struct dbb_error *err);
 /* Starts the thread (when scheduled); call once the daemon serves. */
 dbb_code dbb_scheduler_start(struct dbb_scheduler *s, struct dbb_error *err);
+/* Asks the thread to stop: no new run starts, the wait for the next due
+ * time (or for the lock) ends; a backup running goes on. Does not wait.
+ * NULL is fine. */
+void dbb_scheduler_request_stop(struct dbb_scheduler *s);
+/* True while a scheduled run (backup and its prune) is in progress: the
+ * shutdown waits for it like for a request (SHUTDOWN_TIMEOUT). */
+bool dbb_scheduler_busy(struct dbb_scheduler *s);
 /* Stops the thread (a backup it runs is finished first; the wait for the
  * next due time is not). Status and prune still work after. NULL is fine. */
 void dbb_scheduler_stop(struct dbb_scheduler *s);

@@ -23,6 +23,7 @@ struct dbb_scheduler {
 	pthread_mutex_t mu; /* guards what follows */
 	pthread_cond_t cv;
 	bool stopping;
+	bool busy;  /* a run is in progress */
 	time_t due; /* newest due time reached (for the failing guard) */
 	struct dbb_schedule_status st;
 };
@@ -244,6 +245,31 @@ static void run_once(struct dbb_scheduler *s, time_t due)
 	dbb_prune_result_free(&pr);
 }
 
+/* One run, unless a stop came first; busy while it runs. */
+static void run_guarded(struct dbb_scheduler *s, time_t due)
+{
+	pthread_mutex_lock(&s->mu);
+	bool stop = s->stopping;
+	s->busy = !stop;
+	pthread_mutex_unlock(&s->mu);
+	if (stop)
+		return;
+	run_once(s, due);
+	pthread_mutex_lock(&s->mu);
+	s->busy = false;
+	pthread_mutex_unlock(&s->mu);
+}
+
+bool dbb_scheduler_busy(struct dbb_scheduler *s)
+{
+	if (!s)
+		return false;
+	pthread_mutex_lock(&s->mu);
+	bool b = s->busy;
+	pthread_mutex_unlock(&s->mu);
+	return b;
+}
+
 /* The newest regular backup of this database, 0 if none. */
 static time_t newest_backup(struct dbb_scheduler *s)
 {
@@ -292,7 +318,7 @@ static void *thread_main(void *arg)
 	    newest_backup(s) < last_due) {
 		dbb_info("schedule: the newest backup is older than the last due time: catch-up "
 		         "run now (SCHEDULE_CATCH_UP)");
-		run_once(s, last_due);
+		run_guarded(s, last_due);
 	}
 	while (!stopping(s)) {
 		now = time(NULL);
@@ -307,7 +333,7 @@ static void *thread_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		if (sleep_until(s, next + (time_t)jitter(s)))
 			break;
-		run_once(s, next);
+		run_guarded(s, next);
 	}
 	return NULL;
 }
@@ -333,14 +359,21 @@ void dbb_scheduler_status(struct dbb_scheduler *s, struct dbb_schedule_status *o
 		dbb_tz_to_local(s->tz, out->next_run, &(struct dbb_civil){0}, &out->next_utoff);
 }
 
-void dbb_scheduler_stop(struct dbb_scheduler *s)
+void dbb_scheduler_request_stop(struct dbb_scheduler *s)
 {
-	if (!s || !s->started)
+	if (!s)
 		return;
 	pthread_mutex_lock(&s->mu);
 	s->stopping = true;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+}
+
+void dbb_scheduler_stop(struct dbb_scheduler *s)
+{
+	if (!s || !s->started)
+		return;
+	dbb_scheduler_request_stop(s);
 	pthread_join(s->thread, NULL);
 	s->started = false;
 }
