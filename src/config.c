@@ -374,6 +374,9 @@ const char *dbb_config_lookalike(const char *name)
 			return NULL;
 	lookalike_scan(name, vars, sizeof(vars) / sizeof(vars[0]), &known, &nearest, &best,
 	               &family);
+	size_t n;
+	const struct dbb_setting *t = dbb_schedule_settings(&n);
+	lookalike_scan(name, t, n, &known, &nearest, &best, &family);
 	for (size_t i = 0; !known && (d = dbb_driver_at(i)); i++)
 		lookalike_scan(name, d->settings, d->settings_count, &known, &nearest, &best,
 		               &family);
@@ -415,6 +418,17 @@ static void warn_lookalike_settings(const struct envfile *ef)
 			    "(did you mean %s? see setup/.env.template)",
 			    ef->keys[i], like);
 	}
+}
+
+/* issue 17: schedule, retention and notification settings, checked */
+static dbb_code load_schedule(struct dbb_schedule_config *sc, const struct envfile *ef,
+                              struct dbb_error *err)
+{
+	size_t n;
+	struct dbb_schedule_parsed parsed;
+	const struct dbb_setting *t = dbb_schedule_settings(&n);
+	dbb_code rc = load_table(sc, t, n, ef, err);
+	return rc ? rc : dbb_schedule_config_parse(sc, &parsed, err);
 }
 
 /* Where the i-th driver's settings start in cfg->driver_settings: after the
@@ -486,6 +500,9 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		              "METRICS_TOKEN must be at least 16 characters (or empty)");
 		goto out;
 	}
+	rc = load_schedule(&cfg->schedule, &ef, err);
+	if (rc)
+		goto out;
 	drv = dbb_driver_find(cfg->db_type);
 	if (!drv) {
 		rc = dbb_fail(err, DBB_ERR_CONFIG, "DB_TYPE must be one of %s, got \"%s\"",
@@ -544,7 +561,11 @@ void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
 {
 	const struct dbb_driver *d;
 
+	size_t n;
+	const struct dbb_setting *sched = dbb_schedule_settings(&n);
+
 	dump_table(cfg, vars, sizeof(vars) / sizeof(vars[0]), out);
+	dump_table(&cfg->schedule, sched, n, out);
 	for (size_t i = 0; (d = dbb_driver_at(i)); i++)
 		dump_table(cfg->driver_settings + driver_settings_at(i), d->settings,
 		           d->settings_count, out);

@@ -16,6 +16,8 @@
 #include "dbbackupd/driver.h"
 #include "dbbackupd/http.h"
 #include "dbbackupd/log.h"
+#include "dbbackupd/notify.h"
+#include "dbbackupd/scheduler.h"
 #include "dbbackupd/ops.h"
 #include "dbbackupd/storage.h"
 #include "dbbackupd/trust.h"
@@ -122,11 +124,16 @@ struct daemon {
 	struct dbb_auth *auth;
 	struct dbb_ops *ops;
 	struct dbb_server *server;
+	struct dbb_notifier *notifier; /* issue 17 */
+	struct dbb_scheduler *sched;
 };
 
 static void daemon_close(struct daemon *d)
 {
+	dbb_scheduler_stop(d->sched);
 	dbb_server_stop(d->server);
+	dbb_scheduler_free(d->sched);
+	dbb_notifier_free(d->notifier);
 	dbb_ops_free(d->ops);
 	dbb_auth_free(d->auth);
 	dbb_storage_close(d->storage);
@@ -165,6 +172,13 @@ static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
 		rc = drv->check_config(&d->cfg, err);
 		if (rc)
 			return rc;
+	}
+	struct dbb_tz *tz = NULL; /* issue 17: SCHEDULE_TZ, checked here for --check-config */
+	rc = dbb_tz_load(&tz, d->cfg.schedule.tz, getenv("TZDIR"), err);
+	dbb_tz_free(tz);
+	if (rc) {
+		dbb_error_prefix(err, "SCHEDULE_TZ");
+		return rc;
 	}
 	rc = dbb_storage_open(&d->storage, d->cfg.backup_dir, err);
 	if (rc)
@@ -214,7 +228,8 @@ static void drain(struct daemon *d, const sigset_t *stop_signals, int sig)
 	dbb_info("signal %d: stopping; no new connections; %u request(s) running, waiting up to "
 	         "%us (SHUTDOWN_TIMEOUT); a second signal stops at once",
 	         sig, running, d->cfg.shutdown_timeout);
-	while ((running = dbb_server_in_flight(d->server)) > 0) {
+	/* a scheduled backup running counts as a request (issue 17) */
+	while ((running = dbb_server_in_flight(d->server) + dbb_scheduler_busy(d->sched)) > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec >= (time_t)d->cfg.shutdown_timeout) {
 			dbb_warn(
@@ -236,6 +251,18 @@ static void drain(struct daemon *d, const sigset_t *stop_signals, int sig)
 	}
 }
 
+static dbb_code scheduler_open(struct daemon *d, struct dbb_error *err)
+{
+	struct dbb_metrics *m = dbb_server_metrics(d->server);
+	dbb_code rc = dbb_notifier_new(&d->notifier, &d->cfg.schedule, m, err);
+	if (!rc)
+		rc = dbb_scheduler_new(&d->sched, d->ops, &d->cfg.schedule, m, d->notifier, err);
+	if (rc)
+		return rc;
+	dbb_server_set_scheduler(d->server, d->sched, d->notifier);
+	return dbb_scheduler_start(d->sched, err);
+}
+
 static int cmd_serve(void)
 {
 	struct daemon d = {0};
@@ -254,6 +281,8 @@ static int cmd_serve(void)
 	dbb_code rc = daemon_open(&d, &err);
 	if (!rc)
 		rc = dbb_server_start(&d.server, &d.cfg, d.ops, d.auth, &err);
+	if (!rc) /* issue 17: notifications and the schedule */
+		rc = scheduler_open(&d, &err);
 	if (rc) {
 		daemon_close(&d);
 		return config_error(&err);
@@ -263,6 +292,7 @@ static int cmd_serve(void)
 	         d.cfg.tls_cert_file[0] ? "https" : "http", d.cfg.bind_address,
 	         (unsigned)dbb_server_port(d.server));
 	sigwait(&stop_signals, &sig);
+	dbb_scheduler_request_stop(d.sched); /* no new scheduled run while draining */
 	drain(&d, &stop_signals, sig);
 	daemon_close(&d);
 	dbb_info("stopped");

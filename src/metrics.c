@@ -2,6 +2,8 @@
 #include "dbbackupd/metrics.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,11 @@ struct dbb_metrics {
 	counter authfail[DBB_AUTHFAIL_COUNT];
 	_Atomic int64_t last_success;
 	time_t started;
+	/* issue 17 */
+	atomic_bool scheduled;
+	_Atomic int64_t sched_last_success, sched_last_failure, sched_next_run;
+	_Atomic int64_t sched_failures;
+	counter notify_failed;
 };
 
 dbb_code dbb_metrics_new(struct dbb_metrics **out, const char *database,
@@ -143,6 +150,20 @@ void dbb_metrics_backup_succeeded(struct dbb_metrics *m, time_t when)
 	       !atomic_compare_exchange_weak_explicit(&m->last_success, &prev, (int64_t)when,
 	                                              memory_order_relaxed, memory_order_relaxed))
 		;
+}
+
+void dbb_metrics_schedule(struct dbb_metrics *m, const struct dbb_metrics_schedule *s)
+{
+	atomic_store(&m->sched_last_success, (int64_t)s->last_success);
+	atomic_store(&m->sched_last_failure, (int64_t)s->last_failure);
+	atomic_store(&m->sched_next_run, (int64_t)s->next_run);
+	atomic_store(&m->sched_failures, (int64_t)s->consecutive_failures);
+	atomic_store(&m->scheduled, true);
+}
+
+void dbb_metrics_notification_failed(struct dbb_metrics *m)
+{
+	atomic_fetch_add_explicit(&m->notify_failed, 1, memory_order_relaxed);
 }
 
 static uint64_t get(counter *c)
@@ -279,6 +300,39 @@ static void render_disk(struct dbb_metrics *m, const struct dbb_metrics_disk *d,
 	fprintf(f, "dbbackupd_backup_dir_free_bytes %llu\n", (unsigned long long)d->free_bytes);
 }
 
+static void render_schedule(struct dbb_metrics *m, FILE *f)
+{
+	static const struct {
+		const char *name, *help;
+		size_t at;
+	} gauges[] = {
+	    {"dbbackupd_last_success_timestamp_seconds",
+	     "Unix time the last scheduled backup succeeded; 0 if none yet.",
+	     offsetof(struct dbb_metrics, sched_last_success)},
+	    {"dbbackupd_last_failure_timestamp_seconds",
+	     "Unix time the last scheduled backup failed; 0 if none.",
+	     offsetof(struct dbb_metrics, sched_last_failure)},
+	    {"dbbackupd_next_run_timestamp_seconds",
+	     "Unix time the next scheduled backup is due (BACKUP_SCHEDULE).",
+	     offsetof(struct dbb_metrics, sched_next_run)},
+	    {"dbbackupd_consecutive_failures",
+	     "Scheduled backups that failed in a row since the last success.",
+	     offsetof(struct dbb_metrics, sched_failures)},
+	};
+	if (atomic_load(&m->scheduled)) {
+		for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++) {
+			_Atomic int64_t *v = (_Atomic int64_t *)(void *)((char *)m + gauges[i].at);
+			help(f, gauges[i].name, "gauge", gauges[i].help);
+			fprintf(f, "%s{database=\"%s\"} %lld\n", gauges[i].name, m->database,
+			        (long long)atomic_load(v));
+		}
+	}
+	help(f, "dbbackupd_notifications_failed_total", "counter",
+	     "Notifications (webhook, mail) that could not be delivered after their retries.");
+	fprintf(f, "dbbackupd_notifications_failed_total{database=\"%s\"} %llu\n", m->database,
+	        (unsigned long long)get(&m->notify_failed));
+}
+
 char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *disk, size_t *len)
 {
 	char *buf = NULL;
@@ -299,6 +353,7 @@ char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *d
 		fprintf(f, "dbbackupd_auth_failures_total{reason=\"%s\"} %llu\n", authfail_names[r],
 		        (unsigned long long)get(&m->authfail[r]));
 	render_disk(m, disk, f);
+	render_schedule(m, f);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

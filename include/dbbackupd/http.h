@@ -26,4 +26,14 @@ unsigned dbb_server_in_flight(const struct dbb_server *srv);
 /* Stops accepting, waits for running requests, frees everything. */
 void dbb_server_stop(struct dbb_server *srv);
 
+/* issue 17: the server's metrics (for the scheduler and the notifier); the
+ * scheduler GET /backup/schedule and POST /backup/prune use (set once,
+ * after start; until then those answer 503), and the notifier told of
+ * failed API creates and restores (by the audit line). */
+struct dbb_metrics *dbb_server_metrics(struct dbb_server *srv);
+struct dbb_scheduler;
+struct dbb_notifier;
+void dbb_server_set_scheduler(struct dbb_server *srv, struct dbb_scheduler *sched,
+                              struct dbb_notifier *notifier);
+
 #endif

@@ -70,6 +70,16 @@ void dbb_metrics_backup_succeeded(struct dbb_metrics *m, time_t when);
 
 enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc);
 
+/* issue 17: the schedule's state (set by the scheduler after each run and
+ * each computation of the next due time; rendered only once set), and
+ * notifications that could not be delivered. */
+struct dbb_metrics_schedule {
+	time_t last_success, last_failure, next_run; /* 0: none */
+	unsigned consecutive_failures;
+};
+void dbb_metrics_schedule(struct dbb_metrics *m, const struct dbb_metrics_schedule *s);
+void dbb_metrics_notification_failed(struct dbb_metrics *m);
+
 /* What is on disk, read by the /metrics handler at scrape time. */
 struct dbb_metrics_disk {
 	bool ok; /* false: listing failed (only the error gauge is set) */

@@ -7,7 +7,33 @@
 #include <string.h>
 
 #include "dbbackupd/log.h"
+#include "dbbackupd/notify.h"
 #include "http/internal.h"
+
+/* issue 17: a create or restore of the API that failed (5xx, or 422: the
+ * backup was refused as invalid) is notified; refusals (400, 404, 409) are
+ * the client's to see. */
+static void notify_failure(const struct dbb_request *req, const char *file)
+{
+	struct dbb_notifier *n = atomic_load(&req->srv->notifier);
+	const char *a = req->route->audit;
+	if (!n || !req->status || (req->status < 500 && req->status != 422))
+		return;
+	bool create = strcmp(a, "create") == 0;
+	if (!create && strncmp(a, "restore", 7) != 0)
+		return;
+	struct dbb_notify_event ev = {
+	    .target = dbb_ops_database_type(req->srv->ops),
+	    .operation = create ? "backup" : "restore",
+	    .trigger = "api",
+	    .success = false,
+	    .duration_seconds = dbb_request_seconds(req),
+	};
+	snprintf(ev.error, sizeof(ev.error), "%s (HTTP %u)",
+	         req->error_name ? req->error_name : "error", req->status);
+	snprintf(ev.file, sizeof(ev.file), "%.*s", DBB_NAME_MAX - 1, file);
+	dbb_notify(n, &ev);
+}
 
 void dbb_audit_request(const struct dbb_request *req, bool completed)
 {
@@ -25,4 +51,6 @@ void dbb_audit_request(const struct dbb_request *req, bool completed)
 	dbb_info("audit action=%s outcome=%s status=%u user=%s sub=%s role=%s file=%s",
 	         req->route->audit, outcome, req->status, user, sub,
 	         req->authenticated ? dbb_role_name(req->who.role) : "-", file);
+	if (completed)
+		notify_failure(req, f ? f : "");
 }

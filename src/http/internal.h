@@ -43,6 +43,8 @@ struct dbb_server {
 	struct dbb_list_cache *list_cache; /* owned (handler/list.c) */
 	struct dbb_auth *auth;
 	struct dbb_metrics *metrics;             /* owned */
+	_Atomic(struct dbb_scheduler *) sched;   /* not owned (main.c); issue 17 */
+	_Atomic(struct dbb_notifier *) notifier; /* not owned (main.c); issue 17 */
 	struct dbb_metrics_route *metric_routes; /* owned, one per route */
 	uint16_t port;
 	int listen_fd;            /* after quiesce: closed once MHD has stopped */
@@ -242,5 +244,7 @@ enum MHD_Result dbb_upload_body(struct dbb_request *req, const char *data, size_
 enum MHD_Result dbb_upload_finish(struct dbb_request *req);
 void dbb_upload_cleanup(struct dbb_request *req);
 enum MHD_Result dbb_handle_delete(struct dbb_request *req);
+enum MHD_Result dbb_handle_schedule(struct dbb_request *req);
+enum MHD_Result dbb_handle_prune(struct dbb_request *req);
 
 #endif

@@ -76,6 +76,18 @@ static const struct dbb_route routes[] = {
      .action = "delete backups",
      .audit = "delete",
      .finish = dbb_handle_delete},
+    {.method = "GET",
+     .path = "/backup/schedule",
+     .role = DBB_ROLE_VIEWER,
+     .action = "read the schedule",
+     .finish = dbb_handle_schedule},
+    /* operator for dry_run=true; the handler asks admin for a real prune */
+    {.method = "POST",
+     .path = "/backup/prune",
+     .role = DBB_ROLE_OPERATOR,
+     .action = "prune backups",
+     .audit = "prune",
+     .finish = dbb_handle_prune},
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))

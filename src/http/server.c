@@ -534,6 +534,18 @@ fail:
 	return rc;
 }
 
+struct dbb_metrics *dbb_server_metrics(struct dbb_server *srv)
+{
+	return srv->metrics;
+}
+
+void dbb_server_set_scheduler(struct dbb_server *srv, struct dbb_scheduler *sched,
+                              struct dbb_notifier *notifier)
+{
+	atomic_store(&srv->notifier, notifier);
+	atomic_store(&srv->sched, sched);
+}
+
 uint16_t dbb_server_port(const struct dbb_server *srv)
 {
 	return srv->port;

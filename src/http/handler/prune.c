@@ -1,0 +1,76 @@
+/* POST /backup/prune[?dry_run=true]: retention now (admin), or what it
+ * would do (operator), in the shape of restic's `forget --dry-run --json`. */
+#include <stdio.h>
+
+#include "dbbackupd/scheduler.h"
+#include "http/internal.h"
+
+static json_t *entry_json(const struct dbb_prune_entry *e)
+{
+	static const char *const names[DBB_BUCKET_COUNT] = {"last",   "hourly",  "daily",
+	                                                    "weekly", "monthly", "yearly"};
+	char at[32];
+	struct tm tm;
+	gmtime_r(&e->created_at, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_t *o = json_pack("{s:s, s:s, s:b, s:b}", "file", e->name, "time", at, "safety",
+	                      e->safety, "validated", e->validated);
+	if (!o || !e->keep)
+		return o;
+	json_t *matches = json_array(), *why = json_array(), *counters = json_object();
+	for (size_t i = 0; i < e->nmatches; i++) {
+		json_array_append_new(matches, json_string(e->matches[i]));
+		json_array_append_new(why, json_string(e->why[i]));
+	}
+	for (int b = 0; b < DBB_BUCKET_COUNT; b++)
+		if (e->counters[b])
+			json_object_set_new(counters, names[b], json_integer(e->counters[b]));
+	json_object_set_new(o, "matches", matches);
+	json_object_set_new(o, "reasons", why);
+	json_object_set_new(o, "counters", counters);
+	return o;
+}
+
+static json_t *result_json(const struct dbb_prune_result *r, bool dry_run)
+{
+	json_t *keep = json_array(), *remove = json_array();
+	size_t deleted = 0;
+	for (size_t i = 0; i < r->count; i++) {
+		const struct dbb_prune_entry *e = &r->entries[i];
+		json_array_append_new(e->keep ? keep : remove, entry_json(e));
+		deleted += e->deleted;
+	}
+	return json_pack("{s:b, s:b, s:o, s:o, s:I, s:I, s:I, s:b, s:b}", "success", 1, "dry_run",
+	                 dry_run, "keep", keep, "remove", remove, "kept", (json_int_t)r->kept,
+	                 "removed", (json_int_t)(dry_run ? 0 : deleted), "would_remove",
+	                 (json_int_t)(dry_run ? r->removed : 0), "held_back", r->held_back,
+	                 "policy_empty", r->policy_empty);
+}
+
+enum MHD_Result dbb_handle_prune(struct dbb_request *req)
+{
+	struct dbb_error err = {0};
+	struct dbb_prune_result res = {0};
+	struct dbb_scheduler *s = atomic_load(&req->srv->sched);
+	bool dry_run = false;
+	if (dbb_query_bool(req, "dry_run", false, &dry_run, &err))
+		return dbb_reply_err(req, &err);
+	if (!dry_run && req->who.role < DBB_ROLE_ADMIN) {
+		dbb_metrics_auth_failure(req->srv->metrics, DBB_AUTHFAIL_FORBIDDEN);
+		return dbb_reply_error(
+		    req, DBB_ERR_FORBIDDEN,
+		    "the admin role is needed to prune backups (dry_run=true needs operator)",
+		    json_pack("{s:s}", "required_role", "admin"));
+	}
+	if (!s)
+		return dbb_reply_error(req, DBB_ERR_SHUTTING_DOWN, "the scheduler is not running",
+		                       NULL);
+	dbb_code rc = dbb_scheduler_prune(s, dry_run, &res, &err);
+	if (rc) {
+		dbb_prune_result_free(&res);
+		return dbb_reply_err(req, &err);
+	}
+	json_t *body = result_json(&res, dry_run);
+	dbb_prune_result_free(&res);
+	return dbb_reply_json(req, 200, body);
+}
