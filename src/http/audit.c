@@ -1,7 +1,9 @@
 /* The audit trail: one logfmt line per create, restore, restore-upload and
  * delete, whatever the outcome, for a log shipper to parse:
  *   audit action=restore outcome=success status=200 user="backup-operator"
- *         sub="..." role=operator file="backup_postgresql_..."
+ *         sub="..." role=operator file="backup_postgresql_..." target=postgresql
+ * (target: the request's target, "-" when none was chosen: refused token,
+ * unknown target; role: the token's role for that target)
  * user, sub and file are always quoted and escaped (dbb_log_quote). */
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +24,11 @@ void dbb_audit_request(const struct dbb_request *req, bool completed)
 	                      : req->status && req->status < 400 ? "success"
 	                      : req->error_name                  ? req->error_name
 	                                                         : "error";
-	dbb_info("audit action=%s outcome=%s status=%u user=%s sub=%s role=%s file=%s",
+	/* the role that counted: the token's for the request's target */
+	enum dbb_role role =
+	    req->tgt ? dbb_principal_role(&req->who, req->tgt->cfg->name) : req->who.role;
+	dbb_info("audit action=%s outcome=%s status=%u user=%s sub=%s role=%s file=%s target=%s",
 	         req->route->audit, outcome, req->status, user, sub,
-	         req->authenticated ? dbb_role_name(req->who.role) : "-", file);
+	         req->authenticated ? dbb_role_name(role) : "-", file,
+	         req->tgt ? req->tgt->cfg->name : "-");
 }

@@ -398,7 +398,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	dbb_log_quote(method, sizeof(method), req->method, false);
 	dbb_log_quote(path, sizeof(path), req->path, false);
 	dbb_log_quote(sub, sizeof(sub), req->authenticated ? req->who.subject : "-", false);
-	dbb_info("%s %s %u %.1fms sub=%s%s", method, path, req->status, ms, sub, note);
+	/* target=NAME on the routes of one target ("-": not chosen, as when
+	 * the token was refused or the target is unknown) */
+	char target[DBB_TARGET_NAME_MAX + 16] = "";
+	if (req->route && dbb_route_per_target(req->route))
+		snprintf(target, sizeof(target), "target=%s ",
+		         req->tgt ? req->tgt->cfg->name : "-");
+	dbb_info("%s %s %u %.1fms %ssub=%s%s", method, path, req->status, ms, target, sub, note);
 	free(req->param);
 	free(req);
 	*req_cls = NULL;
@@ -491,11 +497,19 @@ static dbb_code server_metrics(struct dbb_server *srv, struct dbb_error *err)
 		srv->metric_routes[i].method = table[i].method;
 		srv->metric_routes[i].path = dbb_route_doc_path(&table[i]);
 	}
-	dbb_code rc = dbb_metrics_new(&srv->metrics, dbb_ops_database_type(srv->ops),
-	                              srv->metric_routes, n, err);
-	/* each target's ops reports its operations into them */
+	struct dbb_metrics_target_info *info = calloc(srv->ntargets, sizeof(*info));
+	if (!info)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; i < srv->ntargets; i++) {
+		info[i].name = srv->targets[i].cfg->name;
+		info[i].database = dbb_ops_database_type(srv->targets[i].ops);
+	}
+	dbb_code rc =
+	    dbb_metrics_new_targets(&srv->metrics, info, srv->ntargets, srv->metric_routes, n, err);
+	free(info);
+	/* each target's ops reports its operations into its own series */
 	for (size_t i = 0; !rc && i < srv->ntargets; i++)
-		dbb_ops_observe_metrics(srv->targets[i].ops, srv->metrics);
+		dbb_ops_observe_metrics(srv->targets[i].ops, dbb_metrics_target(srv->metrics, i));
 	return rc;
 }
 
