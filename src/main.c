@@ -259,8 +259,9 @@ static int cmd_check_config(int argc, char **argv)
 }
 
 /* Hidden: prints "METHOD PATH ROLE" for every route of the router's table
- * (ROLE: public or the least role), for the test that the OpenAPI
- * document describes exactly the routes the daemon serves. */
+ * (ROLE: public or the least role), then the /backup/ ones again in their
+ * /targets/{target}/ form, for the test that the OpenAPI document
+ * describes exactly the routes the daemon serves. */
 static int cmd_routes(void)
 {
 	size_t n;
@@ -268,6 +269,11 @@ static int cmd_routes(void)
 	for (size_t i = 0; i < n; i++)
 		printf("%s %s %s\n", r[i].method, dbb_route_doc_path(&r[i]),
 		       r[i].public ? "public" : dbb_role_name(r[i].role));
+	/* every route of one target, also as /targets/{target}/backup/... */
+	for (size_t i = 0; i < n; i++)
+		if (dbb_route_per_target(&r[i]))
+			printf("%s /targets/{target}%s %s\n", r[i].method, dbb_route_doc_path(&r[i]),
+			       dbb_role_name(r[i].role));
 	return 0;
 }
 
