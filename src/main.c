@@ -160,7 +160,7 @@ static dbb_code tls_files_trusted(const struct dbb_config *cfg, struct dbb_error
 	return rc;
 }
 
-/* Checks target i's driver settings, opens its storage and its ops. */
+/* Checks target i's driver settings and opens its storage. */
 static dbb_code target_open(struct daemon *d, size_t i, struct dbb_error *err)
 {
 	const struct dbb_config *t = &d->tcfg[i];
@@ -170,10 +170,6 @@ static dbb_code target_open(struct daemon *d, size_t i, struct dbb_error *err)
 		rc = drv->check_config(t, err);
 	if (!rc)
 		rc = dbb_storage_open(&d->storage[i], t->target_dir, err);
-	if (!rc) {
-		d->targets[i].cfg = t;
-		rc = dbb_ops_new(&d->targets[i].ops, t, drv, d->storage[i], err);
-	}
 	if (rc && !t->is_default)
 		dbb_error_prefix(err, "target %s", t->name);
 	return rc;
@@ -200,9 +196,16 @@ static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
 	d->targets = calloc(d->ntargets, sizeof(*d->targets));
 	if (!d->storage || !d->targets)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-	rc = dbb_auth_new(&d->auth, &d->cfg, err);
 	for (size_t i = 0; !rc && i < d->ntargets; i++)
 		rc = target_open(d, i, err);
+	if (!rc)
+		rc = dbb_auth_new(&d->auth, &d->cfg, err);
+	/* each target's ops: its lock, its restore journal */
+	for (size_t i = 0; !rc && i < d->ntargets; i++) {
+		d->targets[i].cfg = &d->tcfg[i];
+		rc = dbb_ops_new(&d->targets[i].ops, &d->tcfg[i],
+		                 dbb_driver_find(d->tcfg[i].db_type), d->storage[i], err);
+	}
 	return rc;
 }
 
@@ -272,8 +275,8 @@ static int cmd_routes(void)
 	/* every route of one target, also as /targets/{target}/backup/... */
 	for (size_t i = 0; i < n; i++)
 		if (dbb_route_per_target(&r[i]))
-			printf("%s /targets/{target}%s %s\n", r[i].method, dbb_route_doc_path(&r[i]),
-			       dbb_role_name(r[i].role));
+			printf("%s /targets/{target}%s %s\n", r[i].method,
+			       dbb_route_doc_path(&r[i]), dbb_role_name(r[i].role));
 	return 0;
 }
 
