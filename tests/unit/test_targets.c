@@ -7,6 +7,7 @@
 #include "check.h"
 #include "dbbackupd/auth.h"
 #include "dbbackupd/config.h"
+#include "dbbackupd/metrics.h"
 #include "dbbackupd/storage.h"
 
 static char dir[4096], targets[4200];
@@ -201,6 +202,50 @@ static void test_roles(void)
 	CHECK(dbb_principal_role(&many, "t19") == DBB_ROLE_NONE);
 }
 
+/* With several targets each series carries target="NAME"; with one, none. */
+static void test_metrics(void)
+{
+	static const struct dbb_metrics_route routes[] = {{"POST", "/backup/create"}};
+	const struct dbb_metrics_target_info two[] = {{"app", "sqlite"}, {"pg", "postgresql"}};
+	struct dbb_metrics_disk disk[2] = {{.ok = true, .backups = 2}, {.ok = true, .backups = 5}};
+	struct dbb_metrics *m = NULL;
+	struct dbb_error err;
+	size_t len;
+	CHECK(dbb_metrics_new_targets(&m, two, 2, routes, 1, &err) == DBB_OK);
+	if (!m)
+		return;
+	CHECK(dbb_metrics_target(m, 2) == NULL);
+	dbb_metrics_operation(dbb_metrics_target(m, 1), DBB_METRIC_BACKUP, DBB_OK, 1.0);
+	dbb_metrics_operation(dbb_metrics_target(m, 1), DBB_METRIC_BACKUP, DBB_OK, 1.0);
+	dbb_metrics_operation(dbb_metrics_target(m, 0), DBB_METRIC_BACKUP, DBB_ERR_BUSY, 0.0);
+	dbb_metrics_backup_succeeded(dbb_metrics_target(m, 1), 1234);
+	char *t = dbb_metrics_render(m, disk, &len);
+	CHECK(t && strstr(t, "dbbackupd_operations_total{operation=\"backup\",database="
+	                     "\"postgresql\",target=\"pg\",outcome=\"success\"} 2\n"));
+	CHECK(t && strstr(t, "dbbackupd_operations_total{operation=\"backup\",database="
+	                     "\"sqlite\",target=\"app\",outcome=\"rejected\"} 1\n"));
+	CHECK(t && strstr(t, "dbbackupd_operations_total{operation=\"backup\",database="
+	                     "\"sqlite\",target=\"app\",outcome=\"success\"} 0\n"));
+	CHECK(t && strstr(t, "dbbackupd_last_successful_backup_timestamp_seconds{database="
+	                     "\"postgresql\",target=\"pg\"} 1234\n"));
+	CHECK(t && strstr(t, "dbbackupd_backups_on_disk{target=\"pg\",type=\"backup\"} 5\n"));
+	CHECK(t && strstr(t, "dbbackupd_backups_on_disk{target=\"app\",type=\"backup\"} 2\n"));
+	CHECK(t && strstr(t, "dbbackupd_backup_dir_scrape_ok{target=\"pg\"} 1\n"));
+	/* one HELP per family, whatever the number of targets */
+	const char *h = t ? strstr(t, "# HELP dbbackupd_operations_total ") : NULL;
+	CHECK(h && !strstr(h + 1, "# HELP dbbackupd_operations_total "));
+	free(t);
+	dbb_metrics_free(m);
+	/* one target: no label, as before targets existed */
+	CHECK(dbb_metrics_new_targets(&m, two, 1, routes, 1, &err) == DBB_OK);
+	t = m ? dbb_metrics_render(m, disk, &len) : NULL;
+	CHECK(t && strstr(t, "dbbackupd_operations_total{operation=\"backup\",database="
+	                     "\"sqlite\",outcome=\"success\"} 0\n"));
+	CHECK(t && !strstr(t, "target="));
+	free(t);
+	dbb_metrics_free(m);
+}
+
 int main(void)
 {
 	umask(022);
@@ -219,6 +264,7 @@ int main(void)
 	test_config();
 	test_names();
 	test_roles();
+	test_metrics();
 	check_rmdir(dir);
 	DONE();
 }
