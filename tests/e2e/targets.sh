@@ -135,6 +135,10 @@ check "default: named backup_sqlite_... in BACKUP_DIR" test -f "$WORK/backups/$S
 check "default: named after DB_TYPE" bash -c "[[ '$SQ' == backup_sqlite_* ]]"
 api GET /backup/list viewer
 expect_json "[.backups[].filename] == [\"$SQ\"]" "default list: its own file only, not the other targets' directories"
+api GET "/backup/list?target=sqlite" viewer
+expect_json "[.backups[].filename] == [\"$SQ\"]" "?target=sqlite: the default target by its name"
+api GET /targets/sqlite/backup/list viewer
+expect_json "[.backups[].filename] == [\"$SQ\"]" "/targets/sqlite/backup/list: the same"
 api GET "/backup/download/$SQ" viewer
 expect_status 200 "download (no target)"
 cp "$BODY" "$WORK/sqlite.dl"
