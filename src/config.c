@@ -453,6 +453,11 @@ static dbb_code target_file_vars(const struct envfile *ef, struct dbb_error *err
 			known = in_table(d->settings, d->settings_count, var);
 		if (known)
 			continue;
+		if (strcmp(var, "TARGET_NAME") == 0)
+			return dbb_fail(
+			    err, DBB_ERR_CONFIG,
+			    "TARGET_NAME names the default target; another target's name "
+			    "is its file's name");
 		if (in_table(vars, sizeof(vars) / sizeof(vars[0]), var))
 			return dbb_fail(
 			    err, DBB_ERR_CONFIG,

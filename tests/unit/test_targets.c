@@ -114,6 +114,9 @@ static void test_config(void)
 	write_file("bad.env", "PORT=9000\n");
 	CHECK(load(&cfg, &all, &n, &err) == DBB_ERR_CONFIG);
 	CHECK(strstr(err.message, "bad.env: PORT is a daemon-wide setting") != NULL);
+	write_file("bad.env", "TARGET_NAME=other\n");
+	CHECK(load(&cfg, &all, &n, &err) == DBB_ERR_CONFIG);
+	CHECK(strstr(err.message, "bad.env: TARGET_NAME") != NULL);
 	write_file("bad.env", "DB_TYPPE=mysql\n");
 	CHECK(load(&cfg, &all, &n, &err) == DBB_ERR_CONFIG);
 	CHECK(strstr(err.message, "DB_TYPPE") != NULL);
