@@ -137,7 +137,6 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 	unsigned status = 0;
 	struct dbb_error err = {0};
 	enum MHD_Result r = MHD_YES;
-	req->tgt = &srv->targets[0];
 	req->route =
 	    dbb_route_find(method, url, &req->param, &path_target, &status, allow, sizeof(allow));
 	if (!req->route) {

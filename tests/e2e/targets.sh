@@ -76,6 +76,8 @@ api POST /targets/nope/backup/create operator
 expect_error 404 unknown_target "/targets/nope/backup/create: 404 unknown_target"
 api GET "/backup/list?target=nope" none
 expect_error 401 unauthorized "unknown target without a token: 401 first"
+api POST "/backup/create?target=pg" none
+expect_error 401 unauthorized "create without a token: 401"
 api GET "/targets/pg/backup/list?target=shop-db" viewer
 expect_error 400 invalid_parameter "path and ?target= disagree: 400"
 api GET /targets/pg/health none
@@ -249,6 +251,7 @@ check "audit line carries target=pg" grep -Eq 'audit action=create outcome=succe
 check "audit line carries target=shop-db" grep -Eq 'audit action=delete outcome=success .* target=shop-db$' "$DAEMON_LOG"
 check "audit line of a refused target: role for it, and the target" grep -Eq 'audit action=create outcome=forbidden status=403 user="dev-operator:pg" .*role=none file="" target=shop-db$' "$DAEMON_LOG"
 check "access log carries target=pg" grep -Eq 'info POST /targets/pg/backup/create 200 [0-9.]+ms target=pg sub=dev-operator' "$DAEMON_LOG"
+check "a refused token chose no target: audit target=-" grep -Eq 'audit action=create outcome=unauthorized status=401 .* target=-$' "$DAEMON_LOG"
 check "access log carries target=sqlite for the old form" grep -Eq 'info POST /backup/create 200 [0-9.]+ms target=sqlite sub=' "$DAEMON_LOG"
 
 e2e_done
