@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "dbbackupd/driver.h"
@@ -17,42 +18,45 @@
 
 extern char **environ;
 
-#define STR(n, field, d)    DBB_SETTING_STRING(struct dbb_config, n, field, d, false)
-#define SECRET(n, field, d) DBB_SETTING_STRING(struct dbb_config, n, field, d, true)
-#define UINT(n, field, d, lo, hi)                                                                  \
+/* A row of a settings table of struct T. */
+#define T_STR(T, n, field, d)    DBB_SETTING_STRING(T, n, field, d, false)
+#define T_SECRET(T, n, field, d) DBB_SETTING_STRING(T, n, field, d, true)
+#define T_NUM(T, kind, n, field, d, lo, hi)                                                        \
 	{                                                                                          \
-		n, DBB_SETTING_UINT, offsetof(struct dbb_config, field), 0, d, lo, hi, false       \
+		n, kind, offsetof(T, field), 0, d, lo, hi, false                                   \
 	}
-#define INT(n, field, d, lo, hi)                                                                   \
-	{                                                                                          \
-		n, DBB_SETTING_INT, offsetof(struct dbb_config, field), 0, d, lo, hi, false        \
-	}
-#define BOOL(n, field, d)                                                                          \
-	{                                                                                          \
-		n, DBB_SETTING_BOOL, offsetof(struct dbb_config, field), 0, d, 0, 1, false         \
-	}
-#define BYTES(n, field, d)                                                                         \
-	{                                                                                          \
-		n, DBB_SETTING_BYTES, offsetof(struct dbb_config, field), 0, d, 1, 0, false        \
-	}
+#define STR(n, field, d)          T_STR(struct dbb_config, n, field, d)
+#define SECRET(n, field, d)       T_SECRET(struct dbb_config, n, field, d)
+#define UINT(n, field, d, lo, hi) T_NUM(struct dbb_config, DBB_SETTING_UINT, n, field, d, lo, hi)
+#define BOOL(n, field, d)         T_NUM(struct dbb_config, DBB_SETTING_BOOL, n, field, d, 0, 1)
+#define BYTES(n, field, d)        T_NUM(struct dbb_config, DBB_SETTING_BYTES, n, field, d, 1, 0)
 /* like BYTES, and 0 is accepted (a default derived after loading) */
-#define BYTES0(n, field, d)                                                                        \
-	{                                                                                          \
-		n, DBB_SETTING_BYTES, offsetof(struct dbb_config, field), 0, d, 0, 0, false        \
-	}
+#define BYTES0(n, field, d) T_NUM(struct dbb_config, DBB_SETTING_BYTES, n, field, d, 0, 0)
 
+/* The per-target settings: the default target's from .env and the
+ * environment, another target's from its TARGETS_DIR/NAME.env. */
+#define TGT struct dbb_target_config
+static const struct dbb_setting target_vars[] = {
+    T_STR(TGT, "DB_TYPE", db_type, "sqlite"),
+    T_STR(TGT, "SQLITE_PATH", sqlite_path, "./data/app.db"),
+    T_STR(TGT, "DB_HOST", db_host, "localhost"),
+    T_NUM(TGT, DBB_SETTING_UINT, "DB_PORT", db_port, "0", 0, 65535),
+    T_STR(TGT, "DB_NAME", db_name, ""),
+    T_STR(TGT, "DB_USER", db_user, ""),
+    T_SECRET(TGT, "DB_PASSWORD", db_password, ""),
+    T_STR(TGT, "COMPRESSION", compression, "gzip"),
+    T_NUM(TGT, DBB_SETTING_INT, "GZIP_LEVEL", gzip_level, "6", 1, 9),
+    T_NUM(TGT, DBB_SETTING_INT, "ZSTD_LEVEL", zstd_level, "3", 1, 19),
+};
+
+/* The daemon-wide settings. */
 static const struct dbb_setting vars[] = {
     STR("BIND_ADDRESS", bind_address, "127.0.0.1"),
     BOOL("BIND_ALLOW_HTTP", bind_allow_http, "false"),
     UINT("PORT", port, "8081", 0, 65535),
     STR("BACKUP_DIR", backup_dir, "./backups"),
-    STR("DB_TYPE", db_type, "sqlite"),
-    STR("SQLITE_PATH", sqlite_path, "./data/app.db"),
-    STR("DB_HOST", db_host, "localhost"),
-    UINT("DB_PORT", db_port, "0", 0, 65535),
-    STR("DB_NAME", db_name, ""),
-    STR("DB_USER", db_user, ""),
-    SECRET("DB_PASSWORD", db_password, ""),
+    STR("TARGET_NAME", name, ""),
+    STR("TARGETS_DIR", targets_dir, ""),
     STR("KEYCLOAK_URL", keycloak_url, ""),
     STR("KEYCLOAK_REALM", keycloak_realm, "backup"),
     STR("KEYCLOAK_CLIENT_ID", keycloak_client_id, "dbbackupd"),
@@ -63,9 +67,6 @@ static const struct dbb_setting vars[] = {
     UINT("JWKS_REFRESH_INTERVAL", jwks_refresh_interval, "60", 1, 86400),
     UINT("AUTH_MAX_TOKEN_LIFETIME", auth_max_token_lifetime, "86400", 60, 315360000),
     BOOL("KEYCLOAK_ALLOW_HTTP", keycloak_allow_http, "false"),
-    STR("COMPRESSION", compression, "gzip"),
-    INT("GZIP_LEVEL", gzip_level, "6", 1, 9),
-    INT("ZSTD_LEVEL", zstd_level, "3", 1, 19),
     UINT("COMPRESS_THREADS", compress_threads, "0", 0, 256),
     BYTES("MAX_UPLOAD_BYTES", max_upload_bytes, "10G"),
     UINT("MAX_CONNECTIONS", max_connections, "64", 4, 10000),
@@ -285,12 +286,13 @@ static dbb_code set_var(void *to, const struct dbb_setting *v, const char *value
 	return DBB_ERR_CONFIG;
 }
 
-/* Fills the struct at `to` from a table: environment, else .env, else default. */
+/* Fills the struct at `to` from a table: the environment (when use_env),
+ * else the file, else the default. */
 static dbb_code load_table(void *to, const struct dbb_setting *table, size_t count,
-                           const struct envfile *ef, struct dbb_error *err)
+                           const struct envfile *ef, bool use_env, struct dbb_error *err)
 {
 	for (size_t i = 0; i < count; i++) {
-		const char *value = getenv(table[i].name);
+		const char *value = use_env ? getenv(table[i].name) : NULL;
 		if (!value)
 			value = envfile_get(ef, table[i].name);
 		if (!value)
@@ -374,6 +376,8 @@ const char *dbb_config_lookalike(const char *name)
 			return NULL;
 	lookalike_scan(name, vars, sizeof(vars) / sizeof(vars[0]), &known, &nearest, &best,
 	               &family);
+	lookalike_scan(name, target_vars, sizeof(target_vars) / sizeof(target_vars[0]), &known,
+	               &nearest, &best, &family);
 	size_t n;
 	const struct dbb_setting *t = dbb_schedule_settings(&n);
 	lookalike_scan(name, t, n, &known, &nearest, &best, &family);
@@ -427,11 +431,11 @@ static dbb_code load_schedule(struct dbb_schedule_config *sc, const struct envfi
 	size_t n;
 	struct dbb_schedule_parsed parsed;
 	const struct dbb_setting *t = dbb_schedule_settings(&n);
-	dbb_code rc = load_table(sc, t, n, ef, err);
+	dbb_code rc = load_table(sc, t, n, ef, true, err);
 	return rc ? rc : dbb_schedule_config_parse(sc, &parsed, err);
 }
 
-/* Where the i-th driver's settings start in cfg->driver_settings: after the
+/* Where the i-th driver's settings start in driver_settings: after the
  * ones before it, each aligned for any type. */
 static size_t driver_settings_at(size_t i)
 {
@@ -443,16 +447,65 @@ static size_t driver_settings_at(size_t i)
 	return at;
 }
 
-dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct dbb_error *err)
+bool dbb_target_name_is_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > DBB_TARGET_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* Loads a target's settings (the target table, then every driver's own),
+ * and checks what does not need the driver. */
+static dbb_code load_target(struct dbb_target_config *t, const struct envfile *ef, bool use_env,
+                            struct dbb_error *err)
 {
 	const struct dbb_driver *drv, *d;
+	dbb_code rc = load_table(t, target_vars, sizeof(target_vars) / sizeof(target_vars[0]), ef,
+	                         use_env, err);
+	if (rc)
+		return rc;
+	if (strcmp(t->compression, "gzip") && strcmp(t->compression, "zstd"))
+		return dbb_fail(
+		    err, DBB_ERR_CONFIG,
+		    "COMPRESSION must be gzip or zstd (the codec of compress=true), got "
+		    "\"%s\"",
+		    t->compression);
+	drv = dbb_driver_find(t->db_type);
+	if (!drv)
+		return dbb_fail(err, DBB_ERR_CONFIG, "DB_TYPE must be one of %s, got \"%s\"",
+		                dbb_driver_names(), t->db_type);
+	/* every driver's own variables, each into its own struct */
+	for (size_t i = 0; (d = dbb_driver_at(i)); i++) {
+		size_t at = driver_settings_at(i);
+		if (at + d->settings_size > sizeof(t->driver_settings))
+			return dbb_fail(err, DBB_ERR_CONFIG, "the %s driver's settings do not fit",
+			                d->name);
+		rc = load_table(t->driver_settings + at, d->settings, d->settings_count, ef,
+		                use_env, err);
+		if (rc)
+			return rc;
+		if (d == drv)
+			t->driver_settings_at = at;
+	}
+	return DBB_OK;
+}
+
+dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct dbb_error *err)
+{
 	struct envfile ef = {0};
 	memset(cfg, 0, sizeof(*cfg));
 	dbb_code rc = envfile_load(&ef, env_file ? env_file : ".env", err);
 	if (rc)
 		goto out;
 	warn_lookalike_settings(&ef);
-	rc = load_table(cfg, vars, sizeof(vars) / sizeof(vars[0]), &ef, err);
+	rc = load_table(cfg, vars, sizeof(vars) / sizeof(vars[0]), &ef, true, err);
 	if (rc)
 		goto out;
 	unsigned char addr[sizeof(struct in6_addr)];
@@ -465,13 +518,6 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 	}
 	if (cfg->backup_dir[0] == '\0') {
 		rc = dbb_fail(err, DBB_ERR_CONFIG, "BACKUP_DIR must not be empty");
-		goto out;
-	}
-	if (strcmp(cfg->compression, "gzip") && strcmp(cfg->compression, "zstd")) {
-		rc = dbb_fail(err, DBB_ERR_CONFIG,
-		              "COMPRESSION must be gzip or zstd (the codec of compress=true), got "
-		              "\"%s\"",
-		              cfg->compression);
 		goto out;
 	}
 	if (strcmp(cfg->auth_roles_from, "realm") && strcmp(cfg->auth_roles_from, "client") &&
@@ -503,37 +549,197 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 	rc = load_schedule(&cfg->schedule, &ef, err);
 	if (rc)
 		goto out;
-	drv = dbb_driver_find(cfg->db_type);
-	if (!drv) {
-		rc = dbb_fail(err, DBB_ERR_CONFIG, "DB_TYPE must be one of %s, got \"%s\"",
-		              dbb_driver_names(), cfg->db_type);
+	/* the default target: TARGET_NAME was read above, into its name */
+	rc = load_target(&cfg->target, &ef, true, err);
+	if (rc)
+		goto out;
+	if (!cfg->name[0])
+		snprintf(cfg->name, sizeof(cfg->name), "%s", cfg->db_type);
+	if (!dbb_target_name_is_valid(cfg->name)) {
+		rc = dbb_fail(
+		    err, DBB_ERR_CONFIG,
+		    "TARGET_NAME must be 1 to %d of a-z, 0-9, '_' and '-', starting with a "
+		    "letter or digit, got \"%s\"",
+		    DBB_TARGET_NAME_MAX, cfg->name);
 		goto out;
 	}
-	/* every driver's own variables, each into its own struct */
-	for (size_t i = 0; (d = dbb_driver_at(i)); i++) {
-		size_t at = driver_settings_at(i);
-		if (at + d->settings_size > sizeof(cfg->driver_settings)) {
-			rc = dbb_fail(err, DBB_ERR_CONFIG, "the %s driver's settings do not fit",
-			              d->name);
-			goto out;
-		}
-		rc =
-		    load_table(cfg->driver_settings + at, d->settings, d->settings_count, &ef, err);
-		if (rc)
-			goto out;
-		if (d == drv)
-			cfg->driver_settings_at = at;
-	}
+	cfg->is_default = true;
+	snprintf(cfg->target_dir, sizeof(cfg->target_dir), "%s", cfg->backup_dir);
 out:
 	envfile_free(&ef);
 	return rc;
 }
 
-static void dump_table(const void *from, const struct dbb_setting *table, size_t count, FILE *out)
+/* True when var is a variable of table. */
+static bool in_table(const struct dbb_setting *table, size_t count, const char *var)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(table[i].name, var) == 0)
+			return true;
+	return false;
+}
+
+/* Every variable of a target file must be a target's or a driver's. */
+static dbb_code target_file_vars(const struct envfile *ef, struct dbb_error *err)
+{
+	const struct dbb_driver *d;
+	for (size_t k = 0; k < ef->count; k++) {
+		const char *var = ef->keys[k];
+		bool known =
+		    in_table(target_vars, sizeof(target_vars) / sizeof(target_vars[0]), var);
+		for (size_t i = 0; !known && (d = dbb_driver_at(i)); i++)
+			known = in_table(d->settings, d->settings_count, var);
+		if (known)
+			continue;
+		if (strcmp(var, "TARGET_NAME") == 0)
+			return dbb_fail(
+			    err, DBB_ERR_CONFIG,
+			    "TARGET_NAME names the default target; another target's name "
+			    "is its file's name");
+		size_t n;
+		const struct dbb_setting *sched = dbb_schedule_settings(&n);
+		if (in_table(sched, n, var))
+			return dbb_fail(err, DBB_ERR_CONFIG,
+			                "%s: schedules, retention and notifications apply to the "
+			                "default target only in this version; set it in the "
+			                "daemon's .env or environment",
+			                var);
+		if (in_table(vars, sizeof(vars) / sizeof(vars[0]), var))
+			return dbb_fail(
+			    err, DBB_ERR_CONFIG,
+			    "%s is a daemon-wide setting: set it in the daemon's .env or "
+			    "environment, not in a target's file",
+			    var);
+		return dbb_fail(err, DBB_ERR_CONFIG, "%s is not a target's setting", var);
+	}
+	return DBB_OK;
+}
+
+/* Loads TARGETS_DIR/file into t (a copy of the default target's config). */
+static dbb_code load_target_file(struct dbb_config *t, const char *dir, const char *file,
+                                 struct dbb_error *err)
+{
+	struct envfile ef = {0};
+	char path[PATH_MAX + 64];
+	size_t n = strlen(file) - 4; /* ".env" */
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	memset(&t->target, 0, sizeof(t->target));
+	snprintf(t->name, sizeof(t->name), "%.*s", (int)(n < sizeof(t->name) ? n : 0), file);
+	dbb_code rc = DBB_OK;
+	if (n > DBB_TARGET_NAME_MAX || !dbb_target_name_is_valid(t->name)) {
+		rc = dbb_fail(
+		    err, DBB_ERR_CONFIG,
+		    "the file name is not a target name (1 to %d of a-z, 0-9, '_' and '-', "
+		    "starting with a letter or digit, then .env)",
+		    DBB_TARGET_NAME_MAX);
+		goto out;
+	}
+	rc = envfile_load(&ef, path, err);
+	if (!rc)
+		rc = target_file_vars(&ef, err);
+	if (!rc)
+		rc = load_target(&t->target, &ef, false, err);
+	if (!rc) {
+		int w =
+		    snprintf(t->target_dir, sizeof(t->target_dir), "%s/%s", t->backup_dir, t->name);
+		if (w < 0 || (size_t)w >= sizeof(t->target_dir))
+			rc = dbb_fail(err, DBB_ERR_CONFIG, "BACKUP_DIR/%s is too long", t->name);
+	}
+out:
+	if (rc)
+		dbb_error_prefix(err, "%s", path);
+	envfile_free(&ef);
+	return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool ends_with_env(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 4 && strcmp(name + n - 4, ".env") == 0;
+}
+
+dbb_code dbb_config_load_targets(const struct dbb_config *cfg, struct dbb_config **out,
+                                 size_t *count, struct dbb_error *err)
+{
+	char *names[DBB_TARGETS_MAX];
+	size_t nnames = 0, n = 1;
+	struct dbb_config *all = NULL;
+	DIR *dir = NULL;
+	dbb_code rc = DBB_OK;
+	*out = NULL;
+	*count = 0;
+	if (cfg->targets_dir[0]) {
+		dir = opendir(cfg->targets_dir);
+		if (!dir) {
+			rc = dbb_fail_errno(err, errno, DBB_ERR_CONFIG,
+			                    "TARGETS_DIR: cannot read %s", cfg->targets_dir);
+			goto out;
+		}
+		struct dirent *de;
+		while ((de = readdir(dir))) {
+			if (de->d_name[0] == '.' || !ends_with_env(de->d_name))
+				continue; /* hidden files, editors' backups, notes */
+			if (nnames == DBB_TARGETS_MAX - 1) {
+				rc = dbb_fail(err, DBB_ERR_CONFIG,
+				              "TARGETS_DIR: more than %d targets",
+				              DBB_TARGETS_MAX - 1);
+				goto out;
+			}
+			names[nnames] = strdup(de->d_name);
+			if (!names[nnames]) {
+				rc = dbb_fail(err, DBB_ERR_CONFIG, "out of memory");
+				goto out;
+			}
+			nnames++;
+		}
+		qsort(names, nnames, sizeof(names[0]), cmp_names);
+	}
+	all = calloc(nnames + 1, sizeof(*all));
+	if (!all) {
+		rc = dbb_fail(err, DBB_ERR_CONFIG, "out of memory");
+		goto out;
+	}
+	all[0] = *cfg;
+	for (size_t i = 0; i < nnames; i++, n++) {
+		all[n] = *cfg;
+		all[n].is_default = false;
+		rc = load_target_file(&all[n], cfg->targets_dir, names[i], err);
+		if (rc)
+			goto out;
+		if (strcmp(all[n].name, cfg->name) == 0) {
+			rc =
+			    dbb_fail(err, DBB_ERR_CONFIG,
+			             "%s/%s: %s is already the default target's name (TARGET_NAME)",
+			             cfg->targets_dir, names[i], cfg->name);
+			goto out;
+		}
+	}
+	*out = all;
+	*count = n;
+	all = NULL;
+out:
+	free(all);
+	for (size_t i = 0; i < nnames; i++)
+		free(names[i]);
+	if (dir)
+		closedir(dir);
+	return rc;
+}
+
+/* Lines "VAR=value", or "PREFIX: VAR=value" when prefix is not NULL. */
+static void dump_table(const void *from, const struct dbb_setting *table, size_t count,
+                       const char *prefix, FILE *out)
 {
 	for (size_t i = 0; i < count; i++) {
 		const struct dbb_setting *v = &table[i];
 		const char *base = (const char *)from + v->offset;
+		if (prefix)
+			fprintf(out, "%s: ", prefix);
 		switch (v->kind) {
 		case DBB_SETTING_STR:
 			fprintf(out, "%s=%s\n", v->name,
@@ -564,9 +770,22 @@ void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
 	size_t n;
 	const struct dbb_setting *sched = dbb_schedule_settings(&n);
 
-	dump_table(cfg, vars, sizeof(vars) / sizeof(vars[0]), out);
-	dump_table(&cfg->schedule, sched, n, out);
+	dump_table(cfg, vars, sizeof(vars) / sizeof(vars[0]), NULL, out);
+	dump_table(&cfg->target, target_vars, sizeof(target_vars) / sizeof(target_vars[0]), NULL,
+	           out);
+	dump_table(&cfg->schedule, sched, n, NULL, out);
 	for (size_t i = 0; (d = dbb_driver_at(i)); i++)
 		dump_table(cfg->driver_settings + driver_settings_at(i), d->settings,
-		           d->settings_count, out);
+		           d->settings_count, NULL, out);
+}
+
+void dbb_config_dump_target(const struct dbb_config *cfg, FILE *out)
+{
+	const struct dbb_driver *d = dbb_driver_find(cfg->db_type);
+	dump_table(&cfg->target, target_vars, sizeof(target_vars) / sizeof(target_vars[0]),
+	           cfg->name, out);
+	for (size_t i = 0; d && dbb_driver_at(i); i++)
+		if (dbb_driver_at(i) == d)
+			dump_table(cfg->driver_settings + driver_settings_at(i), d->settings,
+			           d->settings_count, cfg->name, out);
 }

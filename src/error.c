@@ -18,6 +18,7 @@ static const struct {
     [DBB_ERR_INVALID_TOKEN] = {401, "invalid_token"},
     [DBB_ERR_FORBIDDEN] = {403, "forbidden"},
     [DBB_ERR_NOT_FOUND] = {404, "not_found"},
+    [DBB_ERR_UNKNOWN_TARGET] = {404, "unknown_target"},
     [DBB_ERR_METHOD_NOT_ALLOWED] = {405, "method_not_allowed"},
     [DBB_ERR_BUSY] = {409, "operation_in_progress"},
     [DBB_ERR_EXISTS] = {409, "already_exists"},

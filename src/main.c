@@ -26,13 +26,18 @@
 static const char usage[] =
     "Usage:\n"
     "  dbbackupd                 run the daemon (settings from the environment and .env)\n"
-    "  dbbackupd --check-config  check the settings, print them (secrets masked), exit\n"
+    "  dbbackupd --check-config  check the settings, print them and every target's\n"
+    "                            (secrets masked), exit\n"
+    "  dbbackupd --check-config --probe\n"
+    "                            the same, and connect to each target's database\n"
     "  dbbackupd --version       print the version\n"
     "  dbbackupd --help          this text\n"
     "  dbbackupd dev-keys DIR    write DIR/private.pem (0600) and DIR/jwks.json, a local key\n"
     "                            pair for development without Keycloak (AUTH_JWKS_FILE)\n"
-    "  dbbackupd token --key DIR/private.pem --role admin|operator|viewer [--ttl SECONDS]\n"
-    "                            print a token signed with that key (negative ttl: expired)\n"
+    "  dbbackupd token --key DIR/private.pem --role admin|operator|viewer[:TARGET]\n"
+    "                 [--ttl SECONDS]\n"
+    "                            print a token signed with that key (negative ttl: expired);\n"
+    "                            ROLE:TARGET: a role for that target only\n"
     "\n"
     "Settings are documented in setup/.env.template; the API in docs/.\n";
 
@@ -92,10 +97,13 @@ static int cmd_token(int argc, char **argv)
 			return 2;
 		}
 	}
-	enum dbb_role r = role ? dbb_role_parse(role) : DBB_ROLE_NONE;
-	if (!key || r == DBB_ROLE_NONE) {
-		fprintf(stderr, "usage: dbbackupd token --key FILE --role admin|operator|viewer "
-		                "[--ttl SECONDS]\n");
+	/* ROLE, or ROLE:TARGET for a role scoped to one target */
+	struct dbb_principal check = {0};
+	if (role)
+		dbb_principal_add_role(&check, role);
+	if (!key || dbb_principal_role_any(&check) == DBB_ROLE_NONE) {
+		fprintf(stderr, "usage: dbbackupd token --key FILE --role "
+		                "admin|operator|viewer[:TARGET] [--ttl SECONDS]\n");
 		return 2;
 	}
 	if (dbb_config_load(&cfg, NULL, &err))
@@ -108,7 +116,7 @@ static int cmd_token(int argc, char **argv)
 		return 2;
 	}
 	char *token = NULL;
-	if (dbb_token_issue(key, r, ttl, &cfg, &token, &err)) {
+	if (dbb_token_issue_role(key, role, ttl, &cfg, &token, &err)) {
 		fprintf(stderr, "dbbackupd: %s\n", err.message);
 		return 1;
 	}
@@ -117,12 +125,16 @@ static int cmd_token(int argc, char **argv)
 	return 0;
 }
 
-/* Everything the daemon owns, released in reverse order by daemon_close. */
+/* Everything the daemon owns, released in reverse order by daemon_close.
+ * targets[i] (i < ntargets) has the settings tcfg[i] and its own storage
+ * and ops; [0] is the default target. */
 struct daemon {
 	struct dbb_config cfg;
-	struct dbb_storage *storage;
+	struct dbb_config *tcfg; /* malloc'd, one per target */
+	size_t ntargets;
+	struct dbb_storage **storage; /* one per target */
+	struct dbb_target *targets;   /* one per target: cfg and ops */
 	struct dbb_auth *auth;
-	struct dbb_ops *ops;
 	struct dbb_server *server;
 	struct dbb_notifier *notifier; /* issue 17 */
 	struct dbb_scheduler *sched;
@@ -134,14 +146,16 @@ static void daemon_close(struct daemon *d)
 	dbb_server_stop(d->server);
 	dbb_scheduler_free(d->sched);
 	dbb_notifier_free(d->notifier);
-	dbb_ops_free(d->ops);
+	for (size_t i = 0; d->targets && i < d->ntargets; i++)
+		dbb_ops_free(d->targets[i].ops);
 	dbb_auth_free(d->auth);
-	dbb_storage_close(d->storage);
+	for (size_t i = 0; d->storage && i < d->ntargets; i++)
+		dbb_storage_close(d->storage[i]);
+	free(d->targets);
+	free(d->storage);
+	free(d->tcfg);
 }
 
-/* The TLS key and certificate: only root and the daemon's user may be able
- * to change them, and others may not read the key (trust.h). The JWKS file
- * and .env are checked where they are read. */
 static dbb_code tls_files_trusted(const struct dbb_config *cfg, struct dbb_error *err)
 {
 	dbb_code rc = DBB_OK;
@@ -150,6 +164,21 @@ static dbb_code tls_files_trusted(const struct dbb_config *cfg, struct dbb_error
 		    dbb_trust_file("TLS_KEY_FILE", cfg->tls_key_file, DBB_TRUST_PRIVATE, NULL, err);
 	if (rc == DBB_OK && cfg->tls_cert_file[0])
 		rc = dbb_trust_file("TLS_CERT_FILE", cfg->tls_cert_file, 0, NULL, err);
+	return rc;
+}
+
+/* Checks target i's driver settings and opens its storage. */
+static dbb_code target_open(struct daemon *d, size_t i, struct dbb_error *err)
+{
+	const struct dbb_config *t = &d->tcfg[i];
+	const struct dbb_driver *drv = dbb_driver_find(t->db_type);
+	dbb_code rc = DBB_OK;
+	if (drv->check_config)
+		rc = drv->check_config(t, err);
+	if (!rc)
+		rc = dbb_storage_open(&d->storage[i], t->target_dir, err);
+	if (rc && !t->is_default)
+		dbb_error_prefix(err, "target %s", t->name);
 	return rc;
 }
 
@@ -167,12 +196,6 @@ static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
 	if (rc)
 		return rc;
 	dbb_trust_warn_transport(&d->cfg);
-	const struct dbb_driver *drv = dbb_driver_find(d->cfg.db_type);
-	if (drv->check_config) {
-		rc = drv->check_config(&d->cfg, err);
-		if (rc)
-			return rc;
-	}
 	struct dbb_tz *tz = NULL; /* issue 17: SCHEDULE_TZ, checked here for --check-config */
 	rc = dbb_tz_load(&tz, d->cfg.schedule.tz, getenv("TZDIR"), err);
 	dbb_tz_free(tz);
@@ -180,31 +203,82 @@ static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
 		dbb_error_prefix(err, "SCHEDULE_TZ");
 		return rc;
 	}
-	rc = dbb_storage_open(&d->storage, d->cfg.backup_dir, err);
+	rc = dbb_config_load_targets(&d->cfg, &d->tcfg, &d->ntargets, err);
 	if (rc)
 		return rc;
-	rc = dbb_auth_new(&d->auth, &d->cfg, err);
-	if (rc)
-		return rc;
-	return dbb_ops_new(&d->ops, &d->cfg, drv, d->storage, err);
+	d->storage = calloc(d->ntargets, sizeof(*d->storage));
+	d->targets = calloc(d->ntargets, sizeof(*d->targets));
+	if (!d->storage || !d->targets)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; !rc && i < d->ntargets; i++)
+		rc = target_open(d, i, err);
+	if (!rc)
+		rc = dbb_auth_new(&d->auth, &d->cfg, err);
+	/* each target's ops: its lock, its restore journal */
+	for (size_t i = 0; !rc && i < d->ntargets; i++) {
+		d->targets[i].cfg = &d->tcfg[i];
+		rc = dbb_ops_new(&d->targets[i].ops, &d->tcfg[i],
+		                 dbb_driver_find(d->tcfg[i].db_type), d->storage[i], err);
+	}
+	return rc;
 }
 
-static int cmd_check_config(void)
+/* --probe: asks each target's database (the driver's health check, as GET
+ * /ready does) and says whether it answers. False if one does not. */
+static bool probe_targets(const struct daemon *d)
+{
+	bool all = true;
+	for (size_t i = 0; i < d->ntargets; i++) {
+		struct dbb_ops_health h;
+		dbb_ops_health(d->targets[i].ops, &h);
+		if (h.db_ok)
+			printf("probe %s: the %s database answers\n", d->tcfg[i].name,
+			       d->tcfg[i].db_type);
+		else
+			printf("probe %s: the %s database does not answer: %s\n", d->tcfg[i].name,
+			       d->tcfg[i].db_type, h.db_message);
+		if (!h.dir_ok)
+			printf("probe %s: backups directory %s: %s\n", d->tcfg[i].name,
+			       d->tcfg[i].target_dir, h.dir_message);
+		all = all && h.db_ok && h.dir_ok;
+	}
+	return all;
+}
+
+static int cmd_check_config(int argc, char **argv)
 {
 	struct daemon d = {0};
 	struct dbb_error err = {0};
+	bool probe = argc == 3 && strcmp(argv[2], "--probe") == 0;
+	if (argc > 3 || (argc == 3 && !probe)) {
+		fprintf(stderr, "%s", usage);
+		return 2;
+	}
 	dbb_code rc = daemon_open(&d, &err);
+	bool answered = true;
 	if (rc == DBB_OK) {
 		dbb_config_dump(&d.cfg, stdout);
+		printf("targets: %zu\n", d.ntargets);
+		for (size_t i = 0; i < d.ntargets; i++)
+			printf("target %s: %s, backups in %s%s\n", d.tcfg[i].name,
+			       d.tcfg[i].db_type, d.tcfg[i].target_dir,
+			       d.tcfg[i].is_default ? " (default)" : "");
+		for (size_t i = 1; i < d.ntargets; i++)
+			dbb_config_dump_target(&d.tcfg[i], stdout);
 		printf("configuration OK\n");
+		if (probe)
+			answered = probe_targets(&d);
 	}
 	daemon_close(&d);
-	return rc ? config_error(&err) : 0;
+	if (rc)
+		return config_error(&err);
+	return answered ? 0 : 1;
 }
 
 /* Hidden: prints "METHOD PATH ROLE" for every route of the router's table
- * (ROLE: public or the least role), for the test that the OpenAPI
- * document describes exactly the routes the daemon serves. */
+ * (ROLE: public or the least role), then the /backup/ ones again in their
+ * /targets/{target}/ form, for the test that the OpenAPI document
+ * describes exactly the routes the daemon serves. */
 static int cmd_routes(void)
 {
 	size_t n;
@@ -212,6 +286,11 @@ static int cmd_routes(void)
 	for (size_t i = 0; i < n; i++)
 		printf("%s %s %s\n", r[i].method, dbb_route_doc_path(&r[i]),
 		       r[i].public ? "public" : dbb_role_name(r[i].role));
+	/* every route of one target, also as /targets/{target}/backup/... */
+	for (size_t i = 0; i < n; i++)
+		if (dbb_route_per_target(&r[i]))
+			printf("%s /targets/{target}%s %s\n", r[i].method,
+			       dbb_route_doc_path(&r[i]), dbb_role_name(r[i].role));
 	return 0;
 }
 
@@ -251,12 +330,15 @@ static void drain(struct daemon *d, const sigset_t *stop_signals, int sig)
 	}
 }
 
+/* issue 17: the schedule and the notifications, of the default target only
+ * for now (docs/targets.md). */
 static dbb_code scheduler_open(struct daemon *d, struct dbb_error *err)
 {
 	struct dbb_metrics *m = dbb_server_metrics(d->server);
 	dbb_code rc = dbb_notifier_new(&d->notifier, &d->cfg.schedule, m, err);
 	if (!rc)
-		rc = dbb_scheduler_new(&d->sched, d->ops, &d->cfg.schedule, m, d->notifier, err);
+		rc = dbb_scheduler_new(&d->sched, d->targets[0].ops, &d->cfg.schedule, m,
+		                       d->notifier, err);
 	if (rc)
 		return rc;
 	dbb_server_set_scheduler(d->server, d->sched, d->notifier);
@@ -280,17 +362,21 @@ static int cmd_serve(void)
 
 	dbb_code rc = daemon_open(&d, &err);
 	if (!rc)
-		rc = dbb_server_start(&d.server, &d.cfg, d.ops, d.auth, &err);
-	if (!rc) /* issue 17: notifications and the schedule */
+		rc = dbb_server_start(&d.server, &d.cfg, d.targets, d.ntargets, d.auth, &err);
+	if (!rc) /* issue 17: notifications and the schedule (default target) */
 		rc = scheduler_open(&d, &err);
 	if (rc) {
 		daemon_close(&d);
 		return config_error(&err);
 	}
 	dbb_info("dbbackupd %s: %s database, backups in %s, listening on %s://%s:%u", DBB_VERSION,
-	         d.cfg.db_type, dbb_storage_dir(d.storage),
+	         d.cfg.db_type, dbb_storage_dir(d.storage[0]),
 	         d.cfg.tls_cert_file[0] ? "https" : "http", d.cfg.bind_address,
 	         (unsigned)dbb_server_port(d.server));
+	for (size_t i = 0; i < d.ntargets; i++)
+		dbb_info("target %s: %s database, backups in %s%s", d.tcfg[i].name,
+		         d.tcfg[i].db_type, dbb_storage_dir(d.storage[i]),
+		         d.tcfg[i].is_default ? " (the default target)" : "");
 	sigwait(&stop_signals, &sig);
 	dbb_scheduler_request_stop(d.sched); /* no new scheduled run while draining */
 	drain(&d, &stop_signals, sig);
@@ -312,7 +398,7 @@ int main(int argc, char **argv)
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (argc >= 2 && strcmp(argv[1], "--check-config") == 0)
-		rc = cmd_check_config();
+		rc = cmd_check_config(argc, argv);
 	else if (argc >= 2 && strcmp(argv[1], "dev-keys") == 0)
 		rc = cmd_dev_keys(argc, argv);
 	else if (argc >= 2 && strcmp(argv[1], "token") == 0)

@@ -32,18 +32,26 @@ struct op_series {
 	counter bucket[NBUCKET]; /* non-cumulative; summed when rendered */
 };
 
-struct dbb_metrics {
+/* One target's series. */
+struct dbb_metrics_target {
+	const char *name; /* NULL: no target label (a daemon of one target) */
 	const char *database;
+	struct op_series ops[DBB_METRIC_OP_COUNT][DBB_OUTCOME_COUNT];
+	_Atomic int64_t running[DBB_METRIC_OP_COUNT];
+	counter bytes[DBB_BYTES_COUNT];
+	_Atomic int64_t last_success;
+};
+
+struct dbb_metrics {
+	const char *database; /* the default target's */
+	struct dbb_metrics_target *targets;
+	size_t ntargets;
 	const struct dbb_metrics_route *routes;
 	size_t nroutes;
 	counter *requests;    /* [(nroutes + 1) * NSTATUS] */
 	counter *request_us;  /* [nroutes + 1]: summed durations */
 	counter *request_cnt; /* [nroutes + 1] */
-	struct op_series ops[DBB_METRIC_OP_COUNT][DBB_OUTCOME_COUNT];
-	_Atomic int64_t running[DBB_METRIC_OP_COUNT];
-	counter bytes[DBB_BYTES_COUNT];
 	counter authfail[DBB_AUTHFAIL_COUNT];
-	_Atomic int64_t last_success;
 	time_t started;
 	/* issue 17 */
 	atomic_bool scheduled;
@@ -56,22 +64,42 @@ dbb_code dbb_metrics_new(struct dbb_metrics **out, const char *database,
                          const struct dbb_metrics_route *routes, size_t nroutes,
                          struct dbb_error *err)
 {
+	const struct dbb_metrics_target_info one = {NULL, database};
+	return dbb_metrics_new_targets(out, &one, 1, routes, nroutes, err);
+}
+
+dbb_code dbb_metrics_new_targets(struct dbb_metrics **out,
+                                 const struct dbb_metrics_target_info *targets, size_t ntargets,
+                                 const struct dbb_metrics_route *routes, size_t nroutes,
+                                 struct dbb_error *err)
+{
 	struct dbb_metrics *m = calloc(1, sizeof(*m));
 	if (!m)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-	m->database = database;
+	m->database = targets[0].database;
 	m->routes = routes;
 	m->nroutes = nroutes;
 	m->requests = calloc((nroutes + 1) * NSTATUS, sizeof(counter));
 	m->request_us = calloc(nroutes + 1, sizeof(counter));
 	m->request_cnt = calloc(nroutes + 1, sizeof(counter));
-	if (!m->requests || !m->request_us || !m->request_cnt) {
+	m->targets = calloc(ntargets, sizeof(*m->targets));
+	if (!m->requests || !m->request_us || !m->request_cnt || !m->targets) {
 		dbb_metrics_free(m);
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	}
+	m->ntargets = ntargets;
+	for (size_t i = 0; i < ntargets; i++) {
+		m->targets[i].name = ntargets > 1 ? targets[i].name : NULL;
+		m->targets[i].database = targets[i].database;
 	}
 	m->started = time(NULL);
 	*out = m;
 	return DBB_OK;
+}
+
+struct dbb_metrics_target *dbb_metrics_target(struct dbb_metrics *m, size_t i)
+{
+	return i < m->ntargets ? &m->targets[i] : NULL;
 }
 
 void dbb_metrics_free(struct dbb_metrics *m)
@@ -81,6 +109,7 @@ void dbb_metrics_free(struct dbb_metrics *m)
 	free(m->requests);
 	free(m->request_us);
 	free(m->request_cnt);
+	free(m->targets);
 	free(m);
 }
 
@@ -115,7 +144,7 @@ enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc)
 	return status >= 400 && status < 500 ? DBB_OUTCOME_REJECTED : DBB_OUTCOME_FAILED;
 }
 
-void dbb_metrics_operation(struct dbb_metrics *m, enum dbb_metric_op op, dbb_code rc,
+void dbb_metrics_operation(struct dbb_metrics_target *m, enum dbb_metric_op op, dbb_code rc,
                            double seconds)
 {
 	struct op_series *s = &m->ops[op][dbb_metrics_outcome(rc)];
@@ -128,12 +157,12 @@ void dbb_metrics_operation(struct dbb_metrics *m, enum dbb_metric_op op, dbb_cod
 	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
 }
 
-void dbb_metrics_running(struct dbb_metrics *m, enum dbb_metric_op op, int delta)
+void dbb_metrics_running(struct dbb_metrics_target *m, enum dbb_metric_op op, int delta)
 {
 	atomic_fetch_add_explicit(&m->running[op], delta, memory_order_relaxed);
 }
 
-void dbb_metrics_bytes(struct dbb_metrics *m, enum dbb_metric_bytes kind, uint64_t n)
+void dbb_metrics_bytes(struct dbb_metrics_target *m, enum dbb_metric_bytes kind, uint64_t n)
 {
 	atomic_fetch_add_explicit(&m->bytes[kind], n, memory_order_relaxed);
 }
@@ -143,7 +172,7 @@ void dbb_metrics_auth_failure(struct dbb_metrics *m, enum dbb_auth_failure reaso
 	atomic_fetch_add_explicit(&m->authfail[reason], 1, memory_order_relaxed);
 }
 
-void dbb_metrics_backup_succeeded(struct dbb_metrics *m, time_t when)
+void dbb_metrics_backup_succeeded(struct dbb_metrics_target *m, time_t when)
 {
 	int64_t prev = atomic_load_explicit(&m->last_success, memory_order_relaxed);
 	while (prev < (int64_t)when &&
@@ -217,87 +246,157 @@ static void render_requests(struct dbb_metrics *m, FILE *f)
 	}
 }
 
+/* The labels of a target's series: database="x" and, when the daemon
+ * serves several targets, target="NAME" (label names in order). */
+static void target_labels(const struct dbb_metrics_target *t, char *buf, size_t cap)
+{
+	if (t->name)
+		snprintf(buf, cap, "database=\"%s\",target=\"%s\"", t->database, t->name);
+	else
+		snprintf(buf, cap, "database=\"%s\"", t->database);
+}
+
+/* ",target=\"NAME\"" or "" (for series without a database label). */
+static void target_label(const struct dbb_metrics_target *t, char *buf, size_t cap)
+{
+	if (t->name)
+		snprintf(buf, cap, "target=\"%s\",", t->name);
+	else
+		buf[0] = '\0';
+}
+
 static void render_ops(struct dbb_metrics *m, FILE *f)
 {
+	char tl[128];
 	help(f, "dbbackupd_operations_total", "counter",
 	     "Backups and restores finished, by database and outcome (success, rejected: "
 	     "refused without changing anything, failed).");
-	for (size_t o = 0; o < DBB_METRIC_OP_COUNT; o++)
-		for (size_t r = 0; r < DBB_OUTCOME_COUNT; r++)
-			fprintf(f,
-			        "dbbackupd_operations_total{operation=\"%s\",database=\"%s\","
-			        "outcome=\"%s\"} %llu\n",
-			        op_names[o], m->database, outcome_names[r],
-			        (unsigned long long)get(&m->ops[o][r].count));
+	for (size_t t = 0; t < m->ntargets; t++) {
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		for (size_t o = 0; o < DBB_METRIC_OP_COUNT; o++)
+			for (size_t r = 0; r < DBB_OUTCOME_COUNT; r++)
+				fprintf(f,
+				        "dbbackupd_operations_total{operation=\"%s\",%s,"
+				        "outcome=\"%s\"} %llu\n",
+				        op_names[o], tl, outcome_names[r],
+				        (unsigned long long)get(&m->targets[t].ops[o][r].count));
+	}
 	help(f, "dbbackupd_operation_duration_seconds", "histogram",
 	     "Duration of backups and restores, by database and outcome.");
-	for (size_t o = 0; o < DBB_METRIC_OP_COUNT; o++) {
-		for (size_t r = 0; r < DBB_OUTCOME_COUNT; r++) {
-			struct op_series *s = &m->ops[o][r];
-			char labels[160];
-			snprintf(labels, sizeof(labels),
-			         "operation=\"%s\",database=\"%s\",outcome=\"%s\"", op_names[o],
-			         m->database, outcome_names[r]);
-			uint64_t cum = 0, count = get(&s->count);
-			for (size_t b = 0; b < NBUCKET; b++) {
-				cum += get(&s->bucket[b]);
-				fprintf(f,
-				        "dbbackupd_operation_duration_seconds_bucket{%s,le=\"%g\"} "
-				        "%llu\n",
-				        labels, buckets[b], (unsigned long long)cum);
+	for (size_t t = 0; t < m->ntargets; t++) {
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		for (size_t o = 0; o < DBB_METRIC_OP_COUNT; o++) {
+			for (size_t r = 0; r < DBB_OUTCOME_COUNT; r++) {
+				struct op_series *s = &m->targets[t].ops[o][r];
+				char labels[256];
+				snprintf(labels, sizeof(labels),
+				         "operation=\"%s\",%s,outcome=\"%s\"", op_names[o], tl,
+				         outcome_names[r]);
+				uint64_t cum = 0, count = get(&s->count);
+				for (size_t b = 0; b < NBUCKET; b++) {
+					cum += get(&s->bucket[b]);
+					fprintf(f,
+					        "dbbackupd_operation_duration_seconds_bucket{%s,"
+					        "le=\"%g\"} %llu\n",
+					        labels, buckets[b], (unsigned long long)cum);
+				}
+				fprintf(
+				    f,
+				    "dbbackupd_operation_duration_seconds_bucket{%s,le=\"+Inf\"} "
+				    "%llu\n",
+				    labels, (unsigned long long)count);
+				fprintf(f, "dbbackupd_operation_duration_seconds_sum{%s} %.6f\n",
+				        labels, (double)get(&s->sum_us) / 1e6);
+				fprintf(f, "dbbackupd_operation_duration_seconds_count{%s} %llu\n",
+				        labels, (unsigned long long)count);
 			}
-			fprintf(
-			    f, "dbbackupd_operation_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
-			    labels, (unsigned long long)count);
-			fprintf(f, "dbbackupd_operation_duration_seconds_sum{%s} %.6f\n", labels,
-			        (double)get(&s->sum_us) / 1e6);
-			fprintf(f, "dbbackupd_operation_duration_seconds_count{%s} %llu\n", labels,
-			        (unsigned long long)count);
 		}
 	}
 	help(f, "dbbackupd_operations_running", "gauge", "Backups and restores running now.");
-	for (size_t o = 0; o < DBB_METRIC_OP_COUNT; o++)
-		fprintf(f, "dbbackupd_operations_running{operation=\"%s\",database=\"%s\"} %lld\n",
-		        op_names[o], m->database,
-		        (long long)atomic_load_explicit(&m->running[o], memory_order_relaxed));
+	for (size_t t = 0; t < m->ntargets; t++) {
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		for (size_t o = 0; o < DBB_METRIC_OP_COUNT; o++)
+			fprintf(f, "dbbackupd_operations_running{operation=\"%s\",%s} %lld\n",
+			        op_names[o], tl,
+			        (long long)atomic_load_explicit(&m->targets[t].running[o],
+			                                        memory_order_relaxed));
+	}
 	help(f, "dbbackupd_bytes_total", "counter",
 	     "Backup bytes written (backup_written), read by restores (restore_read) and "
 	     "received as uploads (upload_received).");
-	for (size_t k = 0; k < DBB_BYTES_COUNT; k++)
-		fprintf(f, "dbbackupd_bytes_total{database=\"%s\",kind=\"%s\"} %llu\n", m->database,
-		        bytes_names[k], (unsigned long long)get(&m->bytes[k]));
+	for (size_t t = 0; t < m->ntargets; t++) {
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		for (size_t k = 0; k < DBB_BYTES_COUNT; k++)
+			fprintf(f, "dbbackupd_bytes_total{%s,kind=\"%s\"} %llu\n", tl,
+			        bytes_names[k], (unsigned long long)get(&m->targets[t].bytes[k]));
+	}
 }
 
-static void render_disk(struct dbb_metrics *m, const struct dbb_metrics_disk *d, FILE *f)
+/* disk: one per target. */
+static void render_disk(struct dbb_metrics *m, const struct dbb_metrics_disk *disk, FILE *f)
 {
-	int64_t last = atomic_load_explicit(&m->last_success, memory_order_relaxed);
-	if (d->ok && (int64_t)d->newest_backup > last)
-		last = (int64_t)d->newest_backup;
+	char tl[128];
 	help(f, "dbbackupd_last_successful_backup_timestamp_seconds", "gauge",
 	     "Unix time of the newest successful backup (made by this process or found in "
 	     "the backups directory); 0 if none.");
-	fprintf(f, "dbbackupd_last_successful_backup_timestamp_seconds{database=\"%s\"} %lld\n",
-	        m->database, (long long)last);
+	for (size_t t = 0; t < m->ntargets; t++) {
+		const struct dbb_metrics_disk *d = &disk[t];
+		int64_t last =
+		    atomic_load_explicit(&m->targets[t].last_success, memory_order_relaxed);
+		if (d->ok && (int64_t)d->newest_backup > last)
+			last = (int64_t)d->newest_backup;
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		fprintf(f, "dbbackupd_last_successful_backup_timestamp_seconds{%s} %lld\n", tl,
+		        (long long)last);
+	}
 	help(f, "dbbackupd_backup_dir_scrape_ok", "gauge",
 	     "1 if the backups directory could be read for this scrape.");
-	fprintf(f, "dbbackupd_backup_dir_scrape_ok %d\n", d->ok ? 1 : 0);
-	if (!d->ok)
-		return;
+	for (size_t t = 0; t < m->ntargets; t++) {
+		if (m->targets[t].name)
+			fprintf(f, "dbbackupd_backup_dir_scrape_ok{target=\"%s\"} %d\n",
+			        m->targets[t].name, disk[t].ok ? 1 : 0);
+		else
+			fprintf(f, "dbbackupd_backup_dir_scrape_ok %d\n", disk[t].ok ? 1 : 0);
+	}
+	bool any_ok = false;
+	for (size_t t = 0; t < m->ntargets; t++)
+		any_ok = any_ok || disk[t].ok;
+	if (!any_ok)
+		return; /* only the error gauge */
 	help(f, "dbbackupd_backups_on_disk", "gauge",
 	     "Backup files in the backups directory, by type.");
-	fprintf(f, "dbbackupd_backups_on_disk{type=\"backup\"} %llu\n",
-	        (unsigned long long)d->backups);
-	fprintf(f, "dbbackupd_backups_on_disk{type=\"safety_backup\"} %llu\n",
-	        (unsigned long long)d->safety);
+	for (size_t t = 0; t < m->ntargets; t++) {
+		if (!disk[t].ok)
+			continue;
+		target_label(&m->targets[t], tl, sizeof(tl));
+		fprintf(f, "dbbackupd_backups_on_disk{%stype=\"backup\"} %llu\n", tl,
+		        (unsigned long long)disk[t].backups);
+		fprintf(f, "dbbackupd_backups_on_disk{%stype=\"safety_backup\"} %llu\n", tl,
+		        (unsigned long long)disk[t].safety);
+	}
 	help(f, "dbbackupd_backups_on_disk_bytes", "gauge",
 	     "Bytes of the backup files in the backups directory, by type.");
-	fprintf(f, "dbbackupd_backups_on_disk_bytes{type=\"backup\"} %llu\n",
-	        (unsigned long long)d->backup_bytes);
-	fprintf(f, "dbbackupd_backups_on_disk_bytes{type=\"safety_backup\"} %llu\n",
-	        (unsigned long long)d->safety_bytes);
+	for (size_t t = 0; t < m->ntargets; t++) {
+		if (!disk[t].ok)
+			continue;
+		target_label(&m->targets[t], tl, sizeof(tl));
+		fprintf(f, "dbbackupd_backups_on_disk_bytes{%stype=\"backup\"} %llu\n", tl,
+		        (unsigned long long)disk[t].backup_bytes);
+		fprintf(f, "dbbackupd_backups_on_disk_bytes{%stype=\"safety_backup\"} %llu\n", tl,
+		        (unsigned long long)disk[t].safety_bytes);
+	}
 	help(f, "dbbackupd_backup_dir_free_bytes", "gauge",
 	     "Bytes free for the daemon in the backups directory's file system.");
-	fprintf(f, "dbbackupd_backup_dir_free_bytes %llu\n", (unsigned long long)d->free_bytes);
+	for (size_t t = 0; t < m->ntargets; t++) {
+		if (!disk[t].ok)
+			continue;
+		if (m->targets[t].name)
+			fprintf(f, "dbbackupd_backup_dir_free_bytes{target=\"%s\"} %llu\n",
+			        m->targets[t].name, (unsigned long long)disk[t].free_bytes);
+		else
+			fprintf(f, "dbbackupd_backup_dir_free_bytes %llu\n",
+			        (unsigned long long)disk[t].free_bytes);
+	}
 }
 
 static void render_schedule(struct dbb_metrics *m, FILE *f)

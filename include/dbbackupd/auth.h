@@ -24,11 +24,31 @@ const char *dbb_role_name(enum dbb_role r);
 /* "viewer" → DBB_ROLE_VIEWER; DBB_ROLE_NONE if unknown. */
 enum dbb_role dbb_role_parse(const char *s);
 
+/* Roles scoped to one target ("operator:NAME") a token may carry. */
+#define DBB_SCOPED_ROLES_MAX 16
+
 struct dbb_principal {
 	char subject[128];
 	char username[128];
-	enum dbb_role role; /* highest role the token carries */
+	enum dbb_role role; /* highest role the token carries for every target */
+	/* "viewer:NAME", "operator:NAME", "admin:NAME": for target NAME only
+	 * (the highest per target; roles beyond the first
+	 * DBB_SCOPED_ROLES_MAX targets are ignored) */
+	struct {
+		char target[DBB_TARGET_NAME_MAX + 1];
+		enum dbb_role role;
+	} scoped[DBB_SCOPED_ROLES_MAX];
+	unsigned nscoped;
 };
+
+/* Adds a role of a token: "operator" (every target) or "operator:NAME"
+ * (target NAME); anything else is ignored. */
+void dbb_principal_add_role(struct dbb_principal *who, const char *role);
+/* The role who has for a target: its global role, or its role scoped to
+ * that target if higher. target NULL: the global role only. */
+enum dbb_role dbb_principal_role(const struct dbb_principal *who, const char *target);
+/* The highest role who has for any target (global or scoped). */
+enum dbb_role dbb_principal_role_any(const struct dbb_principal *who);
 
 struct dbb_auth;
 
@@ -56,5 +76,9 @@ dbb_code dbb_devkeys_write(const char *dir, struct dbb_error *err);
  * that a daemon configured by cfg expects. *token is malloc'd. */
 dbb_code dbb_token_issue(const char *private_pem_path, enum dbb_role role, long ttl_s,
                          const struct dbb_config *cfg, char **token, struct dbb_error *err);
+/* The same with the role claim as text: "operator", or "operator:NAME" (a
+ * role scoped to target NAME); NULL: no role. */
+dbb_code dbb_token_issue_role(const char *private_pem_path, const char *role, long ttl_s,
+                              const struct dbb_config *cfg, char **token, struct dbb_error *err);
 
 #endif

@@ -48,19 +48,54 @@ struct dbb_setting {
 		    is_secret                                                                      \
 	}
 
+/* ---- targets ----
+ * One daemon serves several named targets (docs/targets.md). A target is a
+ * database with its own settings: the part of the configuration below. The
+ * default target is defined by the daemon's own variables (DB_TYPE, DB_HOST,
+ * ... in .env and the environment), named by TARGET_NAME (default: its
+ * DB_TYPE); more come from TARGETS_DIR/NAME.env, one file each, with the same
+ * variable names. Names: [a-z0-9][a-z0-9_-]{0,31}. */
+#define DBB_TARGET_NAME_MAX 32
+#define DBB_TARGETS_MAX     64
+
+/* The per-target settings (the target settings table in config.c). A new
+ * per-target settings table is one member here and one load_table call. */
+#define DBB_TARGET_FIELDS                                                                          \
+	char name[DBB_TARGET_NAME_MAX + 1];                                                        \
+	char db_type[32];                                                                          \
+	char sqlite_path[PATH_MAX];                                                                \
+	char db_host[256];                                                                         \
+	unsigned db_port; /* 0: the driver's default */                                            \
+	char db_name[128];                                                                         \
+	char db_user[128];                                                                         \
+	char db_password[256];                                                                     \
+	char compression[8]; /* "gzip" or "zstd": what compress=true means */                      \
+	int gzip_level;                                                                            \
+	int zstd_level;                                                                            \
+	/* where the target's backups live: BACKUP_DIR for the default target,                     \
+	 * BACKUP_DIR/<name> for the others (derived, not a variable) */                           \
+	char target_dir[PATH_MAX];                                                                 \
+	bool is_default;                                                                           \
+	/* The settings of every built driver (driver.h), each its own struct,                     \
+	 * one after the other (registry order); the DB_TYPE driver's starts at                    \
+	 * driver_settings_at: read it with dbb_config_driver_settings(). All                      \
+	 * are read and checked, whatever DB_TYPE, and listed by --check-config. */                \
+	_Alignas(max_align_t) unsigned char driver_settings[DBB_DRIVER_SETTINGS_MAX];              \
+	size_t driver_settings_at;
+
+struct dbb_target_config {
+	DBB_TARGET_FIELDS
+};
+
+/* The daemon-wide settings, and one target's (the union at the end): a
+ * struct dbb_config describes the daemon serving one target, so drivers
+ * and the operation layer read cfg->db_host as they always did, and
+ * cfg->target is the per-target part as one struct. */
 struct dbb_config {
 	char bind_address[64];
 	unsigned port;
 	char backup_dir[PATH_MAX];
-	char db_type[32];
-
-	char sqlite_path[PATH_MAX];
-
-	char db_host[256];
-	unsigned db_port; /* 0: the driver's default */
-	char db_name[128];
-	char db_user[128];
-	char db_password[256];
+	char targets_dir[PATH_MAX]; /* TARGETS_DIR: NAME.env files; empty: none */
 
 	char keycloak_url[DBB_CFG_STR];
 	char keycloak_realm[128];
@@ -76,9 +111,6 @@ struct dbb_config {
 	bool bind_allow_http;             /* plain HTTP on a non-loopback BIND_ADDRESS */
 	bool keycloak_allow_http;         /* keys over http:// from a non-loopback host */
 
-	char compression[8]; /* "gzip" or "zstd": what compress=true means */
-	int gzip_level;
-	int zstd_level;
 	unsigned compress_threads; /* 0: number of online CPUs */
 	uint64_t max_upload_bytes;
 	unsigned max_connections;
@@ -95,16 +127,20 @@ struct dbb_config {
 	char tls_key_file[PATH_MAX];
 	char metrics_token[256]; /* accepted for GET /metrics in place of a JWT; empty: none */
 
-	/* issue 17: schedule, retention, notifications (schedule_config.h) */
+	/* issue 17: schedule, retention, notifications (schedule_config.h).
+	 * Daemon-wide for now: they apply to the default target only (a
+	 * target's NAME.env does not set them yet; docs/targets.md). */
 	struct dbb_schedule_config schedule;
 
-	/* The settings of every built driver (driver.h), each its own struct,
-	 * one after the other (registry order); the DB_TYPE driver's starts at
-	 * driver_settings_at: read it with dbb_config_driver_settings(). All
-	 * are read and checked, whatever DB_TYPE, and listed by
-	 * --check-config. */
-	_Alignas(max_align_t) unsigned char driver_settings[DBB_DRIVER_SETTINGS_MAX];
-	size_t driver_settings_at;
+	/* The target this configuration serves: dbb_config_load fills it with
+	 * the default target, dbb_config_load_targets gives one struct
+	 * dbb_config per target. Both names reach the same bytes. */
+	union {
+		struct dbb_target_config target;
+		struct {
+			DBB_TARGET_FIELDS
+		};
+	};
 };
 
 /* The DB_TYPE driver's settings struct (see driver.h's `settings`). */
@@ -112,6 +148,9 @@ static inline const void *dbb_config_driver_settings(const struct dbb_config *cf
 {
 	return cfg->driver_settings + cfg->driver_settings_at;
 }
+
+/* True for a valid target name: [a-z0-9][a-z0-9_-]{0,31}. */
+bool dbb_target_name_is_valid(const char *name);
 
 /* Fills cfg from defaults, then env_file (if it exists; NULL means ".env"),
  * then the process environment. On a wrong value returns DBB_ERR_CONFIG with
@@ -132,7 +171,19 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
  * variable of the environment and the settings file. */
 const char *dbb_config_lookalike(const char *name);
 
+/* Every target: *out[0] is the default target (a copy of cfg), then one per
+ * TARGETS_DIR/NAME.env, sorted by name, each a copy of cfg's daemon-wide
+ * settings with its own target part, read from its file only (the
+ * environment defines the default target). *out is malloc'd (free() it).
+ * A bad file: DBB_ERR_CONFIG with one line naming the file and the
+ * variable. */
+dbb_code dbb_config_load_targets(const struct dbb_config *cfg, struct dbb_config **out,
+                                 size_t *count, struct dbb_error *err);
+
 /* Prints every variable with its effective value (secrets masked). */
 void dbb_config_dump(const struct dbb_config *cfg, FILE *out);
+/* Prints one target's variables, each line "NAME: VAR=value" (secrets
+ * masked), for --check-config's list of the other targets. */
+void dbb_config_dump_target(const struct dbb_config *cfg, FILE *out);
 
 #endif

@@ -12,10 +12,19 @@
 
 struct dbb_server;
 
-/* Starts listening on BIND_ADDRESS:PORT (PORT=0: a free port, logged).
- * The server borrows cfg, ops and auth; they must outlive it. */
+/* A target to serve: its settings (cfg->name) and its operation layer. */
+struct dbb_target {
+	const struct dbb_config *cfg;
+	struct dbb_ops *ops;
+};
+
+/* Starts listening on BIND_ADDRESS:PORT (PORT=0: a free port, logged),
+ * serving ntargets targets (targets[0]: the default one). The server
+ * borrows cfg, the targets' settings and ops, and auth; they must outlive
+ * it. */
 dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
-                          struct dbb_ops *ops, struct dbb_auth *auth, struct dbb_error *err);
+                          const struct dbb_target *targets, size_t ntargets, struct dbb_auth *auth,
+                          struct dbb_error *err);
 uint16_t dbb_server_port(const struct dbb_server *srv);
 /* Graceful shutdown, step 1: stops listening (new connections are refused)
  * and answers new requests on open connections with 503 shutting_down;

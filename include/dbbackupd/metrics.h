@@ -50,23 +50,40 @@ enum dbb_metric_bytes {
 	DBB_BYTES_COUNT
 };
 
-/* Copies nothing: routes and database must outlive the metrics. */
+/* A target's series (docs/targets.md): its operations, bytes, last backup
+ * and what is on disk. With more than one target each carries
+ * target="NAME"; a daemon of one target renders exactly as before targets
+ * existed (no target label). */
+struct dbb_metrics_target;
+struct dbb_metrics_target_info {
+	const char *name;
+	const char *database;
+};
+
+/* Copies nothing: routes, names and databases must outlive the metrics.
+ * dbb_metrics_new: one target (no target label). */
 dbb_code dbb_metrics_new(struct dbb_metrics **out, const char *database,
                          const struct dbb_metrics_route *routes, size_t nroutes,
                          struct dbb_error *err);
+dbb_code dbb_metrics_new_targets(struct dbb_metrics **out,
+                                 const struct dbb_metrics_target_info *targets, size_t ntargets,
+                                 const struct dbb_metrics_route *routes, size_t nroutes,
+                                 struct dbb_error *err);
+/* The i-th target's series (in the order given); NULL past the end. */
+struct dbb_metrics_target *dbb_metrics_target(struct dbb_metrics *m, size_t i);
 void dbb_metrics_free(struct dbb_metrics *m);
 
 /* route == nroutes: unmatched. */
 void dbb_metrics_request(struct dbb_metrics *m, size_t route, unsigned status, double seconds);
 /* rc is the operation's result code: mapped to the outcome. */
-void dbb_metrics_operation(struct dbb_metrics *m, enum dbb_metric_op op, dbb_code rc,
+void dbb_metrics_operation(struct dbb_metrics_target *m, enum dbb_metric_op op, dbb_code rc,
                            double seconds);
 /* A running operation (gauge): +1 when it starts, -1 when it ends. */
-void dbb_metrics_running(struct dbb_metrics *m, enum dbb_metric_op op, int delta);
-void dbb_metrics_bytes(struct dbb_metrics *m, enum dbb_metric_bytes kind, uint64_t n);
+void dbb_metrics_running(struct dbb_metrics_target *m, enum dbb_metric_op op, int delta);
+void dbb_metrics_bytes(struct dbb_metrics_target *m, enum dbb_metric_bytes kind, uint64_t n);
 void dbb_metrics_auth_failure(struct dbb_metrics *m, enum dbb_auth_failure reason);
 /* The last backup the daemon itself made (time of success). */
-void dbb_metrics_backup_succeeded(struct dbb_metrics *m, time_t when);
+void dbb_metrics_backup_succeeded(struct dbb_metrics_target *m, time_t when);
 
 enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc);
 
@@ -90,7 +107,7 @@ struct dbb_metrics_disk {
 };
 
 /* The whole exposition as a malloc'd NUL-terminated string; NULL when out
- * of memory. */
+ * of memory. disk: one per target, in the targets' order. */
 char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *disk, size_t *len);
 
 #endif

@@ -47,9 +47,10 @@ struct dbb_ops_observer {
 	void (*finished)(void *cls, const struct dbb_ops_report *r);
 };
 void dbb_ops_set_observer(struct dbb_ops *ops, const struct dbb_ops_observer *obs);
-/* The observer that records into m (running gauge, operation counters and
- * durations, bytes, the last successful backup's time). */
-void dbb_ops_observe_metrics(struct dbb_ops *ops, struct dbb_metrics *m);
+/* The observer that records into m, the target's series (running gauge,
+ * operation counters and durations, bytes, the last successful backup's
+ * time). */
+void dbb_ops_observe_metrics(struct dbb_ops *ops, struct dbb_metrics_target *m);
 
 struct dbb_backup_result {
 	char filename[DBB_NAME_MAX];

@@ -28,9 +28,11 @@ void dbb_storage_close(struct dbb_storage *st);
 const char *dbb_storage_dir(const struct dbb_storage *st);
 
 /* Whitelist: (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)?
- * with <db> and <ext> lowercase alphanumerics. Nothing else is ever served,
- * listed, restored or deleted. */
+ * with <db> a target's name ([a-z0-9][a-z0-9_-]{0,31}) and <ext> lowercase
+ * alphanumerics. Nothing else is ever served, listed, restored or deleted. */
 bool dbb_name_is_valid(const char *name);
+/* The <db> part (the target's name) of a valid name into out. */
+bool dbb_name_target(const char *name, char *out, size_t cap);
 
 /* Parses the UTC timestamp in a valid name. */
 bool dbb_name_timestamp(const char *name, time_t *out);
@@ -78,8 +80,8 @@ struct dbb_backup_info {
 	bool compressed;         /* by magic bytes, never by name */
 	const char *compression; /* "none", "gzip", "zstd" (static) */
 	bool safety;
-	char db[32];
-	char sha256[65]; /* empty if no sidecar */
+	char db[DBB_NAME_MAX]; /* the target's name */
+	char sha256[65];       /* empty if no sidecar */
 };
 
 /* Lists valid backups, newest first. *items is malloc'd; free() it. */

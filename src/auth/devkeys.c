@@ -198,7 +198,8 @@ out:
 	return rc;
 }
 
-static dbb_code add_claims(jwt_t *jwt, enum dbb_role role, long ttl_s, const struct dbb_config *cfg,
+/* role: "operator", "operator:NAME", or NULL for none. */
+static dbb_code add_claims(jwt_t *jwt, const char *role, long ttl_s, const struct dbb_config *cfg,
                            struct dbb_error *err)
 {
 	char issuer[DBB_CFG_STR + 160], who[64];
@@ -209,11 +210,11 @@ static dbb_code add_claims(jwt_t *jwt, enum dbb_role role, long ttl_s, const str
 	int bad = 0;
 
 	dbb_auth_expected_issuer(cfg, issuer, sizeof(issuer));
-	snprintf(who, sizeof(who), "dev-%s", dbb_role_name(role));
-	if (role == DBB_ROLE_NONE)
+	snprintf(who, sizeof(who), "dev-%s", role ? role : "none");
+	if (!role)
 		access = json_pack("{s:{s:[]}}", "realm_access", "roles");
 	else
-		access = json_pack("{s:{s:[s]}}", "realm_access", "roles", dbb_role_name(role));
+		access = json_pack("{s:{s:[s]}}", "realm_access", "roles", role);
 	access_json = access ? json_dumps(access, JSON_COMPACT) : NULL;
 	bad |= !access_json;
 	bad |= jwt_add_grant(jwt, "iss", issuer);
@@ -232,6 +233,13 @@ static dbb_code add_claims(jwt_t *jwt, enum dbb_role role, long ttl_s, const str
 
 dbb_code dbb_token_issue(const char *private_pem_path, enum dbb_role role, long ttl_s,
                          const struct dbb_config *cfg, char **token, struct dbb_error *err)
+{
+	return dbb_token_issue_role(private_pem_path, role ? dbb_role_name(role) : NULL, ttl_s, cfg,
+	                            token, err);
+}
+
+dbb_code dbb_token_issue_role(const char *private_pem_path, const char *role, long ttl_s,
+                              const struct dbb_config *cfg, char **token, struct dbb_error *err)
 {
 	char *pem = NULL, *n = NULL, *e = NULL;
 	size_t pem_len = 0;

@@ -244,21 +244,19 @@ out:
 	return claims;
 }
 
-static enum dbb_role highest_role(json_t *roles, enum dbb_role best)
+/* Every role of a roles array into who: "operator" for all targets,
+ * "operator:NAME" for target NAME only (roles.c). */
+static void add_roles(json_t *roles, struct dbb_principal *who)
 {
 	size_t i;
 	json_t *r;
 
 	if (!json_is_array(roles))
-		return best;
+		return;
 	json_array_foreach(roles, i, r)
 	{
-		enum dbb_role role = dbb_role_parse(json_string_value(r));
-
-		if (role > best)
-			best = role;
+		dbb_principal_add_role(who, json_string_value(r));
 	}
-	return best;
 }
 
 static bool audience_ok(json_t *claims, const char *client)
@@ -299,7 +297,7 @@ static dbb_code check_claims(json_t *claims, const struct dbb_verify_params *p,
 	const char *sub = json_string_value(json_object_get(claims, "sub"));
 	const char *user = json_string_value(json_object_get(claims, "preferred_username"));
 	double now = (double)p->now, skew = (double)p->skew;
-	enum dbb_role role = DBB_ROLE_NONE;
+	struct dbb_principal roles = {0};
 
 	if (!json_is_number(exp))
 		return bad(err, "no exp");
@@ -322,17 +320,19 @@ static dbb_code check_claims(json_t *claims, const struct dbb_verify_params *p,
 	if (!sub || !sub[0] || strlen(sub) >= sizeof(who->subject))
 		return bad(err, "no usable sub");
 	if (p->realm_roles)
-		role = highest_role(
-		    json_object_get(json_object_get(claims, "realm_access"), "roles"), role);
+		add_roles(json_object_get(json_object_get(claims, "realm_access"), "roles"),
+		          &roles);
 	if (p->client_roles) {
 		json_t *client =
 		    json_object_get(json_object_get(claims, "resource_access"), p->client_id);
 
-		role = highest_role(json_object_get(client, "roles"), role);
+		add_roles(json_object_get(client, "roles"), &roles);
 	}
 	copy_printable(who->subject, sizeof(who->subject), sub);
 	copy_printable(who->username, sizeof(who->username), user ? user : sub);
-	who->role = role;
+	who->role = roles.role;
+	memcpy(who->scoped, roles.scoped, sizeof(who->scoped));
+	who->nscoped = roles.nscoped;
 	*valid_until = json_number_value(exp) + skew;
 	return DBB_OK;
 }

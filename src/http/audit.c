@@ -1,7 +1,9 @@
 /* The audit trail: one logfmt line per create, restore, restore-upload and
  * delete, whatever the outcome, for a log shipper to parse:
  *   audit action=restore outcome=success status=200 user="backup-operator"
- *         sub="..." role=operator file="backup_postgresql_..."
+ *         sub="..." role=operator file="backup_postgresql_..." target=postgresql
+ * (target: the request's target, "-" when none was chosen: refused token,
+ * unknown target; role: the token's role for that target)
  * user, sub and file are always quoted and escaped (dbb_log_quote). */
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +25,7 @@ static void notify_failure(const struct dbb_request *req, const char *file)
 	if (!create && strncmp(a, "restore", 7) != 0)
 		return;
 	struct dbb_notify_event ev = {
-	    .target = dbb_ops_database_type(req->srv->ops),
+	    .target = req->tgt ? req->tgt->cfg->name : dbb_ops_database_type(req->srv->ops),
 	    .operation = create ? "backup" : "restore",
 	    .trigger = "api",
 	    .success = false,
@@ -48,9 +50,13 @@ void dbb_audit_request(const struct dbb_request *req, bool completed)
 	                      : req->status && req->status < 400 ? "success"
 	                      : req->error_name                  ? req->error_name
 	                                                         : "error";
-	dbb_info("audit action=%s outcome=%s status=%u user=%s sub=%s role=%s file=%s",
+	/* the role that counted: the token's for the request's target */
+	enum dbb_role role =
+	    req->tgt ? dbb_principal_role(&req->who, req->tgt->cfg->name) : req->who.role;
+	dbb_info("audit action=%s outcome=%s status=%u user=%s sub=%s role=%s file=%s target=%s",
 	         req->route->audit, outcome, req->status, user, sub,
-	         req->authenticated ? dbb_role_name(req->who.role) : "-", file);
+	         req->authenticated ? dbb_role_name(role) : "-", file,
+	         req->tgt ? req->tgt->cfg->name : "-");
 	if (completed)
 		notify_failure(req, f ? f : "");
 }

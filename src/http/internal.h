@@ -33,14 +33,24 @@ struct dbb_ready_cache {
 	struct dbb_ready_result res;
 };
 
+/* A target the server serves (docs/targets.md): its settings, its
+ * operation layer (its own lock, storage and journal) and its listing
+ * cache. targets[0] is the default target. */
+struct dbb_server_target {
+	const struct dbb_config *cfg; /* cfg->name */
+	struct dbb_ops *ops;
+	struct dbb_list_cache *list_cache; /* owned (handler/list.c) */
+};
+
 struct dbb_server {
 	struct MHD_Daemon *mhd;
 	struct dbb_guard *guard; /* slow clients, connection reserve (guard.c) */
 	struct dbb_ready_cache ready;
 	bool ready_init;
 	const struct dbb_config *cfg;
-	struct dbb_ops *ops;
-	struct dbb_list_cache *list_cache; /* owned (handler/list.c) */
+	struct dbb_ops *ops;               /* the default target's */
+	struct dbb_server_target *targets; /* owned array; [0] the default target */
+	size_t ntargets;
 	struct dbb_auth *auth;
 	struct dbb_metrics *metrics;             /* owned */
 	_Atomic(struct dbb_scheduler *) sched;   /* not owned (main.c); issue 17 */
@@ -57,8 +67,10 @@ struct dbb_request;
 
 /* A route: one row of the table in router.c. */
 struct dbb_route {
-	const char *method;  /* "GET", "POST", "DELETE" */
-	const char *path;    /* exact, or a prefix ending in '/' when has_param */
+	const char *method; /* "GET", "POST", "DELETE" */
+	const char *path;   /* exact, or a prefix ending in '/' when has_param */
+	/* A route of one target (the /backup/ ones): ?target=NAME or the
+	 * /targets/NAME prefix chooses it (default: the default target). */
 	bool has_param;      /* the rest of the path is one parameter (a file name) */
 	bool public;         /* no token needed */
 	bool token_optional; /* public, but a token given is verified (req->authenticated) */
@@ -89,6 +101,9 @@ struct dbb_request {
 	struct dbb_server *srv;
 	struct MHD_Connection *conn;
 	const struct dbb_route *route;
+	/* The target of the request: the one named by /targets/NAME/ or
+	 * ?target=NAME on a /backup/ route; else the default target. */
+	const struct dbb_server_target *tgt;
 	bool begun;          /* the access handler has seen this request */
 	unsigned query_args; /* counted from the raw request line */
 	char method[16];
@@ -117,9 +132,17 @@ void dbb_audit_request(const struct dbb_request *req, bool completed);
 
 /* ---- router.c ---- */
 /* Finds the route for method+url. Returns NULL with *status 404 or 405 (and
- * *allow set to the allowed methods for 405). */
+ * *allow set to the allowed methods for 405). A URL /targets/NAME/backup/...
+ * is the route /backup/...: *target_name then receives NAME (malloc'd;
+ * NULL otherwise). */
 const struct dbb_route *dbb_route_find(const char *method, const char *url, char **param,
-                                       unsigned *status, char *allow, size_t allow_cap);
+                                       char **target_name, unsigned *status, char *allow,
+                                       size_t allow_cap);
+/* True for the routes of one target (/backup/...). */
+bool dbb_route_per_target(const struct dbb_route *r);
+/* The target of that name; NULL if there is none. */
+const struct dbb_server_target *dbb_server_target_find(const struct dbb_server *srv,
+                                                       const char *name);
 /* Every route, for the OpenAPI consistency check and the docs. */
 const struct dbb_route *dbb_routes(size_t *count);
 /* The route's method and path template, for the metrics labels. */
@@ -246,5 +269,8 @@ void dbb_upload_cleanup(struct dbb_request *req);
 enum MHD_Result dbb_handle_delete(struct dbb_request *req);
 enum MHD_Result dbb_handle_schedule(struct dbb_request *req);
 enum MHD_Result dbb_handle_prune(struct dbb_request *req);
+/* GET /targets: every target the token may view, with its type, health and
+ * newest backup. */
+enum MHD_Result dbb_handle_targets(struct dbb_request *req);
 
 #endif

@@ -29,6 +29,11 @@ static const struct dbb_route routes[] = {
      .public = true,
      .finish = dbb_handle_docs_asset},
     {.method = "GET",
+     .path = "/targets",
+     .role = DBB_ROLE_VIEWER,
+     .action = "list targets",
+     .finish = dbb_handle_targets},
+    {.method = "GET",
      .path = "/backup/list",
      .role = DBB_ROLE_VIEWER,
      .action = "list backups",
@@ -114,16 +119,46 @@ static bool path_matches(const struct dbb_route *r, const char *url, const char 
 	return true;
 }
 
+bool dbb_route_per_target(const struct dbb_route *r)
+{
+	return strncmp(r->path, "/backup/", 8) == 0;
+}
+
+#define TARGETS_PREFIX "/targets/"
+
+/* "/targets/NAME/backup/...": *name gets NAME (malloc'd), *rest points at
+ * "/backup/...". False for any other URL. */
+static bool split_target(const char *url, char **name, const char **rest)
+{
+	size_t n = strlen(TARGETS_PREFIX);
+	if (strncmp(url, TARGETS_PREFIX, n) != 0)
+		return false;
+	const char *slash = strchr(url + n, '/');
+	if (!slash || slash == url + n || strncmp(slash, "/backup/", 8) != 0)
+		return false;
+	*name = strndup(url + n, (size_t)(slash - (url + n)));
+	*rest = slash;
+	return true;
+}
+
 const struct dbb_route *dbb_route_find(const char *method, const char *url, char **param,
-                                       unsigned *status, char *allow, size_t allow_cap)
+                                       char **target_name, unsigned *status, char *allow,
+                                       size_t allow_cap)
 {
 	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
 	bool path_known = false;
 	size_t used = 0;
 	*param = NULL;
+	*target_name = NULL;
 	allow[0] = '\0';
+	if (split_target(url, target_name, &url) && !*target_name) {
+		*status = 500;
+		return NULL;
+	}
 	for (size_t i = 0; i < ROUTE_COUNT; i++) {
 		const char *p = NULL;
+		if (*target_name && !dbb_route_per_target(&routes[i]))
+			continue;
 		if (!path_matches(&routes[i], url, &p))
 			continue;
 		if (strcmp(routes[i].method, m) == 0) {
@@ -131,7 +166,7 @@ const struct dbb_route *dbb_route_find(const char *method, const char *url, char
 				*param = strdup(p);
 				if (!*param) {
 					*status = 500;
-					return NULL;
+					goto fail;
 				}
 			}
 			return &routes[i];
@@ -142,5 +177,8 @@ const struct dbb_route *dbb_route_find(const char *method, const char *url, char
 			                         used ? ", " : "", routes[i].method);
 	}
 	*status = path_known ? 405 : 404;
+fail:
+	free(*target_name);
+	*target_name = NULL;
 	return NULL;
 }

@@ -90,13 +90,55 @@ double dbb_request_seconds(const struct dbb_request *req)
 	       (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
 }
 
+const struct dbb_server_target *dbb_server_target_find(const struct dbb_server *srv,
+                                                       const char *name)
+{
+	for (size_t i = 0; i < srv->ntargets; i++)
+		if (strcmp(srv->targets[i].cfg->name, name) == 0)
+			return &srv->targets[i];
+	return NULL;
+}
+
+/* The target of a /backup/ route: /targets/NAME/ (path_name) or
+ * ?target=NAME; both given must agree. Answers 404 unknown_target or 400
+ * itself (returns false). */
+static bool choose_target(struct dbb_request *req, const char *path_name, enum MHD_Result *r)
+{
+	struct dbb_error err = {0};
+	const char *name = NULL;
+	if (dbb_query_value(req, "target", &name, &err)) {
+		*r = dbb_reply_err(req, &err);
+		return false;
+	}
+	if (path_name && name && strcmp(path_name, name) != 0) {
+		json_t *extra = json_pack("{s:o}", "target", dbb_json_text(name));
+		*r = dbb_reply_error(req, DBB_ERR_INVALID_PARAMETER,
+		                     "?target= names another target than the path /targets/NAME/",
+		                     extra);
+		return false;
+	}
+	if (path_name)
+		name = path_name;
+	req->tgt = name ? dbb_server_target_find(req->srv, name) : &req->srv->targets[0];
+	if (req->tgt)
+		return true;
+	char msg[160];
+	snprintf(msg, sizeof(msg), "no target named \"%.40s\"; GET /targets lists them", name);
+	json_t *extra = json_pack("{s:o}", "target", dbb_json_text(name));
+	*r = dbb_reply_error(req, DBB_ERR_UNKNOWN_TARGET, msg, extra);
+	return false;
+}
+
 static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request *req,
                                      const char *url, const char *method)
 {
 	char allow[64];
+	char *path_target = NULL;
 	unsigned status = 0;
 	struct dbb_error err = {0};
-	req->route = dbb_route_find(method, url, &req->param, &status, allow, sizeof(allow));
+	enum MHD_Result r = MHD_YES;
+	req->route =
+	    dbb_route_find(method, url, &req->param, &path_target, &status, allow, sizeof(allow));
 	if (!req->route) {
 		if (status == 405) {
 			char msg[160];
@@ -110,10 +152,11 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 			return dbb_reply_error(req, DBB_ERR_INTERNAL, "out of memory", NULL);
 		return dbb_reply_error(req, DBB_ERR_NOT_FOUND, "no such endpoint", NULL);
 	}
-	if (atomic_load(&srv->stopping))
-		return dbb_reply_error(req, DBB_ERR_SHUTTING_DOWN,
-		                       "the daemon is shutting down; try again when it is back",
-		                       NULL);
+	if (atomic_load(&srv->stopping)) {
+		r = dbb_reply_error(req, DBB_ERR_SHUTTING_DOWN,
+		                    "the daemon is shutting down; try again when it is back", NULL);
+		goto out;
+	}
 	const char *authz =
 	    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
 	if (!req->route->public || (req->route->token_optional && authz)) {
@@ -125,25 +168,42 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 		}
 		if (dbb_auth_verify(srv->auth, authz, &req->who, &err) != DBB_OK) {
 			dbb_metrics_auth_failure(srv->metrics, auth_failure_reason(&err));
-			return dbb_reply_err(req, &err);
+			r = dbb_reply_err(req, &err);
+			goto out;
 		}
 		req->authenticated = true;
+		/* the target is chosen after authentication: who may not learn
+		 * which targets exist */
+		bool per_target = dbb_route_per_target(req->route);
+		if (per_target && !choose_target(req, path_target, &r))
+			goto out;
+		/* a role scoped to the request's target counts for its routes;
+		 * GET /targets lists what any role of the token may view */
+		enum dbb_role has = per_target ? dbb_principal_role(&req->who, req->tgt->cfg->name)
+		                    : req->route->finish == dbb_handle_targets
+		                        ? dbb_principal_role_any(&req->who)
+		                        : req->who.role;
 		/* a public route decides itself what a token of a lower role sees */
-		if (req->who.role < req->route->role && !req->route->public) {
+		if (has < req->route->role && !req->route->public) {
 			dbb_metrics_auth_failure(srv->metrics, DBB_AUTHFAIL_FORBIDDEN);
 			char msg[256];
-			snprintf(msg, sizeof(msg), "the %s role is needed to %s; your token has %s",
-			         dbb_role_name(req->route->role), req->route->action,
-			         req->who.role ? dbb_role_name(req->who.role) : "no role");
+			snprintf(
+			    msg, sizeof(msg), "the %s role is needed to %s%s%s; your token has %s",
+			    dbb_role_name(req->route->role), req->route->action,
+			    per_target ? " of target " : "", per_target ? req->tgt->cfg->name : "",
+			    has ? dbb_role_name(has) : "no role");
 			json_t *extra =
 			    json_pack("{s:s}", "required_role", dbb_role_name(req->route->role));
-			return dbb_reply_error(req, DBB_ERR_FORBIDDEN, msg, extra);
+			r = dbb_reply_error(req, DBB_ERR_FORBIDDEN, msg, extra);
+			goto out;
 		}
 	}
 authorized:
 	if (req->route->begin)
-		return req->route->begin(req);
-	return MHD_YES;
+		r = req->route->begin(req);
+out:
+	free(path_target);
+	return r;
 }
 
 static struct dbb_request *request_new(struct dbb_server *srv, struct MHD_Connection *conn)
@@ -337,7 +397,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	dbb_log_quote(method, sizeof(method), req->method, false);
 	dbb_log_quote(path, sizeof(path), req->path, false);
 	dbb_log_quote(sub, sizeof(sub), req->authenticated ? req->who.subject : "-", false);
-	dbb_info("%s %s %u %.1fms sub=%s%s", method, path, req->status, ms, sub, note);
+	/* target=NAME on the routes of one target ("-": not chosen, as when
+	 * the token was refused or the target is unknown) */
+	char target[DBB_TARGET_NAME_MAX + 16] = "";
+	if (req->route && dbb_route_per_target(req->route))
+		snprintf(target, sizeof(target), "target=%s ",
+		         req->tgt ? req->tgt->cfg->name : "-");
+	dbb_info("%s %s %u %.1fms %ssub=%s%s", method, path, req->status, ms, target, sub, note);
 	free(req->param);
 	free(req);
 	*req_cls = NULL;
@@ -406,10 +472,12 @@ static void server_free(struct dbb_server *srv)
 		free(srv->tls_key);
 	}
 	free(srv->tls_cert);
-	if (srv->ops)
-		dbb_ops_set_observer(srv->ops, NULL);
+	for (size_t i = 0; srv->targets && i < srv->ntargets; i++) {
+		dbb_ops_set_observer(srv->targets[i].ops, NULL);
+		dbb_list_cache_free(srv->targets[i].list_cache);
+	}
+	free(srv->targets);
 	dbb_metrics_free(srv->metrics);
-	dbb_list_cache_free(srv->list_cache);
 	free(srv->metric_routes);
 	dbb_guard_free(srv->guard);
 	if (srv->ready_init)
@@ -428,15 +496,25 @@ static dbb_code server_metrics(struct dbb_server *srv, struct dbb_error *err)
 		srv->metric_routes[i].method = table[i].method;
 		srv->metric_routes[i].path = dbb_route_doc_path(&table[i]);
 	}
-	dbb_code rc = dbb_metrics_new(&srv->metrics, dbb_ops_database_type(srv->ops),
-	                              srv->metric_routes, n, err);
-	if (!rc) /* ops reports its operations into them */
-		dbb_ops_observe_metrics(srv->ops, srv->metrics);
+	struct dbb_metrics_target_info *info = calloc(srv->ntargets, sizeof(*info));
+	if (!info)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; i < srv->ntargets; i++) {
+		info[i].name = srv->targets[i].cfg->name;
+		info[i].database = dbb_ops_database_type(srv->targets[i].ops);
+	}
+	dbb_code rc =
+	    dbb_metrics_new_targets(&srv->metrics, info, srv->ntargets, srv->metric_routes, n, err);
+	free(info);
+	/* each target's ops reports its operations into its own series */
+	for (size_t i = 0; !rc && i < srv->ntargets; i++)
+		dbb_ops_observe_metrics(srv->targets[i].ops, dbb_metrics_target(srv->metrics, i));
 	return rc;
 }
 
 dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
-                          struct dbb_ops *ops, struct dbb_auth *auth, struct dbb_error *err)
+                          const struct dbb_target *targets, size_t ntargets, struct dbb_auth *auth,
+                          struct dbb_error *err)
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
@@ -462,14 +540,24 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 	if (!srv)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 	srv->cfg = cfg;
-	srv->ops = ops;
+	srv->ops = targets[0].ops;
 	srv->auth = auth;
 	srv->listen_fd = -1;
 	atomic_init(&srv->stopping, false);
 	atomic_init(&srv->in_flight, 0);
+	srv->targets = calloc(ntargets, sizeof(*srv->targets));
+	if (!srv->targets) {
+		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+		goto fail;
+	}
+	srv->ntargets = ntargets;
+	for (size_t i = 0; i < ntargets; i++) {
+		srv->targets[i].cfg = targets[i].cfg;
+		srv->targets[i].ops = targets[i].ops;
+	}
 	rc = server_metrics(srv, err);
-	if (!rc)
-		rc = dbb_list_cache_new(&srv->list_cache, err);
+	for (size_t i = 0; !rc && i < ntargets; i++)
+		rc = dbb_list_cache_new(&srv->targets[i].list_cache, err);
 	if (rc)
 		goto fail;
 	/* TLS (optional): the options go in an MHD_OPTION_ARRAY that is empty

@@ -48,7 +48,7 @@ static void metrics_started(void *cls, enum dbb_metric_op kind)
 
 static void metrics_finished(void *cls, const struct dbb_ops_report *r)
 {
-	struct dbb_metrics *m = cls;
+	struct dbb_metrics_target *m = cls;
 	dbb_metrics_running(m, r->kind, -1);
 	dbb_metrics_operation(m, r->kind, r->rc, r->seconds);
 	if (r->upload_bytes)
@@ -63,7 +63,7 @@ static void metrics_finished(void *cls, const struct dbb_ops_report *r)
 	}
 }
 
-void dbb_ops_observe_metrics(struct dbb_ops *ops, struct dbb_metrics *m)
+void dbb_ops_observe_metrics(struct dbb_ops *ops, struct dbb_metrics_target *m)
 {
 	struct dbb_ops_observer obs = {
 	    .cls = m,

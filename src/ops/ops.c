@@ -271,7 +271,7 @@ static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, enum dbb_c
 	res->size_bytes = totals.stored_bytes;
 	struct dbb_backup_name nm = {
 	    .prefix = prefix,
-	    .db = ops->drv->name,
+	    .db = ops->cfg->name[0] ? ops->cfg->name : ops->drv->name, /* the target's */
 	    .extension = ops->drv->extension,
 	    .suffix = dbb_compression_suffix(codec),
 	    .when = when,

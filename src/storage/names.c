@@ -2,6 +2,7 @@
 #include "dbbackupd/storage.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static bool lower_alnum(char c)
@@ -25,8 +26,40 @@ static bool digits(const char *s, size_t n)
 	return true;
 }
 
-/* (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)? */
-static bool parse_name(const char *name, const char **ts)
+/* <YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)? at p. */
+static bool parse_stamp_rest(const char *p)
+{
+	if (!digits(p, 8) || p[8] != '_' || !digits(p + 9, 6))
+		return false;
+	p += 15;
+	if (*p == '_') {
+		p++;
+		if (*p < '1' || *p > '9')
+			return false;
+		size_t n = 0;
+		while (p[n] >= '0' && p[n] <= '9')
+			n++;
+		if (n > 4)
+			return false;
+		p += n;
+	}
+	if (*p != '.')
+		return false;
+	p++;
+	size_t n = span_alnum(p);
+	if (n == 0 || n > 10)
+		return false;
+	p += n;
+	if (*p == '\0')
+		return true;
+	return strcmp(p, ".gz") == 0 || strcmp(p, ".zst") == 0;
+}
+
+/* (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)?
+ * <db> is a target's name, [a-z0-9][a-z0-9_-]{0,31}: the first '_' after
+ * which the rest is a time stamp and an extension ends it. *db_len: its
+ * length. */
+static bool parse_name(const char *name, const char **ts, size_t *db_len)
 {
 	size_t len = strnlen(name, DBB_NAME_MAX);
 	if (len == 0 || len >= DBB_NAME_MAX)
@@ -37,47 +70,43 @@ static bool parse_name(const char *name, const char **ts)
 	if (strncmp(p, "backup_", 7) != 0)
 		return false;
 	p += 7;
-	size_t n = span_alnum(p);
-	if (n == 0 || n > 31 || p[n] != '_')
+	if (!lower_alnum(p[0]))
 		return false;
-	p += n + 1;
-	if (!digits(p, 8) || p[8] != '_' || !digits(p + 9, 6))
-		return false;
-	*ts = p;
-	p += 15;
-	if (*p == '_') {
-		p++;
-		if (*p < '1' || *p > '9')
+	for (size_t n = 1; n <= 32; n++) {
+		char c = p[n];
+		if (c == '_' && parse_stamp_rest(p + n + 1)) {
+			*ts = p + n + 1;
+			*db_len = n;
+			return true;
+		}
+		if (!lower_alnum(c) && c != '_' && c != '-')
 			return false;
-		n = 0;
-		while (p[n] >= '0' && p[n] <= '9')
-			n++;
-		if (n > 4)
-			return false;
-		p += n;
 	}
-	if (*p != '.')
+	return false;
+}
+
+bool dbb_name_target(const char *name, char *out, size_t cap)
+{
+	const char *ts;
+	size_t n;
+	if (!name || !parse_name(name, &ts, &n))
 		return false;
-	p++;
-	n = span_alnum(p);
-	if (n == 0 || n > 10)
-		return false;
-	p += n;
-	if (*p == '\0')
-		return true;
-	return strcmp(p, ".gz") == 0 || strcmp(p, ".zst") == 0;
+	snprintf(out, cap, "%.*s", (int)n, name + (strncmp(name, "safety_", 7) == 0 ? 14 : 7));
+	return true;
 }
 
 bool dbb_name_is_valid(const char *name)
 {
 	const char *ts;
-	return name && parse_name(name, &ts) && dbb_name_timestamp(name, &(time_t){0});
+	size_t n;
+	return name && parse_name(name, &ts, &n) && dbb_name_timestamp(name, &(time_t){0});
 }
 
 bool dbb_name_timestamp(const char *name, time_t *out)
 {
 	const char *ts;
-	if (!name || !parse_name(name, &ts))
+	size_t n;
+	if (!name || !parse_name(name, &ts, &n))
 		return false;
 	int v[6];
 	const int widths[6] = {4, 2, 2, 2, 2, 2};

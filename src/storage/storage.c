@@ -260,9 +260,8 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
 	if (!dbb_name_timestamp(name, &bi->created_at))
 		bi->created_at = sb->st_mtime;
 	bi->safety = strncmp(name, "safety_", 7) == 0;
-	const char *db = name + (bi->safety ? 14 : 7);
-	size_t n = strcspn(db, "_");
-	snprintf(bi->db, sizeof(bi->db), "%.*s", (int)n, db);
+	if (!dbb_name_target(name, bi->db, sizeof(bi->db)))
+		bi->db[0] = '\0';
 
 	unsigned char magic[4];
 	enum dbb_compression c = DBB_COMPRESSION_NONE;

@@ -242,7 +242,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		die("auth", &err);
 	if (dbb_ops_new(&ops, &cfg, drv, storage, &err))
 		die("ops", &err);
-	if (dbb_server_start(&srv, &cfg, ops, auth, &err))
+	struct dbb_target target = {&cfg, ops};
+	if (dbb_server_start(&srv, &cfg, &target, 1, auth, &err))
 		die("server", &err);
 	snprintf(path, sizeof(path), "%s/keys/private.pem", base);
 	if (dbb_token_issue(path, DBB_ROLE_OPERATOR, 10L * 365 * 86400, &cfg, &token, &err))

@@ -26,7 +26,7 @@ static void *hammer(void *arg)
 	struct dbb_metrics *m = arg;
 	for (int i = 0; i < 10000; i++) {
 		dbb_metrics_request(m, 0, 200, 0.001);
-		dbb_metrics_bytes(m, DBB_BYTES_BACKUP_WRITTEN, 3);
+		dbb_metrics_bytes(dbb_metrics_target(m, 0), DBB_BYTES_BACKUP_WRITTEN, 3);
 	}
 	return NULL;
 }
@@ -76,13 +76,14 @@ int main(void)
 	dbb_metrics_request(m, 1, 409, 0.5);
 	dbb_metrics_request(m, 2, 404, 0.5);  /* unmatched */
 	dbb_metrics_request(m, 99, 999, 0.5); /* clamped to unmatched, status other */
-	dbb_metrics_operation(m, DBB_METRIC_BACKUP, DBB_OK, 2.0);
-	dbb_metrics_operation(m, DBB_METRIC_BACKUP, DBB_OK, 20000.0);
-	dbb_metrics_operation(m, DBB_METRIC_RESTORE, DBB_ERR_RESTORE_FAILED, 0.05);
+	dbb_metrics_operation(dbb_metrics_target(m, 0), DBB_METRIC_BACKUP, DBB_OK, 2.0);
+	dbb_metrics_operation(dbb_metrics_target(m, 0), DBB_METRIC_BACKUP, DBB_OK, 20000.0);
+	dbb_metrics_operation(dbb_metrics_target(m, 0), DBB_METRIC_RESTORE, DBB_ERR_RESTORE_FAILED,
+	                      0.05);
 	dbb_metrics_auth_failure(m, DBB_AUTHFAIL_EXPIRED);
-	dbb_metrics_backup_succeeded(m, 5000);
-	dbb_metrics_backup_succeeded(m, 4000); /* never goes back */
-	dbb_metrics_running(m, DBB_METRIC_RESTORE, 1);
+	dbb_metrics_backup_succeeded(dbb_metrics_target(m, 0), 5000);
+	dbb_metrics_backup_succeeded(dbb_metrics_target(m, 0), 4000); /* never goes back */
+	dbb_metrics_running(dbb_metrics_target(m, 0), DBB_METRIC_RESTORE, 1);
 
 	t = render(m, &disk);
 	CHECK(t && strstr(t, "dbbackupd_http_requests_total{method=\"GET\",route=\"/health\","

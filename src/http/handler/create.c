@@ -13,7 +13,7 @@ static dbb_code query_codec(struct dbb_request *req, enum dbb_compression *out,
 {
 	const char *v;
 	bool on = true;
-	*out = dbb_ops_default_compression(req->srv->ops);
+	*out = dbb_ops_default_compression(req->tgt->ops);
 	dbb_code rc = dbb_query_value(req, "compress", &v, err);
 	if (rc || !v)
 		return rc;
@@ -39,7 +39,7 @@ enum MHD_Result dbb_handle_create(struct dbb_request *req)
 	if (query_codec(req, &codec, &err) ||
 	    dbb_query_bool(req, "use_apoc", false, &opt.use_apoc, &err))
 		return dbb_reply_err(req, &err);
-	if (dbb_ops_create_backup(req->srv->ops, codec, &opt, &res, &err))
+	if (dbb_ops_create_backup(req->tgt->ops, codec, &opt, &res, &err))
 		return dbb_reply_err(req, &err);
 	char msg[256];
 	snprintf(req->audit_file, sizeof(req->audit_file), "%s", res.filename);

@@ -10,7 +10,7 @@ enum MHD_Result dbb_handle_download(struct dbb_request *req)
 	struct dbb_error err = {0};
 	int fd;
 	uint64_t size;
-	if (dbb_ops_open_download(req->srv->ops, req->param, &fd, &size, &err))
+	if (dbb_ops_open_download(req->tgt->ops, req->param, &fd, &size, &err))
 		return dbb_reply_err(req, &err);
 	uint64_t first = 0, last = size ? size - 1 : 0;
 	const char *range = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Range");

@@ -60,7 +60,7 @@ static void body_unref(void *cls)
 		free(b);
 }
 
-/* One per server (srv->list_cache): the ops it lists is the server's. */
+/* One per target (the server's targets[i].list_cache): the ops it lists is the target's. */
 struct dbb_list_cache {
 	pthread_mutex_t mu;
 	struct dbb_storage_stamp stamp;
@@ -254,10 +254,10 @@ enum MHD_Result dbb_handle_list(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
 	struct list_body *b = NULL;
-	if (list_body(req->srv->list_cache, req->srv->ops, &b, &err))
+	if (list_body(req->tgt->list_cache, req->tgt->ops, &b, &err))
 		return dbb_reply_err(req, &err);
 	struct dbb_interrupted_restore ir;
-	if (dbb_ops_interrupted_restore(req->srv->ops, &ir)) {
+	if (dbb_ops_interrupted_restore(req->tgt->ops, &ir)) {
 		char *text = with_interrupted(b, &ir);
 		body_unref(b);
 		if (!text)
@@ -269,7 +269,7 @@ enum MHD_Result dbb_handle_list(struct dbb_request *req)
 	const char *encoding = NULL;
 	if (dbb_accepts_gzip(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                                 MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
-		struct list_body *gz = gzip_of(req->srv->list_cache, b);
+		struct list_body *gz = gzip_of(req->tgt->list_cache, b);
 		if (gz) {
 			body_unref(b);
 			b = gz;

@@ -1,16 +1,20 @@
 /* GET /metrics: Prometheus text format. Counters come from the metrics
- * observer ops reports to (dbb_ops_observe_metrics); what is on disk is read
- * through ops per scrape. */
+ * observer each target's ops reports to (dbb_ops_observe_metrics); what is
+ * on disk is read through each target's ops per scrape. */
 #include <stdlib.h>
 
 #include "http/internal.h"
 
 enum MHD_Result dbb_handle_metrics(struct dbb_request *req)
 {
-	struct dbb_metrics_disk disk;
 	size_t len = 0;
-	dbb_ops_disk_usage(req->srv->ops, &disk);
-	char *text = dbb_metrics_render(req->srv->metrics, &disk, &len);
+	struct dbb_metrics_disk *disk = calloc(req->srv->ntargets, sizeof(*disk));
+	if (!disk)
+		return dbb_reply_error(req, DBB_ERR_INTERNAL, "out of memory", NULL);
+	for (size_t i = 0; i < req->srv->ntargets; i++)
+		dbb_ops_disk_usage(req->srv->targets[i].ops, &disk[i]);
+	char *text = dbb_metrics_render(req->srv->metrics, disk, &len);
+	free(disk);
 	if (!text)
 		return dbb_reply_error(req, DBB_ERR_INTERNAL, "out of memory", NULL);
 	struct MHD_Response *resp =

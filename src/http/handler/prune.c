@@ -55,7 +55,14 @@ enum MHD_Result dbb_handle_prune(struct dbb_request *req)
 	bool dry_run = false;
 	if (dbb_query_bool(req, "dry_run", false, &dry_run, &err))
 		return dbb_reply_err(req, &err);
-	if (!dry_run && req->who.role < DBB_ROLE_ADMIN) {
+	/* schedules and retention: the default target's only, for now */
+	if (req->tgt && !req->tgt->cfg->is_default)
+		return dbb_reply_error(req, DBB_ERR_INVALID_PARAMETER,
+		                       "retention applies to the default target only in this "
+		                       "version (docs/targets.md)",
+		                       NULL);
+	if (!dry_run &&
+	    dbb_principal_role(&req->who, req->tgt ? req->tgt->cfg->name : NULL) < DBB_ROLE_ADMIN) {
 		dbb_metrics_auth_failure(req->srv->metrics, DBB_AUTHFAIL_FORBIDDEN);
 		return dbb_reply_error(
 		    req, DBB_ERR_FORBIDDEN,

@@ -35,6 +35,11 @@ enum MHD_Result dbb_handle_schedule(struct dbb_request *req)
 {
 	struct dbb_scheduler *s = atomic_load(&req->srv->sched);
 	struct dbb_schedule_status st;
+	if (req->tgt && !req->tgt->cfg->is_default)
+		return dbb_reply_error(req, DBB_ERR_INVALID_PARAMETER,
+		                       "schedules apply to the default target only in this "
+		                       "version (docs/targets.md)",
+		                       NULL);
 	if (!s)
 		return dbb_reply_error(req, DBB_ERR_SHUTTING_DOWN, "the scheduler is not running",
 		                       NULL);

@@ -128,8 +128,8 @@ enum MHD_Result dbb_handle_stats(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
 	struct dbb_stats st;
-	dbb_code rc = dbb_ops_stats(req->srv->ops, &st, &err);
-	json_t *body = rc ? NULL : stats_json(dbb_ops_database_type(req->srv->ops), &st);
+	dbb_code rc = dbb_ops_stats(req->tgt->ops, &st, &err);
+	json_t *body = rc ? NULL : stats_json(dbb_ops_database_type(req->tgt->ops), &st);
 	dbb_stats_free(&st);
 	if (rc)
 		return dbb_reply_err(req, &err);

@@ -92,7 +92,7 @@ enum MHD_Result dbb_upload_begin(struct dbb_request *req)
 		return MHD_NO;
 	up->chunked = clen == NULL;
 	req->state = up;
-	if (dbb_ops_upload_begin(req->srv->ops, &up->session, &err))
+	if (dbb_ops_upload_begin(req->tgt->ops, &up->session, &err))
 		return dbb_reply_err(req, &err);
 	up->pp = MHD_create_post_processor(req->conn, 64 * 1024, on_part, req);
 	if (!up->pp)
