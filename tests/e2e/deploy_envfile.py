@@ -301,6 +301,8 @@ def template(path, dbbackupd, work):
         # 0 means 10 x MAX_UPLOAD_BYTES (the template's comment says so)
         "MAX_RESTORE_BYTES": lambda v: str(10 * to_bytes(tpl["MAX_UPLOAD_BYTES"]))
         if v == "0" else v,
+        # empty means DB_TYPE (the template's comment says so)
+        "TARGET_NAME": lambda v: v or tpl["DB_TYPE"],
     }
     differ = []
     for k, v in tpl.items():
