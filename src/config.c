@@ -64,6 +64,7 @@ static const struct dbb_setting vars[] = {
     INT("GZIP_LEVEL", gzip_level, "6", 1, 9),
     INT("ZSTD_LEVEL", zstd_level, "3", 1, 19),
     UINT("COMPRESS_THREADS", compress_threads, "0", 0, 256),
+    STR("SAFETY_COMPRESSION", safety_compression, "zstd:1"),
     BYTES("MAX_UPLOAD_BYTES", max_upload_bytes, "10G"),
     UINT("MAX_CONNECTIONS", max_connections, "64", 4, 10000),
     UINT("CONNECTION_TIMEOUT", connection_timeout, "60", 1, 86400),

@@ -78,7 +78,8 @@ struct dbb_config {
 	char compression[8]; /* "gzip" or "zstd": what compress=true means */
 	int gzip_level;
 	int zstd_level;
-	unsigned compress_threads; /* 0: number of online CPUs */
+	unsigned compress_threads;   /* 0: number of online CPUs */
+	char safety_compression[16]; /* "codec[:level]" of safety backups (ops.c) */
 	uint64_t max_upload_bytes;
 	unsigned max_connections;
 	unsigned connection_timeout; /* idle seconds before a connection is dropped */
