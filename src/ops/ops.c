@@ -662,13 +662,24 @@ struct safety_job {
 	struct dbb_stream_totals totals;
 	dbb_code rc;
 	struct dbb_error err;
+	double seconds; /* the safety backup's own time */
 };
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
 
 static void *safety_thread(void *arg)
 {
 	struct safety_job *j = arg;
 	struct dbb_dump_options opt = {0};
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	j->rc = backup_to_tmp(j->ops, &j->spec, &opt, &j->tmp, &j->totals, &j->err);
+	j->seconds = seconds_since(&t0);
 	if (j->rc)
 		atomic_store(&j->stop_validation, true);
 	return NULL;
@@ -702,6 +713,8 @@ static dbb_code validate_and_safety(struct dbb_ops *ops, int fd, const char *lab
 	j->tmp.fd = -1;
 	atomic_init(&j->stop_safety, false);
 	atomic_init(&j->stop_validation, false);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	bool threaded = pthread_create(&th, NULL, safety_thread, j) == 0;
 	if (!threaded)
 		dbb_warn("no thread for the safety backup: it runs after the validation");
@@ -710,6 +723,7 @@ static dbb_code validate_and_safety(struct dbb_ops *ops, int fd, const char *lab
 	                                         threaded ? &j->stop_validation : NULL, err);
 	if (!rc)
 		rc = check_restore(ops, err);
+	double checked_s = seconds_since(&t0);
 	bool mine = validation_failed_itself(j, rc);
 	if (mine)
 		atomic_store(&j->stop_safety, true);
@@ -736,8 +750,11 @@ static dbb_code validate_and_safety(struct dbb_ops *ops, int fd, const char *lab
 		} else {
 			res->safety_backup_created = true;
 			memcpy(res->safety_backup_filename, sb.filename, sizeof(sb.filename));
-			dbb_info("safety backup %s written (%s) before restoring %s", sb.filename,
-			         dbb_compression_name(j->spec.codec), label);
+			dbb_info("safety backup %s written before restoring %s (%s, %llu bytes, "
+			         "%.2fs; validation beside it %.2fs; both done after %.2fs)",
+			         sb.filename, label, dbb_compression_name(j->spec.codec),
+			         (unsigned long long)sb.size_bytes, j->seconds, checked_s,
+			         seconds_since(&t0));
 		}
 	}
 	dbb_storage_tmp_discard(&j->tmp); /* whatever was not committed */
@@ -801,7 +818,11 @@ static dbb_code restore_flow(struct dbb_ops *ops, int fd, const char *label, boo
 	rc = journal_begin(ops, label, res, &journal_mine, err);
 	if (rc)
 		return rc;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = clean_and_restore(ops, fd, limit, *staged, err);
+	dbb_info("%s: clean and restore took %.2fs%s", label, seconds_since(&t0),
+	         single ? " (one pass: the file was checked as it was restored)" : "");
 	if (rc == DBB_OK) {
 		journal_end(ops, true);
 		return DBB_OK;

@@ -248,7 +248,9 @@ static dbb_code fake_restore_single(const struct dbb_driver_ctx *ctx, struct dbb
 	F.restores++;
 	if (F.restores == F.fail_restore)
 		return dbb_fail(err, DBB_ERR_RESTORE_FAILED, "fake: restore failed");
-	snprintf(F.content, sizeof(F.content), "%s", buf + strlen(FAKE_MAGIC));
+	if (snprintf(F.content, sizeof(F.content), "%s", buf + strlen(FAKE_MAGIC)) >=
+	    (int)sizeof(F.content))
+		return dbb_fail(err, DBB_ERR_RESTORE_FAILED, "fake: content too long");
 	return DBB_OK;
 }
 
