@@ -51,7 +51,8 @@ zstd -q -dc "$b/$zst" | awk '/^CREATE TABLE/ && !d { print "\\! touch /tmp/dbb-s
 	gzip -c | put backup_postgresql_20000101_000004.sql.gz
 rm -f /tmp/dbb-single-pass-pwned
 
-for f in backup_postgresql_20000101_00000{1,2,3,4}.sql.*; do
+for f in backup_postgresql_20000101_000001.sql.gz backup_postgresql_20000101_000002.sql.zst \
+	backup_postgresql_20000101_000003.sql.gz backup_postgresql_20000101_000004.sql.gz; do
 	n=$((n + 1))
 	api POST "/backup/restore/$f?create_safety_backup=false" operator
 	expect_error 422 invalid_backup "bad file $n ($f), no safety backup → 422"
