@@ -68,6 +68,7 @@ static const struct dbb_setting vars[] = {
     UINT("AUTH_MAX_TOKEN_LIFETIME", auth_max_token_lifetime, "86400", 60, 315360000),
     BOOL("KEYCLOAK_ALLOW_HTTP", keycloak_allow_http, "false"),
     UINT("COMPRESS_THREADS", compress_threads, "0", 0, 256),
+    STR("SAFETY_COMPRESSION", safety_compression, "zstd:1"),
     BYTES("MAX_UPLOAD_BYTES", max_upload_bytes, "10G"),
     UINT("MAX_CONNECTIONS", max_connections, "64", 4, 10000),
     UINT("CONNECTION_TIMEOUT", connection_timeout, "60", 1, 86400),

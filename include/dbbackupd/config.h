@@ -111,7 +111,8 @@ struct dbb_config {
 	bool bind_allow_http;             /* plain HTTP on a non-loopback BIND_ADDRESS */
 	bool keycloak_allow_http;         /* keys over http:// from a non-loopback host */
 
-	unsigned compress_threads; /* 0: number of online CPUs */
+	unsigned compress_threads;   /* 0: number of online CPUs */
+	char safety_compression[16]; /* "codec[:level]" of safety backups (ops.c) */
 	uint64_t max_upload_bytes;
 	unsigned max_connections;
 	unsigned connection_timeout; /* idle seconds before a connection is dropped */

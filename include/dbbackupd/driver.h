@@ -154,6 +154,13 @@ struct dbb_driver {
 	/* true: a failed restore leaves the database exactly as it was (one
 	 * transaction). false: ops restores the safety backup on failure. */
 	bool atomic_restore;
+	/* true (with atomic_restore): restore itself checks, in the same pass,
+	 * everything validate checks of the bytes it reads, reads them to
+	 * their end (so the decoder's checksums have run) and commits only
+	 * then; anything wrong rolls the transaction back. ops then restores
+	 * without a validation pass first when there is no safety backup to
+	 * overlap it with (issue 22: the file is decompressed once). */
+	bool restore_validates;
 
 	/* Optional: the driver's own settings (environment variables, or the
 	 * .env file), read and checked by config.c into a struct of

@@ -178,6 +178,10 @@ const char *dbb_compression_name(enum dbb_compression c);
 const char *dbb_compression_suffix(enum dbb_compression c);
 /* "gzip" or "zstd" (also "none"); false for anything else. */
 bool dbb_compression_parse(const char *s, enum dbb_compression *out);
+/* "codec[:level]": a name dbb_compression_parse knows, optionally with a
+ * level (gzip 1-9, zstd 1-19; *level 0 when none is given, and for
+ * "none"). False for anything else. */
+bool dbb_compression_parse_spec(const char *s, enum dbb_compression *codec, int *level);
 /* By the first bytes (the magic), never by a name: 1f 8b is gzip,
  * 28 b5 2f fd is zstd, anything else none. */
 enum dbb_compression dbb_compression_sniff(const unsigned char *buf, size_t len);

@@ -496,9 +496,14 @@ static dbb_code pg_check_restore(const struct dbb_driver_ctx *ctx, struct dbb_er
 	return rc;
 }
 
-/* What psql gets around the dump (dbb_tool_filter of tool.h). */
+/* What psql gets around the dump (dbb_tool_filter of tool.h). The file
+ * gets every check pg_validate makes in the same pass (the driver's
+ * restore_validates): the lexer as it goes, the head's format as soon as
+ * it is read, and pg_verdict before the COMMIT. */
 struct pg_feed {
 	struct pg_script scan;
+	char head[SNIFF_MAX + 1];
+	size_t head_len;
 };
 
 /* \restrict with a fresh key (no meta-command of the file runs after it),
@@ -511,6 +516,7 @@ static dbb_code pg_feed_begin(void *arg, struct dbb_sink *psql, struct dbb_error
 	char key[33], line[64];
 	dbb_code rc;
 
+	f->head_len = 0;
 	if (RAND_bytes(key_raw, sizeof(key_raw)) != 1)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "no random bytes for the restrict key");
 	for (size_t i = 0; i < sizeof(key_raw); i++)
@@ -534,17 +540,33 @@ static dbb_code pg_feed_chunk(void *arg, struct dbb_sink *psql, const void *buf,
 	struct pg_feed *f = arg;
 
 	(void)psql;
+	if (f->head_len < SNIFF_MAX) {
+		size_t n = len < SNIFF_MAX - f->head_len ? len : SNIFF_MAX - f->head_len;
+		const char *what;
+
+		memcpy(f->head + f->head_len, buf, n);
+		f->head_len += n;
+		what = f->head_len == SNIFF_MAX ? foreign_format(f->head, f->head_len) : NULL;
+		if (what)
+			return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+			                "the file is %s, not a plain PostgreSQL dump", what);
+	}
 	return pg_script_feed(&f->scan, buf, len, err);
 }
 
-/* COMMIT, only once the whole dump was sent and ends between statements. */
+/* COMMIT, only once the whole dump was sent, ends between statements and
+ * passed every check of pg_validate. */
 static dbb_code pg_feed_end(void *arg, struct dbb_sink *psql, struct dbb_error *err)
 {
 	/* a statement of its own: the newline ends a last line without one */
 	static const char commit[] = "\nCOMMIT;\n";
 	struct pg_feed *f = arg;
-	dbb_code rc = pg_script_finish(&f->scan, err);
+	struct dbb_error lex_err = {0};
+	dbb_code lex_rc = pg_script_finish(&f->scan, &lex_err);
+	dbb_code rc;
 
+	f->head[f->head_len] = '\0';
+	rc = pg_verdict(&f->scan, f->head, f->head_len, lex_rc, &lex_err, err);
 	return rc ? rc : dbb_sink_write(psql, commit, sizeof(commit) - 1, err);
 }
 
@@ -670,6 +692,7 @@ const struct dbb_driver dbb_driver_postgresql = {
     .name = "postgresql",
     .extension = "sql",
     .atomic_restore = true,
+    .restore_validates = true,
     .recognise = pg_recognise,
     .check_config = pg_check_config,
     .health = pg_health,

@@ -22,6 +22,10 @@ struct dbb_ops {
 	bool interrupted; /* a journal is on disk from an unfinished restore */
 	struct dbb_interrupted_restore intr;
 	struct dbb_ops_observer observer; /* set before and cleared after serving */
+	/* SAFETY_COMPRESSION, parsed once: level 0 is the codec's own
+	 * (GZIP_LEVEL, ZSTD_LEVEL) */
+	enum dbb_compression safety_codec;
+	int safety_level;
 };
 
 /* What the driver's functions are given. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "dbbackupd/log.h"
 #include "dbbackupd/stream.h"
 #include "ops/internal.h"
+
+static dbb_code safety_spec_load(struct dbb_ops *ops, struct dbb_error *err);
 
 /* "key=value" lines; unknown keys are ignored. */
 static void journal_parse(const char *text, struct dbb_interrupted_restore *j)
@@ -96,6 +99,11 @@ dbb_code dbb_ops_new(struct dbb_ops **out, const struct dbb_config *cfg,
 	ops->st = st;
 	pthread_mutex_init(&ops->mu, NULL);
 	pthread_cond_init(&ops->idle, NULL);
+	dbb_code rc = safety_spec_load(ops, err);
+	if (rc) {
+		dbb_ops_free(ops);
+		return rc;
+	}
 	journal_load(ops);
 	*out = ops;
 	return DBB_OK;
@@ -231,44 +239,87 @@ static dbb_code dump_failure(struct dbb_ops *ops, const struct dbb_driver_ctx *c
 	return err->code;
 }
 
-/* driver dump → [gzip|zstd] → sha256 → temporary file → rename into place */
-static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, enum dbb_compression codec,
-                             const struct dbb_dump_options *opt, struct dbb_backup_result *res,
+/* How a backup is written: the codec and its settings, and, for a safety
+ * backup made while the restore's validation runs, a flag another thread
+ * sets to stop it (the dump's next write fails). */
+struct backup_spec {
+	enum dbb_compression codec;
+	struct dbb_codec_options gz, zs;
+	const atomic_bool *cancel; /* NULL: runs to its end */
+};
+
+static void backup_spec_init(const struct dbb_ops *ops, struct backup_spec *b,
+                             enum dbb_compression codec)
+{
+	memset(b, 0, sizeof(*b));
+	b->codec = codec;
+	b->gz = (struct dbb_codec_options){ops->cfg->gzip_level, ops->cfg->compress_threads};
+	b->zs = (struct dbb_codec_options){ops->cfg->zstd_level, ops->cfg->compress_threads};
+}
+
+/* A pass-through sink that fails once *flag is set. */
+struct cancel_sink {
+	struct dbb_sink base;
+	struct dbb_sink *next;
+	const atomic_bool *flag;
+};
+
+static dbb_code cancel_write(struct dbb_sink *self, const void *buf, size_t len,
                              struct dbb_error *err)
 {
+	struct cancel_sink *s = (struct cancel_sink *)self;
+	if (s->flag && atomic_load(s->flag))
+		return dbb_fail(err, DBB_ERR_INTERNAL, "stopped: the restore was refused");
+	return dbb_sink_write(s->next, buf, len, err);
+}
+
+/* driver dump → [gzip|zstd] → sha256 → temporary file (not yet listed:
+ * backup_commit names it). On failure tmp is discarded. */
+static dbb_code backup_to_tmp(struct dbb_ops *ops, const struct backup_spec *b,
+                              const struct dbb_dump_options *opt, struct dbb_storage_tmp *tmp,
+                              struct dbb_stream_totals *totals, struct dbb_error *err)
+{
 	struct dbb_driver_ctx ctx;
-	struct dbb_storage_tmp tmp = {0};
 	struct dbb_fd_sink file;
 	struct dbb_sink_chain *chain = NULL;
-	struct dbb_stream_totals totals;
-	time_t when = time(NULL);
-	const struct dbb_codec_options gz = {ops->cfg->gzip_level, ops->cfg->compress_threads};
-	const struct dbb_codec_options zs = {ops->cfg->zstd_level, ops->cfg->compress_threads};
 	const struct dbb_sink_layer layers[] = {
-	    {codec == DBB_COMPRESSION_GZIP ? dbb_gzip_layer : NULL, &gz},
-	    {codec == DBB_COMPRESSION_ZSTD ? dbb_zstd_layer : NULL, &zs},
+	    {b->codec == DBB_COMPRESSION_GZIP ? dbb_gzip_layer : NULL, &b->gz},
+	    {b->codec == DBB_COMPRESSION_ZSTD ? dbb_zstd_layer : NULL, &b->zs},
 	};
 
 	dbb_ops_driver_ctx(ops, &ctx);
-	memset(res, 0, sizeof(*res));
-	tmp.fd = -1;
-	dbb_code rc = dbb_storage_tmp_create(ops->st, &tmp, err);
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->fd = -1;
+	dbb_code rc = dbb_storage_tmp_create(ops->st, tmp, err);
 	if (rc)
 		return rc;
-	dbb_fd_sink_init(&file, tmp.fd);
+	dbb_fd_sink_init(&file, tmp->fd);
 	rc =
 	    dbb_sink_chain_new(&file.base, layers, sizeof(layers) / sizeof(layers[0]), &chain, err);
 	if (rc)
 		goto out;
-	rc = ops->drv->dump(&ctx, opt, dbb_sink_chain_top(chain), err);
-	if (rc == DBB_ERR_BACKUP_FAILED)
+	struct cancel_sink top = {{cancel_write, NULL, NULL}, dbb_sink_chain_top(chain), b->cancel};
+	rc = ops->drv->dump(&ctx, opt, &top.base, err);
+	if (rc == DBB_ERR_BACKUP_FAILED && !(b->cancel && atomic_load(b->cancel)))
 		rc = dump_failure(ops, &ctx, err);
 	if (!rc)
-		rc = dbb_sink_chain_finish(chain, &totals, err);
+		rc = dbb_sink_chain_finish(chain, totals, err);
+out:
+	dbb_sink_chain_free(chain);
 	if (rc)
-		goto out;
-	memcpy(res->sha256, totals.sha256, sizeof(res->sha256));
-	res->size_bytes = totals.stored_bytes;
+		dbb_storage_tmp_discard(tmp);
+	return rc;
+}
+
+/* Lists what backup_to_tmp wrote, named prefix_<db>_<when>.<ext><suffix>;
+ * tmp is consumed whatever happens. */
+static dbb_code backup_commit(struct dbb_ops *ops, const char *prefix, enum dbb_compression codec,
+                              time_t when, struct dbb_storage_tmp *tmp,
+                              const struct dbb_stream_totals *totals, struct dbb_backup_result *res,
+                              struct dbb_error *err)
+{
+	memcpy(res->sha256, totals->sha256, sizeof(res->sha256));
+	res->size_bytes = totals->stored_bytes;
 	struct dbb_backup_name nm = {
 	    .prefix = prefix,
 	    .db = ops->cfg->name[0] ? ops->cfg->name : ops->drv->name, /* the target's */
@@ -276,14 +327,24 @@ static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, enum dbb_c
 	    .suffix = dbb_compression_suffix(codec),
 	    .when = when,
 	};
-	rc = dbb_storage_tmp_commit(&tmp, &nm, res->sha256, res->filename, err);
-out:
-	dbb_sink_chain_free(chain);
-	dbb_storage_tmp_discard(&tmp); /* no-op after a commit */
+	dbb_code rc = dbb_storage_tmp_commit(tmp, &nm, res->sha256, res->filename, err);
+	dbb_storage_tmp_discard(tmp); /* no-op after a commit */
 	return rc;
 }
 
-/* The codec of compress=true (COMPRESSION), for the safety backup too. */
+static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, const struct backup_spec *b,
+                             const struct dbb_dump_options *opt, struct dbb_backup_result *res,
+                             struct dbb_error *err)
+{
+	struct dbb_storage_tmp tmp;
+	struct dbb_stream_totals totals;
+	time_t when = time(NULL);
+	memset(res, 0, sizeof(*res));
+	dbb_code rc = backup_to_tmp(ops, b, opt, &tmp, &totals, err);
+	return rc ? rc : backup_commit(ops, prefix, b->codec, when, &tmp, &totals, res, err);
+}
+
+/* The codec of compress=true (COMPRESSION). */
 static enum dbb_compression default_codec(const struct dbb_ops *ops)
 {
 	enum dbb_compression c = DBB_COMPRESSION_GZIP;
@@ -294,6 +355,32 @@ static enum dbb_compression default_codec(const struct dbb_ops *ops)
 enum dbb_compression dbb_ops_default_compression(const struct dbb_ops *ops)
 {
 	return default_codec(ops);
+}
+
+/* A safety backup's codec and level: SAFETY_COMPRESSION (docs/compression.md);
+ * empty means COMPRESSION's codec at its level, as before the setting. */
+static dbb_code safety_spec_load(struct dbb_ops *ops, struct dbb_error *err)
+{
+	const char *s = ops->cfg->safety_compression;
+	ops->safety_codec = default_codec(ops);
+	ops->safety_level = 0;
+	if (!s[0])
+		return DBB_OK;
+	if (!dbb_compression_parse_spec(s, &ops->safety_codec, &ops->safety_level))
+		return dbb_fail(err, DBB_ERR_CONFIG,
+		                "SAFETY_COMPRESSION must be gzip[:1-9], zstd[:1-19] or none, got "
+		                "'%s'",
+		                s);
+	return DBB_OK;
+}
+
+static void safety_spec(const struct dbb_ops *ops, struct backup_spec *b)
+{
+	backup_spec_init(ops, b, ops->safety_codec);
+	if (ops->safety_level && b->codec == DBB_COMPRESSION_GZIP)
+		b->gz.level = ops->safety_level;
+	if (ops->safety_level && b->codec == DBB_COMPRESSION_ZSTD)
+		b->zs.level = ops->safety_level;
 }
 
 dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
@@ -308,7 +395,9 @@ dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
 		res->seconds = dbb_ops_watch_end(ops, &w, rc, 0, 0);
 		return rc;
 	}
-	rc = write_backup(ops, "backup", codec, opt, res, err);
+	struct backup_spec b;
+	backup_spec_init(ops, &b, codec);
+	rc = write_backup(ops, "backup", &b, opt, res, err);
 	dbb_ops_unlock(ops);
 	double secs = res->seconds = dbb_ops_watch_end(ops, &w, rc, rc ? 0 : res->size_bytes, 0);
 	if (rc)
@@ -369,29 +458,58 @@ static dbb_code input_verdict(const struct restore_input *in, const struct input
 	                label, (unsigned long long)limit->bytes, limit->why);
 }
 
+/* A pass-through source that fails once *flag is set. */
+struct cancel_source {
+	struct dbb_source base;
+	struct dbb_source *next;
+	const atomic_bool *flag;
+};
+
+static dbb_code cancel_read(struct dbb_source *self, void *buf, size_t cap, size_t *got,
+                            struct dbb_error *err)
+{
+	struct cancel_source *s = (struct cancel_source *)self;
+	if (atomic_load(s->flag))
+		return dbb_fail(err, DBB_ERR_INTERNAL, "stopped: the safety backup failed");
+	return dbb_source_read(s->next, buf, cap, got, err);
+}
+
 /* The whole file is read: the driver checks the content, and whatever it did
  * not read is drained (through the limit) so the gzip CRC and length, or
  * every zstd frame and its checksum, are verified to the end. With staged
  * non-NULL and a driver that stages, what it checked is kept there for
- * clean_and_restore (the caller discards it). */
-static dbb_code validate_input(struct dbb_ops *ops, int fd, const struct input_limit *limit,
-                               const char *label, struct dbb_staged **staged, struct dbb_error *err)
+ * clean_and_restore (the caller discards it). cancel (may be NULL): set by
+ * another thread to stop the validation early. */
+static dbb_code check_input(struct dbb_ops *ops, int fd, const struct input_limit *limit,
+                            const char *label, struct dbb_staged **staged,
+                            const atomic_bool *cancel, struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
 	struct restore_input in;
 	struct dbb_stream_totals totals;
 	dbb_ops_driver_ctx(ops, &ctx);
 	dbb_code rc = input_open(&in, fd, limit, err);
+	struct cancel_source cs = {{cancel_read, NULL, NULL}, &in.lim.base, cancel};
+	struct dbb_source *src = cancel ? &cs.base : &in.lim.base;
 	if (!rc && staged && ops->drv->stage)
-		rc = ops->drv->stage(&ctx, &in.lim.base, staged, err);
+		rc = ops->drv->stage(&ctx, src, staged, err);
 	else if (!rc)
-		rc = ops->drv->validate(&ctx, &in.lim.base, err);
+		rc = ops->drv->validate(&ctx, src, err);
 	if (!rc)
-		rc = dbb_source_finish(&in.lim.base, err);
+		rc = dbb_source_finish(src, err);
 	if (!rc)
 		rc = dbb_source_chain_finish(in.chain, &totals, err);
 	rc = input_verdict(&in, limit, label, rc, err);
 	input_close(&in);
+	return rc;
+}
+
+/* check_input before anything was touched. */
+static dbb_code validate_input(struct dbb_ops *ops, int fd, const struct input_limit *limit,
+                               const char *label, struct dbb_staged **staged,
+                               const atomic_bool *cancel, struct dbb_error *err)
+{
+	dbb_code rc = check_input(ops, fd, limit, label, staged, cancel, err);
 	if (rc == DBB_ERR_INVALID_BACKUP)
 		dbb_error_prefix(err, "%s is not a valid %s backup; the database was not touched",
 		                 label, ops->drv->name);
@@ -516,52 +634,203 @@ static void journal_end(struct dbb_ops *ops, bool succeeded)
 	pthread_mutex_unlock(&ops->mu);
 }
 
-/* The restore flow, lock held: validate (unless the caller did), the
- * driver's check that it can restore here, safety backup, clean, restore,
- * roll back on failure. fd is the staged backup. */
+/* After validation: the driver's check that it can restore here. */
+static dbb_code check_restore(struct dbb_ops *ops, struct dbb_error *err)
+{
+	if (!ops->drv->check_restore)
+		return DBB_OK;
+	struct dbb_driver_ctx ctx;
+	dbb_ops_driver_ctx(ops, &ctx);
+	dbb_code rc = ops->drv->check_restore(&ctx, err);
+	if (rc)
+		dbb_error_prefix(err,
+		                 "the restore was not started and the database was not touched");
+	return rc;
+}
+
+/* The safety backup, written on a thread of its own while the caller's
+ * thread validates the backup file (issue 22): the two read different
+ * things (the live database, the file) and touch nothing. The safety
+ * backup stays a temporary file until both succeeded; either failing stops
+ * the other (its next write or read fails) and the temporary file goes. */
+struct safety_job {
+	struct dbb_ops *ops;
+	struct backup_spec spec;
+	atomic_bool stop_safety;     /* set when validation failed */
+	atomic_bool stop_validation; /* set when the safety backup failed */
+	struct dbb_storage_tmp tmp;
+	struct dbb_stream_totals totals;
+	dbb_code rc;
+	struct dbb_error err;
+	double seconds; /* the safety backup's own time */
+};
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void *safety_thread(void *arg)
+{
+	struct safety_job *j = arg;
+	struct dbb_dump_options opt = {0};
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	j->rc = backup_to_tmp(j->ops, &j->spec, &opt, &j->tmp, &j->totals, &j->err);
+	j->seconds = seconds_since(&t0);
+	if (j->rc)
+		atomic_store(&j->stop_validation, true);
+	return NULL;
+}
+
+/* Validation failed on its own (not because the safety backup stopped it):
+ * a stopped read is DBB_ERR_INTERNAL, which a driver may pass on as it is
+ * but never turns into a verdict on the file. */
+static bool validation_failed_itself(struct safety_job *j, dbb_code rc)
+{
+	return rc && (!atomic_load(&j->stop_validation) || rc == DBB_ERR_INVALID_BACKUP ||
+	              rc == DBB_ERR_PAYLOAD_TOO_LARGE);
+}
+
+/* Validation (unless the caller did it) and check_restore on this thread,
+ * the safety backup on another; on success the safety backup is listed
+ * and named in res. */
+static dbb_code validate_and_safety(struct dbb_ops *ops, int fd, const char *label,
+                                    const struct input_limit *limit, bool validated,
+                                    struct dbb_staged **staged, struct dbb_restore_result *res,
+                                    struct dbb_error *err)
+{
+	struct safety_job *j = calloc(1, sizeof(*j));
+	pthread_t th;
+	time_t when = time(NULL);
+	if (!j)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	j->ops = ops;
+	safety_spec(ops, &j->spec);
+	j->spec.cancel = &j->stop_safety;
+	j->tmp.fd = -1;
+	atomic_init(&j->stop_safety, false);
+	atomic_init(&j->stop_validation, false);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bool threaded = pthread_create(&th, NULL, safety_thread, j) == 0;
+	if (!threaded)
+		dbb_warn("no thread for the safety backup: it runs after the validation");
+	dbb_code rc = validated ? DBB_OK
+	                        : validate_input(ops, fd, limit, label, staged,
+	                                         threaded ? &j->stop_validation : NULL, err);
+	if (!rc)
+		rc = check_restore(ops, err);
+	double checked_s = seconds_since(&t0);
+	bool mine = validation_failed_itself(j, rc);
+	if (mine)
+		atomic_store(&j->stop_safety, true);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (!mine)
+		safety_thread(j);
+	if (!mine && j->rc) {
+		*err = j->err;
+		rc = j->rc;
+		dbb_error_prefix(err,
+		                 "the safety backup failed, so the restore was not started and "
+		                 "the database was not touched");
+	}
+	if (!rc) {
+		struct dbb_backup_result sb;
+		memset(&sb, 0, sizeof(sb));
+		rc = backup_commit(ops, "safety_backup", j->spec.codec, when, &j->tmp, &j->totals,
+		                   &sb, err);
+		if (rc) {
+			dbb_error_prefix(err,
+			                 "the safety backup could not be kept, so the restore was "
+			                 "not started and the database was not touched");
+		} else {
+			res->safety_backup_created = true;
+			memcpy(res->safety_backup_filename, sb.filename, sizeof(sb.filename));
+			dbb_info("safety backup %s written before restoring %s (%s, %llu bytes, "
+			         "%.2fs; validation beside it %.2fs; both done after %.2fs)",
+			         sb.filename, label, dbb_compression_name(j->spec.codec),
+			         (unsigned long long)sb.size_bytes, j->seconds, checked_s,
+			         seconds_since(&t0));
+		}
+	}
+	dbb_storage_tmp_discard(&j->tmp); /* whatever was not committed */
+	free(j);
+	return rc;
+}
+
+/* The driver's restore checks everything validate checks, in the same
+ * pass, and commits nothing unless all of it held (driver.h,
+ * restore_validates): the file is decompressed once. */
+static bool single_pass(const struct dbb_ops *ops)
+{
+	return ops->drv->atomic_restore && ops->drv->restore_validates && !ops->drv->stage;
+}
+
+/* A single-pass restore failed: was the file at fault, and how does
+ * validation put it? The restore may have stopped (an SQL error) before
+ * reaching what is wrong with the file, or refused it in other words than
+ * validation's, so the file is read once more (only after a failure). */
+static dbb_code single_pass_verdict(struct dbb_ops *ops, int fd, const char *label,
+                                    const struct input_limit *limit, dbb_code rc,
+                                    struct dbb_error *err)
+{
+	struct dbb_error verr = {0};
+	if (rc != DBB_ERR_DB_UNAVAILABLE) {
+		dbb_code vrc = check_input(ops, fd, limit, label, NULL, NULL, &verr);
+		if (vrc == DBB_ERR_INVALID_BACKUP || vrc == DBB_ERR_PAYLOAD_TOO_LARGE) {
+			*err = verr;
+			rc = vrc;
+		}
+	}
+	if (rc == DBB_ERR_INVALID_BACKUP)
+		dbb_error_prefix(err, "%s is not a valid %s backup", label, ops->drv->name);
+	return rc;
+}
+
+/* The restore flow, lock held: validate (unless the caller did) and the
+ * driver's check that it can restore here, overlapped with the safety
+ * backup; or, without a safety backup and for a driver whose restore
+ * validates in one transaction, neither (single pass); then clean,
+ * restore, roll back on failure. fd is the staged backup. */
 static dbb_code restore_flow(struct dbb_ops *ops, int fd, const char *label, bool safety,
                              const struct input_limit *limit, bool validated,
                              struct dbb_staged **staged, struct dbb_restore_result *res,
                              struct dbb_error *err)
 {
 	memset(res, 0, sizeof(*res));
-	dbb_code rc = validated ? DBB_OK : validate_input(ops, fd, limit, label, staged, err);
+	bool single = !validated && !safety && single_pass(ops);
+	dbb_code rc;
+	if (safety) {
+		rc = validate_and_safety(ops, fd, label, limit, validated, staged, res, err);
+	} else {
+		rc = validated || single ? DBB_OK
+		                         : validate_input(ops, fd, limit, label, staged, NULL, err);
+		if (!rc)
+			rc = check_restore(ops, err);
+	}
 	if (rc)
 		return rc;
-	if (ops->drv->check_restore) {
-		struct dbb_driver_ctx ctx;
-		dbb_ops_driver_ctx(ops, &ctx);
-		rc = ops->drv->check_restore(&ctx, err);
-		if (rc) {
-			dbb_error_prefix(err,
-			                 "the restore was not started and the database was not "
-			                 "touched");
-			return rc;
-		}
-	}
-	if (safety) {
-		struct dbb_backup_result sb;
-		struct dbb_dump_options opt = {0};
-		rc = write_backup(ops, "safety_backup", default_codec(ops), &opt, &sb, err);
-		if (rc) {
-			dbb_error_prefix(err, "the safety backup failed, so the restore was not "
-			                      "started and the database was not touched");
-			return rc;
-		}
-		res->safety_backup_created = true;
-		memcpy(res->safety_backup_filename, sb.filename, sizeof(sb.filename));
-		dbb_info("safety backup %s written before restoring %s", sb.filename, label);
-	}
 	bool journal_mine = false;
 	rc = journal_begin(ops, label, res, &journal_mine, err);
 	if (rc)
 		return rc;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = clean_and_restore(ops, fd, limit, *staged, err);
+	dbb_info("%s: clean and restore took %.2fs%s", label, seconds_since(&t0),
+	         single ? " (one pass: the file was checked as it was restored)" : "");
 	if (rc == DBB_OK) {
 		journal_end(ops, true);
 		return DBB_OK;
 	}
-	if (rc != DBB_ERR_DB_UNAVAILABLE && rc != DBB_ERR_NO_SPACE)
+	if (single)
+		rc = single_pass_verdict(ops, fd, label, limit, rc, err);
+	if (rc != DBB_ERR_DB_UNAVAILABLE && rc != DBB_ERR_NO_SPACE &&
+	    rc != DBB_ERR_PAYLOAD_TOO_LARGE)
 		err->code = rc = (rc == DBB_ERR_INVALID_BACKUP ? rc : DBB_ERR_RESTORE_FAILED);
 	if (ops->drv->atomic_restore) {
 		dbb_error_prefix(err, "restore failed; it ran in one transaction, so the database "
@@ -665,7 +934,7 @@ dbb_code dbb_ops_restore_upload(struct dbb_ops *ops, struct dbb_storage_tmp *tmp
 	/* validated before the lock: it reads only the spooled file, and a slow
 	 * or large upload must not keep the nightly backup waiting */
 	struct dbb_staged *staged = NULL;
-	dbb_code rc = validate_input(ops, tmp->fd, &limit, label, &staged, err);
+	dbb_code rc = validate_input(ops, tmp->fd, &limit, label, &staged, NULL, err);
 	if (!rc)
 		rc = dbb_ops_lock(ops, "a restore from an uploaded file", err);
 	if (rc) {

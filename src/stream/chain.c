@@ -59,6 +59,34 @@ bool dbb_compression_parse(const char *s, enum dbb_compression *out)
 	return false;
 }
 
+bool dbb_compression_parse_spec(const char *s, enum dbb_compression *codec, int *level)
+{
+	char name[8];
+	const char *colon = s ? strchr(s, ':') : NULL;
+	size_t len = colon ? (size_t)(colon - s) : (s ? strlen(s) : 0);
+	enum dbb_compression c;
+	long lv = 0;
+
+	if (!s || len == 0 || len >= sizeof(name))
+		return false;
+	memcpy(name, s, len);
+	name[len] = '\0';
+	if (!dbb_compression_parse(name, &c))
+		return false;
+	if (colon) {
+		char *end = NULL;
+		long max = c == DBB_COMPRESSION_GZIP ? 9 : c == DBB_COMPRESSION_ZSTD ? 19 : 0;
+		if (colon[1] < '0' || colon[1] > '9')
+			return false;
+		lv = strtol(colon + 1, &end, 10);
+		if (*end != '\0' || lv < 1 || lv > max)
+			return false;
+	}
+	*codec = c;
+	*level = (int)lv;
+	return true;
+}
+
 enum dbb_compression dbb_compression_sniff(const unsigned char *buf, size_t len)
 {
 	for (size_t i = 0; i < NCODECS; i++)

@@ -3,6 +3,7 @@
 # the native pipelines, on a pgbench database, in one run.
 #
 #   tests/bench/postgresql.sh [--scale N] [--level L] [--runs R] [--build DIR]
+#                             [--data pgbench|text]
 #
 # Prints wall time, peak RSS and file size for
 #   create:  daemon  vs  pg_dump | gzip -L  and  pg_dump | pigz -L
@@ -10,6 +11,14 @@
 #            daemon compress=zstd  vs  pg_dump | zstd -3 -T0  and  | gzip -6
 #   restore: daemon  vs  gunzip -c file | psql --single-transaction
 #            daemon (.zst)  vs  zstd -dc file | psql --single-transaction
+#            the default restore (safety backup on)  vs  the same native
+#            pipeline, with and without the native's reset of the database
+#            (DROP SCHEMA public CASCADE, what dropdb/createdb does here;
+#            the daemon cleans the database itself) timed
+# --data pgbench (default): pgbench's tables (blank-padded filler: a dump
+# gzip squeezes almost for free); --data text: a table of varied text
+# (words, md5 hex, numbers, timestamps) about as large for the same scale,
+# closer to what users keep and far less compressible.
 # and the ratios (daemon / native). The creates, then the restores, run R
 # times (default 3), interleaved, and the median of each is used. COMPRESS_THREADS in the
 # environment is passed to the daemon (default: all cores). Uses
@@ -22,6 +31,7 @@ src=$(cd "$here/../.." && pwd)
 scale=20
 level=6
 runs=3
+data=pgbench
 build="$src/build"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -29,7 +39,8 @@ while [ $# -gt 0 ]; do
 	--level) level=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--build) build=$2; shift 2 ;;
-	-h | --help) sed -n 2,16p "$0"; exit 0 ;;
+	--data) data=$2; shift 2 ;;
+	-h | --help) sed -n 2,26p "$0"; exit 0 ;;
 	*) echo "unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -65,10 +76,57 @@ DROP SCHEMA public CASCADE;
 CREATE SCHEMA public;
 SQL
 }
-echo "building a pgbench database, scale $scale ..." >&2
+# Varied text: ~20-80 words from a 200-word list, an md5, numbers and a
+# timestamp per row; 60,000 rows per scale unit (~15 MB).
+text_data() {
+	psql -X -q "${conn[@]}" -v ON_ERROR_STOP=1 -v rows="$((scale * 60000))" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE TABLE words AS SELECT w FROM regexp_split_to_table(
+ 'the of and to in is that for it as was with be by on not he this are or his from at which
+  but have an they you were her she there been one all we their has would when if so no what
+  my out up more time about can them some into only other could new like than then its two
+  may first any these see now people way well our should because each just those how where
+  must back much after year work over most make also made before many through down did get
+  between own under never day same another know while last might us great old year off come
+  since against go came right used take three states himself few house use during without
+  again place around however home small found thought went say part once general high upon
+  school every does got united left number course war until always away something fact
+  though water less public put think almost hand enough far took head yet government system
+  better set told nothing night end why called didnt eyes find going look asked later knew
+  point next program city business give group toward young days let room president side
+  social given present several order national possible rather second face per among form
+  important often things looked early white case john become large big need four within felt', '\s+') AS w;
+CREATE TABLE docs (
+  id bigint PRIMARY KEY,
+  title text NOT NULL,
+  body text NOT NULL,
+  digest text NOT NULL,
+  amount numeric(12, 2),
+  created timestamptz NOT NULL
+);
+WITH ws AS (SELECT array_agg(w) AS a FROM words)
+INSERT INTO docs
+SELECT g,
+       initcap(a[1 + (g * 7) % 200] || ' ' || a[1 + (g * 13) % 200]),
+       (SELECT string_agg(a[1 + floor(random() * array_length(a, 1))::int + 0 * s], ' ')
+          FROM generate_series(1, 20 + (g % 61)) AS s),
+       md5(g::text || random()::text),
+       round((random() * 100000)::numeric, 2),
+       now() - (random() * interval '3 years')
+  FROM ws, generate_series(1, :rows) AS g;
+CREATE INDEX docs_created ON docs (created);
+DROP TABLE words;
+SQL
+}
 reset_db
-"${PG_BIN:-/usr/lib/postgresql/15/bin}/pgbench" -i -q -s "$scale" "${conn[@]}" >/dev/null 2>&1 ||
-	pgbench -i -q -s "$scale" "${conn[@]}" >/dev/null 2>&1
+if [ "$data" = text ]; then
+	echo "building a text database, scale $scale ..." >&2
+	text_data
+else
+	echo "building a pgbench database, scale $scale ..." >&2
+	"${PG_BIN:-/usr/lib/postgresql/15/bin}/pgbench" -i -q -s "$scale" "${conn[@]}" >/dev/null 2>&1 ||
+		pgbench -i -q -s "$scale" "${conn[@]}" >/dev/null 2>&1
+fi
 db_size=$(psql -X -At "${conn[@]}" -c "SELECT pg_size_pretty(pg_database_size(current_database()))")
 
 maxrss() { # max "%M" over the time files given
@@ -113,7 +171,7 @@ floor_create() {
 mkdir -p "$work/backups" "$work/keys"
 "$bin" dev-keys "$work/keys" >/dev/null
 env PORT=0 BIND_ADDRESS=127.0.0.1 BACKUP_DIR="$work/backups" AUTH_JWKS_FILE="$work/keys/jwks.json" \
-	DB_TYPE=postgresql GZIP_LEVEL="$level" ZSTD_LEVEL=3 COMPRESS_THREADS="${COMPRESS_THREADS:-0}" DB_HOST="$DB_HOST" DB_PORT="$DB_PORT" DB_NAME="$DB_NAME" \
+	DB_TYPE=postgresql SAFETY_COMPRESSION="${SAFETY_COMPRESSION:-zstd:1}" GZIP_LEVEL="$level" ZSTD_LEVEL=3 COMPRESS_THREADS="${COMPRESS_THREADS:-0}" DB_HOST="$DB_HOST" DB_PORT="$DB_PORT" DB_NAME="$DB_NAME" \
 	DB_USER="$DB_USER" DB_PASSWORD="$DB_PASSWORD" "$bin" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 port=""
@@ -175,7 +233,11 @@ daemon_create_rss=$(rss_now)
 # transaction ----
 echo "timing $runs restores of each kind, interleaved ..." >&2
 for _ in $(seq 1 "$runs"); do
+	sync
+	t0=$(date +%s.%N)
 	reset_db
+	t1=$(date +%s.%N)
+	elapsed "$t0" "$t1" >>"$work/times.native_reset"
 	sync
 	t0=$(date +%s.%N)
 	gunzip -c "$work/native.gzip.gz" |
@@ -188,6 +250,19 @@ for _ in $(seq 1 "$runs"); do
 		"$base/backup/restore/$daemon_file?create_safety_backup=false" >"$work/restore.json"
 	t1=$(date +%s.%N)
 	elapsed "$t0" "$t1" >>"$work/times.daemon_restore"
+	# the default restore: safety backup on (SAFETY_COMPRESSION)
+	sync
+	t0=$(date +%s.%N)
+	curl -fsS -X POST -H "Authorization: Bearer $tok" \
+		"$base/backup/restore/$daemon_file" >"$work/restore.json"
+	t1=$(date +%s.%N)
+	elapsed "$t0" "$t1" >>"$work/times.daemon_safety_restore"
+	safety_file=$(jq -r .safety_backup_filename "$work/restore.json")
+	safety_size=$(stat -c %s "$work/backups/$safety_file")
+	# (|| true: a daemon from before issue 22 logs neither)
+	safety_log=$( (grep 'written before restoring' "$work/daemon.log" || true) | tail -n 1 | sed -E 's/.*\((.*)\)$/\1/')
+	restore_log=$( (grep 'clean and restore took' "$work/daemon.log" || true) | tail -n 1 | sed -E 's/.*took ([0-9.]+s).*/\1/')
+	rm -f "$work/backups"/safety_backup_*
 	reset_db
 	sync
 	t0=$(date +%s.%N)
@@ -203,6 +278,9 @@ for _ in $(seq 1 "$runs"); do
 	elapsed "$t0" "$t1" >>"$work/times.daemon_zstd_restore"
 done
 native_restore_s=$(median <"$work/times.native_restore")
+native_reset_s=$(median <"$work/times.native_reset")
+native_full_s=$(awk -v a="$native_restore_s" -v b="$native_reset_s" 'BEGIN { print a + b }')
+daemon_safety_restore_s=$(median <"$work/times.daemon_safety_restore")
 daemon_restore_s=$(median <"$work/times.daemon_restore")
 native_zstd_restore_s=$(median <"$work/times.native_zstd_restore")
 daemon_zstd_restore_s=$(median <"$work/times.daemon_zstd_restore")
@@ -213,7 +291,7 @@ ratio4() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
 mib() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1024 }'; }
 secs() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
 cat <<EOF
-PostgreSQL benchmark: pgbench scale $scale ($db_size in the database, $((raw_size / 1048576)) MiB plain dump), gzip level $level, $(nproc) cores, COMPRESS_THREADS=${COMPRESS_THREADS:-0}, median of $runs
+PostgreSQL benchmark: --data $data, scale $scale ($db_size in the database, $((raw_size / 1048576)) MiB plain dump), gzip level $level, $(nproc) cores, COMPRESS_THREADS=${COMPRESS_THREADS:-0}, median of $runs
 create
   pg_dump > /dev/null  $(secs "$floor_s")s  (the producer alone: no create can be faster)
   pg_dump | gzip -$level   $(secs "$native_gzip_s")s  gzip peak RSS $(mib "$native_gzip_rss") MiB  file $native_gzip_size bytes
@@ -231,8 +309,12 @@ create, zstd (issue 15)
   ratio size  daemon zstd / zstd -3               = $(ratio4 "$daemon_zstd_size" "$native_zstd_size")   (target <= 1.0)
 restore
   gunzip -c | psql -1      $(secs "$native_restore_s")s
-  daemon restore       $(secs "$daemon_restore_s")s  (validation pass + clean + restore, no safety backup)
-  ratio time  daemon / (gunzip|psql) = $(ratio "$daemon_restore_s" "$native_restore_s")   (target <= 1.05)
+  DROP SCHEMA public CASCADE  $(secs "$native_reset_s")s  (the native's reset; the daemon cleans in its transaction)
+  daemon restore       $(secs "$daemon_restore_s")s  (no safety backup: clean + restore, the file checked as it is restored)
+  ratio time  daemon / (gunzip|psql) = $(ratio "$daemon_restore_s" "$native_restore_s")   (target <= 1.05); with the reset timed: $(ratio "$daemon_restore_s" "$native_full_s")
+  daemon default restore $(secs "$daemon_safety_restore_s")s  (safety backup on, SAFETY_COMPRESSION=${SAFETY_COMPRESSION:-zstd:1}: safety backup beside the validation, then clean + restore)
+    last run: safety backup $safety_size bytes; $safety_log; clean + restore $restore_log
+  ratio time  default restore / (reset + gunzip|psql) = $(ratio "$daemon_safety_restore_s" "$native_full_s")   (target <= 1.5); without the reset timed: $(ratio "$daemon_safety_restore_s" "$native_restore_s")
   zstd -dc | psql -1       $(secs "$native_zstd_restore_s")s
   daemon restore .zst  $(secs "$daemon_zstd_restore_s")s
   ratio time  daemon .zst / (zstd -dc|psql) = $(ratio "$daemon_zstd_restore_s" "$native_zstd_restore_s")   (target <= 1.05)

@@ -44,6 +44,32 @@ check_backups_sound " (after a kill during an upload)"
 check "the database is unchanged after a killed upload" test "$(fdb_sum)" = "$sum_good"
 check "no restore journal after a killed upload" test ! -e "$WORK/backups/.restore-in-progress"
 
+# ---- 2b. kill -9 while the safety backup is written beside the
+# validation (issue 22): nothing listed, nothing touched, no journal ----
+fdb_change
+sum_now=$(fdb_sum)
+n_now=$(ls "$WORK/backups" | grep -vc '\.sha256$')
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $(token operator)" "$BASE/backup/restore/$good" &
+cpid=$!
+check "the safety backup's temporary appears" wait_for tmp_growing 60
+journal_before_kill=false
+test -e "$WORK/backups/.restore-in-progress" && journal_before_kill=true
+fault_kill9
+wait $cpid 2>/dev/null
+fault_start
+if $journal_before_kill; then
+	# the safety backup and the validation were over before the kill: the
+	# restore proper is part 3's case
+	echo "  (the restore was past its safety backup when killed: part 2b says nothing this time)" >&2
+else
+	check_backups_sound " (after a kill during the safety backup)"
+	check "no new backup or safety backup is listed" \
+		test "$(ls "$WORK/backups" | grep -vc '\.sha256$')" -eq "$n_now"
+	check "the database is unchanged after a kill during the safety backup" test "$(fdb_sum)" = "$sum_now"
+	check "no restore journal after a kill during the safety backup" \
+		test ! -e "$WORK/backups/.restore-in-progress"
+fi
+
 # ---- 3. kill -9 during a restore ----
 fdb_change
 sum_now=$(fdb_sum)

@@ -206,7 +206,7 @@ check_backups_sound() {
 	fi
 	local listed ondisk bad=0 f
 	listed=$(jq -r '.backups[].filename' "$BODY" | sort)
-	ondisk=$(cd "$WORK/backups" && ls -A | grep -E '^(safety_)?backup_.*\.(db|sql|cypher)(\.gz)?$' | sort)
+	ondisk=$(cd "$WORK/backups" && ls -A | grep -E '^(safety_)?backup_.*\.(db|sql|cypher)(\.gz|\.zst)?$' | sort)
 	check "the list shows exactly the backups on disk$what" test "$listed" = "$ondisk"
 	for f in $listed; do
 		if ! (cd "$WORK/backups" && [ -s "$f.sha256" ] && sha256sum -c --quiet "$f.sha256" >/dev/null 2>&1); then
@@ -215,6 +215,9 @@ check_backups_sound() {
 		elif [ "${f%.gz}" != "$f" ] && ! gzip -t "$WORK/backups/$f" 2>/dev/null; then
 			bad=$((bad + 1))
 			echo "  $f is not a whole gzip file" >&2
+		elif [ "${f%.zst}" != "$f" ] && ! zstd -q -t "$WORK/backups/$f" 2>/dev/null; then
+			bad=$((bad + 1))
+			echo "  $f is not a whole zstd file" >&2
 		fi
 	done
 	check "every listed backup verifies against its sha256 sidecar$what" test $bad -eq 0

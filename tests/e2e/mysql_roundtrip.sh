@@ -65,7 +65,7 @@ if my_same_as "$WORK/original.sql"; then fail "changes are visible"; else ok "ch
 api POST "/backup/restore/$gz?create_safety_backup=true" operator
 expect_status 200 "restore compressed backup"
 expect_json '.success == true and .safety_backup_created == true and
-	(.safety_backup_filename | test("^safety_backup_mysql_[0-9]{8}_[0-9]{6}(_[0-9]+)?\\.sql\\.gz$"))' \
+	(.safety_backup_filename | test("^safety_backup_mysql_[0-9]{8}_[0-9]{6}(_[0-9]+)?\\.sql\\.zst$"))' \
 	"safety backup named"
 safety=$(jq -r .safety_backup_filename "$BODY")
 check "restored database equals the original (dump compare)" my_same_as "$WORK/original.sql"

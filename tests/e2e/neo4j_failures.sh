@@ -28,7 +28,7 @@ check "the broken script has the failing statement midway" grep -q '^CREATE (:Br
 api POST "/backup/restore-upload" operator -F "file=@$bad"
 expect_error 500 restore_failed "a failing statement gives restore_failed"
 expect_json '.message | test("ArithmeticError")' "the message carries Neo4j's error"
-expect_json '.message | test("safety_backup_neo4j_[0-9]{8}_[0-9]{6}(_[0-9]+)?\\.cypher\\.gz")' "the message names the safety backup"
+expect_json '.message | test("safety_backup_neo4j_[0-9]{8}_[0-9]{6}(_[0-9]+)?\\.cypher\\.zst")' "the message names the safety backup"
 n4j_canon "$WORK/after.txt"
 check "the graph equals its state before the request" cmp "$WORK/before.txt" "$WORK/after.txt"
 

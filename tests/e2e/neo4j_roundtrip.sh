@@ -45,7 +45,7 @@ check "the graph changed" bash -c "! cmp -s '$WORK/original.txt' '$WORK/changed.
 
 api POST "/backup/restore/$gz" operator
 expect_status 200 "restore from the list"
-expect_json ".success == true and .safety_backup_created == true and (.safety_backup_filename | test(\"^safety_backup_neo4j_.*\\\\.cypher\\\\.gz$\"))" "restore reply names the safety backup"
+expect_json ".success == true and .safety_backup_created == true and (.safety_backup_filename | test(\"^safety_backup_neo4j_.*\\\\.cypher\\\\.zst$\"))" "restore reply names the safety backup"
 safety=$(jq -r .safety_backup_filename "$BODY")
 n4j_canon "$WORK/restored.txt"
 check "the graph equals the original (every value, type, label, relationship, constraint, index)" \

@@ -22,7 +22,7 @@ changed=$(sqlite_sum)
 code=$(curl -s -o "$BODY" -w '%{http_code}' -X POST "$BASE/backup/restore/$gz?create_safety_backup=true" -H "Authorization: Bearer $(token operator)")
 STATUS=$code
 expect_status 200 "restore from a listed backup"
-expect_json ".success == true and .message == \"Database restored successfully from: $gz\" and .safety_backup_created == true and (.safety_backup_filename | test(\"^safety_backup_sqlite_[0-9]{8}_[0-9]{6}(_[0-9]+)?\\\\.db\\\\.gz$\"))" "restore reply has the contract's fields"
+expect_json ".success == true and .message == \"Database restored successfully from: $gz\" and .safety_backup_created == true and (.safety_backup_filename | test(\"^safety_backup_sqlite_[0-9]{8}_[0-9]{6}(_[0-9]+)?\\\\.db\\\\.zst$\"))" "restore reply has the contract's fields"
 safety=$(jq -r .safety_backup_filename "$BODY")
 check "the data is back exactly" test "$(sqlite_sum)" = "$original"
 check "the table created after the backup is gone" bash -c "! sqlite3 '$SQLITE_DB' 'SELECT 1 FROM added_later' 2>/dev/null"

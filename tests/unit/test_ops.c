@@ -3,6 +3,7 @@
  * restore), atomic and not: what the client is told (codes, rollback
  * fields), what the database holds after, and whether the restore journal
  * is left on disk. Also the observer, the upload session and the reads. */
+#include <dirent.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -24,12 +25,58 @@ static struct {
 	int fail_restore_also; /* a second restore call that fails (the rollback) */
 	bool unhealthy;        /* health says the database is gone */
 	int validates, dumps, cleans, restores;
+	/* the overlap of validation and the safety backup (issue 22) */
+	bool rendezvous;                  /* each waits until the other started */
+	bool overlapped;                  /* ... and they did meet */
+	bool dump_outlives_check;         /* the dump writes on until validation ended and
+	                                   * a write fails */
+	bool check_outlives_dump;         /* validation reads on until the dump ended and a
+	                                   * read fails */
+	bool dump_stopped, check_stopped; /* ... and it did fail */
+	bool dump_waits_check;            /* the dump waits until validation ended */
+	bool check_waits_dump;            /* validation, having read the file, waits
+	                                   * until the dump ended (which waits for that) */
+	/* under M.mu */
+	bool dump_started, check_started, dump_ended, check_ended, check_read;
 } F;
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+} M = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
 static void fake_reset(const char *content)
 {
 	memset(&F, 0, sizeof(F));
 	snprintf(F.content, sizeof(F.content), "%s", content);
+}
+
+static void raise_flag(bool *flag)
+{
+	pthread_mutex_lock(&M.mu);
+	*flag = true;
+	pthread_cond_broadcast(&M.cond);
+	pthread_mutex_unlock(&M.mu);
+}
+
+/* Waits (at most 10 s: a flow that never overlaps fails, never hangs). */
+static bool wait_flag(const bool *flag)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&M.mu);
+	while (!*flag && pthread_cond_timedwait(&M.cond, &M.mu, &until) == 0)
+		;
+	bool on = *flag;
+	pthread_mutex_unlock(&M.mu);
+	return on;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = {0, ms * 1000 * 1000};
+	nanosleep(&ts, NULL);
 }
 
 static dbb_code fake_health(const struct dbb_driver_ctx *ctx, struct dbb_error *err)
@@ -43,10 +90,30 @@ static dbb_code fake_dump(const struct dbb_driver_ctx *ctx, const struct dbb_dum
 {
 	(void)ctx;
 	(void)opt;
+	raise_flag(&F.dump_started);
+	if (F.rendezvous && wait_flag(&F.check_started))
+		F.overlapped = true;
+	dbb_code rc = DBB_OK;
+	if (F.dump_waits_check)
+		wait_flag(&F.check_ended);
+	if (F.check_waits_dump)
+		wait_flag(&F.check_read);
 	if (++F.dumps == F.fail_dump)
-		return dbb_fail(err, DBB_ERR_BACKUP_FAILED, "fake: dump failed");
-	dbb_code rc = dbb_sink_write(out, FAKE_MAGIC, strlen(FAKE_MAGIC), err);
-	return rc ? rc : dbb_sink_write(out, F.content, strlen(F.content), err);
+		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED, "fake: dump failed");
+	if (rc)
+		goto out;
+	rc = dbb_sink_write(out, FAKE_MAGIC, strlen(FAKE_MAGIC), err);
+	if (!rc && F.dump_outlives_check) {
+		wait_flag(&F.check_ended);
+		for (int i = 0; !rc && i < 10000; i++, pause_ms(1))
+			rc = dbb_sink_write(out, "", 0, err);
+	}
+	if (!rc)
+		rc = dbb_sink_write(out, F.content, strlen(F.content), err);
+	F.dump_stopped = rc != DBB_OK; /* a write failed */
+out:
+	raise_flag(&F.dump_ended);
+	return rc;
 }
 
 /* The whole input into buf (NUL-terminated). */
@@ -68,12 +135,25 @@ static dbb_code fake_validate(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 {
 	char buf[128];
 	(void)ctx;
+	raise_flag(&F.check_started);
+	if (F.rendezvous && wait_flag(&F.dump_started))
+		F.overlapped = true;
 	dbb_code rc = read_all(in, buf, sizeof(buf), err);
-	if (rc)
-		return rc;
-	if (++F.validates == F.fail_validate || strncmp(buf, FAKE_MAGIC, strlen(FAKE_MAGIC)) != 0)
-		return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "fake: not a fake backup");
-	return DBB_OK;
+	raise_flag(&F.check_read);
+	if (F.check_waits_dump)
+		wait_flag(&F.dump_ended);
+	if (!rc && F.check_outlives_dump) {
+		wait_flag(&F.dump_ended);
+		size_t got;
+		for (int i = 0; !rc && i < 10000; i++, pause_ms(1))
+			rc = dbb_source_read(in, buf, sizeof(buf), &got, err);
+	}
+	F.check_stopped = rc != DBB_OK; /* a read failed */
+	if (!rc &&
+	    (++F.validates == F.fail_validate || strncmp(buf, FAKE_MAGIC, strlen(FAKE_MAGIC)) != 0))
+		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "fake: not a fake backup");
+	raise_flag(&F.check_ended);
+	return rc;
 }
 
 static dbb_code fake_clean(const struct dbb_driver_ctx *ctx, struct dbb_error *err)
@@ -153,6 +233,40 @@ static const struct dbb_driver fake_atomic = {
     .stats = fake_stats,
 };
 
+/* Atomic, and its restore validates in the same pass (restore_validates):
+ * a file that is not a fake backup is refused there and rolled back. */
+static dbb_code fake_restore_single(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
+                                    struct dbb_error *err)
+{
+	char buf[128];
+	(void)ctx;
+	dbb_code rc = read_all(in, buf, sizeof(buf), err);
+	if (rc)
+		return rc;
+	if (strncmp(buf, FAKE_MAGIC, strlen(FAKE_MAGIC)) != 0)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "fake: refused while restoring");
+	F.restores++;
+	if (F.restores == F.fail_restore)
+		return dbb_fail(err, DBB_ERR_RESTORE_FAILED, "fake: restore failed");
+	if (snprintf(F.content, sizeof(F.content), "%s", buf + strlen(FAKE_MAGIC)) >=
+	    (int)sizeof(F.content))
+		return dbb_fail(err, DBB_ERR_RESTORE_FAILED, "fake: content too long");
+	return DBB_OK;
+}
+
+static const struct dbb_driver fake_single = {
+    .name = "fake",
+    .extension = "txt",
+    .atomic_restore = true,
+    .restore_validates = true,
+    .health = fake_health,
+    .dump = fake_dump,
+    .validate = fake_validate,
+    .clean = NULL,
+    .restore = fake_restore_single,
+    .stats = fake_stats,
+};
+
 /* ---- the observer ---- */
 
 static struct {
@@ -195,6 +309,27 @@ static const char *in_dir(const struct env *e, const char *name)
 static bool journal_on_disk(const struct env *e)
 {
 	return access(in_dir(e, DBB_RESTORE_JOURNAL), F_OK) == 0;
+}
+
+/* Files in the test directory whose name starts with prefix. */
+static int count_files(const struct env *e, const char *prefix)
+{
+	int n = 0;
+	DIR *d = opendir(e->dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)) != NULL)
+		n += strncmp(de->d_name, prefix, strlen(prefix)) == 0 &&
+		     strstr(de->d_name, ".sha256") == NULL;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* No safety backup listed and no temporary left. */
+static bool no_safety_left(const struct env *e, int safety_before)
+{
+	return count_files(e, "safety_backup_") == safety_before &&
+	       count_files(e, DBB_TMP_PREFIX) == 0;
 }
 
 static void env_open(struct env *e, const struct dbb_driver *drv)
@@ -250,13 +385,16 @@ static void test_not_atomic(void)
 	CHECK(!journal_on_disk(&e));
 	CHECK(!dbb_ops_interrupted_restore(e.ops, &ir));
 
-	/* validation fails: nothing touched, no safety backup, no journal */
+	/* validation fails: nothing touched, no safety backup (the one begun
+	 * beside the validation is discarded), no journal */
+	int safety_before = count_files(&e, "safety_backup_");
 	fake_reset("B");
 	F.fail_validate = 1;
 	CHECK(restore(&e, true, &res, &err) == DBB_ERR_INVALID_BACKUP);
 	CHECK(strstr(err.message, "the database was not touched") != NULL);
 	CHECK(!res.safety_backup_created && !res.rollback_attempted);
-	CHECK(F.dumps == 0 && F.cleans == 0 && F.restores == 0);
+	CHECK(F.cleans == 0 && F.restores == 0);
+	CHECK(no_safety_left(&e, safety_before));
 	CHECK_STR(F.content, "B");
 	CHECK(!journal_on_disk(&e));
 
@@ -269,6 +407,7 @@ static void test_not_atomic(void)
 	CHECK(F.cleans == 0 && F.restores == 0);
 	CHECK_STR(F.content, "B");
 	CHECK(!journal_on_disk(&e));
+	CHECK(no_safety_left(&e, safety_before));
 
 	/* ... and when the database went away meanwhile, it says so (503) */
 	fake_reset("B");
@@ -538,12 +677,200 @@ static void test_observer_and_upload(void)
 	env_close(&e);
 }
 
+/* Issue 22: validation and the safety backup run at the same time; either
+ * failing stops the other, and nothing is touched or left listed. */
+static void test_overlap(const struct dbb_driver *drv)
+{
+	struct env e;
+	struct dbb_error err;
+	struct dbb_restore_result res;
+
+	env_open(&e, drv);
+	int safety_before = count_files(&e, "safety_backup_");
+
+	/* they meet: both run at once, and the restore goes on */
+	fake_reset("B");
+	F.rendezvous = true;
+	CHECK(restore(&e, true, &res, &err) == DBB_OK);
+	CHECK(F.overlapped);
+	CHECK(res.safety_backup_created);
+	CHECK_STR(F.content, "A");
+	CHECK(count_files(&e, "safety_backup_") == ++safety_before);
+	CHECK(count_files(&e, DBB_TMP_PREFIX) == 0);
+
+	/* validation fails while the safety backup is being written: the dump
+	 * is stopped, its temporary discarded, the client told the file is bad */
+	fake_reset("B");
+	F.rendezvous = true;
+	F.fail_validate = 1;
+	F.dump_outlives_check = true;
+	CHECK(restore(&e, true, &res, &err) == DBB_ERR_INVALID_BACKUP);
+	CHECK(F.overlapped);
+	CHECK(F.dump_stopped);
+	CHECK(strstr(err.message, "not a valid fake backup") != NULL);
+	CHECK(strstr(err.message, "stopped") == NULL);
+	CHECK(!res.safety_backup_created && F.cleans == 0 && F.restores == 0);
+	CHECK_STR(F.content, "B");
+	CHECK(!journal_on_disk(&e));
+	CHECK(no_safety_left(&e, safety_before));
+
+	/* the safety backup fails while validation reads: validation is stopped,
+	 * the client told why the safety backup failed */
+	fake_reset("B");
+	F.rendezvous = true;
+	F.fail_dump = 1;
+	F.check_outlives_dump = true;
+	CHECK(restore(&e, true, &res, &err) == DBB_ERR_BACKUP_FAILED);
+	CHECK(F.overlapped && F.check_stopped);
+	CHECK(strstr(err.message, "the safety backup failed") != NULL);
+	CHECK(strstr(err.message, "fake: dump failed") != NULL);
+	CHECK(!res.safety_backup_created && F.cleans == 0 && F.restores == 0);
+	CHECK_STR(F.content, "B");
+	CHECK(!journal_on_disk(&e));
+	CHECK(no_safety_left(&e, safety_before));
+
+	/* ... and when the database went away, it says so (503) */
+	fake_reset("B");
+	F.rendezvous = true;
+	F.fail_dump = 1;
+	F.unhealthy = true;
+	CHECK(restore(&e, true, &res, &err) == DBB_ERR_DB_UNAVAILABLE);
+	CHECK(no_safety_left(&e, safety_before));
+
+	/* both fail, in either order: the verdict on the file is what the
+	 * client hears */
+	for (int order = 0; order < 2; order++) {
+		fake_reset("B");
+		F.rendezvous = true;
+		F.fail_validate = 1;
+		F.fail_dump = 1;
+		F.dump_waits_check = order == 0;
+		F.check_waits_dump = order == 1;
+		CHECK(restore(&e, true, &res, &err) == DBB_ERR_INVALID_BACKUP);
+		CHECK(F.overlapped);
+		CHECK(strstr(err.message, "not a valid fake backup") != NULL);
+		CHECK(F.dumps == 1 && F.cleans == 0 && F.restores == 0);
+		CHECK_STR(F.content, "B");
+		CHECK(!journal_on_disk(&e));
+		CHECK(no_safety_left(&e, safety_before));
+	}
+	env_close(&e);
+}
+
+/* Issue 22: without a safety backup, a driver whose restore validates in
+ * its transaction reads the file once; a bad file is refused and rolled
+ * back, an SQL-like failure of a good file stays a restore failure. */
+static void test_single_pass(void)
+{
+	struct env e;
+	struct dbb_error err;
+	struct dbb_restore_result res;
+	struct dbb_interrupted_restore ir;
+
+	env_open(&e, &fake_single);
+
+	fake_reset("B");
+	CHECK(restore(&e, false, &res, &err) == DBB_OK);
+	CHECK(F.validates == 0 && F.restores == 1); /* one pass */
+	CHECK_STR(F.content, "A");
+	CHECK(!journal_on_disk(&e));
+
+	/* with a safety backup: validated beside it first, as any driver */
+	fake_reset("B");
+	CHECK(restore(&e, true, &res, &err) == DBB_OK);
+	CHECK(F.validates == 1 && res.safety_backup_created);
+
+	/* a bad file: refused in the transaction, which rolls back (422) */
+	char bad[DBB_NAME_MAX] = "backup_fake_20000101_000000.txt";
+	FILE *f = fopen(in_dir(&e, bad), "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("junk", f);
+		fclose(f);
+	}
+	fake_reset("B");
+	memset(&err, 0, sizeof(err));
+	CHECK(dbb_ops_restore_file(e.ops, bad, false, &res, &err) == DBB_ERR_INVALID_BACKUP);
+	CHECK(strstr(err.message, "is not a valid fake backup") != NULL);
+	CHECK(strstr(err.message, "as it was before the request") != NULL);
+	CHECK_STR(F.content, "B");
+	CHECK(!journal_on_disk(&e));
+	CHECK(!dbb_ops_interrupted_restore(e.ops, &ir));
+
+	/* a good file whose restore fails (an SQL error): 500, and the file
+	 * was read once more to tell */
+	fake_reset("B");
+	F.fail_restore = 1;
+	CHECK(restore(&e, false, &res, &err) == DBB_ERR_RESTORE_FAILED);
+	CHECK(F.validates == 1);
+	CHECK(strstr(err.message, "one transaction") != NULL);
+	CHECK_STR(F.content, "B");
+	CHECK(!journal_on_disk(&e));
+
+	/* ... and the same failure of a file that is also bad is the 422 */
+	fake_reset("B");
+	F.fail_restore = 1;
+	F.fail_validate = 1;
+	CHECK(restore(&e, false, &res, &err) == DBB_ERR_INVALID_BACKUP);
+	CHECK(strstr(err.message, "is not a valid fake backup") != NULL);
+	CHECK_STR(F.content, "B");
+	env_close(&e);
+}
+
+/* SAFETY_COMPRESSION: its own codec for safety backups; a bad value stops
+ * the start. */
+static void test_safety_compression(void)
+{
+	struct env e;
+	struct dbb_error err = {0};
+	struct dbb_restore_result res;
+	struct dbb_ops *ops = NULL;
+
+	env_open(&e, &fake_plain);
+	snprintf(e.cfg.safety_compression, sizeof(e.cfg.safety_compression), "zstd:1");
+	CHECK(dbb_ops_new(&ops, &e.cfg, &fake_plain, e.st, &err) == DBB_OK);
+	dbb_ops_free(e.ops);
+	e.ops = ops;
+	fake_reset("B");
+	CHECK(restore(&e, true, &res, &err) == DBB_OK);
+	size_t len = strlen(res.safety_backup_filename);
+	CHECK(len > 4 && strcmp(res.safety_backup_filename + len - 4, ".zst") == 0);
+	/* it restores like any backup */
+	char safety[DBB_NAME_MAX];
+	snprintf(safety, sizeof(safety), "%s", res.safety_backup_filename);
+	CHECK_STR(F.content, "A");
+	CHECK(dbb_ops_restore_file(e.ops, safety, false, &res, &err) == DBB_OK);
+	CHECK_STR(F.content, "B");
+
+	static const char *const bad[] = {"zstd:0", "zstd:20", "gzip:10", "lz4",
+	                                  "zstd:",  ":3",      "zstd:1x", "none:1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(e.cfg.safety_compression, sizeof(e.cfg.safety_compression), "%s", bad[i]);
+		ops = NULL;
+		CHECK(dbb_ops_new(&ops, &e.cfg, &fake_plain, e.st, &err) == DBB_ERR_CONFIG);
+		CHECK(ops == NULL);
+		CHECK(strstr(err.message, "SAFETY_COMPRESSION") != NULL);
+	}
+	static const char *const good[] = {"gzip", "gzip:1", "zstd", "zstd:19", "none"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(e.cfg.safety_compression, sizeof(e.cfg.safety_compression), "%s", good[i]);
+		ops = NULL;
+		CHECK(dbb_ops_new(&ops, &e.cfg, &fake_plain, e.st, &err) == DBB_OK);
+		dbb_ops_free(ops);
+	}
+	env_close(&e);
+}
+
 int main(void)
 {
 	dbb_log_set_level("error");
 	test_not_atomic();
 	test_atomic();
 	test_lock_wait();
+	test_overlap(&fake_plain);
+	test_overlap(&fake_atomic);
+	test_single_pass();
+	test_safety_compression();
 	test_observer_and_upload();
 	DONE();
 }
