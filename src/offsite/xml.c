@@ -38,7 +38,7 @@ static int hexval(char c)
 	return -1;
 }
 
-bool dbb_uri_decode(const char *s, size_t n, char *out, size_t cap)
+bool dbb_uri_decode(const char *s, size_t n, char *out, size_t cap, bool plus_is_space)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -53,6 +53,8 @@ bool dbb_uri_decode(const char *s, size_t n, char *out, size_t cap)
 			i += 2;
 		} else if (c == '\0') {
 			return false;
+		} else if (c == '+' && plus_is_space) {
+			c = ' ';
 		}
 		if (o + 1 >= cap)
 			return false;
