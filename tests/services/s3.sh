@@ -64,7 +64,8 @@ print_exports() {
 # curl signing with SigV4 (curl's own --aws-sigv4); the keys come from a 0600
 # config file, never from the command line.
 s3_curl() {
-	curl -s -K "$STATE/curl.conf" --aws-sigv4 "aws:amz:$REGION:s3" --max-time 20 "$@"
+	curl -s -K "$STATE/curl.conf" --aws-sigv4 "aws:amz:$REGION:s3" \
+		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --max-time 20 "$@"
 }
 
 # The S3 gateway answers and accepts the identity: a probe object is put,
@@ -147,16 +148,18 @@ EOF
 	print_exports
 }
 
+# weed shell; SeaweedFS names a server host:port.grpcport when the gRPC port
+# is not port + 10000.
+weed_shell() {
+	(cd "$STATE" && HOME=$STATE timeout 60 "$WEED" shell \
+		-master="127.0.0.1:$(cat "$STATE/master_port").$(cat "$STATE/master_grpc")" \
+		-filer="127.0.0.1:$(cat "$STATE/filer_port").$(cat "$STATE/filer_grpc")" 2>>"$STATE/logs/shell.log")
+}
+
 create_bucket() {
-	local i
-	for i in $(seq 1 120); do
-		if echo "s3.bucket.create -name $BUCKET" |
-			(cd "$STATE" && HOME=$STATE "$WEED" shell -master="127.0.0.1:$(cat "$STATE/master_port")" \
-				-filer="127.0.0.1:$(cat "$STATE/filer_port")" >>"$STATE/logs/shell.log" 2>&1) &&
-			echo "s3.bucket.list" |
-			(cd "$STATE" && HOME=$STATE "$WEED" shell -master="127.0.0.1:$(cat "$STATE/master_port")" \
-				-filer="127.0.0.1:$(cat "$STATE/filer_port")" 2>>"$STATE/logs/shell.log") |
-			grep -q "$BUCKET"; then
+	for _ in $(seq 1 60); do
+		if echo "s3.bucket.create -name $BUCKET" | weed_shell >>"$STATE/logs/shell.log" &&
+			echo "s3.bucket.list" | weed_shell | grep -q "$BUCKET"; then
 			return 0
 		fi
 		running || break
