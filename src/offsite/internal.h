@@ -104,6 +104,7 @@ struct s3_req {
 	const char *op;     /* "PutObject": named in messages */
 	const char *method; /* "GET", "PUT", "POST", "DELETE", "HEAD" */
 	const char *key;    /* NULL: the bucket itself */
+	const char *bucket; /* for messages */
 	struct dbb_sigv4_param query[S3_MAX_QUERY];
 	size_t nq;
 	struct dbb_sigv4_header hdr[S3_MAX_HEADERS]; /* signed, besides host and x-amz-* */
@@ -138,7 +139,8 @@ struct s3_resp {
 	bool too_large;
 };
 
-void s3_req_init(struct s3_req *rq, const char *op, const char *method, const char *key);
+void s3_req_init(struct s3_req *rq, const struct dbb_s3 *s3, const char *op, const char *method,
+                 const char *key);
 void s3_req_query(struct s3_req *rq, const char *name, const char *value);
 void s3_req_header(struct s3_req *rq, const char *name, const char *value);
 

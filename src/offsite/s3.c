@@ -144,8 +144,10 @@ static dbb_code code_of(enum dbb_s3_fault fault)
 
 static const char *what_of(const struct s3_req *rq, char *buf, size_t cap)
 {
-	if (!rq->key)
-		return "bucket";
+	if (!rq->key) {
+		snprintf(buf, cap, "of bucket %s", rq->bucket ? rq->bucket : "");
+		return buf;
+	}
 	s3_printable(buf, cap, rq->key, strlen(rq->key));
 	return buf;
 }
@@ -371,9 +373,11 @@ void dbb_s3_free(struct dbb_s3 *s3)
 
 /* ---- one request ---- */
 
-void s3_req_init(struct s3_req *rq, const char *op, const char *method, const char *key)
+void s3_req_init(struct s3_req *rq, const struct dbb_s3 *s3, const char *op, const char *method,
+                 const char *key)
 {
 	memset(rq, 0, sizeof(*rq));
+	rq->bucket = s3 ? s3->bucket : "";
 	rq->op = op;
 	rq->method = method;
 	rq->key = key;
@@ -793,7 +797,7 @@ dbb_code dbb_s3_head(struct dbb_s3 *s3, const char *key, struct dbb_s3_object *o
 		return DBB_ERR_INTERNAL;
 	struct s3_req rq;
 	struct s3_resp rs;
-	s3_req_init(&rq, "HeadObject", "HEAD", key);
+	s3_req_init(&rq, s3, "HeadObject", "HEAD", key);
 	s3_resp_init(&rs);
 	dbb_code rc = s3_perform(s3, curl, &rq, &rs, err);
 	if (rc == DBB_OK)
@@ -814,7 +818,7 @@ dbb_code dbb_s3_delete(struct dbb_s3 *s3, const char *key, struct dbb_s3_error *
 		return DBB_ERR_INTERNAL;
 	struct s3_req rq;
 	struct s3_resp rs;
-	s3_req_init(&rq, "DeleteObject", "DELETE", key);
+	s3_req_init(&rq, s3, "DeleteObject", "DELETE", key);
 	s3_resp_init(&rs);
 	dbb_code rc = s3_perform(s3, curl, &rq, &rs, err);
 	s3_resp_free(&rs);
@@ -831,7 +835,7 @@ dbb_code dbb_s3_check_bucket(struct dbb_s3 *s3, struct dbb_s3_error *err)
 		return DBB_ERR_INTERNAL;
 	struct s3_req rq;
 	struct s3_resp rs;
-	s3_req_init(&rq, "HeadBucket", "HEAD", NULL);
+	s3_req_init(&rq, s3, "HeadBucket", "HEAD", NULL);
 	s3_resp_init(&rs);
 	dbb_code rc = s3_perform(s3, curl, &rq, &rs, err);
 	if (rc && err && err->fault == DBB_S3_FAULT_NOT_FOUND) { /* HEAD has no body: say it */
@@ -862,7 +866,7 @@ dbb_code dbb_s3_get(struct dbb_s3 *s3, const char *key, struct dbb_sink *sink,
 	unsigned int mdlen = 0;
 	struct s3_req rq;
 	struct s3_resp rs;
-	s3_req_init(&rq, "GetObject", "GET", key);
+	s3_req_init(&rq, s3, "GetObject", "GET", key);
 	s3_resp_init(&rs);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	CURL *curl = new_handle(err);

@@ -85,7 +85,7 @@ dbb_code dbb_s3_list(struct dbb_s3 *s3, const char *prefix, size_t max_objects, 
 	for (unsigned page = 0; page < MAX_PAGES && !stop; page++) {
 		struct s3_req rq;
 		struct s3_resp rs;
-		s3_req_init(&rq, "ListObjectsV2", "GET", NULL);
+		s3_req_init(&rq, s3, "ListObjectsV2", "GET", NULL);
 		s3_req_query(&rq, "list-type", "2");
 		s3_req_query(&rq, "encoding-type", "url");
 		s3_req_query(&rq, "max-keys", "1000");
@@ -179,7 +179,7 @@ dbb_code dbb_s3_list_uploads(struct dbb_s3 *s3, const char *prefix, size_t max_u
 	for (unsigned page = 0; page < MAX_PAGES && !stop; page++) {
 		struct s3_req rq;
 		struct s3_resp rs;
-		s3_req_init(&rq, "ListMultipartUploads", "GET", NULL);
+		s3_req_init(&rq, s3, "ListMultipartUploads", "GET", NULL);
 		s3_req_query(&rq, "uploads", "");
 		s3_req_query(&rq, "encoding-type", "url");
 		if (prefix && *prefix)
@@ -264,7 +264,7 @@ dbb_code dbb_s3_abort_upload(struct dbb_s3 *s3, const char *key, const char *upl
 		               "S3: cannot set up libcurl");
 	struct s3_req rq;
 	struct s3_resp rs;
-	s3_req_init(&rq, "AbortMultipartUpload", "DELETE", key);
+	s3_req_init(&rq, s3, "AbortMultipartUpload", "DELETE", key);
 	s3_req_query(&rq, "uploadId", upload_id);
 	s3_resp_init(&rs);
 	dbb_code rc = s3_perform(s3, curl, &rq, &rs, err);

@@ -159,7 +159,7 @@ static dbb_code put_single(struct upload *u, const char *expected, struct dbb_s3
 		    u->what, sums.hex, expected);
 	struct s3_req rq;
 	struct s3_resp rs;
-	s3_req_init(&rq, "PutObject", "PUT", u->key);
+	s3_req_init(&rq, u->s3, "PutObject", "PUT", u->key);
 	s3_req_header(&rq, "Content-Type", "application/octet-stream");
 	s3_req_header(&rq, "x-amz-meta-sha256", sums.hex);
 	add_checksum(&rq, u->s3, &sums);
@@ -215,7 +215,7 @@ static dbb_code create_upload(struct upload *u, const char *sha_hex, char *uploa
 {
 	struct s3_req rq;
 	struct s3_resp rs;
-	s3_req_init(&rq, "CreateMultipartUpload", "POST", u->key);
+	s3_req_init(&rq, u->s3, "CreateMultipartUpload", "POST", u->key);
 	s3_req_query(&rq, "uploads", "");
 	s3_req_header(&rq, "Content-Type", "application/octet-stream");
 	s3_req_header(&rq, "x-amz-meta-sha256", sha_hex);
@@ -266,7 +266,7 @@ static dbb_code complete_upload(struct upload *u, const char *upload_id, const s
 		rc = s3_fail(err, DBB_S3_FAULT_LOCAL, DBB_ERR_INTERNAL, "S3: out of memory");
 		goto out;
 	}
-	s3_req_init(&rq, "CompleteMultipartUpload", "POST", u->key);
+	s3_req_init(&rq, u->s3, "CompleteMultipartUpload", "POST", u->key);
 	s3_req_query(&rq, "uploadId", upload_id);
 	s3_req_header(&rq, "Content-Type", "application/xml");
 	rq.body = xml.data;
@@ -307,7 +307,7 @@ static dbb_code upload_part(struct upload *u, const char *upload_id, unsigned nu
 	snprintf(num, sizeof(num), "%u", number);
 	struct s3_req rq;
 	struct s3_resp rs;
-	s3_req_init(&rq, "UploadPart", "PUT", u->key);
+	s3_req_init(&rq, u->s3, "UploadPart", "PUT", u->key);
 	s3_req_query(&rq, "partNumber", num);
 	s3_req_query(&rq, "uploadId", upload_id);
 	add_checksum(&rq, u->s3, &sums);

@@ -6,7 +6,8 @@
 # SHA-256 says leaves nothing behind; objects the independent client put are
 # listed (across pages) and downloaded; a download whose bytes do not match
 # the stored SHA-256 fails; odd keys round-trip; a wrong secret, a wrong
-# access key and a missing bucket fail clearly; virtual-hosted addressing.
+# access key, a skewed clock and a missing bucket fail clearly;
+# virtual-hosted addressing.
 . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
 e2e_init
 e2e_use_service s3
@@ -140,6 +141,17 @@ expect_fail config 404 NoSuchBucket
 check "HeadBucket's message names the bucket" grep -q "bucket dbbackupd-no-such-bucket does not exist" "$WORK/err"
 dbbs3 check-bucket
 check "HeadBucket of the test bucket succeeds" test "$RC" = 0
+
+# this host's clock two hours behind (libfaketime): the store refuses the
+# signature's date and the message says so
+if ! command -v faketime >/dev/null; then
+	(SVC_NAME=s3-client . "$DBB_SOURCE_DIR/tests/services/common.sh" && ensure_commands faketime:faketime)
+fi
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 faketime -f -2h \
+	"$DBB_S3_TOOL" list "$P" >"$WORK/out" 2>"$WORK/err"
+RC=$?
+expect_fail clock 403 RequestTimeTooSkewed
+check "the message says to synchronise the clock" grep -q "synchronise it" "$WORK/err"
 
 # ---- virtual-hosted addressing (the store serves {bucket}.localhost) ----
 port=${S3_ENDPOINT##*:}

@@ -90,7 +90,8 @@ weed_args() {
 		-s3.localSocket="$p/s3.sock" -s3.config="$p/s3.json" \
 		-s3.port.iceberg=0 -s3.port.lance=0 -s3.autoCreateBucket=false -s3.domainName=localhost \
 		-master.telemetry=false -master.telemetry.url=http://127.0.0.1:9/ \
-		-master.volumeSizeLimitMB=128 -master.volumePreallocate=false -volume.max=40 \
+		-master.volumeSizeLimitMB=128 -master.volumePreallocate=false -volume.max=100 \
+		-master.garbageThreshold=0.1 -master.vacuumIntervalSeconds=60 \
 		-metricsPort=0
 }
 

@@ -153,7 +153,7 @@ static void errors(void)
 {
 	struct s3_req rq;
 	struct dbb_s3_error e;
-	s3_req_init(&rq, "PutObject", "PUT", "dbbackupd/pg/backup.sql.gz");
+	s3_req_init(&rq, NULL, "PutObject", "PUT", "dbbackupd/pg/backup.sql.gz");
 	const struct {
 		long status;
 		const char *xml;
