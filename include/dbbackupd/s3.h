@@ -3,7 +3,8 @@
  * whole object in memory), each checked.
  *
  *   put_file   PutObject, or multipart above the part size (Create, UploadPart
- *              streamed from file offsets, Complete; Abort on any failure);
+ *              streamed from file offsets on a few threads, Complete; Abort on
+ *              any failure);
  *              every body sent with its SHA-256 as x-amz-content-sha256 (a
  *              signed payload) and its checksum (x-amz-checksum-sha256 or
  *              Content-MD5); the whole object's SHA-256 stored as metadata
@@ -62,6 +63,7 @@ struct dbb_s3_config {
 	const char *storage_class; /* x-amz-storage-class of uploads; NULL: the store's default */
 	uint64_t part_size;        /* multipart above this; 0: 64 MiB; 5 MiB..5 GiB (raised when
 	                              a file would need more than 10000 parts) */
+	unsigned upload_threads;   /* parts of one upload sent at once; 0: 4; at most 16 */
 	long connect_timeout_s;    /* 0: 10 s */
 	long request_timeout_s;    /* whole request, for requests without a data body (HEAD,
 	                              list, create, complete, abort, delete); 0: 60 s */
@@ -137,7 +139,8 @@ struct dbb_s3_put_result {
 };
 
 /* Uploads the regular file open at fd (read with pread, from offset 0 to its
- * size at the call; fd's offset is not used) to key. expected_sha256 (lower-
+ * size at the call; fd's offset is not used) to key; a multipart upload sends
+ * upload_threads parts at once, each thread with its own connection. expected_sha256 (lower-
  * case hex, or NULL) is what the caller knows the file's SHA-256 to be (the
  * backup's sidecar): the upload fails (INTEGRITY, nothing left under key by a
  * multipart upload) if the file does not match it; without it the file is

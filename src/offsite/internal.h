@@ -88,6 +88,7 @@ struct dbb_s3 {
 	enum dbb_s3_addressing addressing;
 	enum dbb_s3_checksum checksum;
 	uint64_t part_size;
+	unsigned upload_threads;
 	long connect_timeout_s;
 	long request_timeout_s;
 	long stall_timeout_s;

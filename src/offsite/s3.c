@@ -346,6 +346,9 @@ dbb_code dbb_s3_new(const struct dbb_s3_config *cfg, struct dbb_s3 **out, struct
 	s3->addressing = cfg->addressing;
 	s3->checksum = cfg->checksum;
 	s3->part_size = part;
+	s3->upload_threads = cfg->upload_threads ? cfg->upload_threads : 4;
+	if (s3->upload_threads > 16)
+		s3->upload_threads = 16;
 	s3->connect_timeout_s = cfg->connect_timeout_s > 0 ? cfg->connect_timeout_s : 10;
 	s3->request_timeout_s = cfg->request_timeout_s > 0 ? cfg->request_timeout_s : 60;
 	s3->stall_timeout_s = cfg->stall_timeout_s > 0 ? cfg->stall_timeout_s : 60;

@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,33 @@ struct upload {
 	char what[200]; /* the key, printable, for messages */
 	CURL *curl;
 	unsigned char *buf;
-	EVP_MD_CTX *sha, *md5, *whole, *send;
+	EVP_MD_CTX *sha, *md5, *send;
 };
+
+/* Allocates what one thread of an upload uses; false when out of memory
+ * (upload_close frees what was allocated). */
+static bool upload_open(struct upload *u)
+{
+	u->curl = curl_easy_init();
+	u->buf = malloc(HASH_BUF);
+	u->sha = EVP_MD_CTX_new();
+	u->md5 = EVP_MD_CTX_new();
+	u->send = EVP_MD_CTX_new();
+	return u->curl && u->buf && u->sha && u->md5 && u->send;
+}
+
+static void upload_close(struct upload *u)
+{
+	if (u->curl)
+		curl_easy_cleanup(u->curl);
+	free(u->buf);
+	EVP_MD_CTX_free(u->sha);
+	EVP_MD_CTX_free(u->md5);
+	EVP_MD_CTX_free(u->send);
+	u->curl = NULL;
+	u->buf = NULL;
+	u->sha = u->md5 = u->send = NULL;
+}
 
 static dbb_code md_init(EVP_MD_CTX *ctx, const EVP_MD *md, struct dbb_s3_error *err)
 {
@@ -56,8 +82,7 @@ static void to_hex(const unsigned char *raw, size_t n, char *hex)
 	hex[2 * n] = '\0';
 }
 
-/* Reads [off, off + len) of the file once, feeding the body's digests (and the
- * whole-file digest when it is being checked). */
+/* Reads [off, off + len) of the file once, feeding the body's digests. */
 static dbb_code hash_body(struct upload *u, uint64_t off, uint64_t len, struct sums *out,
                           struct dbb_s3_error *err)
 {
@@ -85,8 +110,7 @@ static dbb_code hash_body(struct upload *u, uint64_t off, uint64_t len, struct s
 			               u->what);
 		if (EVP_DigestUpdate(u->sha, u->buf, (size_t)got) != 1 ||
 		    (u->s3->checksum == DBB_S3_CHECKSUM_MD5 &&
-		     EVP_DigestUpdate(u->md5, u->buf, (size_t)got) != 1) ||
-		    (u->whole && EVP_DigestUpdate(u->whole, u->buf, (size_t)got) != 1))
+		     EVP_DigestUpdate(u->md5, u->buf, (size_t)got) != 1))
 			return s3_fail(err, DBB_S3_FAULT_LOCAL, DBB_ERR_INTERNAL,
 			               "S3: digest update failed");
 		done += (uint64_t)got;
@@ -324,81 +348,164 @@ static dbb_code upload_part(struct upload *u, const char *upload_id, unsigned nu
 	return rc;
 }
 
+/* The parts of one upload, shared by the threads that send them. */
+struct part_pool {
+	const char *upload_id;
+	uint64_t psize;
+	unsigned n;
+	struct part *parts;
+	pthread_mutex_t lock;
+	unsigned next; /* the next part to send, 0-based */
+	bool failed;
+	struct dbb_s3_error err; /* the first failure */
+};
+
+/* One sending thread: its own handle, buffer and digests. */
+struct sender {
+	struct part_pool *pool;
+	struct upload u;
+	pthread_t tid;
+	bool started;
+};
+
+static void pool_fail(struct part_pool *p, const struct dbb_s3_error *e)
+{
+	pthread_mutex_lock(&p->lock);
+	if (!p->failed) {
+		p->failed = true;
+		p->err = *e;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *sender_main(void *arg)
+{
+	struct sender *s = arg;
+	struct part_pool *p = s->pool;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		unsigned i = p->next;
+		bool stop = p->failed || i >= p->n;
+		if (!stop)
+			p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (stop)
+			break;
+		uint64_t off = (uint64_t)i * p->psize;
+		uint64_t len = s->u.size - off < p->psize ? s->u.size - off : p->psize;
+		struct dbb_s3_error e;
+		memset(&e, 0, sizeof(e));
+		if (upload_part(&s->u, p->upload_id, i + 1, off, len, &p->parts[i], &e) != DBB_OK) {
+			pool_fail(p, &e);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Sends every part on up to upload_threads threads. With expected, the
+ * calling thread meanwhile reads the whole file in order and compares its
+ * SHA-256 (the parts are read out of order, and SHA-256 cannot be combined). */
+static dbb_code send_parts(struct upload *u, struct part_pool *p, const char *expected,
+                           struct dbb_s3_error *err)
+{
+	unsigned k = u->s3->upload_threads < p->n ? u->s3->upload_threads : p->n;
+	unsigned started = 0;
+	struct sender *senders = calloc(k, sizeof(*senders));
+	if (!senders)
+		return s3_fail(err, DBB_S3_FAULT_LOCAL, DBB_ERR_INTERNAL, "S3: out of memory");
+	for (unsigned i = 0; i < k; i++) {
+		struct sender *s = &senders[i];
+		s->pool = p;
+		s->u = (struct upload){.s3 = u->s3, .key = u->key, .fd = u->fd, .size = u->size};
+		memcpy(s->u.what, u->what, sizeof(s->u.what));
+		if (upload_open(&s->u) && pthread_create(&s->tid, NULL, sender_main, s) == 0) {
+			s->started = true;
+			started++;
+		}
+	}
+	if (started == 0) {
+		struct dbb_s3_error e;
+		s3_fail(&e, DBB_S3_FAULT_LOCAL, DBB_ERR_INTERNAL, "S3 upload %s: no thread to send",
+		        u->what);
+		pool_fail(p, &e);
+	}
+	if (expected && started) {
+		struct sums whole;
+		struct dbb_s3_error e;
+		memset(&e, 0, sizeof(e));
+		if (hash_body(u, 0, u->size, &whole, &e) != DBB_OK) {
+			pool_fail(p, &e);
+		} else if (strcmp(whole.hex, expected) != 0) {
+			s3_fail(
+			    &e, DBB_S3_FAULT_INTEGRITY, DBB_ERR_INVALID_BACKUP,
+			    "S3 upload %s: the local file's SHA-256 (%s) is not the recorded one "
+			    "(%s); the multipart upload was not completed",
+			    u->what, whole.hex, expected);
+			pool_fail(p, &e);
+		}
+	}
+	for (unsigned i = 0; i < k; i++) {
+		if (senders[i].started)
+			pthread_join(senders[i].tid, NULL);
+		upload_close(&senders[i].u);
+	}
+	free(senders);
+	if (p->failed) {
+		*err = p->err;
+		return err->base.code ? err->base.code : DBB_ERR_INTERNAL;
+	}
+	return DBB_OK;
+}
+
 static dbb_code put_multipart(struct upload *u, const char *expected, struct dbb_s3_put_result *res,
                               struct dbb_s3_error *err)
 {
 	dbb_code rc;
 	struct sums whole;
 	char upload_id[256] = "";
-	struct part *parts = NULL;
-	uint64_t psize = u->s3->part_size;
-	if ((u->size + psize - 1) / psize > DBB_S3_MAX_PARTS) {
+	struct part_pool pool = {0};
+	pool.psize = u->s3->part_size;
+	if ((u->size + pool.psize - 1) / pool.psize > DBB_S3_MAX_PARTS) {
 		uint64_t mib = 1024 * 1024;
-		psize = ((u->size + DBB_S3_MAX_PARTS - 1) / DBB_S3_MAX_PARTS + mib - 1) / mib * mib;
+		pool.psize =
+		    ((u->size + DBB_S3_MAX_PARTS - 1) / DBB_S3_MAX_PARTS + mib - 1) / mib * mib;
 	}
-	unsigned n = (unsigned)((u->size + psize - 1) / psize);
+	pool.n = (unsigned)((u->size + pool.psize - 1) / pool.psize);
 
-	if (expected) { /* checked on the way, as the parts are read */
+	if (expected) { /* checked while the parts are sent */
 		memcpy(whole.hex, expected, 65);
-		u->whole = EVP_MD_CTX_new();
-		if (!u->whole)
-			return s3_fail(err, DBB_S3_FAULT_LOCAL, DBB_ERR_INTERNAL,
-			               "S3: out of memory");
-		rc = md_init(u->whole, EVP_sha256(), err);
 	} else {
 		rc = hash_body(u, 0, u->size, &whole, err);
+		if (rc)
+			return rc;
 	}
-	if (rc)
-		return rc;
-	parts = calloc(n, sizeof(*parts));
-	if (!parts)
+	pool.parts = calloc(pool.n, sizeof(*pool.parts));
+	if (!pool.parts)
 		return s3_fail(err, DBB_S3_FAULT_LOCAL, DBB_ERR_INTERNAL, "S3: out of memory");
 	rc = create_upload(u, whole.hex, upload_id, sizeof(upload_id), err);
 	if (rc)
 		goto out;
-	for (unsigned i = 0; i < n && !rc; i++) {
-		uint64_t off = (uint64_t)i * psize;
-		uint64_t len = u->size - off < psize ? u->size - off : psize;
-		rc = upload_part(u, upload_id, i + 1, off, len, &parts[i], err);
+	pool.upload_id = upload_id;
+	pthread_mutex_init(&pool.lock, NULL);
+	rc = send_parts(u, &pool, expected, err);
+	pthread_mutex_destroy(&pool.lock);
+	if (rc == DBB_OK)
+		rc = complete_upload(u, upload_id, pool.parts, pool.n, res, err);
+	if (rc == DBB_OK) {
+		memcpy(res->sha256, whole.hex, 65);
+		res->parts = pool.n;
+		goto out;
 	}
-	if (rc)
-		goto abort;
-	if (u->whole) {
-		unsigned char raw[32];
-		char hex[65];
-		if (!md_final(u->whole, raw, 32)) {
-			rc =
-			    s3_fail(err, DBB_S3_FAULT_LOCAL, DBB_ERR_INTERNAL, "S3: digest failed");
-			goto abort;
-		}
-		to_hex(raw, 32, hex);
-		if (strcmp(hex, expected) != 0) {
-			rc = s3_fail(
-			    err, DBB_S3_FAULT_INTEGRITY, DBB_ERR_INVALID_BACKUP,
-			    "S3 upload %s: the local file's SHA-256 (%s) is not the recorded "
-			    "one (%s); the multipart upload was not completed",
-			    u->what, hex, expected);
-			goto abort;
-		}
-	}
-	rc = complete_upload(u, upload_id, parts, n, res, err);
-	if (rc)
-		goto abort;
-	memcpy(res->sha256, whole.hex, 65);
-	res->parts = n;
-	goto out;
-abort : {
 	struct dbb_s3_error aerr;
 	if (dbb_s3_abort_upload(u->s3, u->key, upload_id, &aerr) != DBB_OK) {
 		snprintf(res->leftover_upload_id, sizeof(res->leftover_upload_id), "%s", upload_id);
-		dbb_warn(
-		    "S3 multipart upload of %s failed and could not be aborted (abort it later): "
-		    "%s",
-		    u->what, aerr.base.message);
+		dbb_warn("S3 multipart upload of %s failed and could not be aborted (abort it "
+		         "later): %s",
+		         u->what, aerr.base.message);
 	}
-}
 out:
-	free(parts);
+	free(pool.parts);
 	return rc;
 }
 
@@ -453,12 +560,7 @@ dbb_code dbb_s3_put_file(struct dbb_s3 *s3, const char *key, int fd, const char 
 	struct upload u = {.s3 = s3, .key = key, .fd = fd, .size = (uint64_t)st.st_size};
 	s3_printable(u.what, sizeof(u.what), key, strlen(key));
 	dbb_code rc = DBB_OK;
-	u.curl = curl_easy_init();
-	u.buf = malloc(HASH_BUF);
-	u.sha = EVP_MD_CTX_new();
-	u.md5 = EVP_MD_CTX_new();
-	u.send = EVP_MD_CTX_new();
-	if (!u.curl || !u.buf || !u.sha || !u.md5 || !u.send) {
+	if (!upload_open(&u)) {
 		rc = s3_fail(err, DBB_S3_FAULT_LOCAL, DBB_ERR_INTERNAL, "S3 upload: out of memory");
 		goto out;
 	}
@@ -471,12 +573,6 @@ dbb_code dbb_s3_put_file(struct dbb_s3 *s3, const char *key, int fd, const char 
 		rc = verify_stored(&u, res, err);
 	}
 out:
-	if (u.curl)
-		curl_easy_cleanup(u.curl);
-	free(u.buf);
-	EVP_MD_CTX_free(u.sha);
-	EVP_MD_CTX_free(u.md5);
-	EVP_MD_CTX_free(u.whole);
-	EVP_MD_CTX_free(u.send);
+	upload_close(&u);
 	return rc;
 }

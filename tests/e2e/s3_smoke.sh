@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test store answers S3 as the independent client (the AWS CLI) speaks
 # it: put, head, get, list, a multipart upload (create, two parts, list its
-# upload, complete) and an aborted one (ListMultipartUploads empty after).
+# upload, complete) and an aborted one (ListMultipartUploads empty after);
+# it refuses a body whose Content-MD5 or x-amz-checksum-sha256 does not
+# match (what our client's checksums rely on).
 . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
 e2e_init
 e2e_use_service s3
@@ -40,6 +42,18 @@ check "an upload under way is listed" test -n "$(uploads_of "${P}aborted")"
 check "abort-multipart-upload" awsi s3api abort-multipart-upload --bucket "$S3_BUCKET" --key "${P}aborted" --upload-id "$up"
 check "ListMultipartUploads is empty after the abort" test -z "$(uploads_of "${P}aborted")"
 check "no object under the aborted key" absent "${P}aborted"
+
+# the store checks the body against the checksums our client sends
+wrong_md5=$(printf 'other' | openssl dgst -md5 -binary | base64)
+wrong_sha=$(printf 'other' | openssl dgst -sha256 -binary | base64)
+awsi s3api put-object --bucket "$S3_BUCKET" --key "${P}bad-md5" --body "$WORK/small" \
+	--content-md5 "$wrong_md5" >/dev/null 2>"$WORK/err"
+check "a wrong Content-MD5 is refused (BadDigest)" grep -q BadDigest "$WORK/err"
+awsi s3api put-object --bucket "$S3_BUCKET" --key "${P}bad-sha" --body "$WORK/small" \
+	--checksum-sha256 "$wrong_sha" >/dev/null 2>"$WORK/err"
+check "a wrong x-amz-checksum-sha256 is refused" grep -qE "BadDigest|InvalidRequest|mismatch" "$WORK/err"
+check "the first was not stored" absent "${P}bad-md5"
+check "the second was not stored" absent "${P}bad-sha"
 
 awsi s3 rm --recursive "s3://$S3_BUCKET/$P" >/dev/null
 e2e_done

@@ -9,7 +9,7 @@
  * The store comes from the environment: S3_ENDPOINT, S3_REGION, S3_BUCKET,
  * S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY (never an argument), and optionally
  * S3_ADDRESSING (path|virtual), S3_CHECKSUM (sha256|md5), S3_PART_SIZE,
- * S3_STORAGE_CLASS, S3_MAX_SEND_SPEED, S3_CONNECT_TIMEOUT, S3_REQUEST_TIMEOUT,
+ * S3_STORAGE_CLASS, S3_UPLOAD_THREADS, S3_MAX_SEND_SPEED, S3_CONNECT_TIMEOUT, S3_REQUEST_TIMEOUT,
  * S3_STALL_TIMEOUT. Results go to stdout as key=value lines; a failure prints
  * "error fault=... http=... code=... dbb=..." on stdout, the message on
  * stderr, and exits 1.
@@ -312,6 +312,7 @@ int main(int argc, char **argv)
 	    .checksum = strcmp(checksum, "md5") == 0 ? DBB_S3_CHECKSUM_MD5 : DBB_S3_CHECKSUM_SHA256,
 	    .storage_class = getenv("S3_STORAGE_CLASS"),
 	    .part_size = (uint64_t)env_long("S3_PART_SIZE"),
+	    .upload_threads = (unsigned)env_long("S3_UPLOAD_THREADS"),
 	    .connect_timeout_s = env_long("S3_CONNECT_TIMEOUT"),
 	    .request_timeout_s = env_long("S3_REQUEST_TIMEOUT"),
 	    .stall_timeout_s = env_long("S3_STALL_TIMEOUT"),

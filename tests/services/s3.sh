@@ -91,7 +91,7 @@ weed_args() {
 		-s3.port.iceberg=0 -s3.port.lance=0 -s3.autoCreateBucket=false -s3.domainName=localhost \
 		-master.telemetry=false -master.telemetry.url=http://127.0.0.1:9/ \
 		-master.volumeSizeLimitMB=128 -master.volumePreallocate=false -volume.max=100 \
-		-master.garbageThreshold=0.1 -master.vacuumIntervalSeconds=60 \
+		-master.garbageThreshold=0.1 -master.vacuumIntervalSeconds=60 -volume.preStopSeconds=0 \
 		-metricsPort=0
 }
 
