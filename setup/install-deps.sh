@@ -7,11 +7,17 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config ca-certificates curl jq sqlite3
-	libmicrohttpd-dev libjwt-dev libjansson-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
+	libmicrohttpd-dev libjwt-dev libjansson-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libzstd-dev
 	libsqlite3-dev libpq-dev libmariadb-dev)
 # restic: the oracle of the retention test (tests/retention/restic_oracle.sh)
-test_pkgs=(procps iproute2 psmisc gzip pigz coreutils findutils clang-format cppcheck git openssl
-	clang libclang-rt-14-dev restic python3)
+# age: the other side of the age interoperability test (tests/age/interop.sh)
+test_pkgs=(procps iproute2 psmisc gzip pigz zstd coreutils findutils clang-format cppcheck git openssl
+	clang libclang-rt-14-dev restic python3 age)
+# Go fetches the age test vectors (tests/age/cctv.sh) from the Go module
+# proxy; any go will do, so Debian's is only asked for when there is none.
+if ! command -v go >/dev/null 2>&1; then
+	test_pkgs+=(golang-go)
+fi
 
 # npm installs Swagger UI (swagger-ui-dist) for /docs at build time. Any npm
 # will do (Debian's, or one that came with a Node.js install), so it is

@@ -7,6 +7,10 @@
 #   setup/test.sh -L postgresql
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The tests write key files and settings the daemon must trust: none that
+# the group or others may change (docs/operations.md, "Files the daemon
+# trusts"), whatever umask the caller has.
+umask 022
 
 bash setup/install-deps.sh --test
 jobs=$(nproc)
@@ -27,8 +31,8 @@ fi
 (cd build && ctest --output-on-failure -L 'unit|sqlite')
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DDBB_FUZZ=ON \
 	-DDBB_FUZZ_SECONDS="${DBB_FUZZ_SECONDS:-60}" >/dev/null
-cmake --build build-fuzz -j"$jobs" --target fuzz_name fuzz_range fuzz_gzip fuzz_auth fuzz_neo4j_script \
-	fuzz_multipart
+cmake --build build-fuzz -j"$jobs" --target fuzz_name fuzz_range fuzz_gzip fuzz_zstd fuzz_auth fuzz_neo4j_script \
+	fuzz_multipart fuzz_age fuzz_mysql_script fuzz_pg_script
 (cd build-fuzz && ctest --output-on-failure -L fuzz)
 cd build-asan
 ctest --output-on-failure

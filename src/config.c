@@ -8,51 +8,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "dbbackupd/driver.h"
+#include "dbbackupd/trust.h"
 
-enum var_kind { VAR_STR, VAR_UINT, VAR_INT, VAR_BYTES };
-
-struct var {
-	const char *name;
-	enum var_kind kind;
-	size_t offset;
-	size_t size; /* of the string buffer */
-	const char *def;
-	long long min, max; /* numeric bounds */
-	bool secret;
-};
-
-#define STR(n, field, d)                                                                           \
-	{                                                                                          \
-		n, VAR_STR, offsetof(struct dbb_config, field),                                    \
-		    sizeof(((struct dbb_config *)0)->field), d, 0, 0, false                        \
-	}
-#define SECRET(n, field, d)                                                                        \
-	{                                                                                          \
-		n, VAR_STR, offsetof(struct dbb_config, field),                                    \
-		    sizeof(((struct dbb_config *)0)->field), d, 0, 0, true                         \
-	}
+#define STR(n, field, d)    DBB_SETTING_STRING(struct dbb_config, n, field, d, false)
+#define SECRET(n, field, d) DBB_SETTING_STRING(struct dbb_config, n, field, d, true)
 #define UINT(n, field, d, lo, hi)                                                                  \
 	{                                                                                          \
-		n, VAR_UINT, offsetof(struct dbb_config, field), 0, d, lo, hi, false               \
+		n, DBB_SETTING_UINT, offsetof(struct dbb_config, field), 0, d, lo, hi, false       \
 	}
 #define INT(n, field, d, lo, hi)                                                                   \
 	{                                                                                          \
-		n, VAR_INT, offsetof(struct dbb_config, field), 0, d, lo, hi, false                \
+		n, DBB_SETTING_INT, offsetof(struct dbb_config, field), 0, d, lo, hi, false        \
+	}
+#define BOOL(n, field, d)                                                                          \
+	{                                                                                          \
+		n, DBB_SETTING_BOOL, offsetof(struct dbb_config, field), 0, d, 0, 1, false         \
 	}
 #define BYTES(n, field, d)                                                                         \
 	{                                                                                          \
-		n, VAR_BYTES, offsetof(struct dbb_config, field), 0, d, 1, 0, false                \
+		n, DBB_SETTING_BYTES, offsetof(struct dbb_config, field), 0, d, 1, 0, false        \
 	}
 /* like BYTES, and 0 is accepted (a default derived after loading) */
 #define BYTES0(n, field, d)                                                                        \
 	{                                                                                          \
-		n, VAR_BYTES, offsetof(struct dbb_config, field), 0, d, 0, 0, false                \
+		n, DBB_SETTING_BYTES, offsetof(struct dbb_config, field), 0, d, 0, 0, false        \
 	}
 
-static const struct var vars[] = {
+static const struct dbb_setting vars[] = {
     STR("BIND_ADDRESS", bind_address, "127.0.0.1"),
+    BOOL("BIND_ALLOW_HTTP", bind_allow_http, "false"),
     UINT("PORT", port, "8081", 0, 65535),
     STR("BACKUP_DIR", backup_dir, "./backups"),
     STR("DB_TYPE", db_type, "sqlite"),
@@ -62,10 +50,6 @@ static const struct var vars[] = {
     STR("DB_NAME", db_name, ""),
     STR("DB_USER", db_user, ""),
     SECRET("DB_PASSWORD", db_password, ""),
-    STR("NEO4J_URL", neo4j_url, "http://localhost:7474"),
-    STR("NEO4J_USER", neo4j_user, "neo4j"),
-    SECRET("NEO4J_PASSWORD", neo4j_password, ""),
-    STR("NEO4J_DATABASE", neo4j_database, "neo4j"),
     STR("KEYCLOAK_URL", keycloak_url, ""),
     STR("KEYCLOAK_REALM", keycloak_realm, "backup"),
     STR("KEYCLOAK_CLIENT_ID", keycloak_client_id, "dbbackupd"),
@@ -74,7 +58,11 @@ static const struct var vars[] = {
     STR("AUTH_ROLES_FROM", auth_roles_from, "both"),
     UINT("AUTH_CLOCK_SKEW", auth_clock_skew, "30", 0, 3600),
     UINT("JWKS_REFRESH_INTERVAL", jwks_refresh_interval, "60", 1, 86400),
+    UINT("AUTH_MAX_TOKEN_LIFETIME", auth_max_token_lifetime, "86400", 60, 315360000),
+    BOOL("KEYCLOAK_ALLOW_HTTP", keycloak_allow_http, "false"),
+    STR("COMPRESSION", compression, "gzip"),
     INT("GZIP_LEVEL", gzip_level, "6", 1, 9),
+    INT("ZSTD_LEVEL", zstd_level, "3", 1, 19),
     UINT("COMPRESS_THREADS", compress_threads, "0", 0, 256),
     BYTES("MAX_UPLOAD_BYTES", max_upload_bytes, "10G"),
     UINT("MAX_CONNECTIONS", max_connections, "64", 4, 10000),
@@ -117,6 +105,22 @@ static char *trim(char *s)
 	return s;
 }
 
+/* The settings file sets the key source and the issuer: only root and the
+ * daemon's user may be able to change it (trust.h), and the file read is the
+ * one checked. */
+static dbb_code envfile_trusted(FILE *f, const char *path, struct dbb_error *err)
+{
+	struct stat checked, opened;
+	dbb_code rc = dbb_trust_file("settings file", path, 0, &checked, err);
+	if (rc)
+		return rc;
+	if (fstat(fileno(f), &opened) != 0 || opened.st_dev != checked.st_dev ||
+	    opened.st_ino != checked.st_ino)
+		return dbb_fail(err, DBB_ERR_CONFIG, "settings file %s changed while being read",
+		                path);
+	return DBB_OK;
+}
+
 /* KEY=VALUE, optional "export ", '#' comments, single or double quotes. */
 static dbb_code envfile_load(struct envfile *ef, const char *path, struct dbb_error *err)
 {
@@ -128,8 +132,8 @@ static dbb_code envfile_load(struct envfile *ef, const char *path, struct dbb_er
 	}
 	char line[8192];
 	unsigned lineno = 0;
-	dbb_code rc = DBB_OK;
-	while (fgets(line, sizeof(line), f)) {
+	dbb_code rc = envfile_trusted(f, path, err);
+	while (rc == DBB_OK && fgets(line, sizeof(line), f)) {
 		lineno++;
 		char *s = trim(line);
 		if (*s == '\0' || *s == '#')
@@ -225,19 +229,20 @@ static dbb_code parse_bytes(const char *s, uint64_t *out)
 	return DBB_OK;
 }
 
-static dbb_code set_var(struct dbb_config *cfg, const struct var *v, const char *value,
+/* Sets v's field in the struct at `to` from its text. */
+static dbb_code set_var(void *to, const struct dbb_setting *v, const char *value,
                         struct dbb_error *err)
 {
-	char *base = (char *)cfg + v->offset;
+	char *base = (char *)to + v->offset;
 	switch (v->kind) {
-	case VAR_STR:
+	case DBB_SETTING_STR:
 		if (strlen(value) >= v->size)
 			return dbb_fail(err, DBB_ERR_CONFIG, "%s is too long (at most %zu bytes)",
 			                v->name, v->size - 1);
 		memcpy(base, value, strlen(value) + 1);
 		return DBB_OK;
-	case VAR_UINT:
-	case VAR_INT: {
+	case DBB_SETTING_UINT:
+	case DBB_SETTING_INT: {
 		char *end;
 		errno = 0;
 		long long n = strtoll(value, &end, 10);
@@ -245,13 +250,24 @@ static dbb_code set_var(struct dbb_config *cfg, const struct var *v, const char 
 			return dbb_fail(err, DBB_ERR_CONFIG,
 			                "%s must be an integer from %lld to %lld, got \"%s\"",
 			                v->name, v->min, v->max, value);
-		if (v->kind == VAR_UINT)
+		if (v->kind == DBB_SETTING_UINT)
 			*(unsigned *)(void *)base = (unsigned)n;
 		else
 			*(int *)(void *)base = (int)n;
 		return DBB_OK;
 	}
-	case VAR_BYTES:
+	case DBB_SETTING_BOOL:
+		if (strcasecmp(value, "true") == 0 || strcmp(value, "1") == 0 ||
+		    strcasecmp(value, "yes") == 0)
+			*(bool *)(void *)base = true;
+		else if (strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0 ||
+		         strcasecmp(value, "no") == 0 || value[0] == '\0')
+			*(bool *)(void *)base = false;
+		else
+			return dbb_fail(err, DBB_ERR_CONFIG, "%s must be true or false, got \"%s\"",
+			                v->name, value);
+		return DBB_OK;
+	case DBB_SETTING_BYTES:
 		if (v->min == 0 && strcmp(value, "0") == 0) {
 			*(uint64_t *)(void *)base = 0;
 			return DBB_OK;
@@ -266,23 +282,46 @@ static dbb_code set_var(struct dbb_config *cfg, const struct var *v, const char 
 	return DBB_ERR_CONFIG;
 }
 
+/* Fills the struct at `to` from a table: environment, else .env, else default. */
+static dbb_code load_table(void *to, const struct dbb_setting *table, size_t count,
+                           const struct envfile *ef, struct dbb_error *err)
+{
+	for (size_t i = 0; i < count; i++) {
+		const char *value = getenv(table[i].name);
+		if (!value)
+			value = envfile_get(ef, table[i].name);
+		if (!value)
+			value = table[i].def;
+		dbb_code rc = set_var(to, &table[i], value, err);
+		if (rc)
+			return rc;
+	}
+	return DBB_OK;
+}
+
+/* Where the i-th driver's settings start in cfg->driver_settings: after the
+ * ones before it, each aligned for any type. */
+static size_t driver_settings_at(size_t i)
+{
+	const size_t align = _Alignof(max_align_t);
+	const struct dbb_driver *d;
+	size_t at = 0;
+	for (size_t k = 0; k < i && (d = dbb_driver_at(k)); k++)
+		at += (d->settings_size + align - 1) / align * align;
+	return at;
+}
+
 dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct dbb_error *err)
 {
+	const struct dbb_driver *drv, *d;
 	struct envfile ef = {0};
 	memset(cfg, 0, sizeof(*cfg));
 	dbb_code rc = envfile_load(&ef, env_file ? env_file : ".env", err);
 	if (rc)
 		goto out;
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		const char *value = getenv(vars[i].name);
-		if (!value)
-			value = envfile_get(&ef, vars[i].name);
-		if (!value)
-			value = vars[i].def;
-		rc = set_var(cfg, &vars[i], value, err);
-		if (rc)
-			goto out;
-	}
+	rc = load_table(cfg, vars, sizeof(vars) / sizeof(vars[0]), &ef, err);
+	if (rc)
+		goto out;
 	unsigned char addr[sizeof(struct in6_addr)];
 	if (inet_pton(AF_INET, cfg->bind_address, addr) != 1 &&
 	    inet_pton(AF_INET6, cfg->bind_address, addr) != 1) {
@@ -293,6 +332,13 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 	}
 	if (cfg->backup_dir[0] == '\0') {
 		rc = dbb_fail(err, DBB_ERR_CONFIG, "BACKUP_DIR must not be empty");
+		goto out;
+	}
+	if (strcmp(cfg->compression, "gzip") && strcmp(cfg->compression, "zstd")) {
+		rc = dbb_fail(err, DBB_ERR_CONFIG,
+		              "COMPRESSION must be gzip or zstd (the codec of compress=true), got "
+		              "\"%s\"",
+		              cfg->compression);
 		goto out;
 	}
 	if (strcmp(cfg->auth_roles_from, "realm") && strcmp(cfg->auth_roles_from, "client") &&
@@ -321,34 +367,66 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		              "METRICS_TOKEN must be at least 16 characters (or empty)");
 		goto out;
 	}
-	if (!dbb_driver_find(cfg->db_type))
+	drv = dbb_driver_find(cfg->db_type);
+	if (!drv) {
 		rc = dbb_fail(err, DBB_ERR_CONFIG, "DB_TYPE must be one of %s, got \"%s\"",
 		              dbb_driver_names(), cfg->db_type);
+		goto out;
+	}
+	/* every driver's own variables, each into its own struct */
+	for (size_t i = 0; (d = dbb_driver_at(i)); i++) {
+		size_t at = driver_settings_at(i);
+		if (at + d->settings_size > sizeof(cfg->driver_settings)) {
+			rc = dbb_fail(err, DBB_ERR_CONFIG, "the %s driver's settings do not fit",
+			              d->name);
+			goto out;
+		}
+		rc =
+		    load_table(cfg->driver_settings + at, d->settings, d->settings_count, &ef, err);
+		if (rc)
+			goto out;
+		if (d == drv)
+			cfg->driver_settings_at = at;
+	}
 out:
 	envfile_free(&ef);
 	return rc;
 }
 
-void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
+static void dump_table(const void *from, const struct dbb_setting *table, size_t count, FILE *out)
 {
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		const struct var *v = &vars[i];
-		const char *base = (const char *)cfg + v->offset;
+	for (size_t i = 0; i < count; i++) {
+		const struct dbb_setting *v = &table[i];
+		const char *base = (const char *)from + v->offset;
 		switch (v->kind) {
-		case VAR_STR:
+		case DBB_SETTING_STR:
 			fprintf(out, "%s=%s\n", v->name,
 			        v->secret ? (*base ? "********" : "") : base);
 			break;
-		case VAR_UINT:
+		case DBB_SETTING_UINT:
 			fprintf(out, "%s=%u\n", v->name, *(const unsigned *)(const void *)base);
 			break;
-		case VAR_INT:
+		case DBB_SETTING_INT:
 			fprintf(out, "%s=%d\n", v->name, *(const int *)(const void *)base);
 			break;
-		case VAR_BYTES:
+		case DBB_SETTING_BOOL:
+			fprintf(out, "%s=%s\n", v->name,
+			        *(const bool *)(const void *)base ? "true" : "false");
+			break;
+		case DBB_SETTING_BYTES:
 			fprintf(out, "%s=%llu\n", v->name,
 			        (unsigned long long)*(const uint64_t *)(const void *)base);
 			break;
 		}
 	}
+}
+
+void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
+{
+	const struct dbb_driver *d;
+
+	dump_table(cfg, vars, sizeof(vars) / sizeof(vars[0]), out);
+	for (size_t i = 0; (d = dbb_driver_at(i)); i++)
+		dump_table(cfg->driver_settings + driver_settings_at(i), d->settings,
+		           d->settings_count, out);
 }

@@ -21,6 +21,7 @@ static const struct {
     [DBB_ERR_METHOD_NOT_ALLOWED] = {405, "method_not_allowed"},
     [DBB_ERR_BUSY] = {409, "operation_in_progress"},
     [DBB_ERR_EXISTS] = {409, "already_exists"},
+    [DBB_ERR_RESTORE_CONFLICT] = {409, "restore_conflict"},
     [DBB_ERR_PAYLOAD_TOO_LARGE] = {413, "payload_too_large"},
     [DBB_ERR_UNSUPPORTED_MEDIA] = {415, "unsupported_media_type"},
     [DBB_ERR_RANGE] = {416, "range_not_satisfiable"},
@@ -52,11 +53,14 @@ const char *dbb_code_name(dbb_code code)
 dbb_code dbb_fail(struct dbb_error *err, dbb_code code, const char *fmt, ...)
 {
 	if (err) {
+		/* formatted apart: an argument may point into err->message */
+		char msg[sizeof(err->message)];
 		va_list ap;
 		va_start(ap, fmt);
-		err->code = code;
-		vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
+		err->code = code;
+		memcpy(err->message, msg, sizeof(msg));
 	}
 	return code;
 }
@@ -65,15 +69,24 @@ dbb_code dbb_fail_errno(struct dbb_error *err, int errnum, dbb_code fallback, co
 {
 	dbb_code code = (errnum == ENOSPC || errnum == EDQUOT) ? DBB_ERR_NO_SPACE : fallback;
 	if (err) {
+		/* formatted apart: an argument may point into err->message */
+		char msg[sizeof(err->message)];
 		va_list ap;
 		va_start(ap, fmt);
-		err->code = code;
-		int n = vsnprintf(err->message, sizeof(err->message), fmt, ap);
+		int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
-		if (n >= 0 && (size_t)n < sizeof(err->message))
-			snprintf(err->message + n, sizeof(err->message) - (size_t)n, ": %s",
-			         strerror(errnum));
+		if (n >= 0 && (size_t)n < sizeof(msg))
+			snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(errnum));
+		err->code = code;
+		memcpy(err->message, msg, sizeof(msg));
 	}
+	return code;
+}
+
+dbb_code dbb_error_recode(struct dbb_error *err, dbb_code code)
+{
+	if (err)
+		err->code = code;
 	return code;
 }
 

@@ -1,5 +1,6 @@
 /* dbbackupd: the daemon's entry point and its small command-line tools. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "dbbackupd/log.h"
 #include "dbbackupd/ops.h"
 #include "dbbackupd/storage.h"
+#include "dbbackupd/trust.h"
 #include "http/internal.h"
 
 static const char usage[] =
@@ -50,6 +52,17 @@ static int cmd_dev_keys(int argc, char **argv)
 		return 1;
 	}
 	printf("wrote %s/private.pem and %s/jwks.json\n", argv[2], argv[2]);
+	/* keys in a place others can change are keys the daemon refuses */
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/private.pem", argv[2]);
+	dbb_code rc = dbb_trust_file("dev-keys", path, DBB_TRUST_PRIVATE, NULL, &err);
+	snprintf(path, sizeof(path), "%s/jwks.json", argv[2]);
+	if (rc == DBB_OK)
+		rc = dbb_trust_file("dev-keys", path, 0, NULL, &err);
+	if (rc) {
+		fprintf(stderr, "dbbackupd: the daemon will refuse these keys: %s\n", err.message);
+		return 1;
+	}
 	return 0;
 }
 
@@ -85,6 +98,13 @@ static int cmd_token(int argc, char **argv)
 	}
 	if (dbb_config_load(&cfg, NULL, &err))
 		return config_error(&err);
+	if (ttl > (long)cfg.auth_max_token_lifetime) {
+		fprintf(stderr,
+		        "dbbackupd: --ttl %ld is longer than AUTH_MAX_TOKEN_LIFETIME (%u s): the "
+		        "daemon would refuse the token\n",
+		        ttl, cfg.auth_max_token_lifetime);
+		return 2;
+	}
 	char *token = NULL;
 	if (dbb_token_issue(key, r, ttl, &cfg, &token, &err)) {
 		fprintf(stderr, "dbbackupd: %s\n", err.message);
@@ -112,6 +132,20 @@ static void daemon_close(struct daemon *d)
 	dbb_storage_close(d->storage);
 }
 
+/* The TLS key and certificate: only root and the daemon's user may be able
+ * to change them, and others may not read the key (trust.h). The JWKS file
+ * and .env are checked where they are read. */
+static dbb_code tls_files_trusted(const struct dbb_config *cfg, struct dbb_error *err)
+{
+	dbb_code rc = DBB_OK;
+	if (cfg->tls_key_file[0])
+		rc =
+		    dbb_trust_file("TLS_KEY_FILE", cfg->tls_key_file, DBB_TRUST_PRIVATE, NULL, err);
+	if (rc == DBB_OK && cfg->tls_cert_file[0])
+		rc = dbb_trust_file("TLS_CERT_FILE", cfg->tls_cert_file, 0, NULL, err);
+	return rc;
+}
+
 /* Loads and checks every setting, opens what the daemon needs. */
 static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
 {
@@ -122,6 +156,10 @@ static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "LOG_LEVEL must be debug, info, warn or error, got \"%s\"",
 		                d->cfg.log_level);
+	rc = tls_files_trusted(&d->cfg, err);
+	if (rc)
+		return rc;
+	dbb_trust_warn_transport(&d->cfg);
 	const struct dbb_driver *drv = dbb_driver_find(d->cfg.db_type);
 	if (drv->check_config) {
 		rc = drv->check_config(&d->cfg, err);

@@ -40,4 +40,42 @@ if grep -nE "$banned" $(git ls-files 'src/*.c' 2>/dev/null || find src -name '*.
 else
 	echo "lint: no banned functions"
 fi
+# issue 15: a function of more than 80 lines in src/driver/ says why in the
+# comment above it ("Over 80 lines ...").
+long_fns=$(for f in $(git ls-files 'src/driver/*.c' 2>/dev/null || find src/driver -name '*.c'); do
+	awk -v F="$f" '
+		{ line[NR] = $0 }
+		/^[a-z].*\(/ && !sig { sig = NR }
+		/^\{$/ { start = sig }
+		/^[^ \t{}#\/]/ && !/\($/ && !/,$/ && !/\(.*\)/ { sig = 0 }
+		/^\}$/ && start {
+			if (NR - start + 1 > 80) {
+				why = 0
+				for (i = start - 1; i > 0 && i > start - 15; i--) {
+					if (line[i] ~ /[Oo]ver 80 lines/) why = 1
+					if (line[i] ~ /^}/) break
+				}
+				if (!why) printf "%s:%d: %d lines\n", F, start, NR - start + 1
+			}
+			start = 0; sig = 0
+		}' "$f"
+done)
+if [ -n "$long_fns" ]; then
+	echo "$long_fns"
+	echo "lint: functions of more than 80 lines above, without a comment saying why" >&2
+	status=1
+else
+	echo "lint: every function of src/driver/ over 80 lines says why"
+fi
+
+# dbb_fail(err, X, "%s", err->message) formats an error over its own message:
+# change the code with dbb_error_recode() (error.h) instead.
+selffmt='dbb_fail(?:_errno)?\(\s*&?(\w+)\s*,[^;]*?\b\1\s*(?:->|\.)\s*message\b'
+if perl -0777 -ne 'while (/'"$selffmt"'/g) { print "$ARGV: $&\n"; $found = 1 } END { exit($found ? 0 : 1) }' \
+	$(git ls-files 'src/*.c' 2>/dev/null || find src -name '*.c'); then
+	echo "lint: an error formatted over its own message above (use dbb_error_recode)" >&2
+	status=1
+else
+	echo "lint: no error formatted over its own message"
+fi
 exit $status

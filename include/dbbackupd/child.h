@@ -3,6 +3,17 @@
  * error messages), secrets only through the environment, always reaped, and
  * killed (SIGTERM, then SIGKILL) once the timeout passes.
  *
+ * Environment: a child does not inherit the daemon's. It gets only
+ *   - from the daemon's environment, when set: PATH, HOME (the tools' own
+ *     files: ~/.pgpass, ~/.postgresql/root.crt, ~/.my.cnf), LANG, LANGUAGE,
+ *     every LC_* (the language of their messages), TZ and TMPDIR;
+ *   - the variables the spec names in env_pass, when set in the daemon's
+ *     environment (a driver's non-secret client settings);
+ *   - the spec's env_extra, which wins over both.
+ * Nothing else: DB_PASSWORD, NEO4J_PASSWORD, METRICS_TOKEN, storage or
+ * Keycloak secrets and whatever else the daemon was started with never
+ * reach a child.
+ *
  * Ownership: struct dbb_child owns its pid and pipe fds until
  * dbb_child_finish() (or dbb_child_abort()) returns; both are safe to call on
  * any state and close everything. */
@@ -18,11 +29,19 @@
 
 #define DBB_CHILD_STDERR_TAIL 2048
 
+/* The variables every child gets from the daemon's environment (when set),
+ * besides every LC_* one. */
+#define DBB_CHILD_BASE_ENV "PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR"
+
 struct dbb_child_spec {
 	const char *const *argv; /* argv[0] looked up in PATH */
-	/* Extra "NAME=value" entries added to (or replacing in) the daemon's
-	 * environment, NULL-terminated; this is where PGPASSWORD goes. */
+	/* "NAME=value" entries added to the child's environment (replacing a
+	 * base or passed variable of that name), NULL-terminated; this is where
+	 * PGPASSWORD goes. */
 	const char *const *env_extra;
+	/* Names of variables of the daemon's environment the child also gets
+	 * when they are set, NULL-terminated (NULL: none). Never a secret. */
+	const char *const *env_pass;
 	bool want_stdin;    /* give the child a pipe on stdin (else /dev/null) */
 	bool want_stdout;   /* give the child a pipe on stdout (else /dev/null) */
 	unsigned timeout_s; /* 0: no timeout */
@@ -38,6 +57,10 @@ struct dbb_child {
 	char stderr_tail[DBB_CHILD_STDERR_TAIL];
 	size_t stderr_len;
 };
+
+/* True if `name` (no slash) is an executable in PATH (an empty element
+ * being the current directory, as for posix_spawnp), or a path that is. */
+bool dbb_child_program_exists(const char *name);
 
 dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
                          struct dbb_error *err);

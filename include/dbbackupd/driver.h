@@ -14,20 +14,135 @@
 #define DBBACKUPD_DRIVER_H
 
 #include <stdbool.h>
-
-#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "dbbackupd/config.h"
 #include "dbbackupd/error.h"
-#include "dbbackupd/storage.h"
 #include "dbbackupd/stream.h"
+
+/* A scratch file the operation layer made for a driver (SQLite's backup API
+ * works on files): empty, read-write, on the file system whose free space
+ * the restore limits count. The driver knows it by its fd and by the path a
+ * library that opens files by name needs, never where it lives. */
+struct dbb_scratch {
+	int fd;
+	char path[PATH_MAX + 80];
+	/* Closes and removes it; NULL in a zeroed or discarded scratch. */
+	void (*discard)(struct dbb_scratch *self);
+	void *owner; /* the operation layer's */
+};
 
 struct dbb_driver_ctx {
 	const struct dbb_config *cfg;
-	/* For drivers that need a scratch file (SQLite's backup API works on
-	 * files): dbb_storage_tmp_create() in here, discard when done. */
-	struct dbb_storage *storage;
+	/* Makes a scratch file (see above); out->discard releases it. */
+	dbb_code (*scratch)(const struct dbb_driver_ctx *ctx, struct dbb_scratch *out,
+	                    struct dbb_error *err);
+	void *scratch_arg; /* the operation layer's */
 };
+
+/* Safe on a zeroed or discarded scratch. */
+static inline void dbb_scratch_discard(struct dbb_scratch *s)
+{
+	if (s->discard)
+		s->discard(s);
+}
+
+/* What a driver's stage() kept: defined by the driver, opaque to ops. */
+struct dbb_staged;
+
+/* ---- statistics ----
+ * What GET /backup/stats shows, the same field names for every database:
+ * common fields, then the extras a database has. Built with the functions
+ * below (each fails only when out of memory, DBB_ERR_INTERNAL); owns all its
+ * strings; dbb_stats_free releases it. */
+#define DBB_STATS_UNKNOWN (-1) /* an integer not known or not applicable: omitted */
+
+struct dbb_stats_table {
+	char *schema; /* NULL: the database has no schemas */
+	char *name;
+	int64_t rows;       /* an estimate, or the exact count with rows_exact */
+	int64_t size_bytes; /* data and indexes; DBB_STATS_UNKNOWN */
+	char *engine;       /* NULL: one engine only */
+};
+
+/* A named integer: an extra ("view_count") or an entry of a map ("Person"). */
+struct dbb_stats_count {
+	char *name;
+	int64_t value;
+};
+
+/* A map of counts ("labels": {"Person": 2}). */
+struct dbb_stats_map {
+	char *key;
+	struct dbb_stats_count *items;
+	size_t n, cap;
+};
+
+/* A list of strings that may be null as a whole (present false). */
+struct dbb_stats_strings {
+	bool present;
+	char **v;
+	size_t n;
+};
+
+/* A schema object: a Neo4j constraint or index. NULL strings: null. */
+struct dbb_stats_object {
+	char *name, *type, *entity_type, *state;
+	struct dbb_stats_strings labels_or_types, properties;
+};
+
+/* A list of schema objects ("constraints": [...]). */
+struct dbb_stats_objects {
+	char *key;
+	struct dbb_stats_object *items;
+	size_t n, cap;
+};
+
+struct dbb_stats {
+	/* common */
+	char *database;       /* the database's name */
+	char *server_version; /* NULL: not known */
+	int64_t size_bytes;   /* database_size_bytes */
+	int64_t table_count;  /* DBB_STATS_UNKNOWN for a database without tables */
+	int64_t total_rows;   /* total_row_estimate */
+	bool rows_exact;      /* table rows are counts, not estimates */
+	bool tables_truncated;
+	struct dbb_stats_table *tables;
+	size_t ntables, tables_cap;
+	/* extras */
+	struct dbb_stats_count *extras; /* top-level integers: "view_count" */
+	size_t nextras, extras_cap;
+	struct dbb_stats_map *maps;
+	size_t nmaps;
+	struct dbb_stats_objects *lists;
+	size_t nlists;
+};
+
+void dbb_stats_init(struct dbb_stats *st);
+void dbb_stats_free(struct dbb_stats *st);
+/* *field = a copy of value (NULL stays NULL). */
+dbb_code dbb_stats_text(char **field, const char *value, struct dbb_error *err);
+dbb_code dbb_stats_add_table(struct dbb_stats *st, const char *schema, const char *name,
+                             int64_t rows, int64_t size_bytes, const char *engine,
+                             struct dbb_error *err);
+dbb_code dbb_stats_add_extra(struct dbb_stats *st, const char *name, int64_t value,
+                             struct dbb_error *err);
+/* The map key (made on first use, so an empty map shows as {}). */
+dbb_code dbb_stats_map(struct dbb_stats *st, const char *key, struct dbb_stats_map **out,
+                       struct dbb_error *err);
+/* Adds name=value to the map key (made on first use). */
+dbb_code dbb_stats_add_count(struct dbb_stats *st, const char *key, const char *name, int64_t value,
+                             struct dbb_error *err);
+/* The list key (made on first use, so an empty list shows as []). */
+dbb_code dbb_stats_list(struct dbb_stats *st, const char *key, struct dbb_stats_objects **out,
+                        struct dbb_error *err);
+/* A new zeroed object at the end of list; the caller fills it with copies
+ * (dbb_stats_text, dbb_stats_strings_add). */
+dbb_code dbb_stats_add_object(struct dbb_stats_objects *list, struct dbb_stats_object **out,
+                              struct dbb_error *err);
+dbb_code dbb_stats_strings_add(struct dbb_stats_strings *s, const char *value,
+                               struct dbb_error *err);
 
 struct dbb_dump_options {
 	bool use_apoc; /* Neo4j only; other drivers ignore it */
@@ -39,6 +154,24 @@ struct dbb_driver {
 	/* true: a failed restore leaves the database exactly as it was (one
 	 * transaction). false: ops restores the safety backup on failure. */
 	bool atomic_restore;
+
+	/* Optional: the driver's own settings (environment variables, or the
+	 * .env file), read and checked by config.c into a struct of
+	 * settings_size bytes inside struct dbb_config (all the drivers'
+	 * together at most DBB_DRIVER_SETTINGS_MAX) and listed by
+	 * --check-config, whatever DB_TYPE; the driver reads its own with
+	 * dbb_config_driver_settings(cfg). */
+	const struct dbb_setting *settings;
+	size_t settings_count;
+	size_t settings_size;
+
+	/* Optional: says whether the first bytes of a decompressed file (at
+	 * most DBB_SNIFF_HEAD) are a file of this database: NULL if not, else
+	 * what it is ("a PostgreSQL SQL dump"), with *restorable set to false
+	 * for a form restore refuses (pg_dump's custom format). The format
+	 * sniffer (sniff.h) asks every driver, so that each can say what a
+	 * wrong file is without knowing the others' markers. */
+	const char *(*recognise)(const unsigned char *head, size_t len, bool *restorable);
 
 	/* Checks the driver's settings at start-up (no connection made).
 	 * Returns DBB_ERR_CONFIG naming the variable. */
@@ -58,6 +191,12 @@ struct dbb_driver {
 	dbb_code (*validate)(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
 	                     struct dbb_error *err);
 
+	/* Optional: checks, touching nothing, that restore can replace the
+	 * database's contents (for example that its clean can drop every object
+	 * there is). Called after validate and before the safety backup.
+	 * DBB_ERR_RESTORE_CONFLICT (409) naming what stands in the way. */
+	dbb_code (*check_restore)(const struct dbb_driver_ctx *ctx, struct dbb_error *err);
+
 	/* Optional (NULL when restore cleans atomically itself): removes every
 	 * user object of the database before restore. */
 	dbb_code (*clean)(const struct dbb_driver_ctx *ctx, struct dbb_error *err);
@@ -66,12 +205,29 @@ struct dbb_driver {
 	dbb_code (*restore)(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
 	                    struct dbb_error *err);
 
-	/* Statistics as a JSON object (new reference in *out). */
-	dbb_code (*stats)(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err);
+	/* Optional, for a driver that must copy the backup aside to check it
+	 * (SQLite): stage is validate that keeps what it checked in *staged
+	 * (NULL on failure), restore_staged restores from that instead of
+	 * reading the backup again, and discard_staged frees it (NULL is
+	 * fine). With them a restore decompresses and checks the backup once.
+	 * All three or none. */
+	dbb_code (*stage)(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
+	                  struct dbb_staged **staged, struct dbb_error *err);
+	dbb_code (*restore_staged)(const struct dbb_driver_ctx *ctx, struct dbb_staged *staged,
+	                           struct dbb_error *err);
+	void (*discard_staged)(struct dbb_staged *staged);
+
+	/* Statistics of the live database into *out (dbb_stats_init'ed by the
+	 * caller, who frees it whatever the result). */
+	dbb_code (*stats)(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
+	                  struct dbb_error *err);
 };
 
 /* Looks a driver up by DB_TYPE; NULL if unknown. */
 const struct dbb_driver *dbb_driver_find(const char *name);
+
+/* The i-th registered driver (registry order), NULL past the last. */
+const struct dbb_driver *dbb_driver_at(size_t i);
 
 /* "sqlite, postgresql, ..." for messages. */
 const char *dbb_driver_names(void);

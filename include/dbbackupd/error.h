@@ -18,6 +18,7 @@ typedef enum dbb_code {
 	DBB_ERR_METHOD_NOT_ALLOWED, /* 405 method_not_allowed */
 	DBB_ERR_BUSY,               /* 409 operation_in_progress */
 	DBB_ERR_EXISTS,             /* 409 already_exists */
+	DBB_ERR_RESTORE_CONFLICT,   /* 409 restore_conflict */
 	DBB_ERR_PAYLOAD_TOO_LARGE,  /* 413 payload_too_large */
 	DBB_ERR_UNSUPPORTED_MEDIA,  /* 415 unsupported_media_type */
 	DBB_ERR_RANGE,              /* 416 range_not_satisfiable */
@@ -41,7 +42,11 @@ struct dbb_error {
 };
 
 /* Sets err (if non-NULL) to code and the printf-style message; returns code
- * so callers can write `return dbb_fail(err, CODE, "...")`. */
+ * so callers can write `return dbb_fail(err, CODE, "...")`. The message is
+ * formatted apart and then copied, so an argument may point into
+ * err->message itself; but to change an error's code keep its message with
+ * dbb_error_recode() (and dbb_error_prefix() to add words), never
+ * `dbb_fail(err, X, "%s", err->message)`: tests/lint.sh refuses that. */
 dbb_code dbb_fail(struct dbb_error *err, dbb_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -49,6 +54,10 @@ dbb_code dbb_fail(struct dbb_error *err, dbb_code code, const char *fmt, ...)
  * DBB_ERR_NO_SPACE, anything else `fallback`; strerror(errnum) is appended. */
 dbb_code dbb_fail_errno(struct dbb_error *err, int errnum, dbb_code fallback, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Changes an error's code, keeping its message; returns the new code (also
+ * when err is NULL), so callers can write `rc = dbb_error_recode(err, X)`. */
+dbb_code dbb_error_recode(struct dbb_error *err, dbb_code code);
 
 /* Prepends "prefix: " to an error's message, keeping its code. */
 void dbb_error_prefix(struct dbb_error *err, const char *fmt, ...)

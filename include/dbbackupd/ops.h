@@ -1,8 +1,13 @@
-/* Backup and restore orchestration, the same for every driver: the
+/* The operation layer: the only way from HTTP (and anything else that
+ * drives the daemon) to the driver and the backups directory.
+ *
+ * Backup and restore orchestration, the same for every driver: the
  * per-database lock (one mutating operation at a time, 409 for the others),
- * the stream chains (driver → gzip → sha256 → temporary file), staging and
+ * the stream chains (driver → gzip|zstd → sha256 → temporary file), staging and
  * validation before anything is touched, the safety backup, and the rollback
- * from it when a non-atomic restore fails. */
+ * from it when a non-atomic restore fails. The reads (stats, health, list,
+ * download, disk usage) and upload sessions go through here too, and every
+ * backup and restore is reported to one observer (the metrics). */
 #ifndef DBBACKUPD_OPS_H
 #define DBBACKUPD_OPS_H
 
@@ -12,6 +17,7 @@
 #include "dbbackupd/config.h"
 #include "dbbackupd/driver.h"
 #include "dbbackupd/error.h"
+#include "dbbackupd/metrics.h"
 #include "dbbackupd/storage.h"
 
 struct dbb_ops;
@@ -21,14 +27,35 @@ dbb_code dbb_ops_new(struct dbb_ops **out, const struct dbb_config *cfg,
                      struct dbb_error *err);
 void dbb_ops_free(struct dbb_ops *ops);
 
-const struct dbb_driver *dbb_ops_driver(const struct dbb_ops *ops);
-struct dbb_storage *dbb_ops_storage(const struct dbb_ops *ops);
-void dbb_ops_driver_ctx(const struct dbb_ops *ops, struct dbb_driver_ctx *ctx);
+/* The driver's name (DB_TYPE): "postgresql". */
+const char *dbb_ops_database_type(const struct dbb_ops *ops);
+
+/* ---- the observer ----
+ * Told when a backup or restore starts and how it ended; called from the
+ * request's thread, so it must be thread-safe. Set before the operations
+ * can run and cleared (NULL) after they are over. */
+struct dbb_ops_report {
+	enum dbb_metric_op kind; /* DBB_METRIC_BACKUP or DBB_METRIC_RESTORE */
+	dbb_code rc;             /* DBB_OK, or what the client was told */
+	double seconds;          /* from the call to its end, lock wait included */
+	uint64_t bytes;          /* backup file written, or backup file a restore read */
+	uint64_t upload_bytes;   /* a restore from an upload: bytes received */
+};
+struct dbb_ops_observer {
+	void *cls;
+	void (*started)(void *cls, enum dbb_metric_op kind);
+	void (*finished)(void *cls, const struct dbb_ops_report *r);
+};
+void dbb_ops_set_observer(struct dbb_ops *ops, const struct dbb_ops_observer *obs);
+/* The observer that records into m (running gauge, operation counters and
+ * durations, bytes, the last successful backup's time). */
+void dbb_ops_observe_metrics(struct dbb_ops *ops, struct dbb_metrics *m);
 
 struct dbb_backup_result {
 	char filename[DBB_NAME_MAX];
-	uint64_t size_bytes;
+	uint64_t size_bytes; /* of the file written */
 	char sha256[65];
+	double seconds; /* the whole call */
 };
 
 struct dbb_restore_result {
@@ -36,14 +63,25 @@ struct dbb_restore_result {
 	char safety_backup_filename[DBB_NAME_MAX];
 	bool rollback_attempted; /* safety backup restored after a failure */
 	bool rollback_succeeded;
+	uint64_t bytes_read; /* the backup file (or upload) restored; 0 on failure */
+	double seconds;      /* the whole call */
 };
 
 /* The lock: what names the running operation for the 409 message. */
 dbb_code dbb_ops_lock(struct dbb_ops *ops, const char *what, struct dbb_error *err);
+/* The same, waiting up to wait_ms for a running operation to end before
+ * answering DBB_ERR_BUSY (0: do not wait). For callers that would rather
+ * queue briefly than refuse: deletes and prune, the scheduler. */
+dbb_code dbb_ops_lock_wait(struct dbb_ops *ops, const char *what, unsigned wait_ms,
+                           struct dbb_error *err);
 void dbb_ops_unlock(struct dbb_ops *ops);
 
-/* Takes the lock itself. */
-dbb_code dbb_ops_create_backup(struct dbb_ops *ops, bool compress,
+/* The codec compress=true means: COMPRESSION (gzip unless set to zstd). */
+enum dbb_compression dbb_ops_default_compression(const struct dbb_ops *ops);
+
+/* Takes the lock itself. codec: DBB_COMPRESSION_NONE, _GZIP or _ZSTD (the
+ * file name gets "", ".gz" or ".zst"). */
+dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
                                const struct dbb_dump_options *opt, struct dbb_backup_result *res,
                                struct dbb_error *err);
 
@@ -81,6 +119,57 @@ struct dbb_interrupted_restore {
 
 /* True (and *out filled) while an interrupted restore is on record. */
 bool dbb_ops_interrupted_restore(struct dbb_ops *ops, struct dbb_interrupted_restore *out);
+
+/* ---- upload sessions ----
+ * An upload being received: it owns its temporary file in the backups
+ * directory (the body is spooled there as it arrives, never held in
+ * memory), and takes the database lock only for its restore, after the
+ * whole body has arrived and been validated. */
+struct dbb_ops_upload;
+
+dbb_code dbb_ops_upload_begin(struct dbb_ops *ops, struct dbb_ops_upload **out,
+                              struct dbb_error *err);
+/* Appends body bytes; DBB_ERR_PAYLOAD_TOO_LARGE past MAX_UPLOAD_BYTES. */
+dbb_code dbb_ops_upload_write(struct dbb_ops_upload *up, const void *data, size_t n,
+                              struct dbb_error *err);
+uint64_t dbb_ops_upload_bytes(const struct dbb_ops_upload *up);
+/* Validates and restores what was received (dbb_ops_restore_upload). The
+ * temporary file is consumed whatever happens; call once. */
+dbb_code dbb_ops_upload_restore(struct dbb_ops_upload *up, bool safety_backup,
+                                struct dbb_restore_result *res, struct dbb_error *err);
+/* Discards the temporary file (if still there) and frees. NULL is fine. */
+void dbb_ops_upload_free(struct dbb_ops_upload *up);
+
+/* ---- reads (no lock: they run beside a backup or restore) ---- */
+
+/* Statistics of the live database. *out is initialised here; the caller
+ * frees it with dbb_stats_free whatever the result. */
+dbb_code dbb_ops_stats(struct dbb_ops *ops, struct dbb_stats *out, struct dbb_error *err);
+
+/* Readiness of the database (the driver's health check) and of the backups
+ * directory (a file can be created there; its free space). */
+struct dbb_ops_health {
+	bool db_ok, dir_ok;
+	uint64_t free_bytes;
+	char db_message[DBB_ERROR_MESSAGE_MAX];
+	char dir_message[DBB_ERROR_MESSAGE_MAX];
+};
+void dbb_ops_health(struct dbb_ops *ops, struct dbb_ops_health *out);
+
+/* Opens a listed backup to send it: *fd is the caller's to close. */
+dbb_code dbb_ops_open_download(struct dbb_ops *ops, const char *name, int *fd, uint64_t *size,
+                               struct dbb_error *err);
+
+/* The backups, newest first (*items malloc'd; free() it). *stamp is taken
+ * before reading, for a cache of the listing: it stays current
+ * (dbb_ops_list_current) until the directory changes. */
+dbb_code dbb_ops_list(struct dbb_ops *ops, struct dbb_storage_stamp *stamp,
+                      struct dbb_backup_info **items, size_t *count, struct dbb_error *err);
+bool dbb_ops_list_current(struct dbb_ops *ops, const struct dbb_storage_stamp *stamp,
+                          unsigned max_age_s);
+
+/* What is on disk, for GET /metrics (out->ok false when listing failed). */
+void dbb_ops_disk_usage(struct dbb_ops *ops, struct dbb_metrics_disk *out);
 
 /* Deletes a backup and its sidecar. Takes the lock itself. */
 dbb_code dbb_ops_delete(struct dbb_ops *ops, const char *name, struct dbb_error *err);

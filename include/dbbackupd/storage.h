@@ -27,7 +27,7 @@ dbb_code dbb_storage_open(struct dbb_storage **out, const char *dir, struct dbb_
 void dbb_storage_close(struct dbb_storage *st);
 const char *dbb_storage_dir(const struct dbb_storage *st);
 
-/* Whitelist: (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz)?
+/* Whitelist: (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)?
  * with <db> and <ext> lowercase alphanumerics. Nothing else is ever served,
  * listed, restored or deleted. */
 bool dbb_name_is_valid(const char *name);
@@ -51,7 +51,7 @@ struct dbb_backup_name {
 	const char *prefix;    /* "backup" or "safety_backup" */
 	const char *db;        /* driver name */
 	const char *extension; /* "db", "sql", "cypher" */
-	bool compressed;       /* adds ".gz" */
+	const char *suffix;    /* "", ".gz" or ".zst" (dbb_compression_suffix) */
 	time_t when;
 };
 
@@ -74,8 +74,9 @@ dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *
 struct dbb_backup_info {
 	char name[DBB_NAME_MAX];
 	uint64_t size_bytes;
-	time_t created_at; /* from the name (UTC), else mtime */
-	bool compressed;   /* by gzip magic */
+	time_t created_at;       /* from the name (UTC), else mtime */
+	bool compressed;         /* by magic bytes, never by name */
+	const char *compression; /* "none", "gzip", "zstd" (static) */
 	bool safety;
 	char db[32];
 	char sha256[65]; /* empty if no sidecar */

@@ -17,10 +17,11 @@
 #include "dbbackupd/log.h"
 
 #define DEFAULT_CLIENT_ID        "dbbackupd"
-#define DEFAULT_REFRESH_INTERVAL 60 /* seconds */
-#define MAX_AGE_FACTOR           5  /* periodic refresh every 5 refresh intervals */
-#define FETCH_WAIT               6  /* seconds a request waits for a refetch it asked for */
-#define MAX_WAITERS              4  /* requests waiting for one fetch; more get 401 at once */
+#define DEFAULT_REFRESH_INTERVAL 60    /* seconds */
+#define DEFAULT_MAX_LIFETIME     86400 /* seconds (AUTH_MAX_TOKEN_LIFETIME) */
+#define MAX_AGE_FACTOR           5     /* periodic refresh every 5 refresh intervals */
+#define FETCH_WAIT               6     /* seconds a request waits for a refetch it asked for */
+#define MAX_WAITERS              4     /* requests waiting for one fetch; more get 401 at once */
 
 struct dbb_auth {
 	char issuer[DBB_CFG_STR + 160];
@@ -29,6 +30,7 @@ struct dbb_auth {
 	char certs_url[DBB_CFG_STR + 200];
 	bool realm_roles, client_roles;
 	long skew;
+	long max_lifetime;     /* seconds a token may live */
 	long refresh_interval; /* minimum seconds between two fetches */
 	long max_age;          /* a snapshot older than this is refreshed */
 
@@ -161,6 +163,12 @@ static void *refresher(void *arg)
 			dbb_debug("auth: JWKS fetched from %s: %zu signature key(s)",
 			          a->jwks_file[0] ? a->jwks_file : a->certs_url, ks->n);
 			install_keys(a, ks);
+		} else if (a->jwks_file[0]) {
+			/* A key file that became unsafe (or unreadable) is not read:
+			 * the keys loaded before stay, and that is an error to fix. */
+			dbb_error("auth: AUTH_JWKS_FILE NOT reloaded, keeping the keys loaded "
+			          "before: %s",
+			          err.message);
 		} else if (!atomic_load(&a->stop)) {
 			dbb_warn("auth: keeping the cached keys: %s", err.message);
 		}
@@ -257,6 +265,8 @@ static dbb_code read_config(struct dbb_auth *a, const struct dbb_config *cfg, st
 		         "%s/realms/%s/protocol/openid-connect/certs", base, cfg->keycloak_realm);
 	}
 	a->skew = cfg->auth_clock_skew;
+	a->max_lifetime = cfg->auth_max_token_lifetime ? (long)cfg->auth_max_token_lifetime
+	                                               : DEFAULT_MAX_LIFETIME;
 	a->refresh_interval = cfg->jwks_refresh_interval ? (long)cfg->jwks_refresh_interval
 	                                                 : DEFAULT_REFRESH_INTERVAL;
 	a->max_age = a->refresh_interval * MAX_AGE_FACTOR;
@@ -385,6 +395,7 @@ dbb_code dbb_auth_verify(struct dbb_auth *a, const char *authorization, struct d
 	    .realm_roles = a->realm_roles,
 	    .client_roles = a->client_roles,
 	    .skew = a->skew,
+	    .max_lifetime = a->max_lifetime,
 	};
 	const char *token = bearer_token(authorization);
 	struct dbb_keyset *ks, *fresh;

@@ -48,6 +48,22 @@ bool dbb_b64url_decode(const char *in, size_t n, unsigned char *out, size_t *out
 	return true;
 }
 
+bool dbb_b64url_canonical(const char *s, size_t n)
+{
+	int last;
+
+	if (n % 4 == 1)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (sextet((unsigned char)s[i]) < 0)
+			return false;
+	if (n % 4 == 0)
+		return true;
+	last = sextet((unsigned char)s[n - 1]);
+	/* 2 characters carry 1 byte (4 bits unused), 3 carry 2 (2 unused) */
+	return (last & (n % 4 == 2 ? 0x0f : 0x03)) == 0;
+}
+
 char *dbb_b64url_encode(const unsigned char *in, size_t n)
 {
 	char *out = malloc((n + 2) / 3 * 4 + 1);

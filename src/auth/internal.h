@@ -25,8 +25,13 @@
 
 /* Decodes n characters of strict base64url (no padding, no other characters)
  * into out, which must hold at least n * 3 / 4 + 1 bytes. Returns false on a
- * character outside the alphabet or an impossible length. */
+ * character outside the alphabet, an impossible length or a non-canonical
+ * spelling (unused bits of the last character not zero). */
 bool dbb_b64url_decode(const char *in, size_t n, unsigned char *out, size_t *out_len);
+/* True when s[0, n) is canonical base64url: the alphabet only, a possible
+ * length, and the unused low bits of the last character zero, so that the
+ * bytes it stands for have exactly one spelling. */
+bool dbb_b64url_canonical(const char *s, size_t n);
 /* Malloc'd, NUL-terminated encoding of n bytes; NULL when out of memory. */
 char *dbb_b64url_encode(const unsigned char *in, size_t n);
 
@@ -78,6 +83,7 @@ struct dbb_verify_params {
 	bool realm_roles;      /* read realm_access.roles */
 	bool client_roles;     /* read resource_access.<client_id>.roles */
 	long skew;             /* seconds allowed on exp, nbf, iat */
+	long max_lifetime;     /* exp - iat at most (without iat: exp - now) */
 	time_t now;
 };
 

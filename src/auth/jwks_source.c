@@ -2,6 +2,8 @@
  * endpoint over libcurl, bounded in size and time. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,21 +13,53 @@
 
 #include "auth/internal.h"
 #include "auth/source.h"
+#include "dbbackupd/trust.h"
+
+/* `dbbackupd dev-keys DIR` puts the private key that signs tokens next to
+ * the JWKS: if it is there, others must not be able to read or change it. */
+static dbb_code dev_key_trusted(const char *jwks_path, struct dbb_error *err)
+{
+	char pem[PATH_MAX];
+	const char *slash = strrchr(jwks_path, '/');
+	struct stat st;
+	int n;
+
+	if (slash)
+		n = snprintf(pem, sizeof(pem), "%.*s/private.pem", (int)(slash - jwks_path),
+		             jwks_path);
+	else
+		n = snprintf(pem, sizeof(pem), "private.pem");
+	if (n < 0 || (size_t)n >= sizeof(pem) || lstat(pem, &st) != 0)
+		return DBB_OK; /* no development key there */
+	return dbb_trust_file("development key (next to AUTH_JWKS_FILE)", pem, DBB_TRUST_PRIVATE,
+	                      NULL, err);
+}
 
 dbb_code dbb_jwks_load_file(const char *path, struct dbb_keyset **out, struct dbb_error *err)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	struct stat st;
+	struct stat st, checked;
 	dbb_code rc = DBB_OK;
 	int fd;
 
 	*out = NULL;
+	/* Whoever can change the key set can sign tokens for any role. */
+	rc = dbb_trust_file("AUTH_JWKS_FILE", path, 0, &checked, err);
+	if (rc == DBB_OK)
+		rc = dev_key_trusted(path, err);
+	if (rc)
+		return rc;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return dbb_fail_errno(err, errno, DBB_ERR_CONFIG, "AUTH_JWKS_FILE %s", path);
 	if (fstat(fd, &st) != 0) {
 		rc = dbb_fail_errno(err, errno, DBB_ERR_CONFIG, "AUTH_JWKS_FILE %s", path);
+		goto out;
+	}
+	if (st.st_dev != checked.st_dev || st.st_ino != checked.st_ino) {
+		rc = dbb_fail(err, DBB_ERR_CONFIG, "AUTH_JWKS_FILE %s changed while being read",
+		              path);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > DBB_JWKS_MAX) {

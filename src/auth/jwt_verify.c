@@ -63,17 +63,22 @@ static bool is_b64url(const char *s, size_t n)
 	return n % 4 != 1;
 }
 
-/* Decodes a base64url segment and parses it as a JSON object. */
-static json_t *segment_json(const char *s, size_t n)
+/* Decodes a base64url segment and parses it as a JSON object, refusing
+ * duplicate members (*duplicate then says that was the reason). */
+static json_t *segment_json(const char *s, size_t n, bool *duplicate)
 {
 	unsigned char *buf = malloc(n * 3 / 4 + 1);
 	size_t len = 0;
 	json_t *obj = NULL;
+	json_error_t jerr;
 
+	*duplicate = false;
 	if (!buf)
 		return NULL;
-	if (dbb_b64url_decode(s, n, buf, &len))
-		obj = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, NULL);
+	if (dbb_b64url_decode(s, n, buf, &len)) {
+		obj = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
+		*duplicate = !obj && json_error_code(&jerr) == json_error_duplicate_key;
+	}
 	free(buf);
 	if (obj && !json_is_object(obj)) {
 		json_decref(obj);
@@ -87,6 +92,7 @@ static dbb_code parse_header(const char *token, struct jws *j, struct dbb_error 
 	const char *dot1, *dot2, *alg, *kid, *typ;
 	json_t *hdr = NULL;
 	dbb_code rc = DBB_OK;
+	bool dup;
 
 	memset(j, 0, sizeof(*j));
 	j->token = token;
@@ -110,9 +116,15 @@ static dbb_code parse_header(const char *token, struct jws *j, struct dbb_error 
 	    !is_b64url(token + j->payload_off, j->payload_len) ||
 	    !is_b64url(token + j->sig_off, j->sig_len))
 		return bad(err, "malformed base64url");
-	hdr = segment_json(token, j->header_len);
+	/* One token, one spelling: the unused bits of a segment's last
+	 * character must be zero (libjwt ignores them in what it decodes). */
+	if (!dbb_b64url_canonical(token, j->header_len) ||
+	    !dbb_b64url_canonical(token + j->payload_off, j->payload_len) ||
+	    !dbb_b64url_canonical(token + j->sig_off, j->sig_len))
+		return bad(err, "non-canonical base64url");
+	hdr = segment_json(token, j->header_len, &dup);
 	if (!hdr)
-		return bad(err, "malformed header");
+		return bad(err, dup ? "duplicate member in the header" : "malformed header");
 	alg = json_string_value(json_object_get(hdr, "alg"));
 	kid = json_string_value(json_object_get(hdr, "kid"));
 	typ = json_string_value(json_object_get(hdr, "typ"));
@@ -168,9 +180,23 @@ static const struct dbb_jwk *select_key(const struct dbb_keyset *ks, const struc
 	return NULL;
 }
 
+/* The payload, decoded and parsed here and not taken from libjwt: libjwt
+ * 1.10 parses it without JSON_REJECT_DUPLICATES, so a token with "exp" or
+ * "realm_access" twice would count with its last value. Called only once
+ * the signature is good. */
+static json_t *payload_claims(const struct jws *j, const char **why)
+{
+	bool dup;
+	json_t *claims = segment_json(j->token + j->payload_off, j->payload_len, &dup);
+
+	if (!claims)
+		*why = dup ? "duplicate member in the claims" : "malformed claims";
+	return claims;
+}
+
 /* RSASSA-PSS (libjwt 1.10 has no PS*): verified with OpenSSL; the payload is
  * parsed only after the signature is good. */
-static json_t *verify_pss(const struct dbb_jwk *k, const struct jws *j)
+static json_t *verify_pss(const struct dbb_jwk *k, const struct jws *j, const char **why)
 {
 	EVP_MD_CTX *md = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
@@ -189,7 +215,7 @@ static json_t *verify_pss(const struct dbb_jwk *k, const struct jws *j)
 	if (EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)j->token, j->sig_off - 1) !=
 	    1)
 		goto out;
-	claims = segment_json(j->token + j->payload_off, j->payload_len);
+	claims = payload_claims(j, why);
 out:
 	EVP_MD_CTX_free(md);
 	free(sig);
@@ -201,7 +227,6 @@ out:
 static json_t *verify_libjwt(const struct dbb_jwk *k, const struct jws *j, const char **why)
 {
 	jwt_t *jwt = NULL;
-	char *grants = NULL;
 	json_t *claims = NULL;
 
 	*why = "bad signature";
@@ -213,16 +238,8 @@ static json_t *verify_libjwt(const struct dbb_jwk *k, const struct jws *j, const
 		*why = "algorithm mismatch";
 		goto out;
 	}
-	grants = jwt_get_grants_json(jwt, NULL);
-	if (grants)
-		claims = json_loads(grants, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(claims)) {
-		json_decref(claims);
-		claims = NULL;
-		*why = "malformed claims";
-	}
+	claims = payload_claims(j, why);
 out:
-	free(grants);
 	jwt_free(jwt);
 	return claims;
 }
@@ -292,6 +309,12 @@ static dbb_code check_claims(json_t *claims, const struct dbb_verify_params *p,
 		return bad(err, "not yet valid");
 	if (iat && (!json_is_number(iat) || json_number_value(iat) > now + skew))
 		return bad(err, "issued in the future");
+	/* A stolen token is worth at most AUTH_MAX_TOKEN_LIFETIME; without iat
+	 * it counts as issued now. */
+	if (iat && json_number_value(exp) - json_number_value(iat) > (double)p->max_lifetime)
+		return bad(err, "lifetime (exp - iat) longer than AUTH_MAX_TOKEN_LIFETIME");
+	if (!iat && json_number_value(exp) - now > (double)p->max_lifetime + skew)
+		return bad(err, "no iat and exp further ahead than AUTH_MAX_TOKEN_LIFETIME");
 	if (!iss || strcmp(iss, p->issuer) != 0)
 		return bad(err, "wrong issuer");
 	if (!audience_ok(claims, p->client_id))
@@ -336,7 +359,7 @@ dbb_code dbb_jwt_verify(const struct dbb_keyset *ks, const char *token,
 		*unknown_kid = !kid_known;
 		return bad(err, kid_known ? "algorithm does not match the key" : "unknown kid");
 	}
-	claims = j.alg->pss ? verify_pss(key, &j) : verify_libjwt(key, &j, &why);
+	claims = j.alg->pss ? verify_pss(key, &j, &why) : verify_libjwt(key, &j, &why);
 	if (!claims)
 		return bad(err, why);
 	rc = check_claims(claims, p, who, valid_until, err);

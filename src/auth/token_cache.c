@@ -4,7 +4,11 @@
  * costs far more than the request it guards. An entry is the SHA-256 of the
  * token, the key set it verified against and the principal it gave; it is
  * used only while that key set is the current one and the token has not
- * expired. Only successes are cached: a bad token is always verified. */
+ * expired. Only successes are cached: a bad token is always verified. One
+ * token has one digest because it has one spelling: the verifier refuses
+ * non-canonical base64url (jwt_verify.c), so a respelled copy of a cached
+ * token misses, is verified and refused, instead of being accepted and
+ * cached as a second token. */
 #include <string.h>
 
 #include <openssl/crypto.h>

@@ -1,9 +1,11 @@
 /* Neo4j driver: lossless Cypher export over the Query API (or APOC's), streaming restore, clean and
  * stats. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dbbackupd/driver.h"
+#include "dbbackupd/sniff.h"
 #include "driver/neo4j_internal.h"
 
 /* Rows per UNWIND statement, and the text size at which a page is written
@@ -15,8 +17,31 @@
 
 static const char *dbname(const struct dbb_config *cfg)
 {
-	return cfg->neo4j_database[0] ? cfg->neo4j_database : "neo4j";
+	return n4j_settings(cfg)->database[0] ? n4j_settings(cfg)->database : "neo4j";
 }
+
+/* NEO4J_*: read by config.c into struct n4j_settings when DB_TYPE=neo4j. */
+static const struct dbb_setting n4j_setting_table[] = {
+    DBB_SETTING_STRING(struct n4j_settings, "NEO4J_URL", url, "http://localhost:7474", false),
+    DBB_SETTING_STRING(struct n4j_settings, "NEO4J_USER", user, "neo4j", false),
+    DBB_SETTING_STRING(struct n4j_settings, "NEO4J_PASSWORD", password, "", true),
+    DBB_SETTING_STRING(struct n4j_settings, "NEO4J_DATABASE", database, "neo4j", false),
+};
+
+/* Cypher: this driver's header, or statements no SQL dump has. */
+static const char *neo4j_recognise(const unsigned char *head, size_t len, bool *restorable)
+{
+	static const char *const marks[] = {
+	    "dbbackupd neo4j", "UNWIND ", "CREATE CONSTRAINT", ":begin",           "CREATE (",
+	    "MERGE (",         "MATCH (", "CALL apoc.",        "CREATE INDEX FOR", NULL,
+	};
+
+	*restorable = true;
+	return dbb_sniff_find_any(head, len, marks) ? "a Neo4j Cypher script" : NULL;
+}
+
+_Static_assert(sizeof(struct n4j_settings) <= DBB_DRIVER_SETTINGS_MAX,
+               "the Neo4j settings fit in struct dbb_config");
 
 static dbb_code oom(struct dbb_error *err)
 {
@@ -34,13 +59,14 @@ static dbb_code neo4j_check_config(const struct dbb_config *cfg, struct dbb_erro
 {
 	char url[DBB_CFG_STR];
 
-	n4j_url_display(cfg->neo4j_url, url, sizeof(url));
-	if (strncmp(cfg->neo4j_url, "http://", 7) && strncmp(cfg->neo4j_url, "https://", 8))
+	n4j_url_display(n4j_settings(cfg)->url, url, sizeof(url));
+	if (strncmp(n4j_settings(cfg)->url, "http://", 7) &&
+	    strncmp(n4j_settings(cfg)->url, "https://", 8))
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "NEO4J_URL must be the http:// or https:// address of Neo4j's HTTP "
 		                "endpoint (e.g. http://localhost:7474), got '%s'",
 		                url);
-	if (!cfg->neo4j_user[0] && cfg->neo4j_password[0])
+	if (!n4j_settings(cfg)->user[0] && n4j_settings(cfg)->password[0])
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "NEO4J_USER is empty but NEO4J_PASSWORD is set");
 	return DBB_OK;
@@ -593,9 +619,11 @@ static dbb_code count_of(struct n4j_conn *c, const char *query, long long *n, st
 	return n4j_run(c, query, NULL, on_count, n, DBB_ERR_INTERNAL, err);
 }
 
-/* For every name the query returns, counts with pattern (name quoted). */
+/* For every name the query returns, counts with pattern (name quoted), into
+ * the stats map key. */
 static dbb_code count_each(struct n4j_conn *c, const char *names_query, const char *before,
-                           const char *after, json_t *obj, struct dbb_error *err)
+                           const char *after, struct dbb_stats *st, const char *key,
+                           struct dbb_error *err)
 {
 	json_t *names = json_array(), *n;
 	struct n4j_buf q;
@@ -619,104 +647,109 @@ static dbb_code count_each(struct n4j_conn *c, const char *names_query, const ch
 		}
 		rc = count_of(c, q.data, &count, err);
 		if (!rc)
-			json_object_set_new(obj, json_string_value(n), json_integer(count));
+			rc = dbb_stats_add_count(st, key, json_string_value(n), count, err);
 	}
 	n4j_buf_free(&q);
 	json_decref(names);
 	return rc;
 }
 
-static dbb_code collect_plain(void *ud, json_t *row, struct dbb_error *err)
+/* A string cell, or NULL (null or another type). */
+static const char *cell_text(json_t *row, size_t i)
 {
-	json_t *fields = json_object_get(ud, "fields"), *list = json_object_get(ud, "list");
-	json_t *obj = json_object(), *v;
-	size_t i;
-
-	if (!obj)
-		return oom(err);
-	json_array_foreach(row, i, v)
-	{
-		json_object_set_new(obj, json_string_value(json_array_get(fields, i)),
-		                    n4j_plain(v));
-	}
-	json_array_append_new(list, obj);
-	return DBB_OK;
+	json_t *v = n4j_plain(json_array_get(row, i));
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	json_decref(v); /* n4j_plain's string is a reference to the row's own */
+	return s;
 }
 
-static dbb_code list_of(struct n4j_conn *c, const char *query, json_t *fields, json_t **out,
-                        struct dbb_error *err)
+/* A list-of-strings cell; null stays null (present false). */
+static dbb_code cell_strings(json_t *row, size_t i, struct dbb_stats_strings *out,
+                             struct dbb_error *err)
 {
-	json_t *ud = json_pack("{s:O, s:[]}", "fields", fields, "list");
-	dbb_code rc;
+	json_t *v = n4j_plain(json_array_get(row, i)), *e;
+	size_t k;
+	dbb_code rc = DBB_OK;
 
-	if (!ud)
-		return oom(err);
-	rc = n4j_run(c, query, NULL, collect_plain, ud, DBB_ERR_INTERNAL, err);
-	if (!rc)
-		*out = json_incref(json_object_get(ud, "list"));
-	json_decref(ud);
+	out->present = json_is_array(v);
+	json_array_foreach(v, k, e)
+	{
+		if (!rc)
+			rc = dbb_stats_strings_add(
+			    out, json_is_string(e) ? json_string_value(e) : "", err);
+	}
+	json_decref(v);
 	return rc;
 }
 
-static dbb_code neo4j_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err)
+/* A row of SHOW CONSTRAINTS / SHOW INDEXES: name, type, entityType,
+ * labelsOrTypes, properties[, state]. */
+static dbb_code collect_object(void *ud, json_t *row, struct dbb_error *err)
+{
+	struct dbb_stats_object *o;
+	dbb_code rc = dbb_stats_add_object(ud, &o, err);
+
+	rc = rc ? rc : dbb_stats_text(&o->name, cell_text(row, 0), err);
+	rc = rc ? rc : dbb_stats_text(&o->type, cell_text(row, 1), err);
+	rc = rc ? rc : dbb_stats_text(&o->entity_type, cell_text(row, 2), err);
+	rc = rc ? rc : cell_strings(row, 3, &o->labels_or_types, err);
+	rc = rc ? rc : cell_strings(row, 4, &o->properties, err);
+	if (!rc && json_array_size(row) > 5)
+		rc = dbb_stats_text(&o->state, cell_text(row, 5), err);
+	return rc;
+}
+
+static dbb_code list_of(struct n4j_conn *c, const char *query, struct dbb_stats *st,
+                        const char *key, struct dbb_error *err)
+{
+	struct dbb_stats_objects *list;
+	dbb_code rc = dbb_stats_list(st, key, &list, err);
+
+	return rc ? rc : n4j_run(c, query, NULL, collect_object, list, DBB_ERR_INTERNAL, err);
+}
+
+static dbb_code neo4j_stats(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
+                            struct dbb_error *err)
 {
 	struct n4j_conn c;
-	json_t *st = NULL, *labels = json_object(), *types = json_object();
-	json_t *constraints = NULL, *indexes = NULL, *cf = NULL, *xf = NULL;
 	long long nodes = 0, rels = 0;
+	struct dbb_stats_map *map;
 	dbb_code rc;
 
-	*out = NULL;
-	cf = json_pack("[sssss]", "name", "type", "entity_type", "labels_or_types", "properties");
-	xf = json_pack("[ssssss]", "name", "type", "entity_type", "labels_or_types", "properties",
-	               "state");
-	if (!labels || !types || !cf || !xf) {
-		rc = oom(err);
-		goto out;
-	}
 	rc = n4j_open(&c, ctx->cfg, 60, err);
 	if (rc)
-		goto out;
+		return rc;
 	rc = count_of(&c, "MATCH (n) RETURN count(n)", &nodes, err);
 	rc = rc ? rc : count_of(&c, "MATCH ()-[r]->() RETURN count(r)", &rels, err);
+	rc = rc ? rc : dbb_stats_add_extra(out, "node_count", nodes, err);
+	rc = rc ? rc : dbb_stats_add_extra(out, "relationship_count", rels, err);
+	/* made first, so they show as {} when the database has none */
+	rc = rc ? rc : dbb_stats_map(out, "labels", &map, err);
+	rc = rc ? rc : dbb_stats_map(out, "relationship_types", &map, err);
 	rc = rc ? rc
 	        : count_each(&c, "CALL db.labels() YIELD label RETURN label ORDER BY label",
-	                     "MATCH (n:", ") RETURN count(n)", labels, err);
+	                     "MATCH (n:", ") RETURN count(n)", out, "labels", err);
 	rc = rc ? rc
 	        : count_each(
 	              &c,
 	              "CALL db.relationshipTypes() YIELD relationshipType AS t RETURN t ORDER BY t",
-	              "MATCH ()-[r:", "]->() RETURN count(r)", types, err);
+	              "MATCH ()-[r:", "]->() RETURN count(r)", out, "relationship_types", err);
 	rc =
 	    rc ? rc
 	       : list_of(&c,
 	                 "SHOW CONSTRAINTS YIELD name, type, entityType, labelsOrTypes, properties "
 	                 "RETURN name, type, entityType, labelsOrTypes, properties ORDER BY name",
-	                 cf, &constraints, err);
+	                 out, "constraints", err);
 	rc = rc ? rc
 	        : list_of(
 	              &c,
 	              "SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, state "
 	              "RETURN name, type, entityType, labelsOrTypes, properties, state ORDER BY "
 	              "name",
-	              xf, &indexes, err);
+	              out, "indexes", err);
 	n4j_close(&c);
-	if (rc)
-		goto out;
-	st = json_pack("{s:s, s:s, s:I, s:I, s:O, s:O, s:O, s:O}", "database_type", "neo4j",
-	               "database", dbname(ctx->cfg), "node_count", (json_int_t)nodes,
-	               "relationship_count", (json_int_t)rels, "labels", labels,
-	               "relationship_types", types, "constraints", constraints, "indexes", indexes);
-	if (!st)
-		rc = oom(err);
-	*out = st;
-out:
-	json_decref(labels);
-	json_decref(types);
-	json_decref(constraints);
-	json_decref(indexes);
-	json_decref(cf);
-	json_decref(xf);
+	if (!rc)
+		rc = dbb_stats_text(&out->database, dbname(ctx->cfg), err);
 	return rc;
 }
 
@@ -724,6 +757,10 @@ const struct dbb_driver dbb_driver_neo4j = {
     .name = "neo4j",
     .extension = "cypher",
     .atomic_restore = false,
+    .settings = n4j_setting_table,
+    .settings_count = sizeof(n4j_setting_table) / sizeof(n4j_setting_table[0]),
+    .settings_size = sizeof(struct n4j_settings),
+    .recognise = neo4j_recognise,
     .check_config = neo4j_check_config,
     .health = neo4j_health,
     .dump = neo4j_dump,

@@ -234,7 +234,8 @@ static dbb_code scan_row_done(struct scan *s)
 	return rc;
 }
 
-/* Feeds bytes; false on failure (s->err set). */
+/* Feeds bytes; false on failure (s->err set). Over 80 lines on purpose: one
+ * byte-at-a-time state machine over the response's JSON, in one switch. */
 static bool scan_feed(struct scan *s, const char *p, size_t n)
 {
 	size_t i;
@@ -335,15 +336,15 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 dbb_code n4j_open(struct n4j_conn *c, const struct dbb_config *cfg, long timeout_s,
                   struct dbb_error *err)
 {
-	const char *db = cfg->neo4j_database[0] ? cfg->neo4j_database : "neo4j";
-	size_t ulen = strlen(cfg->neo4j_url);
+	const char *db = n4j_settings(cfg)->database[0] ? n4j_settings(cfg)->database : "neo4j";
+	size_t ulen = strlen(n4j_settings(cfg)->url);
 	char *edb = NULL;
 	dbb_code rc = DBB_OK;
 
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
-	n4j_url_display(cfg->neo4j_url, c->url, sizeof(c->url));
-	while (ulen && cfg->neo4j_url[ulen - 1] == '/')
+	n4j_url_display(n4j_settings(cfg)->url, c->url, sizeof(c->url));
+	while (ulen && n4j_settings(cfg)->url[ulen - 1] == '/')
 		ulen--;
 	c->curl = curl_easy_init();
 	if (!c->curl) {
@@ -351,8 +352,8 @@ dbb_code n4j_open(struct n4j_conn *c, const struct dbb_config *cfg, long timeout
 		goto out;
 	}
 	edb = curl_easy_escape(c->curl, db, 0);
-	if (!edb ||
-	    asprintf(&c->query_url, "%.*s/db/%s/query/v2", (int)ulen, cfg->neo4j_url, edb) < 0) {
+	if (!edb || asprintf(&c->query_url, "%.*s/db/%s/query/v2", (int)ulen,
+	                     n4j_settings(cfg)->url, edb) < 0) {
 		c->query_url = NULL;
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 		goto out;
@@ -368,10 +369,10 @@ dbb_code n4j_open(struct n4j_conn *c, const struct dbb_config *cfg, long timeout
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c->curl, CURLOPT_ACCEPT_ENCODING, "");
-	if (cfg->neo4j_user[0]) {
+	if (n4j_settings(cfg)->user[0]) {
 		curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(c->curl, CURLOPT_USERNAME, cfg->neo4j_user);
-		curl_easy_setopt(c->curl, CURLOPT_PASSWORD, cfg->neo4j_password);
+		curl_easy_setopt(c->curl, CURLOPT_USERNAME, n4j_settings(cfg)->user);
+		curl_easy_setopt(c->curl, CURLOPT_PASSWORD, n4j_settings(cfg)->password);
 	}
 out:
 	curl_free(edb);
@@ -428,11 +429,12 @@ static dbb_code neo4j_error(struct n4j_conn *c, struct scan *s, long status, dbb
 	if (status == 401 || status == 403 || !strncmp(code, "Neo.ClientError.Security.", 25))
 		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE,
 		              "Neo4j at %s refused the credentials of user '%s': %s", c->url,
-		              c->cfg->neo4j_user, *msg ? msg : "unauthorized");
+		              n4j_settings(c->cfg)->user, *msg ? msg : "unauthorized");
 	else if (*code && unavailable_code(code))
 		rc = dbb_fail(
 		    err, DBB_ERR_DB_UNAVAILABLE, "Neo4j database '%s' is unavailable: %s: %s",
-		    c->cfg->neo4j_database[0] ? c->cfg->neo4j_database : "neo4j", code, msg);
+		    n4j_settings(c->cfg)->database[0] ? n4j_settings(c->cfg)->database : "neo4j",
+		    code, msg);
 	else if (*code)
 		rc = dbb_fail(err, fail_code, "%s: %s", code, msg);
 	else if (status == 404)

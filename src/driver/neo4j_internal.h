@@ -33,6 +33,22 @@
 /* Longest statement the reader accepts (a batch is far smaller). */
 #define N4J_STATEMENT_MAX (64u * 1024 * 1024)
 
+struct dbb_driver;
+extern const struct dbb_driver dbb_driver_neo4j;
+
+/* ---- the driver's settings (its table is in neo4j.c) ---- */
+struct n4j_settings {
+	char url[DBB_CFG_STR]; /* NEO4J_URL */
+	char user[128];        /* NEO4J_USER */
+	char password[256];    /* NEO4J_PASSWORD */
+	char database[128];    /* NEO4J_DATABASE */
+};
+
+static inline const struct n4j_settings *n4j_settings(const struct dbb_config *cfg)
+{
+	return (const struct n4j_settings *)dbb_config_driver_settings(cfg);
+}
+
 /* ---- growable byte buffer with a hard maximum ---- */
 struct n4j_buf {
 	char *data; /* always NUL-terminated when non-NULL */

@@ -103,7 +103,7 @@ static bool word_is(const char *s, const char *w)
 /* Classifies the start of the file before anything else is read. */
 static dbb_code check_header(struct n4j_reader *r, struct dbb_error *err)
 {
-	enum dbb_format fmt;
+	struct dbb_format fmt;
 	char head[4097]; /* NUL-terminated copy of the first bytes */
 	const char *p = head;
 	size_t len;
@@ -122,9 +122,9 @@ static dbb_code check_header(struct n4j_reader *r, struct dbb_error *err)
 		return DBB_OK;
 	}
 	fmt = dbb_sniff(r->in, r->in_len);
-	if (fmt != DBB_FORMAT_CYPHER && fmt != DBB_FORMAT_UNKNOWN)
+	if (fmt.kind != DBB_FORMAT_UNKNOWN && !dbb_format_is(&fmt, &dbb_driver_neo4j))
 		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		                "this is %s, not a Neo4j Cypher backup", dbb_format_describe(fmt));
+		                "this is %s, not a Neo4j Cypher backup", fmt.what);
 	while (len && isspace((unsigned char)*p)) {
 		p++;
 		len--;
@@ -261,6 +261,8 @@ static dbb_code at_eof(struct n4j_reader *r, struct dbb_error *err)
 	return DBB_OK;
 }
 
+/* Over 80 lines on purpose: the reader's line loop (header, params line,
+ * statement lines, trailer) as one state machine over lines. */
 dbb_code n4j_reader_next(struct n4j_reader *r, const char **stmt, const char **params,
                          struct dbb_error *err)
 {

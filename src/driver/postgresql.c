@@ -8,22 +8,56 @@
 #include <libpq-fe.h>
 #include <openssl/rand.h>
 
-#include "dbbackupd/child.h"
 #include "dbbackupd/driver.h"
+#include "dbbackupd/log.h"
 #include "dbbackupd/sniff.h"
+#include "dbbackupd/tool.h"
+#include "driver/pg_script.h"
+
+#include "pg_clean.h"
 
 #define PG_DEFAULT_PORT      5432
 #define PG_CONNECT_TIMEOUT_S "10"
 #define PG_APPNAME           "dbbackupd"
 #define PG_STATS_MAX_TABLES  1000
 
+const struct dbb_driver dbb_driver_postgresql;
+
 /* ---- connection parameters shared by libpq and the child tools ---- */
+
+/* libpq's non-secret connection settings that the daemon's own libpq
+ * connections read from its environment: pg_dump and psql get them too (and
+ * nothing else of the daemon's environment but the base of child.h), so
+ * that, say, PGSSLMODE=verify-full holds for the tools as well. Host, port,
+ * user and database are on their command line; the password is PGPASSWORD. */
+static const char *const pg_env_pass[] = {"PGSSLMODE",
+                                          "PGSSLROOTCERT",
+                                          "PGSSLCERT",
+                                          "PGSSLKEY",
+                                          "PGSSLCRL",
+                                          "PGSSLCRLDIR",
+                                          "PGSSLSNI",
+                                          "PGREQUIRESSL",
+                                          "PGSSLMINPROTOCOLVERSION",
+                                          "PGSSLMAXPROTOCOLVERSION",
+                                          "PGGSSENCMODE",
+                                          "PGKRBSRVNAME",
+                                          "PGGSSLIB",
+                                          "PGREQUIREAUTH",
+                                          "PGCHANNELBINDING",
+                                          "PGSERVICE",
+                                          "PGSERVICEFILE",
+                                          "PGSYSCONFDIR",
+                                          "PGPASSFILE",
+                                          "PGTARGETSESSIONATTRS",
+                                          "PGLOADBALANCEHOSTS",
+                                          NULL};
 
 struct pg_params {
 	char port[16];
 	char conninfo_db[512];  /* "dbname='...'" for the tools' --dbname */
 	char env_password[300]; /* "PGPASSWORD=..." */
-	const char *env[4];
+	const char *env[6];
 	const char *conn_args[6]; /* --host --port --username --dbname --no-password NULL */
 	char arg_host[300];
 	char arg_port[32];
@@ -74,6 +108,19 @@ static void pg_params_init(struct pg_params *p, const struct dbb_config *cfg)
 	p->env[e] = NULL;
 }
 
+/* Adds one "NAME=value" (a literal) to the tools' environment. */
+static void pg_params_add_env(struct pg_params *p, const char *entry)
+{
+	size_t e = 0;
+
+	while (p->env[e])
+		e++;
+	if (e + 1 < sizeof(p->env) / sizeof(p->env[0])) {
+		p->env[e] = entry;
+		p->env[e + 1] = NULL;
+	}
+}
+
 static void pg_params_wipe(struct pg_params *p)
 {
 	explicit_bzero(p->env_password, sizeof(p->env_password));
@@ -92,18 +139,6 @@ static void build_argv(const char **argv, size_t cap, const char *const *fixed,
 	argv[k] = NULL;
 }
 
-/* Copies a libpq message onto one line, without its trailing newline. */
-static void one_line(const char *in, char *out, size_t cap)
-{
-	size_t k = 0;
-
-	for (; in && *in && k + 1 < cap; in++)
-		out[k++] = (*in == '\n' || *in == '\r' || *in == '\t') ? ' ' : *in;
-	while (k > 0 && out[k - 1] == ' ')
-		k--;
-	out[k] = '\0';
-}
-
 static bool is_auth_failure(PGconn *conn, const char *msg)
 {
 	return PQconnectionNeedsPassword(conn) || strstr(msg, "password authentication failed") ||
@@ -117,7 +152,7 @@ static dbb_code pg_conn_error(const struct dbb_config *cfg, const char *port, PG
 {
 	char msg[600];
 
-	one_line(conn ? PQerrorMessage(conn) : "out of memory", msg, sizeof(msg));
+	pg_message_one_line(conn ? PQerrorMessage(conn) : "out of memory", msg, sizeof(msg));
 	if (conn && is_auth_failure(conn, msg))
 		return dbb_fail(err, DBB_ERR_DB_UNAVAILABLE,
 		                "PostgreSQL authentication failed for user \"%s\" at %s:%s: %s",
@@ -173,7 +208,7 @@ static dbb_code pg_query_error(PGconn *conn, const char *what, struct dbb_error 
 {
 	char msg[600];
 
-	one_line(PQerrorMessage(conn), msg, sizeof(msg));
+	pg_message_one_line(PQerrorMessage(conn), msg, sizeof(msg));
 	if (PQstatus(conn) != CONNECTION_OK)
 		return dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "PostgreSQL connection lost (%s): %s",
 		                what, msg);
@@ -200,48 +235,20 @@ static dbb_code pg_exec(PGconn *conn, const char *sql, const char *what, PGresul
 /* ---- versions of the child tools ---- */
 
 /* Runs `tool --version` and parses "tool (PostgreSQL) 15.20 ..." into
- * major (15) and minor (20). */
-static dbb_code tool_version(const char *tool, unsigned timeout_s, int *major, int *minor,
-                             struct dbb_error *err)
+ * major (15) and minor (20). Fails with fail_code. */
+static dbb_code tool_version(const char *tool, unsigned timeout_s, dbb_code fail_code, int *major,
+                             int *minor, struct dbb_error *err)
 {
-	const char *argv[] = {tool, "--version", NULL};
-	struct dbb_child_spec spec = {
-	    .argv = argv, .want_stdout = true, .timeout_s = timeout_s ? timeout_s : 60};
-	struct dbb_child c;
-	struct dbb_child_stdout_source src;
-	char out[256] = {0};
-	size_t len = 0, got;
+	char out[256];
 	const char *p;
-	dbb_code rc;
+	dbb_code rc = dbb_tool_version(tool, timeout_s, fail_code, out, sizeof(out), err);
 
-	rc = dbb_child_start(&c, &spec, err);
 	if (rc)
 		return rc;
-	dbb_child_stdout_source_init(&src, &c);
-	for (;;) {
-		char buf[256];
-
-		rc = dbb_source_read(&src.base, buf, sizeof(buf), &got, err);
-		if (rc || got == 0)
-			break;
-		if (len + got < sizeof(out)) {
-			memcpy(out + len, buf, got);
-			len += got;
-		}
-	}
-	if (rc) {
-		dbb_child_abort(&c);
-		return rc;
-	}
-	rc = dbb_child_finish(&c, DBB_ERR_INTERNAL, err);
-	if (rc) {
-		dbb_error_prefix(err, "%s --version", tool);
-		return rc;
-	}
 	p = strstr(out, ") ");
 	if (!p || !isdigit((unsigned char)p[2]))
-		return dbb_fail(err, DBB_ERR_INTERNAL, "cannot read the version of %s from '%.60s'",
-		                tool, out);
+		return dbb_fail(err, fail_code, "cannot read the version of %s from '%.60s'", tool,
+		                out);
 	*major = (int)strtol(p + 2, NULL, 10);
 	p = strchr(p + 2, '.');
 	*minor = p ? (int)strtol(p + 1, NULL, 10) : 0;
@@ -269,177 +276,6 @@ static bool psql_has_restrict(int major, int minor)
 	}
 }
 
-/* ---- a line scanner for plain pg_dump output ----
- * Tracks COPY ... FROM stdin; data blocks (whose lines are data, not SQL or
- * meta-commands), finds psql meta-commands outside them, and can drop the
- * dump's own \restrict / \unrestrict lines while passing everything else
- * through unchanged. */
-
-#define SCAN_HEAD 128
-#define SCAN_TAIL 16
-
-struct sql_scan {
-	/* configuration */
-	struct dbb_sink *out; /* NULL: scan only */
-	bool drop_restrict;
-	/* state of the current line */
-	char head[SCAN_HEAD];
-	size_t head_len;
-	char tail[SCAN_TAIL];
-	size_t tail_len;
-	size_t line_len;
-	bool held; /* a meta-command line, held back until it is complete */
-	/* what was seen */
-	bool in_copy;
-	uint64_t lines;
-	uint64_t bytes;
-	bool header_pg;      /* "-- PostgreSQL database dump" near the start */
-	bool header_cluster; /* "-- PostgreSQL database cluster dump" */
-	bool complete;       /* "-- PostgreSQL database dump complete" */
-	bool nul_byte;
-	char bad_meta[40]; /* first meta-command that plain pg_dump output never has */
-	uint64_t bad_meta_line;
-};
-
-static bool head_is(const struct sql_scan *s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s->line_len == n && s->head_len >= n && memcmp(s->head, lit, n) == 0;
-}
-
-static bool head_starts(const struct sql_scan *s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s->head_len >= n && memcmp(s->head, lit, n) == 0;
-}
-
-static bool tail_ends(const struct sql_scan *s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s->tail_len >= n && memcmp(s->tail + s->tail_len - n, lit, n) == 0;
-}
-
-/* Called at the end of each line (without its '\n'); returns true to drop a
- * held line. */
-static bool scan_line_done(struct sql_scan *s)
-{
-	bool drop = false;
-
-	s->lines++;
-	if (s->in_copy) {
-		if (head_is(s, "\\."))
-			s->in_copy = false;
-		return false;
-	}
-	if (s->lines <= 8 && head_starts(s, "-- PostgreSQL database cluster dump"))
-		s->header_cluster = true;
-	else if (s->lines <= 8 && head_starts(s, "-- PostgreSQL database dump"))
-		s->header_pg = true;
-	if (head_is(s, "-- PostgreSQL database dump complete"))
-		s->complete = true;
-	if (head_starts(s, "COPY ") && tail_ends(s, " FROM stdin;"))
-		s->in_copy = true;
-	if (s->head_len > 0 && s->head[0] == '\\') {
-		bool ours = head_starts(s, "\\restrict ") || head_starts(s, "\\unrestrict ");
-
-		if (ours)
-			drop = s->drop_restrict;
-		else if (!s->bad_meta[0]) {
-			size_t n = 0;
-
-			while (n < s->head_len && n + 1 < sizeof(s->bad_meta) &&
-			       !isspace((unsigned char)s->head[n]))
-				n++;
-			memcpy(s->bad_meta, s->head, n);
-			s->bad_meta[n] = '\0';
-			s->bad_meta_line = s->lines;
-		}
-	}
-	return drop;
-}
-
-static void scan_reset_line(struct sql_scan *s)
-{
-	s->head_len = s->tail_len = s->line_len = 0;
-	s->held = false;
-}
-
-static dbb_code scan_emit(struct sql_scan *s, const char *p, size_t n, struct dbb_error *err)
-{
-	if (!s->out || n == 0)
-		return DBB_OK;
-	return dbb_sink_write(s->out, p, n, err);
-}
-
-static dbb_code scan_feed(struct sql_scan *s, const char *buf, size_t len, struct dbb_error *err)
-{
-	const char *p = buf, *end = buf + len, *run = buf;
-	dbb_code rc;
-
-	if (memchr(buf, '\0', len))
-		s->nul_byte = true;
-	s->bytes += len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *seg_end = nl ? nl : end;
-		size_t seg = (size_t)(seg_end - p), n;
-
-		if (s->line_len == 0 && seg > 0 && !s->in_copy && p[0] == '\\' && s->out) {
-			/* flush what precedes the meta-command, hold the line */
-			rc = scan_emit(s, run, (size_t)(p - run), err);
-			if (rc)
-				return rc;
-			s->held = true;
-		}
-		n = seg < SCAN_HEAD - s->head_len ? seg : SCAN_HEAD - s->head_len;
-		memcpy(s->head + s->head_len, p, n);
-		s->head_len += n;
-		if (seg >= SCAN_TAIL) {
-			memcpy(s->tail, seg_end - SCAN_TAIL, SCAN_TAIL);
-			s->tail_len = SCAN_TAIL;
-		} else {
-			size_t keep = s->tail_len + seg > SCAN_TAIL ? SCAN_TAIL - seg : s->tail_len;
-
-			memmove(s->tail, s->tail + s->tail_len - keep, keep);
-			memcpy(s->tail + keep, p, seg);
-			s->tail_len = keep + seg;
-		}
-		s->line_len += seg;
-		if (s->held && s->line_len > SCAN_HEAD) {
-			/* too long for one of ours: pass it through */
-			rc = scan_emit(s, s->head, s->head_len, err);
-			if (rc)
-				return rc;
-			run = p + n;
-			s->held = false;
-		}
-		if (!nl) {
-			p = end;
-			break;
-		}
-		if (s->held) {
-			if (!scan_line_done(s)) {
-				rc = scan_emit(s, s->head, s->head_len, err);
-				if (!rc)
-					rc = scan_emit(s, "\n", 1, err);
-				if (rc)
-					return rc;
-			}
-			run = nl + 1;
-		} else {
-			scan_line_done(s);
-		}
-		scan_reset_line(s);
-		p = nl + 1;
-	}
-	if (!s->held)
-		return scan_emit(s, run, (size_t)(end - run), err);
-	return DBB_OK;
-}
-
 /* ---- check_config, health ---- */
 
 static dbb_code pg_check_config(const struct dbb_config *cfg, struct dbb_error *err)
@@ -464,7 +300,7 @@ static dbb_code pg_health(const struct dbb_driver_ctx *ctx, struct dbb_error *er
 		goto out;
 	rc = pg_exec(conn, "SELECT 1", "health check", &res, err);
 	if (rc && rc != DBB_ERR_DB_UNAVAILABLE)
-		rc = dbb_fail(err, DBB_ERR_DB_UNAVAILABLE, "%s", err->message);
+		rc = dbb_error_recode(err, DBB_ERR_DB_UNAVAILABLE);
 out:
 	PQclear(res);
 	PQfinish(conn);
@@ -479,6 +315,21 @@ static int server_major(PGconn *conn)
 	return PQserverVersion(conn) / 10000;
 }
 
+/* libpq answers first (reachability and credentials in its own words), then
+ * the tool must be at least as new as the server. */
+static dbb_code pg_tool_ready(const struct dbb_config *cfg, const char *tool, dbb_code fail_code,
+                              int *smajor, int *major, int *minor, struct dbb_error *err)
+{
+	PGconn *conn = NULL;
+	dbb_code rc = pg_connect(cfg, &conn, err);
+
+	if (rc)
+		return rc;
+	*smajor = server_major(conn);
+	PQfinish(conn);
+	return tool_version(tool, cfg->child_timeout, fail_code, major, minor, err);
+}
+
 static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_dump_options *opt,
                            struct dbb_sink *out, struct dbb_error *err)
 {
@@ -486,30 +337,15 @@ static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_du
 	                                    "--no-acl", "--encoding=UTF8", NULL};
 	const char *argv[16];
 	struct pg_params p;
-	struct dbb_child c = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-	struct dbb_child_stdout_source src;
-	struct dbb_child_spec spec;
-	enum dbb_stream_end failed = DBB_STREAM_END_NONE;
-	PGconn *conn = NULL;
 	int smajor, dmajor = 0, dminor = 0;
 	dbb_code rc;
 
 	(void)opt;
 	pg_params_init(&p, ctx->cfg);
-
-	/* Reachability and credentials first, with libpq's own words. */
-	rc = pg_connect(ctx->cfg, &conn, err);
+	rc = pg_tool_ready(ctx->cfg, "pg_dump", DBB_ERR_BACKUP_FAILED, &smajor, &dmajor, &dminor,
+	                   err);
 	if (rc)
 		goto out;
-	smajor = server_major(conn);
-	PQfinish(conn);
-	conn = NULL;
-
-	rc = tool_version("pg_dump", ctx->cfg->child_timeout, &dmajor, &dminor, err);
-	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED, "%s", err->message);
-		goto out;
-	}
 	if (dmajor < smajor) {
 		rc = dbb_fail(
 		    err, DBB_ERR_BACKUP_FAILED,
@@ -518,70 +354,90 @@ static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_du
 		    dmajor, dminor, smajor, smajor, smajor);
 		goto out;
 	}
-
 	build_argv(argv, sizeof(argv) / sizeof(argv[0]), fixed, &p);
-	spec = (struct dbb_child_spec){.argv = argv,
-	                               .env_extra = p.env,
-	                               .want_stdout = true,
-	                               .timeout_s = ctx->cfg->child_timeout};
-	rc = dbb_child_start(&c, &spec, err);
-	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_BACKUP_FAILED, "%s", err->message);
-		goto out;
-	}
-	dbb_child_stdout_source_init(&src, &c);
-	rc = dbb_stream_pump(&src.base, out, NULL, &failed, err);
-	if (rc && failed != DBB_STREAM_END_SOURCE) {
-		/* the sink failed (disk full...): its error stands */
-		dbb_child_abort(&c);
-		goto out;
-	}
-	rc = dbb_child_finish(&c, DBB_ERR_BACKUP_FAILED, err);
-	if (rc)
-		dbb_error_prefix(err, "pg_dump failed");
+	rc = dbb_tool_dump(&(struct dbb_tool_run){.argv = argv,
+	                                          .env_extra = p.env,
+	                                          .env_pass = pg_env_pass,
+	                                          .timeout_s = ctx->cfg->child_timeout,
+	                                          .fail_code = DBB_ERR_BACKUP_FAILED},
+	                   out, err);
 out:
-	dbb_child_abort(&c);
 	pg_params_wipe(&p);
-	PQfinish(conn);
 	return rc;
 }
 
 /* ---- validate ---- */
 
-#define SNIFF_MAX 4096
+#define SNIFF_MAX DBB_SNIFF_HEAD
 
-/* Text the shared sniffer does not place: MySQL/MariaDB dumps and Cypher
- * scripts found further in, or without their usual first lines. */
-static const char *sniff_text(const char *t)
+/* pg_dump's plain format: markers of its first lines. */
+static const char *pg_recognise(const unsigned char *head, size_t len, bool *restorable)
 {
-	if (strstr(t, "-- MySQL dump") || strstr(t, "-- MariaDB dump") ||
-	    strstr(t, "ENGINE=InnoDB") || strstr(t, "/*!40101 SET") || strstr(t, "/*M!999999"))
-		return "a MySQL/MariaDB SQL dump";
-	if (strstr(t, "CREATE (") || strstr(t, "MERGE (") || strstr(t, "MATCH (") ||
-	    strstr(t, ":begin") || strstr(t, "CALL apoc.") || strstr(t, "UNWIND "))
-		return "a Neo4j Cypher script";
-	return NULL;
+	static const char *const marks[] = {"PostgreSQL database dump", "\\restrict ",
+	                                    "SET client_encoding", "pg_catalog.set_config", NULL};
+
+	*restorable = !(len >= 5 && memcmp(head, "PGDMP", 5) == 0);
+	if (!*restorable)
+		return "a PostgreSQL custom-format archive (use pg_restore, or a plain pg_dump)";
+	return dbb_sniff_find_any(head, len, marks) ? "a PostgreSQL SQL dump" : NULL;
 }
 
 /* A file that is recognisably something else: what it is, else NULL. */
 static const char *foreign_format(const char *head, size_t len)
 {
-	enum dbb_format f = dbb_sniff((const unsigned char *)head, len);
+	struct dbb_format f = dbb_sniff((const unsigned char *)head, len);
 
-	switch (f) {
-	case DBB_FORMAT_POSTGRESQL_SQL:
-	case DBB_FORMAT_UNKNOWN:
-	case DBB_FORMAT_EMPTY:
+	if (f.kind == DBB_FORMAT_UNKNOWN || f.kind == DBB_FORMAT_EMPTY ||
+	    dbb_format_is(&f, &dbb_driver_postgresql))
 		return NULL;
-	default:
-		return dbb_format_describe(f);
-	}
+	return f.what;
 }
 
+/* The verdict once the whole file was read: what it is when it is not a
+ * plain pg_dump file first, then the lexer's refusal, then completeness. */
+static dbb_code pg_verdict(const struct pg_script *scan, const char *head, size_t head_len,
+                           dbb_code lex_rc, const struct dbb_error *lex_err, struct dbb_error *err)
+{
+	const char *what;
+
+	if (head_len == 0)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is empty");
+	what = foreign_format(head, head_len);
+	if (what)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file is %s, not a plain PostgreSQL dump", what);
+	if (scan->facts.nul_byte || memchr(head, '\0', head_len))
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file holds binary data (NUL bytes): not a plain SQL dump");
+	if (scan->facts.header_cluster)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file is a pg_dumpall cluster dump; restore a single-database "
+		                "plain pg_dump");
+	if (!scan->facts.header_pg)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the file is not a plain-SQL PostgreSQL dump (no '-- PostgreSQL "
+		                "database dump' header)");
+	if (lex_rc) {
+		if (err)
+			*err = *lex_err;
+		return lex_rc;
+	}
+	if (!scan->facts.complete)
+		return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		                "the PostgreSQL dump is incomplete (truncated: no '-- PostgreSQL "
+		                "database dump complete' trailer)");
+	return DBB_OK;
+}
+
+/* Validation: the whole file through the psql script lexer (pg_script.h),
+ * plus what it is when it is not a plain pg_dump file. The lexer's verdict
+ * comes after "this is not a PostgreSQL dump at all", which says more. */
 static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                             struct dbb_error *err)
 {
-	struct sql_scan scan = {0};
+	struct pg_script scan;
+	struct dbb_error lex_err = {0};
+	dbb_code lex_rc = DBB_OK;
 	unsigned char *buf = NULL;
 	char head[SNIFF_MAX + 1];
 	size_t head_len = 0, got;
@@ -592,6 +448,7 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 	buf = malloc(DBB_STREAM_CHUNK);
 	if (!buf)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	pg_script_init(&scan, NULL);
 	for (;;) {
 		rc = dbb_source_read(in, buf, DBB_STREAM_CHUNK, &got, err);
 		if (rc || got == 0)
@@ -608,61 +465,17 @@ static dbb_code pg_validate(const struct dbb_driver_ctx *ctx, struct dbb_source 
 				goto out;
 			}
 		}
-		rc = scan_feed(&scan, (const char *)buf, got, err);
-		if (rc)
-			break;
+		if (!lex_rc)
+			lex_rc = pg_script_feed(&scan, buf, got, &lex_err);
+		else if (head_len == SNIFF_MAX)
+			break; /* refused: the head is all that may still say more */
 	}
 	if (rc)
 		goto out;
+	if (!lex_rc)
+		lex_rc = pg_script_finish(&scan, &lex_err);
 	head[head_len] = '\0';
-	if (scan.bytes == 0) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the file is empty");
-		goto out;
-	}
-	what = foreign_format(head, head_len);
-	if (what) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the file is %s, not a plain PostgreSQL dump", what);
-		goto out;
-	}
-	if (scan.nul_byte) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the file holds binary data (NUL bytes): not a plain SQL dump");
-		goto out;
-	}
-	if (scan.header_cluster) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the file is a pg_dumpall cluster dump; restore a single-database "
-		              "plain pg_dump");
-		goto out;
-	}
-	if (!scan.header_pg) {
-		what = sniff_text(head);
-		if (what)
-			rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-			              "the file is %s, not a plain PostgreSQL dump", what);
-		else
-			rc = dbb_fail(
-			    err, DBB_ERR_INVALID_BACKUP,
-			    "the file is not a plain-SQL PostgreSQL dump (no '-- PostgreSQL "
-			    "database dump' header)");
-		goto out;
-	}
-	if (scan.bad_meta[0]) {
-		rc =
-		    dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		             "line %llu holds the psql meta-command %s, which plain pg_dump output "
-		             "never contains; refusing to run it",
-		             (unsigned long long)scan.bad_meta_line, scan.bad_meta);
-		goto out;
-	}
-	if (scan.in_copy || !scan.complete) {
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
-		              "the PostgreSQL dump is incomplete (truncated: %s)",
-		              scan.in_copy ? "it ends inside a COPY block"
-		                           : "no '-- PostgreSQL database dump complete' trailer");
-		goto out;
-	}
+	rc = pg_verdict(&scan, head, head_len, lex_rc, &lex_err, err);
 out:
 	free(buf);
 	return rc;
@@ -670,113 +483,69 @@ out:
 
 /* ---- clean + restore ---- */
 
-/* One DROP statement per user object, generated by the server so that names
- * are quoted by its own rules. Schemas other than public go whole (the dump
- * creates them again); in public every table, view, materialized view,
- * sequence, foreign table, function, procedure, aggregate, type, domain,
- * collation, text search configuration/dictionary and operator goes, but the
- * schema itself stays (re-creating it would change its owner and comment).
- * Objects that belong to an extension are left to it, and objects that go
- * with another one (an identity or serial sequence with its table, a range
- * type's constructor functions with the type) are dropped with it: dropping
- * them on their own is an error. */
-static const char CLEAN_QUERY[] =
-    "WITH skip AS (SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype IN ('e', 'i')"
-    "  OR (deptype = 'a' AND classid = 'pg_catalog.pg_class'::regclass"
-    "   AND refclassid = 'pg_catalog.pg_class'::regclass)),"
-    " pub AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'public')"
-    " SELECT stmt FROM ("
-    "  SELECT 1 AS ord, n.nspname::text AS k,"
-    "   pg_catalog.format('DROP SCHEMA IF EXISTS %I CASCADE;', n.nspname) AS stmt"
-    "  FROM pg_catalog.pg_namespace n"
-    "  WHERE n.nspname NOT IN ('public', 'pg_catalog', 'information_schema')"
-    "   AND n.nspname !~ '^pg_'"
-    "   AND NOT EXISTS (SELECT 1 FROM skip WHERE skip.classid = 'pg_catalog.pg_namespace'::regclass"
-    "    AND skip.objid = n.oid)"
-    "  UNION ALL"
-    "  SELECT 2, c.relname::text, pg_catalog.format('DROP %s IF EXISTS public.%I CASCADE;',"
-    "   CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'"
-    "    WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, c.relname)"
-    "  FROM pg_catalog.pg_class c"
-    "  WHERE c.relnamespace = (SELECT oid FROM pub) AND c.relkind IN ('r','p','v','m','S','f')"
-    "   AND NOT EXISTS (SELECT 1 FROM skip WHERE skip.classid = 'pg_catalog.pg_class'::regclass"
-    "    AND skip.objid = c.oid)"
-    "  UNION ALL"
-    "  SELECT 3, p.proname::text, pg_catalog.format('DROP %s IF EXISTS %s CASCADE;',"
-    "   CASE p.prokind WHEN 'a' THEN 'AGGREGATE' WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,"
-    "   p.oid::pg_catalog.regprocedure)"
-    "  FROM pg_catalog.pg_proc p"
-    "  WHERE p.pronamespace = (SELECT oid FROM pub)"
-    "   AND NOT EXISTS (SELECT 1 FROM skip WHERE skip.classid = 'pg_catalog.pg_proc'::regclass"
-    "    AND skip.objid = p.oid)"
-    "  UNION ALL"
-    "  SELECT 4, o.oprname::text, pg_catalog.format('DROP OPERATOR IF EXISTS %s CASCADE;',"
-    "   o.oid::pg_catalog.regoperator)"
-    "  FROM pg_catalog.pg_operator o"
-    "  WHERE o.oprnamespace = (SELECT oid FROM pub)"
-    "   AND NOT EXISTS (SELECT 1 FROM skip WHERE skip.classid = 'pg_catalog.pg_operator'::regclass"
-    "    AND skip.objid = o.oid)"
-    "  UNION ALL"
-    "  SELECT 5, t.typname::text, pg_catalog.format('DROP %s IF EXISTS public.%I CASCADE;',"
-    "   CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, t.typname)"
-    "  FROM pg_catalog.pg_type t"
-    "  WHERE t.typnamespace = (SELECT oid FROM pub) AND t.typtype IN ('e','d','r','c','b')"
-    "   AND t.typcategory <> 'A'"
-    "   AND (t.typrelid = 0 OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = "
-    "'c')"
-    "   AND NOT EXISTS (SELECT 1 FROM skip WHERE skip.classid = 'pg_catalog.pg_type'::regclass"
-    "    AND skip.objid = t.oid)"
-    "  UNION ALL"
-    "  SELECT 6, co.collname::text, pg_catalog.format('DROP COLLATION IF EXISTS public.%I "
-    "CASCADE;',"
-    "   co.collname)"
-    "  FROM pg_catalog.pg_collation co WHERE co.collnamespace = (SELECT oid FROM pub)"
-    "   AND NOT EXISTS (SELECT 1 FROM skip WHERE skip.classid = 'pg_catalog.pg_collation'::regclass"
-    "    AND skip.objid = co.oid)"
-    "  UNION ALL"
-    "  SELECT 7, cf.cfgname::text,"
-    "   pg_catalog.format('DROP TEXT SEARCH CONFIGURATION IF EXISTS public.%I CASCADE;', "
-    "cf.cfgname)"
-    "  FROM pg_catalog.pg_ts_config cf WHERE cf.cfgnamespace = (SELECT oid FROM pub)"
-    "   AND NOT EXISTS (SELECT 1 FROM skip WHERE skip.classid = 'pg_catalog.pg_ts_config'::regclass"
-    "    AND skip.objid = cf.oid)"
-    "  UNION ALL"
-    "  SELECT 8, d.dictname::text,"
-    "   pg_catalog.format('DROP TEXT SEARCH DICTIONARY IF EXISTS public.%I CASCADE;', d.dictname)"
-    "  FROM pg_catalog.pg_ts_dict d WHERE d.dictnamespace = (SELECT oid FROM pub)"
-    "   AND NOT EXISTS (SELECT 1 FROM skip WHERE skip.classid = 'pg_catalog.pg_ts_dict'::regclass"
-    "    AND skip.objid = d.oid)"
-    "  UNION ALL"
-    "  SELECT 9, m.oid::text, pg_catalog.format('SELECT pg_catalog.lo_unlink(%s);', m.oid)"
-    "  FROM pg_catalog.pg_largeobject_metadata m"
-    "  WHERE m.lomowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)"
-    " ) AS x ORDER BY ord, k";
-
-/* Writes the clean statements for the live database into out. */
-static dbb_code write_clean_script(PGconn *conn, struct dbb_sink *out, struct dbb_error *err)
+/* Before the safety backup: can the clean empty this database? (pg_clean.h) */
+static dbb_code pg_check_restore(const struct dbb_driver_ctx *ctx, struct dbb_error *err)
 {
-	PGresult *res = NULL;
+	PGconn *conn = NULL;
 	dbb_code rc;
 
-	/* search_path '' makes regprocedure/regoperator output schema-qualified */
-	rc = pg_exec(conn, "SELECT pg_catalog.set_config('search_path', '', false)", "clean script",
-	             &res, err);
-	PQclear(res);
-	res = NULL;
-	if (rc)
-		return rc;
-	rc = pg_exec(conn, CLEAN_QUERY, "listing objects to clean", &res, err);
-	if (rc)
-		return rc;
-	for (int i = 0; i < PQntuples(res) && !rc; i++) {
-		const char *stmt = PQgetvalue(res, i, 0);
-
-		rc = dbb_sink_write(out, stmt, strlen(stmt), err);
-		if (!rc)
-			rc = dbb_sink_write(out, "\n", 1, err);
-	}
-	PQclear(res);
+	rc = pg_connect(ctx->cfg, &conn, err);
+	if (!rc)
+		rc = pg_clean_check(conn, err);
+	PQfinish(conn);
 	return rc;
+}
+
+/* What psql gets around the dump (dbb_tool_filter of tool.h). */
+struct pg_feed {
+	struct pg_script scan;
+};
+
+/* \restrict with a fresh key (no meta-command of the file runs after it),
+ * BEGIN, the clean script. */
+static dbb_code pg_feed_begin(void *arg, struct dbb_sink *psql, struct dbb_error *err)
+{
+	static const char pre[] = "BEGIN;\nSET client_min_messages = warning;\n";
+	struct pg_feed *f = arg;
+	unsigned char key_raw[16];
+	char key[33], line[64];
+	dbb_code rc;
+
+	if (RAND_bytes(key_raw, sizeof(key_raw)) != 1)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "no random bytes for the restrict key");
+	for (size_t i = 0; i < sizeof(key_raw); i++)
+		snprintf(key + 2 * i, 3, "%02x", key_raw[i]);
+	snprintf(line, sizeof(line), "\\restrict %s\n", key);
+	rc = dbb_sink_write(psql, line, strlen(line), err);
+	if (!rc)
+		rc = dbb_sink_write(psql, pre, sizeof(pre) - 1, err);
+	if (!rc)
+		rc = pg_clean_write(psql, err);
+	/* The dump through the same lexer as validation: it drops pg_dump's
+	 * BEGIN;/COMMIT;/\restrict/\unrestrict lines and stops at anything
+	 * validation would have refused (a file changed since). */
+	pg_script_init(&f->scan, psql);
+	return rc;
+}
+
+static dbb_code pg_feed_chunk(void *arg, struct dbb_sink *psql, const void *buf, size_t len,
+                              struct dbb_error *err)
+{
+	struct pg_feed *f = arg;
+
+	(void)psql;
+	return pg_script_feed(&f->scan, buf, len, err);
+}
+
+/* COMMIT, only once the whole dump was sent and ends between statements. */
+static dbb_code pg_feed_end(void *arg, struct dbb_sink *psql, struct dbb_error *err)
+{
+	/* a statement of its own: the newline ends a last line without one */
+	static const char commit[] = "\nCOMMIT;\n";
+	struct pg_feed *f = arg;
+	dbb_code rc = pg_script_finish(&f->scan, err);
+
+	return rc ? rc : dbb_sink_write(psql, commit, sizeof(commit) - 1, err);
 }
 
 /* Restore: ONE psql fed through its stdin with BEGIN, the clean script, the
@@ -784,7 +553,10 @@ static dbb_code write_clean_script(PGconn *conn, struct dbb_sink *out, struct db
  * first error and the transaction rolls back: the database is then exactly
  * as it was. The COMMIT is ours, not --single-transaction's: with that, psql
  * commits when its input ends, so a daemon killed mid-restore (its end of
- * the pipe closed by the kernel) would commit a partial restore. */
+ * the pipe closed by the kernel) would commit a partial restore. Nothing in
+ * the dump may end that transaction: pg_script drops pg_dump's own BEGIN;
+ * and COMMIT; lines (around large objects) and refuses every other form.
+ * The runner kills psql whenever our side fails (nothing is committed). */
 static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                               struct dbb_error *err)
 {
@@ -792,131 +564,55 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	    "psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--file=-", NULL};
 	const char *argv[16];
 	struct pg_params p;
-	struct dbb_child c = {.pid = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
-	struct dbb_child_stdin_sink sink;
-	struct dbb_child_spec spec;
-	struct sql_scan scan = {0};
-	PGconn *conn = NULL;
-	unsigned char key_raw[16];
-	char key[33], line[64];
-	char *buf = NULL;
-	int vmajor = 0, vminor = 0;
-	bool restrict_mode;
+	struct pg_feed feed;
+	int smajor, vmajor = 0, vminor = 0;
 	dbb_code rc;
 
 	pg_params_init(&p, ctx->cfg);
-	buf = malloc(DBB_STREAM_CHUNK);
-	if (!buf) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rc = pg_connect(ctx->cfg, &conn, err);
+	/* The session psql starts in, as pg_script assumes it: the lexer's
+	 * reading of quotes depends on both. */
+	pg_params_add_env(&p, "PGCLIENTENCODING=UTF8");
+	pg_params_add_env(&p, "PGOPTIONS=-c standard_conforming_strings=on");
+	rc =
+	    pg_tool_ready(ctx->cfg, "psql", DBB_ERR_RESTORE_FAILED, &smajor, &vmajor, &vminor, err);
 	if (rc)
 		goto out;
-	rc = tool_version("psql", ctx->cfg->child_timeout, &vmajor, &vminor, err);
-	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED, "%s", err->message);
+	if (!psql_has_restrict(vmajor, vminor)) {
+		/* Validation follows psql's lexer, but psql reads each line with
+		 * the session's client_encoding and standard_conforming_strings,
+		 * which SQL in the file can change at run time in ways no reading
+		 * of the file can see: only psql's own \restrict holds then. */
+		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED,
+		              "psql %d.%d has no \\restrict (it came with 13.22, 14.19, 15.14, "
+		              "16.10 and 17.6): refusing to feed it a restore script, which "
+		              "could run shell commands through it; install a current "
+		              "postgresql-client",
+		              vmajor, vminor);
 		goto out;
 	}
-	restrict_mode = psql_has_restrict(vmajor, vminor);
-
 	build_argv(argv, sizeof(argv) / sizeof(argv[0]), fixed, &p);
-	spec = (struct dbb_child_spec){.argv = argv,
-	                               .env_extra = p.env,
-	                               .want_stdin = true,
-	                               .timeout_s = ctx->cfg->child_timeout};
-	rc = dbb_child_start(&c, &spec, err);
-	if (rc) {
-		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED, "%s", err->message);
-		goto out;
-	}
-	dbb_child_stdin_sink_init(&sink, &c);
-
-	if (restrict_mode) {
-		if (RAND_bytes(key_raw, sizeof(key_raw)) != 1) {
-			rc =
-			    dbb_fail(err, DBB_ERR_INTERNAL, "no random bytes for the restrict key");
-			goto out;
-		}
-		for (size_t i = 0; i < sizeof(key_raw); i++)
-			snprintf(key + 2 * i, 3, "%02x", key_raw[i]);
-		snprintf(line, sizeof(line), "\\restrict %s\n", key);
-		rc = dbb_sink_write(&sink.base, line, strlen(line), err);
-	}
-	if (!rc) {
-		static const char pre[] = "BEGIN;\nSET client_min_messages = warning;\n";
-
-		rc = dbb_sink_write(&sink.base, pre, sizeof(pre) - 1, err);
-	}
-	if (!rc)
-		rc = write_clean_script(conn, &sink.base, err);
-	PQfinish(conn);
-	conn = NULL;
-	if (rc)
-		goto child_failed;
-
-	scan.out = &sink.base;
-	scan.drop_restrict = restrict_mode;
-	for (;;) {
-		size_t got;
-
-		rc = dbb_source_read(in, buf, DBB_STREAM_CHUNK, &got, err);
-		if (rc) {
-			/* the backup itself is bad: kill psql, nothing is committed */
-			dbb_child_abort(&c);
-			goto out;
-		}
-		if (got == 0)
-			break;
-		rc = scan_feed(&scan, buf, got, err);
-		if (rc)
-			goto child_failed;
-	}
-	if (scan.in_copy) {
-		dbb_child_abort(&c);
-		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP, "the dump ends inside a COPY block");
-		goto out;
-	}
-	if (!rc) {
-		static const char commit[] = "COMMIT;\n";
-
-		rc = dbb_sink_write(&sink.base, commit, sizeof(commit) - 1, err);
-	}
-
-child_failed:
-	if (rc && c.stdin_fd >= 0 && !c.timed_out) {
-		/* Our side failed while psql still reads: kill it so that nothing
-		 * is committed (a COMMIT was not sent, but psql may be
-		 * waiting in the middle of a statement). */
-		dbb_child_abort(&c);
-		goto out;
-	}
-	{
-		/* End of input (psql commits) or psql stopped: its own words. */
-		struct dbb_error ferr = {0};
-		dbb_code frc = dbb_child_finish(&c, DBB_ERR_RESTORE_FAILED, &ferr);
-
-		if (frc) {
-			*err = ferr;
-			rc = frc;
-			dbb_error_prefix(err, "psql");
-		}
-	}
+	rc = dbb_tool_restore(
+	    &(struct dbb_tool_run){.argv = argv,
+	                           .env_extra = p.env,
+	                           .env_pass = pg_env_pass,
+	                           .timeout_s = ctx->cfg->child_timeout,
+	                           .fail_code = DBB_ERR_RESTORE_FAILED},
+	    in,
+	    &(struct dbb_tool_filter){
+	        .begin = pg_feed_begin, .feed = pg_feed_chunk, .end = pg_feed_end, .arg = &feed},
+	    err);
 out:
-	dbb_child_abort(&c);
 	pg_params_wipe(&p);
-	PQfinish(conn);
-	free(buf);
 	return rc;
 }
 
 /* ---- stats ---- */
 
-static dbb_code pg_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct dbb_error *err)
+static dbb_code pg_stats(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
+                         struct dbb_error *err)
 {
 	static const char db_sql[] =
 	    "SELECT current_database(), pg_catalog.pg_database_size(current_database()),"
-	    " pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(current_database())),"
 	    " pg_catalog.current_setting('server_version')";
 	static const char tables_sql[] =
 	    "SELECT n.nspname, c.relname,"
@@ -929,60 +625,42 @@ static dbb_code pg_stats(const struct dbb_driver_ctx *ctx, json_t **out, struct 
 	    " AND n.nspname !~ '^pg_' ORDER BY 1, 2";
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
-	json_t *obj = NULL, *tables = NULL;
 	long long total_rows = 0;
 	int ntables;
 	dbb_code rc;
 
-	*out = NULL;
 	rc = pg_connect(ctx->cfg, &conn, err);
 	if (rc)
 		goto out;
 	rc = pg_exec(conn, db_sql, "database size", &res, err);
 	if (rc)
 		goto out;
-	obj = json_object();
-	tables = json_array();
-	if (!obj || !tables) {
-		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	json_object_set_new(obj, "database_type", json_string("postgresql"));
-	json_object_set_new(obj, "database", json_string(PQgetvalue(res, 0, 0)));
-	json_object_set_new(obj, "database_size_bytes",
-	                    json_integer(strtoll(PQgetvalue(res, 0, 1), NULL, 10)));
-	json_object_set_new(obj, "database_size", json_string(PQgetvalue(res, 0, 2)));
-	json_object_set_new(obj, "server_version", json_string(PQgetvalue(res, 0, 3)));
+	out->size_bytes = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	rc = dbb_stats_text(&out->database, PQgetvalue(res, 0, 0), err);
+	if (!rc)
+		rc = dbb_stats_text(&out->server_version, PQgetvalue(res, 0, 2), err);
 	PQclear(res);
 	res = NULL;
+	if (rc)
+		goto out;
 
 	rc = pg_exec(conn, tables_sql, "table statistics", &res, err);
 	if (rc)
 		goto out;
 	ntables = PQntuples(res);
-	for (int i = 0; i < ntables; i++) {
+	for (int i = 0; i < ntables && !rc; i++) {
 		long long rows = strtoll(PQgetvalue(res, i, 2), NULL, 10);
 
 		total_rows += rows;
-		if (i >= PG_STATS_MAX_TABLES)
-			continue;
-		json_array_append_new(
-		    tables,
-		    json_pack("{s:s, s:s, s:I, s:I}", "schema", PQgetvalue(res, i, 0), "name",
-		              PQgetvalue(res, i, 1), "row_estimate", (json_int_t)rows, "size_bytes",
-		              (json_int_t)strtoll(PQgetvalue(res, i, 3), NULL, 10)));
+		if (i < PG_STATS_MAX_TABLES)
+			rc = dbb_stats_add_table(out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+			                         rows, strtoll(PQgetvalue(res, i, 3), NULL, 10),
+			                         NULL, err);
 	}
-	json_object_set_new(obj, "table_count", json_integer(ntables));
-	json_object_set_new(obj, "total_row_estimate", json_integer(total_rows));
-	json_object_set_new(obj, "tables", tables);
-	tables = NULL;
-	if (ntables > PG_STATS_MAX_TABLES)
-		json_object_set_new(obj, "tables_truncated", json_true());
-	*out = obj;
-	obj = NULL;
+	out->table_count = ntables;
+	out->total_rows = total_rows;
+	out->tables_truncated = ntables > PG_STATS_MAX_TABLES;
 out:
-	json_decref(tables);
-	json_decref(obj);
 	PQclear(res);
 	PQfinish(conn);
 	return rc;
@@ -992,10 +670,12 @@ const struct dbb_driver dbb_driver_postgresql = {
     .name = "postgresql",
     .extension = "sql",
     .atomic_restore = true,
+    .recognise = pg_recognise,
     .check_config = pg_check_config,
     .health = pg_health,
     .dump = pg_dump_fn,
     .validate = pg_validate,
+    .check_restore = pg_check_restore,
     .clean = NULL, /* the restore cleans, in its own transaction */
     .restore = pg_restore_fn,
     .stats = pg_stats,

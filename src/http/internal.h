@@ -23,10 +23,8 @@ struct dbb_guard;
  * for DBB_READY_CACHE_SECONDS. */
 #define DBB_READY_CACHE_SECONDS 2
 struct dbb_ready_result {
-	bool ready, db_ok, dir_ok, auth_ok;
-	uint64_t free_bytes;
-	char db_message[DBB_ERROR_MESSAGE_MAX];
-	char dir_message[DBB_ERROR_MESSAGE_MAX];
+	bool ready, auth_ok;
+	struct dbb_ops_health health; /* database and backups directory */
 };
 struct dbb_ready_cache {
 	pthread_mutex_t mu;
@@ -42,6 +40,7 @@ struct dbb_server {
 	bool ready_init;
 	const struct dbb_config *cfg;
 	struct dbb_ops *ops;
+	struct dbb_list_cache *list_cache; /* owned (handler/list.c) */
 	struct dbb_auth *auth;
 	struct dbb_metrics *metrics;             /* owned */
 	struct dbb_metrics_route *metric_routes; /* owned, one per route */
@@ -157,6 +156,10 @@ enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status,
 dbb_code dbb_query_bool(struct dbb_request *req, const char *name, bool def, bool *out,
                         struct dbb_error *err);
 dbb_code dbb_parse_bool(const char *name, const char *value, bool *out, struct dbb_error *err);
+/* The value of a query parameter given at most once; *out NULL if absent.
+ * Repeated or without a value → DBB_ERR_INVALID_PARAMETER. */
+dbb_code dbb_query_value(struct dbb_request *req, const char *name, const char **out,
+                         struct dbb_error *err);
 
 /* Answers on the socket itself and closes the connection, for a request
  * whose body is being received (libmicrohttpd 0.9.75 can queue a response
@@ -222,8 +225,10 @@ enum MHD_Result dbb_handle_openapi(struct dbb_request *req);
 enum MHD_Result dbb_handle_docs(struct dbb_request *req);
 enum MHD_Result dbb_handle_docs_asset(struct dbb_request *req);
 enum MHD_Result dbb_handle_list(struct dbb_request *req);
-/* Frees the list's cache (at server stop). */
-void dbb_list_cache_free(void);
+/* The list's cache, one per server. */
+struct dbb_list_cache;
+dbb_code dbb_list_cache_new(struct dbb_list_cache **out, struct dbb_error *err);
+void dbb_list_cache_free(struct dbb_list_cache *c);
 enum MHD_Result dbb_handle_stats(struct dbb_request *req);
 enum MHD_Result dbb_handle_download(struct dbb_request *req);
 enum MHD_Result dbb_handle_create(struct dbb_request *req);

@@ -192,22 +192,34 @@ static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind, const char 
 	return MHD_YES;
 }
 
-dbb_code dbb_query_bool(struct dbb_request *req, const char *name, bool def, bool *out,
-                        struct dbb_error *err)
+dbb_code dbb_query_value(struct dbb_request *req, const char *name, const char **out,
+                         struct dbb_error *err)
 {
 	struct count_ctx c = {name, 0};
+	*out = NULL;
 	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, count_arg, &c);
 	if (c.n > 1)
 		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER,
 		                "%s is given %u times; give it once", name, c.n);
-	const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-	if (c.n == 0) {
+	if (c.n == 0)
+		return DBB_OK;
+	*out = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+	if (!*out)
+		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "%s needs a value", name);
+	return DBB_OK;
+}
+
+dbb_code dbb_query_bool(struct dbb_request *req, const char *name, bool def, bool *out,
+                        struct dbb_error *err)
+{
+	const char *v;
+	dbb_code rc = dbb_query_value(req, name, &v, err);
+	if (rc)
+		return rc;
+	if (!v) {
 		*out = def;
 		return DBB_OK;
 	}
-	if (!v)
-		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER, "%s needs a value (true or false)",
-		                name);
 	return dbb_parse_bool(name, v, out, err);
 }
 

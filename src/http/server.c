@@ -189,7 +189,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 }
 
 struct header_count {
-	unsigned host, content_length, transfer_encoding;
+	unsigned host, content_length, transfer_encoding, authorization;
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -204,14 +204,17 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 		hc->content_length++;
 	else if (strcasecmp(key, "Transfer-Encoding") == 0)
 		hc->transfer_encoding++;
+	else if (strcasecmp(key, "Authorization") == 0)
+		hc->authorization++;
 	return MHD_YES;
 }
 
 /* What RFC 9112 says a server must refuse, and libmicrohttpd 0.9.75 lets
  * through: an HTTP/1.1 request without exactly one Host (section 3.2), a
  * body length given twice or in two ways (section 6.3: the way requests are
- * smuggled past a proxy), and more query parameters than we parse. 400, and
- * the connection is closed. */
+ * smuggled past a proxy), more than one Authorization (which one counts
+ * would depend on who reads it: a proxy, libmicrohttpd, this daemon), and
+ * more query parameters than we parse. 400, and the connection is closed. */
 static enum MHD_Result refuse_malformed(struct dbb_request *req, const char *version, bool *refused)
 {
 	struct header_count hc = {0};
@@ -231,6 +234,9 @@ static enum MHD_Result refuse_malformed(struct dbb_request *req, const char *ver
 	else if (hc.transfer_encoding > 1)
 		snprintf(msg, sizeof(msg), "the request has %u Transfer-Encoding headers; send one",
 		         hc.transfer_encoding);
+	else if (hc.authorization > 1)
+		snprintf(msg, sizeof(msg), "the request has %u Authorization headers; send one",
+		         hc.authorization);
 	else if (req->query_args > DBB_MAX_QUERY_ARGS)
 		snprintf(msg, sizeof(msg),
 		         "the request has %u query parameters; at most %d are accepted",
@@ -400,7 +406,10 @@ static void server_free(struct dbb_server *srv)
 		free(srv->tls_key);
 	}
 	free(srv->tls_cert);
+	if (srv->ops)
+		dbb_ops_set_observer(srv->ops, NULL);
 	dbb_metrics_free(srv->metrics);
+	dbb_list_cache_free(srv->list_cache);
 	free(srv->metric_routes);
 	dbb_guard_free(srv->guard);
 	if (srv->ready_init)
@@ -419,8 +428,11 @@ static dbb_code server_metrics(struct dbb_server *srv, struct dbb_error *err)
 		srv->metric_routes[i].method = table[i].method;
 		srv->metric_routes[i].path = dbb_route_doc_path(&table[i]);
 	}
-	return dbb_metrics_new(&srv->metrics, dbb_ops_driver(srv->ops)->name, srv->metric_routes, n,
-	                       err);
+	dbb_code rc = dbb_metrics_new(&srv->metrics, dbb_ops_database_type(srv->ops),
+	                              srv->metric_routes, n, err);
+	if (!rc) /* ops reports its operations into them */
+		dbb_ops_observe_metrics(srv->ops, srv->metrics);
+	return rc;
 }
 
 dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
@@ -456,6 +468,8 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 	atomic_init(&srv->stopping, false);
 	atomic_init(&srv->in_flight, 0);
 	rc = server_metrics(srv, err);
+	if (!rc)
+		rc = dbb_list_cache_new(&srv->list_cache, err);
 	if (rc)
 		goto fail;
 	/* TLS (optional): the options go in an MHD_OPTION_ARRAY that is empty
@@ -555,5 +569,4 @@ void dbb_server_stop(struct dbb_server *srv)
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	server_free(srv);
-	dbb_list_cache_free();
 }

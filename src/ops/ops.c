@@ -11,18 +11,7 @@
 
 #include "dbbackupd/log.h"
 #include "dbbackupd/stream.h"
-
-struct dbb_ops {
-	const struct dbb_config *cfg;
-	const struct dbb_driver *drv;
-	struct dbb_storage *st;
-	pthread_mutex_t mu;
-	bool busy;
-	char running[160];
-	time_t running_since;
-	bool interrupted; /* a journal is on disk from an unfinished restore */
-	struct dbb_interrupted_restore intr;
-};
+#include "ops/internal.h"
 
 /* "key=value" lines; unknown keys are ignored. */
 static void journal_parse(const char *text, struct dbb_interrupted_restore *j)
@@ -106,6 +95,7 @@ dbb_code dbb_ops_new(struct dbb_ops **out, const struct dbb_config *cfg,
 	ops->drv = driver;
 	ops->st = st;
 	pthread_mutex_init(&ops->mu, NULL);
+	pthread_cond_init(&ops->idle, NULL);
 	journal_load(ops);
 	*out = ops;
 	return DBB_OK;
@@ -115,30 +105,88 @@ void dbb_ops_free(struct dbb_ops *ops)
 {
 	if (!ops)
 		return;
+	pthread_cond_destroy(&ops->idle);
 	pthread_mutex_destroy(&ops->mu);
 	free(ops);
 }
 
-const struct dbb_driver *dbb_ops_driver(const struct dbb_ops *ops)
+const char *dbb_ops_database_type(const struct dbb_ops *ops)
 {
-	return ops->drv;
+	return ops->drv->name;
 }
 
-struct dbb_storage *dbb_ops_storage(const struct dbb_ops *ops)
+/* A driver's scratch file is a temporary of the backups directory: on the
+ * file system the restore limits count, removed at start-up if left over. */
+static void scratch_discard(struct dbb_scratch *s)
 {
-	return ops->st;
+	struct dbb_storage_tmp *tmp = s->owner;
+	dbb_storage_tmp_discard(tmp);
+	free(tmp);
+	s->owner = NULL;
+	s->discard = NULL;
+	s->fd = -1;
+	s->path[0] = '\0';
+}
+
+static dbb_code scratch_create(const struct dbb_driver_ctx *ctx, struct dbb_scratch *out,
+                               struct dbb_error *err)
+{
+	struct dbb_ops *ops = ctx->scratch_arg;
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	struct dbb_storage_tmp *tmp = calloc(1, sizeof(*tmp));
+	if (!tmp)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	tmp->fd = -1;
+	dbb_code rc = dbb_storage_tmp_create(ops->st, tmp, err);
+	if (rc) {
+		free(tmp);
+		return rc;
+	}
+	out->fd = tmp->fd;
+	dbb_storage_tmp_path(tmp, out->path, sizeof(out->path));
+	out->owner = tmp;
+	out->discard = scratch_discard;
+	return DBB_OK;
 }
 
 void dbb_ops_driver_ctx(const struct dbb_ops *ops, struct dbb_driver_ctx *ctx)
 {
 	ctx->cfg = ops->cfg;
-	ctx->storage = ops->st;
+	ctx->scratch = scratch_create;
+	ctx->scratch_arg = (void *)ops;
 }
 
 dbb_code dbb_ops_lock(struct dbb_ops *ops, const char *what, struct dbb_error *err)
 {
+	return dbb_ops_lock_wait(ops, what, 0, err);
+}
+
+/* The deadline wait_ms from now on CLOCK_REALTIME (pthread_cond_timedwait's
+ * clock). */
+static struct timespec deadline_after(unsigned wait_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(wait_ms / 1000);
+	ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+dbb_code dbb_ops_lock_wait(struct dbb_ops *ops, const char *what, unsigned wait_ms,
+                           struct dbb_error *err)
+{
 	dbb_code rc = DBB_OK;
+	struct timespec until = deadline_after(wait_ms);
 	pthread_mutex_lock(&ops->mu);
+	while (ops->busy && wait_ms > 0) {
+		if (pthread_cond_timedwait(&ops->idle, &ops->mu, &until) == ETIMEDOUT)
+			break;
+	}
 	if (ops->busy) {
 		char since[32];
 		struct tm tm;
@@ -162,6 +210,7 @@ void dbb_ops_unlock(struct dbb_ops *ops)
 	pthread_mutex_lock(&ops->mu);
 	ops->busy = false;
 	ops->running[0] = '\0';
+	pthread_cond_broadcast(&ops->idle);
 	pthread_mutex_unlock(&ops->mu);
 }
 
@@ -182,92 +231,92 @@ static dbb_code dump_failure(struct dbb_ops *ops, const struct dbb_driver_ctx *c
 	return err->code;
 }
 
-/* driver dump → [gzip] → sha256 → temporary file → rename into place */
-static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, bool compress,
+/* driver dump → [gzip|zstd] → sha256 → temporary file → rename into place */
+static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, enum dbb_compression codec,
                              const struct dbb_dump_options *opt, struct dbb_backup_result *res,
                              struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
 	struct dbb_storage_tmp tmp = {0};
 	struct dbb_fd_sink file;
-	struct dbb_hash_sink hash = {0};
-	struct dbb_gzip_sink *gz = NULL;
-	struct dbb_sink *top;
+	struct dbb_sink_chain *chain = NULL;
+	struct dbb_stream_totals totals;
 	time_t when = time(NULL);
-	dbb_code rc;
+	const struct dbb_codec_options gz = {ops->cfg->gzip_level, ops->cfg->compress_threads};
+	const struct dbb_codec_options zs = {ops->cfg->zstd_level, ops->cfg->compress_threads};
+	const struct dbb_sink_layer layers[] = {
+	    {codec == DBB_COMPRESSION_GZIP ? dbb_gzip_layer : NULL, &gz},
+	    {codec == DBB_COMPRESSION_ZSTD ? dbb_zstd_layer : NULL, &zs},
+	};
 
 	dbb_ops_driver_ctx(ops, &ctx);
 	memset(res, 0, sizeof(*res));
 	tmp.fd = -1;
-	rc = dbb_storage_tmp_create(ops->st, &tmp, err);
+	dbb_code rc = dbb_storage_tmp_create(ops->st, &tmp, err);
 	if (rc)
 		return rc;
 	dbb_fd_sink_init(&file, tmp.fd);
-	rc = dbb_hash_sink_init(&hash, &file.base, err);
+	rc =
+	    dbb_sink_chain_new(&file.base, layers, sizeof(layers) / sizeof(layers[0]), &chain, err);
 	if (rc)
 		goto out;
-	top = &hash.base;
-	if (compress) {
-		gz = malloc(sizeof(*gz));
-		if (!gz) {
-			rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-			goto out;
-		}
-		rc = dbb_gzip_sink_init(gz, &hash.base, ops->cfg->gzip_level,
-		                        ops->cfg->compress_threads, err);
-		if (rc) {
-			free(gz);
-			gz = NULL;
-			goto out;
-		}
-		top = &gz->base;
-	}
-	rc = ops->drv->dump(&ctx, opt, top, err);
+	rc = ops->drv->dump(&ctx, opt, dbb_sink_chain_top(chain), err);
 	if (rc == DBB_ERR_BACKUP_FAILED)
 		rc = dump_failure(ops, &ctx, err);
-	if (!rc && gz)
-		rc = dbb_gzip_sink_finish(gz, err);
+	if (!rc)
+		rc = dbb_sink_chain_finish(chain, &totals, err);
 	if (rc)
 		goto out;
-	dbb_hash_sink_final(&hash, res->sha256);
-	res->size_bytes = hash.bytes;
+	memcpy(res->sha256, totals.sha256, sizeof(res->sha256));
+	res->size_bytes = totals.stored_bytes;
 	struct dbb_backup_name nm = {
 	    .prefix = prefix,
 	    .db = ops->drv->name,
 	    .extension = ops->drv->extension,
-	    .compressed = compress,
+	    .suffix = dbb_compression_suffix(codec),
 	    .when = when,
 	};
 	rc = dbb_storage_tmp_commit(&tmp, &nm, res->sha256, res->filename, err);
 out:
-	if (gz) {
-		dbb_gzip_sink_cleanup(gz);
-		free(gz);
-	}
-	dbb_hash_sink_cleanup(&hash);
+	dbb_sink_chain_free(chain);
 	dbb_storage_tmp_discard(&tmp); /* no-op after a commit */
 	return rc;
 }
 
-dbb_code dbb_ops_create_backup(struct dbb_ops *ops, bool compress,
+/* The codec of compress=true (COMPRESSION), for the safety backup too. */
+static enum dbb_compression default_codec(const struct dbb_ops *ops)
+{
+	enum dbb_compression c = DBB_COMPRESSION_GZIP;
+	dbb_compression_parse(ops->cfg->compression, &c);
+	return c == DBB_COMPRESSION_NONE ? DBB_COMPRESSION_GZIP : c;
+}
+
+enum dbb_compression dbb_ops_default_compression(const struct dbb_ops *ops)
+{
+	return default_codec(ops);
+}
+
+dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
                                const struct dbb_dump_options *opt, struct dbb_backup_result *res,
                                struct dbb_error *err)
 {
+	struct dbb_ops_watch w;
+	memset(res, 0, sizeof(*res));
+	dbb_ops_watch_begin(ops, &w, DBB_METRIC_BACKUP);
 	dbb_code rc = dbb_ops_lock(ops, "a backup", err);
-	if (rc)
+	if (rc) {
+		res->seconds = dbb_ops_watch_end(ops, &w, rc, 0, 0);
 		return rc;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = write_backup(ops, "backup", compress, opt, res, err);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	}
+	rc = write_backup(ops, "backup", codec, opt, res, err);
+	dbb_ops_unlock(ops);
+	double secs = res->seconds = dbb_ops_watch_end(ops, &w, rc, rc ? 0 : res->size_bytes, 0);
 	if (rc)
 		dbb_error("backup of the %s database failed after %.1fs: %s", ops->drv->name, secs,
 		          err->message);
 	else
 		dbb_info("backup %s written: %llu bytes in %.1fs, sha256 %s", res->filename,
 		         (unsigned long long)res->size_bytes, secs, res->sha256);
-	dbb_ops_unlock(ops);
 	return rc;
 }
 
@@ -279,21 +328,32 @@ struct input_limit {
 
 static const struct input_limit no_limit = {UINT64_MAX, ""};
 
-/* fd (rewound) → gunzip → size limit: what a driver reads. */
+/* fd (rewound) → [gunzip|unzstd, by magic bytes] → size limit: what a
+ * driver reads. */
 struct restore_input {
 	struct dbb_fd_source file;
-	struct dbb_gunzip_source gz;
+	struct dbb_source_chain *chain;
 	struct dbb_limit_source lim;
 };
 
 static dbb_code input_open(struct restore_input *in, int fd, const struct input_limit *limit,
                            struct dbb_error *err)
 {
+	static const struct dbb_source_layer layers[] = {{dbb_decompress_layer, NULL}};
+	memset(in, 0, sizeof(*in));
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "seek failed");
 	dbb_fd_source_init(&in->file, fd);
-	dbb_limit_source_init(&in->lim, &in->gz.base, limit->bytes);
-	return dbb_gunzip_source_init(&in->gz, &in->file.base, err);
+	dbb_code rc = dbb_source_chain_new(&in->file.base, layers, 1, &in->chain, err);
+	if (!rc)
+		dbb_limit_source_init(&in->lim, dbb_source_chain_top(in->chain), limit->bytes);
+	return rc;
+}
+
+static void input_close(struct restore_input *in)
+{
+	dbb_source_chain_free(in->chain);
+	in->chain = NULL;
 }
 
 /* The driver may have reported the limit in its own words (or wrapped it):
@@ -310,33 +370,40 @@ static dbb_code input_verdict(const struct restore_input *in, const struct input
 }
 
 /* The whole file is read: the driver checks the content, and whatever it did
- * not read is drained so the gzip CRC and length are verified to the end. */
+ * not read is drained (through the limit) so the gzip CRC and length, or
+ * every zstd frame and its checksum, are verified to the end. With staged
+ * non-NULL and a driver that stages, what it checked is kept there for
+ * clean_and_restore (the caller discards it). */
 static dbb_code validate_input(struct dbb_ops *ops, int fd, const struct input_limit *limit,
-                               const char *label, struct dbb_error *err)
+                               const char *label, struct dbb_staged **staged, struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
-	struct restore_input *in = malloc(sizeof(*in));
-	if (!in)
-		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	struct restore_input in;
+	struct dbb_stream_totals totals;
 	dbb_ops_driver_ctx(ops, &ctx);
-	dbb_code rc = input_open(in, fd, limit, err);
+	dbb_code rc = input_open(&in, fd, limit, err);
+	if (!rc && staged && ops->drv->stage)
+		rc = ops->drv->stage(&ctx, &in.lim.base, staged, err);
+	else if (!rc)
+		rc = ops->drv->validate(&ctx, &in.lim.base, err);
 	if (!rc)
-		rc = ops->drv->validate(&ctx, &in->lim.base, err);
+		rc = dbb_source_finish(&in.lim.base, err);
 	if (!rc)
-		rc = dbb_stream_drain(&in->lim.base, NULL, err);
-	rc = input_verdict(in, limit, label, rc, err);
-	dbb_gunzip_source_cleanup(&in->gz);
-	free(in);
+		rc = dbb_source_chain_finish(in.chain, &totals, err);
+	rc = input_verdict(&in, limit, label, rc, err);
+	input_close(&in);
 	if (rc == DBB_ERR_INVALID_BACKUP)
 		dbb_error_prefix(err, "%s is not a valid %s backup; the database was not touched",
 		                 label, ops->drv->name);
 	return rc;
 }
 
+/* staged: what validate_input kept, restored instead of reading fd again. */
 static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, const struct input_limit *limit,
-                                  struct dbb_error *err)
+                                  struct dbb_staged *staged, struct dbb_error *err)
 {
 	struct dbb_driver_ctx ctx;
+	struct restore_input in;
 	dbb_ops_driver_ctx(ops, &ctx);
 	dbb_code rc = DBB_OK;
 	if (ops->drv->clean) {
@@ -344,18 +411,16 @@ static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, const struct inpu
 		if (rc)
 			return rc;
 	}
-	struct restore_input *in = malloc(sizeof(*in));
-	if (!in)
-		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
-	rc = input_open(in, fd, limit, err);
+	if (staged)
+		return ops->drv->restore_staged(&ctx, staged, err);
+	rc = input_open(&in, fd, limit, err);
 	if (!rc)
-		rc = ops->drv->restore(&ctx, &in->lim.base, err);
-	if (in->lim.exceeded) /* cannot be: validation read the same bytes */
+		rc = ops->drv->restore(&ctx, &in.lim.base, err);
+	if (in.lim.exceeded) /* cannot be: validation read the same bytes */
 		rc = dbb_fail(err, DBB_ERR_RESTORE_FAILED,
 		              "the input grew past %llu bytes after it was validated",
 		              (unsigned long long)limit->bytes);
-	dbb_gunzip_source_cleanup(&in->gz);
-	free(in);
+	input_close(&in);
 	return rc;
 }
 
@@ -371,7 +436,7 @@ static void rollback_from_safety(struct dbb_ops *ops, struct dbb_restore_result 
 	dbb_code rc =
 	    dbb_storage_open_backup(ops->st, res->safety_backup_filename, &fd, &sb, &rb_err);
 	if (!rc) {
-		rc = clean_and_restore(ops, fd, &no_limit, &rb_err);
+		rc = clean_and_restore(ops, fd, &no_limit, NULL, &rb_err);
 		close(fd);
 	}
 	res->rollback_succeeded = rc == DBB_OK;
@@ -451,20 +516,33 @@ static void journal_end(struct dbb_ops *ops, bool succeeded)
 	pthread_mutex_unlock(&ops->mu);
 }
 
-/* The restore flow, lock held: validate (unless the caller did), safety
- * backup, clean, restore, roll back on failure. fd is the staged backup. */
-static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, bool safety,
-                               const struct input_limit *limit, bool validated,
-                               struct dbb_restore_result *res, struct dbb_error *err)
+/* The restore flow, lock held: validate (unless the caller did), the
+ * driver's check that it can restore here, safety backup, clean, restore,
+ * roll back on failure. fd is the staged backup. */
+static dbb_code restore_flow(struct dbb_ops *ops, int fd, const char *label, bool safety,
+                             const struct input_limit *limit, bool validated,
+                             struct dbb_staged **staged, struct dbb_restore_result *res,
+                             struct dbb_error *err)
 {
 	memset(res, 0, sizeof(*res));
-	dbb_code rc = validated ? DBB_OK : validate_input(ops, fd, limit, label, err);
+	dbb_code rc = validated ? DBB_OK : validate_input(ops, fd, limit, label, staged, err);
 	if (rc)
 		return rc;
+	if (ops->drv->check_restore) {
+		struct dbb_driver_ctx ctx;
+		dbb_ops_driver_ctx(ops, &ctx);
+		rc = ops->drv->check_restore(&ctx, err);
+		if (rc) {
+			dbb_error_prefix(err,
+			                 "the restore was not started and the database was not "
+			                 "touched");
+			return rc;
+		}
+	}
 	if (safety) {
 		struct dbb_backup_result sb;
 		struct dbb_dump_options opt = {0};
-		rc = write_backup(ops, "safety_backup", true, &opt, &sb, err);
+		rc = write_backup(ops, "safety_backup", default_codec(ops), &opt, &sb, err);
 		if (rc) {
 			dbb_error_prefix(err, "the safety backup failed, so the restore was not "
 			                      "started and the database was not touched");
@@ -478,7 +556,7 @@ static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, b
 	rc = journal_begin(ops, label, res, &journal_mine, err);
 	if (rc)
 		return rc;
-	rc = clean_and_restore(ops, fd, limit, err);
+	rc = clean_and_restore(ops, fd, limit, *staged, err);
 	if (rc == DBB_OK) {
 		journal_end(ops, true);
 		return DBB_OK;
@@ -508,31 +586,49 @@ static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, b
 	return rc;
 }
 
+/* staged: what validation before the lock kept (NULL: none, or not
+ * validated yet); it is discarded here whatever happens. */
+static dbb_code restore_locked(struct dbb_ops *ops, int fd, const char *label, bool safety,
+                               const struct input_limit *limit, bool validated,
+                               struct dbb_staged *staged, struct dbb_restore_result *res,
+                               struct dbb_error *err)
+{
+	dbb_code rc = restore_flow(ops, fd, label, safety, limit, validated, &staged, res, err);
+	if (ops->drv->discard_staged)
+		ops->drv->discard_staged(staged);
+	return rc;
+}
+
 dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety_backup,
                               struct dbb_restore_result *res, struct dbb_error *err)
 {
 	int fd = -1;
 	struct stat sb;
 	char what[DBB_NAME_MAX + 32];
+	struct dbb_ops_watch w;
 	memset(res, 0, sizeof(*res));
+	sb.st_size = 0;
+	dbb_ops_watch_begin(ops, &w, DBB_METRIC_RESTORE);
 	dbb_code rc = dbb_storage_open_backup(ops->st, name, &fd, &sb, err);
 	if (rc)
-		return rc;
+		goto out;
 	snprintf(what, sizeof(what), "a restore from %s", name);
 	rc = dbb_ops_lock(ops, what, err);
-	if (rc) {
-		close(fd);
-		return rc;
-	}
+	if (rc)
+		goto out;
 	dbb_info("restore from %s started (safety backup: %s)", name, safety_backup ? "yes" : "no");
 	/* a listed backup is one the daemon wrote: no size limit (docs) */
-	rc = restore_locked(ops, fd, name, safety_backup, &no_limit, false, res, err);
+	rc = restore_locked(ops, fd, name, safety_backup, &no_limit, false, NULL, res, err);
 	if (rc)
 		dbb_error("restore from %s failed: %s", name, err->message);
 	else
 		dbb_info("restore from %s done", name);
 	dbb_ops_unlock(ops);
-	close(fd);
+out:
+	if (fd >= 0)
+		close(fd);
+	res->bytes_read = rc ? 0 : (uint64_t)sb.st_size;
+	res->seconds = dbb_ops_watch_end(ops, &w, rc, res->bytes_read, 0);
 	return rc;
 }
 
@@ -568,17 +664,20 @@ dbb_code dbb_ops_restore_upload(struct dbb_ops *ops, struct dbb_storage_tmp *tmp
 	upload_limit(ops, &limit);
 	/* validated before the lock: it reads only the spooled file, and a slow
 	 * or large upload must not keep the nightly backup waiting */
-	dbb_code rc = validate_input(ops, tmp->fd, &limit, label, err);
+	struct dbb_staged *staged = NULL;
+	dbb_code rc = validate_input(ops, tmp->fd, &limit, label, &staged, err);
 	if (!rc)
 		rc = dbb_ops_lock(ops, "a restore from an uploaded file", err);
 	if (rc) {
+		if (ops->drv->discard_staged)
+			ops->drv->discard_staged(staged);
 		dbb_error("restore from the uploaded file refused: %s", err->message);
 		dbb_storage_tmp_discard(tmp);
 		return rc;
 	}
 	dbb_info("restore from an uploaded file started (safety backup: %s)",
 	         safety_backup ? "yes" : "no");
-	rc = restore_locked(ops, tmp->fd, label, safety_backup, &limit, true, res, err);
+	rc = restore_locked(ops, tmp->fd, label, safety_backup, &limit, true, staged, res, err);
 	if (rc)
 		dbb_error("restore from the uploaded file failed: %s", err->message);
 	else

@@ -25,7 +25,7 @@ static bool digits(const char *s, size_t n)
 	return true;
 }
 
-/* (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz)? */
+/* (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)? */
 static bool parse_name(const char *name, const char **ts)
 {
 	size_t len = strnlen(name, DBB_NAME_MAX);
@@ -65,7 +65,7 @@ static bool parse_name(const char *name, const char **ts)
 	p += n;
 	if (*p == '\0')
 		return true;
-	return strcmp(p, ".gz") == 0;
+	return strcmp(p, ".gz") == 0 || strcmp(p, ".zst") == 0;
 }
 
 bool dbb_name_is_valid(const char *name)

@@ -151,7 +151,7 @@ static void build_name(char *out, size_t cap, const struct dbb_backup_name *nm, 
 	if (seq > 1)
 		snprintf(suffix, sizeof(suffix), "_%u", seq);
 	snprintf(out, cap, "%s_%s_%s%s.%s%s", nm->prefix, nm->db, ts, suffix, nm->extension,
-	         nm->compressed ? ".gz" : "");
+	         nm->suffix ? nm->suffix : "");
 }
 
 static dbb_code write_sidecar(struct dbb_storage *st, const char *name, const char *hex,
@@ -234,7 +234,7 @@ dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *
 	if (!dbb_name_is_valid(name))
 		return dbb_fail(err, DBB_ERR_INVALID_FILENAME,
 		                "invalid backup file name (expected "
-		                "backup_<db>_<YYYYMMDD>_<HHMMSS>.<ext>[.gz])");
+		                "backup_<db>_<YYYYMMDD>_<HHMMSS>.<ext>[.gz|.zst])");
 	int f = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (f < 0) {
 		if (errno == ENOENT || errno == ELOOP)
@@ -264,12 +264,17 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
 	size_t n = strcspn(db, "_");
 	snprintf(bi->db, sizeof(bi->db), "%.*s", (int)n, db);
 
-	unsigned char magic[2];
+	unsigned char magic[4];
+	enum dbb_compression c = DBB_COMPRESSION_NONE;
 	int fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd >= 0) {
-		bi->compressed = read(fd, magic, 2) == 2 && dbb_is_gzip_magic(magic, 2);
+		ssize_t got = read(fd, magic, sizeof(magic));
+		if (got > 0)
+			c = dbb_compression_sniff(magic, (size_t)got);
 		close(fd);
 	}
+	bi->compressed = c != DBB_COMPRESSION_NONE;
+	bi->compression = dbb_compression_name(c);
 	char side[DBB_NAME_MAX + 16];
 	snprintf(side, sizeof(side), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	fd = openat(st->dirfd, side, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);

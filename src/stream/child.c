@@ -1,4 +1,5 @@
-/* Child tools: posix_spawn with pipes, stderr tail capture, poll-based I/O, timeout, reaping. */
+/* Child tools: posix_spawn with pipes, a minimal environment, stderr tail capture, poll-based
+ * I/O, timeout, reaping. */
 #include "dbbackupd/child.h"
 
 #include <errno.h>
@@ -145,19 +146,31 @@ static size_t env_name_len(const char *entry)
 	return eq ? (size_t)(eq - entry) : strlen(entry);
 }
 
-static bool env_overridden(const char *entry, const char *const *extra)
+/* True if entry ("NAME=value") names one of names (NULL-terminated). */
+static bool env_named(const char *entry, const char *const *names)
 {
 	size_t n = env_name_len(entry);
 
-	for (; extra && *extra; extra++)
-		if (env_name_len(*extra) == n && strncmp(*extra, entry, n) == 0)
+	for (; names && *names; names++)
+		if (env_name_len(*names) == n && strncmp(*names, entry, n) == 0)
 			return true;
 	return false;
 }
 
-/* The daemon's environment with env_extra added or replacing; the array is
- * malloc'd, its strings borrowed. */
-static char **build_env(const char *const *extra)
+/* The part of the daemon's environment that every child receives (see child.h). */
+static bool env_base(const char *entry)
+{
+	static const char *const base[] = {DBB_CHILD_BASE_ENV, NULL};
+
+	return (strncmp(entry, "LC_", 3) == 0 && env_name_len(entry) > 3) || env_named(entry, base);
+}
+
+/* The child's environment: the base variables and those named in env_pass,
+ * from the daemon's environment, then env_extra (which wins). Nothing else
+ * of the daemon's reaches it: no DB_PASSWORD, NEO4J_PASSWORD, METRICS_TOKEN
+ * or any other secret the daemon was started with. The array is malloc'd,
+ * its strings borrowed. */
+static char **build_env(const char *const *extra, const char *const *pass)
 {
 	size_t n = 0, k = 0, i;
 	char **env;
@@ -170,7 +183,8 @@ static char **build_env(const char *const *extra)
 	if (!env)
 		return NULL;
 	for (i = 0; environ && environ[i]; i++)
-		if (!env_overridden(environ[i], extra))
+		if ((env_base(environ[i]) || env_named(environ[i], pass)) &&
+		    !env_named(environ[i], extra))
 			env[k++] = environ[i];
 	for (i = 0; extra && extra[i]; i++)
 		env[k++] = (char *)extra[i];
@@ -178,8 +192,7 @@ static char **build_env(const char *const *extra)
 	return env;
 }
 
-/* True if `name` (no slash) is an executable in PATH, or a path that is. */
-static bool program_exists(const char *name)
+bool dbb_child_program_exists(const char *name)
 {
 	const char *path, *p;
 	char buf[4096];
@@ -224,7 +237,7 @@ dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
 
 	if (!spec->argv || !spec->argv[0])
 		return dbb_fail(err, DBB_ERR_INTERNAL, "child: no program given");
-	if (!program_exists(spec->argv[0]))
+	if (!dbb_child_program_exists(spec->argv[0]))
 		return dbb_fail(err, DBB_ERR_INTERNAL, "%s: command not found", spec->argv[0]);
 	if ((spec->want_stdin && make_pipe(in_p) != 0) ||
 	    (spec->want_stdout && make_pipe(out_p) != 0) || make_pipe(err_p) != 0) {
@@ -232,7 +245,7 @@ dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
 		                    spec->argv[0]);
 		goto out;
 	}
-	env = build_env(spec->env_extra);
+	env = build_env(spec->env_extra, spec->env_pass);
 	if (!env) {
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory starting %s", spec->argv[0]);
 		goto out;
@@ -393,7 +406,7 @@ static dbb_code stdin_sink_write(struct dbb_sink *self, const void *buf, size_t 
 
 void dbb_child_stdin_sink_init(struct dbb_child_stdin_sink *s, struct dbb_child *c)
 {
-	s->base.write = stdin_sink_write;
+	s->base = (struct dbb_sink){.write = stdin_sink_write};
 	s->child = c;
 }
 
@@ -430,7 +443,7 @@ static dbb_code stdout_source_read(struct dbb_source *self, void *buf, size_t ca
 
 void dbb_child_stdout_source_init(struct dbb_child_stdout_source *s, struct dbb_child *c)
 {
-	s->base.read = stdout_source_read;
+	s->base = (struct dbb_source){.read = stdout_source_read};
 	s->child = c;
 }
 

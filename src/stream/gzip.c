@@ -1,4 +1,4 @@
-/* gzip compression sink and auto-detecting, verifying decompression source. */
+/* gzip compression sink and auto-detecting, verifying gzip decoding source. */
 #include "dbbackupd/stream.h"
 
 #include <pthread.h>
@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-bool dbb_is_gzip_magic(const unsigned char *buf, size_t len)
+#include <zlib.h>
+
+static bool is_gzip_magic(const unsigned char *buf, size_t len)
 {
 	return len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b;
 }
@@ -42,13 +44,13 @@ struct gz_slot {
 	uLong crc;
 };
 
-struct dbb_gzip_pool {
+struct gz_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t work; /* a block was queued, or stop */
 	pthread_cond_t done; /* a block was compressed */
 	pthread_t threads[GZ_MAX_THREADS];
 	struct gz_worker {
-		struct dbb_gzip_pool *pool;
+		struct gz_pool *pool;
 		z_stream z;
 	} workers[GZ_MAX_THREADS];
 	unsigned nthreads; /* worker threads running; 0: compress inline */
@@ -69,7 +71,13 @@ struct dbb_gzip_pool {
 	uint32_t isize;
 };
 
-static struct gz_slot *slot_of(struct dbb_gzip_pool *p, uint64_t seq)
+struct gzip_sink {
+	struct dbb_sink base;
+	struct dbb_sink *next;
+	struct gz_pool *pool;
+};
+
+static struct gz_slot *slot_of(struct gz_pool *p, uint64_t seq)
 {
 	return &p->slots[seq % p->nslots];
 }
@@ -102,7 +110,7 @@ static void deflate_block(z_stream *z, struct gz_slot *sl)
 static void *worker_main(void *arg)
 {
 	struct gz_worker *w = arg;
-	struct dbb_gzip_pool *p = w->pool;
+	struct gz_pool *p = w->pool;
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (!p->stop && p->take_seq == p->queued_seq)
@@ -129,9 +137,9 @@ static void put_le32(unsigned char *b, uint32_t v)
 }
 
 /* Writes block write_seq (compressed, owned by the caller now) into next. */
-static dbb_code write_block(struct dbb_gzip_sink *s, struct gz_slot *sl, struct dbb_error *err)
+static dbb_code write_block(struct gzip_sink *s, struct gz_slot *sl, struct dbb_error *err)
 {
-	struct dbb_gzip_pool *p = s->pool;
+	struct gz_pool *p = s->pool;
 	dbb_code rc;
 	if (sl->failed)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "deflate failed");
@@ -164,9 +172,9 @@ static dbb_code write_block(struct dbb_gzip_sink *s, struct gz_slot *sl, struct 
 
 /* Writes out finished blocks in order: all of them up to (not including)
  * block `until`, waiting for each, then those already done. */
-static dbb_code drain(struct dbb_gzip_sink *s, uint64_t until, struct dbb_error *err)
+static dbb_code drain(struct gzip_sink *s, uint64_t until, struct dbb_error *err)
 {
-	struct dbb_gzip_pool *p = s->pool;
+	struct gz_pool *p = s->pool;
 	for (;;) {
 		if (p->write_seq >= p->queued_seq)
 			return DBB_OK;
@@ -192,9 +200,9 @@ static dbb_code drain(struct dbb_gzip_sink *s, uint64_t until, struct dbb_error 
 }
 
 /* Queues the block being filled and makes the next slot ready to fill. */
-static dbb_code submit(struct dbb_gzip_sink *s, bool last, struct dbb_error *err)
+static dbb_code submit(struct gzip_sink *s, bool last, struct dbb_error *err)
 {
-	struct dbb_gzip_pool *p = s->pool;
+	struct gz_pool *p = s->pool;
 	struct gz_slot *sl = slot_of(p, p->fill_seq);
 	dbb_code rc;
 
@@ -234,8 +242,8 @@ static dbb_code submit(struct dbb_gzip_sink *s, bool last, struct dbb_error *err
 static dbb_code gzip_sink_write(struct dbb_sink *self, const void *buf, size_t len,
                                 struct dbb_error *err)
 {
-	struct dbb_gzip_sink *s = (struct dbb_gzip_sink *)self;
-	struct dbb_gzip_pool *p = s->pool;
+	struct gzip_sink *s = (struct gzip_sink *)self;
+	struct gz_pool *p = s->pool;
 	const unsigned char *src = buf;
 	if (!p || p->finished)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "write to a closed gzip sink");
@@ -265,7 +273,7 @@ static unsigned online_cpus(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-static void pool_free(struct dbb_gzip_pool *p)
+static void pool_free(struct gz_pool *p)
 {
 	if (p->sync_ok) {
 		pthread_mutex_lock(&p->mu);
@@ -292,15 +300,11 @@ static void pool_free(struct dbb_gzip_pool *p)
 	free(p);
 }
 
-dbb_code dbb_gzip_sink_init(struct dbb_gzip_sink *s, struct dbb_sink *next, int level,
-                            unsigned threads, struct dbb_error *err)
+static dbb_code pool_new(struct gzip_sink *s, int level, unsigned threads, struct dbb_error *err)
 {
-	struct dbb_gzip_pool *p;
+	struct gz_pool *p;
 	dbb_code rc = DBB_OK;
 
-	s->base.write = gzip_sink_write;
-	s->next = next;
-	s->pool = NULL;
 	if (threads == 0)
 		threads = online_cpus();
 	if (threads > GZ_MAX_THREADS)
@@ -375,9 +379,10 @@ out:
 	return rc;
 }
 
-dbb_code dbb_gzip_sink_finish(struct dbb_gzip_sink *s, struct dbb_error *err)
+static dbb_code gzip_sink_finish(struct dbb_sink *self, struct dbb_error *err)
 {
-	struct dbb_gzip_pool *p = s->pool;
+	struct gzip_sink *s = (struct gzip_sink *)self;
+	struct gz_pool *p = s->pool;
 	if (!p || p->finished)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "gzip sink finished twice");
 	if (p->failed)
@@ -389,16 +394,50 @@ dbb_code dbb_gzip_sink_finish(struct dbb_gzip_sink *s, struct dbb_error *err)
 	return rc;
 }
 
-void dbb_gzip_sink_cleanup(struct dbb_gzip_sink *s)
+/* Stops and joins the threads, frees the buffers. */
+static void gzip_sink_free(struct dbb_sink *self)
 {
+	struct gzip_sink *s = (struct gzip_sink *)self;
 	if (s->pool)
 		pool_free(s->pool);
-	s->pool = NULL;
+	free(s);
+}
+
+dbb_code dbb_gzip_sink_new(struct dbb_sink *next, const struct dbb_codec_options *opt,
+                           struct dbb_sink **out, struct dbb_error *err)
+{
+	*out = NULL;
+	struct gzip_sink *s = calloc(1, sizeof(*s));
+	if (!s)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory for gzip compression");
+	s->base.write = gzip_sink_write;
+	s->base.finish = gzip_sink_finish;
+	s->base.free = gzip_sink_free;
+	s->next = next;
+	dbb_code rc = pool_new(s, opt->level, opt->threads, err);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	*out = &s->base;
+	return DBB_OK;
 }
 
 /* ---- decompression ---- */
 
-static dbb_code fill_input(struct dbb_gunzip_source *s, struct dbb_error *err)
+struct gunzip_source {
+	struct dbb_source base;
+	struct dbb_source *next;
+	z_stream z;
+	bool ready;
+	bool gzip;
+	bool eof_in;
+	bool member_done;
+	unsigned char in[DBB_STREAM_CHUNK];
+	size_t peek_len; /* pass-through mode: bytes peeked at init */
+};
+
+static dbb_code fill_input(struct gunzip_source *s, struct dbb_error *err)
 {
 	size_t got = 0;
 	dbb_code rc = dbb_source_read(s->next, s->in, sizeof(s->in), &got, err);
@@ -414,7 +453,7 @@ static dbb_code fill_input(struct dbb_gunzip_source *s, struct dbb_error *err)
 static dbb_code gunzip_read(struct dbb_source *self, void *buf, size_t cap, size_t *got,
                             struct dbb_error *err)
 {
-	struct dbb_gunzip_source *s = (struct dbb_gunzip_source *)self;
+	struct gunzip_source *s = (struct gunzip_source *)self;
 	*got = 0;
 	if (!s->gzip) {
 		/* pass-through: first the peeked bytes, then the rest */
@@ -442,7 +481,7 @@ static dbb_code gunzip_read(struct dbb_source *self, void *buf, size_t cap, size
 			}
 			if (s->z.avail_in == 0)
 				return DBB_OK; /* clean end of the last member */
-			if (s->z.avail_in < 2 || !dbb_is_gzip_magic(s->z.next_in, s->z.avail_in))
+			if (s->z.avail_in < 2 || !is_gzip_magic(s->z.next_in, s->z.avail_in))
 				return dbb_fail(err, DBB_ERR_INVALID_BACKUP,
 				                "unexpected data after the end of the gzip stream");
 			if (inflateReset(&s->z) != Z_OK)
@@ -485,8 +524,7 @@ static dbb_code gunzip_read(struct dbb_source *self, void *buf, size_t cap, size
 	return DBB_OK;
 }
 
-dbb_code dbb_gunzip_source_init(struct dbb_gunzip_source *s, struct dbb_source *next,
-                                struct dbb_error *err)
+static dbb_code gunzip_init(struct gunzip_source *s, struct dbb_source *next, struct dbb_error *err)
 {
 	memset(&s->z, 0, sizeof(s->z));
 	s->base.read = gunzip_read;
@@ -511,7 +549,7 @@ dbb_code dbb_gunzip_source_init(struct dbb_gunzip_source *s, struct dbb_source *
 	s->peek_len = have;
 	s->z.next_in = s->in;
 	s->z.avail_in = (uInt)have;
-	s->gzip = dbb_is_gzip_magic(s->in, have);
+	s->gzip = is_gzip_magic(s->in, have);
 	if (!s->gzip)
 		return DBB_OK;
 	if (inflateInit2(&s->z, 15 + 16) != Z_OK)
@@ -522,9 +560,27 @@ dbb_code dbb_gunzip_source_init(struct dbb_gunzip_source *s, struct dbb_source *
 	return DBB_OK;
 }
 
-void dbb_gunzip_source_cleanup(struct dbb_gunzip_source *s)
+static void gunzip_free(struct dbb_source *self)
 {
+	struct gunzip_source *s = (struct gunzip_source *)self;
 	if (s->ready)
 		inflateEnd(&s->z);
-	s->ready = false;
+	free(s);
+}
+
+dbb_code dbb_gunzip_source_new(struct dbb_source *next, struct dbb_source **out,
+                               struct dbb_error *err)
+{
+	*out = NULL;
+	struct gunzip_source *s = calloc(1, sizeof(*s));
+	if (!s)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory for gzip decompression");
+	dbb_code rc = gunzip_init(s, next, err);
+	s->base.free = gunzip_free;
+	if (rc) {
+		gunzip_free(&s->base);
+		return rc;
+	}
+	*out = &s->base;
+	return DBB_OK;
 }

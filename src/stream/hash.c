@@ -2,33 +2,55 @@
 #include "dbbackupd/stream.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+#include <openssl/evp.h>
+
+struct hash_sink {
+	struct dbb_sink base;
+	struct dbb_sink *next;
+	EVP_MD_CTX *md;
+	uint64_t bytes;
+};
 
 static dbb_code hash_sink_write(struct dbb_sink *self, const void *buf, size_t len,
                                 struct dbb_error *err)
 {
-	struct dbb_hash_sink *s = (struct dbb_hash_sink *)self;
+	struct hash_sink *s = (struct hash_sink *)self;
 	if (EVP_DigestUpdate(s->md, buf, len) != 1)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "SHA-256 update failed");
 	s->bytes += len;
 	return dbb_sink_write(s->next, buf, len, err);
 }
 
-dbb_code dbb_hash_sink_init(struct dbb_hash_sink *s, struct dbb_sink *next, struct dbb_error *err)
+static void hash_sink_free(struct dbb_sink *self)
 {
+	struct hash_sink *s = (struct hash_sink *)self;
+	EVP_MD_CTX_free(s->md);
+	free(s);
+}
+
+dbb_code dbb_hash_sink_new(struct dbb_sink *next, struct dbb_sink **out, struct dbb_error *err)
+{
+	*out = NULL;
+	struct hash_sink *s = calloc(1, sizeof(*s));
+	if (!s)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 	s->base.write = hash_sink_write;
+	s->base.free = hash_sink_free;
 	s->next = next;
-	s->bytes = 0;
 	s->md = EVP_MD_CTX_new();
 	if (!s->md || EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(s->md);
-		s->md = NULL;
+		hash_sink_free(&s->base);
 		return dbb_fail(err, DBB_ERR_INTERNAL, "cannot start SHA-256");
 	}
+	*out = &s->base;
 	return DBB_OK;
 }
 
-void dbb_hash_sink_final(struct dbb_hash_sink *s, char hex[65])
+void dbb_hash_sink_digest(struct dbb_sink *hash, char hex[65], uint64_t *bytes)
 {
+	struct hash_sink *s = (struct hash_sink *)hash;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 	hex[0] = '\0';
@@ -36,11 +58,6 @@ void dbb_hash_sink_final(struct dbb_hash_sink *s, char hex[65])
 		for (unsigned i = 0; i < len && i < 32; i++)
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	}
-	dbb_hash_sink_cleanup(s);
-}
-
-void dbb_hash_sink_cleanup(struct dbb_hash_sink *s)
-{
-	EVP_MD_CTX_free(s->md);
-	s->md = NULL;
+	if (bytes)
+		*bytes = s->bytes;
 }

@@ -75,7 +75,7 @@ static dbb_code fd_sink_write(struct dbb_sink *self, const void *buf, size_t len
 
 void dbb_fd_sink_init(struct dbb_fd_sink *s, int fd)
 {
-	s->base.write = fd_sink_write;
+	s->base = (struct dbb_sink){.write = fd_sink_write};
 	s->fd = fd;
 	s->written = 0;
 }
@@ -100,7 +100,7 @@ static dbb_code fd_source_read(struct dbb_source *self, void *buf, size_t cap, s
 
 void dbb_fd_source_init(struct dbb_fd_source *s, int fd)
 {
-	s->base.read = fd_source_read;
+	s->base = (struct dbb_source){.read = fd_source_read};
 	s->fd = fd;
 	s->read_bytes = 0;
 }
@@ -131,7 +131,7 @@ static dbb_code limit_source_read(struct dbb_source *self, void *buf, size_t cap
 
 void dbb_limit_source_init(struct dbb_limit_source *s, struct dbb_source *next, uint64_t limit)
 {
-	s->base.read = limit_source_read;
+	s->base = (struct dbb_source){.read = limit_source_read};
 	s->next = next;
 	s->limit = limit;
 	s->total = 0;

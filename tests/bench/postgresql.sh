@@ -7,9 +7,11 @@
 # Prints wall time, peak RSS and file size for
 #   create:  daemon  vs  pg_dump | gzip -L  and  pg_dump | pigz -L
 #            (and pg_dump > /dev/null: the producer alone, the floor)
+#            daemon compress=zstd  vs  pg_dump | zstd -3 -T0  and  | gzip -6
 #   restore: daemon  vs  gunzip -c file | psql --single-transaction
-# and the ratios (daemon / native). The creates run R times (default 3),
-# interleaved, and the median of each is used. COMPRESS_THREADS in the
+#            daemon (.zst)  vs  zstd -dc file | psql --single-transaction
+# and the ratios (daemon / native). The creates, then the restores, run R
+# times (default 3), interleaved, and the median of each is used. COMPRESS_THREADS in the
 # environment is passed to the daemon (default: all cores). Uses
 # tests/services/postgresql.sh for a throw-away cluster (started if needed,
 # left running if it was running).
@@ -33,7 +35,7 @@ while [ $# -gt 0 ]; do
 done
 bin=${DBBACKUPD:-$build/dbbackupd}
 [ -x "$bin" ] || { echo "no dbbackupd at $bin (build first, or --build DIR)" >&2; exit 1; }
-for t in pigz curl jq; do
+for t in pigz zstd curl jq; do
 	command -v "$t" >/dev/null || { echo "missing $t (apt-get install pigz time curl jq)" >&2; exit 1; }
 done
 
@@ -88,12 +90,13 @@ timed() {
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
 
-native_create() { # gzip|pigz
-	local t0 t1
+native_create() { # gzip|pigz|zstd
+	local t0 t1 args=(-"$level")
+	[ "$1" = zstd ] && args=(-q -3 -T0)
 	sync
 	t0=$(date +%s.%N)
 	timed "$work/rss.pgdump" pg_dump --no-owner --no-acl "${conn[@]}" |
-		timed "$work/rss.$1" "$1" -"$level" >"$work/native.$1.gz"
+		timed "$work/rss.$1" "$1" "${args[@]}" >"$work/native.$1.gz"
 	t1=$(date +%s.%N)
 	elapsed "$t0" "$t1" >>"$work/times.$1"
 }
@@ -110,7 +113,7 @@ floor_create() {
 mkdir -p "$work/backups" "$work/keys"
 "$bin" dev-keys "$work/keys" >/dev/null
 env PORT=0 BIND_ADDRESS=127.0.0.1 BACKUP_DIR="$work/backups" AUTH_JWKS_FILE="$work/keys/jwks.json" \
-	DB_TYPE=postgresql GZIP_LEVEL="$level" COMPRESS_THREADS="${COMPRESS_THREADS:-0}" DB_HOST="$DB_HOST" DB_PORT="$DB_PORT" DB_NAME="$DB_NAME" \
+	DB_TYPE=postgresql GZIP_LEVEL="$level" ZSTD_LEVEL=3 COMPRESS_THREADS="${COMPRESS_THREADS:-0}" DB_HOST="$DB_HOST" DB_PORT="$DB_PORT" DB_NAME="$DB_NAME" \
 	DB_USER="$DB_USER" DB_PASSWORD="$DB_PASSWORD" "$bin" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 port=""
@@ -124,24 +127,31 @@ base="http://127.0.0.1:$port"
 tok=$("$bin" token --key "$work/keys/private.pem" --role admin --ttl 3600)
 rss_now() { awk '/VmHWM/ {print $2}' "/proc/$daemon_pid/status"; }
 
-daemon_create() {
-	local t0 t1
+daemon_create() { # [zstd]
+	local t0 t1 codec=${1:-gzip}
 	sync
 	t0=$(date +%s.%N)
-	curl -fsS -X POST -H "Authorization: Bearer $tok" "$base/backup/create?compress=true" \
+	curl -fsS -X POST -H "Authorization: Bearer $tok" "$base/backup/create?compress=$codec" \
 		>"$work/create.json"
 	t1=$(date +%s.%N)
-	elapsed "$t0" "$t1" >>"$work/times.daemon"
-	daemon_file=$(jq -r .filename "$work/create.json")
+	if [ "$codec" = zstd ]; then
+		elapsed "$t0" "$t1" >>"$work/times.daemon_zstd"
+		daemon_zstd_file=$(jq -r .filename "$work/create.json")
+	else
+		elapsed "$t0" "$t1" >>"$work/times.daemon"
+		daemon_file=$(jq -r .filename "$work/create.json")
+	fi
 }
 
 echo "timing $runs creates of each kind, interleaved ..." >&2
 for _ in $(seq 1 "$runs"); do
 	native_create gzip
 	native_create pigz
+	native_create zstd
 	floor_create
 	sleep 1 # backup names have a one-second resolution
 	daemon_create
+	daemon_create zstd
 done
 native_gzip_s=$(median <"$work/times.gzip")
 native_pigz_s=$(median <"$work/times.pigz")
@@ -153,22 +163,49 @@ native_gzip_size=$(stat -c %s "$work/native.gzip.gz")
 native_pigz_size=$(stat -c %s "$work/native.pigz.gz")
 raw_size=$(gunzip -c "$work/native.gzip.gz" | wc -c)
 daemon_size=$(stat -c %s "$work/backups/$daemon_file")
+native_zstd_s=$(median <"$work/times.zstd")
+native_zstd_rss=$(maxrss "$work/rss.zstd")
+native_zstd_size=$(stat -c %s "$work/native.zstd.gz")
+daemon_zstd_s=$(median <"$work/times.daemon_zstd")
+daemon_zstd_size=$(stat -c %s "$work/backups/$daemon_zstd_file")
 daemon_create_rss=$(rss_now)
 
-# ---- native restore (into a clean database, not timed: the reset) ----
-reset_db
-t0=$(date +%s.%N)
-gunzip -c "$work/native.gzip.gz" |
-	timed "$work/rss.psql" psql -X -q --single-transaction -v ON_ERROR_STOP=1 "${conn[@]}" >/dev/null
-t1=$(date +%s.%N)
-native_restore_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-
-# ---- daemon restore (it cleans the database itself, in the transaction) ----
-t0=$(date +%s.%N)
-curl -fsS -X POST -H "Authorization: Bearer $tok" \
-	"$base/backup/restore/$daemon_file?create_safety_backup=false" >"$work/restore.json"
-t1=$(date +%s.%N)
-daemon_restore_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+# ---- restores, interleaved: native into a clean database (the reset is not
+# timed), then the daemon's, which cleans the database itself in its
+# transaction ----
+echo "timing $runs restores of each kind, interleaved ..." >&2
+for _ in $(seq 1 "$runs"); do
+	reset_db
+	sync
+	t0=$(date +%s.%N)
+	gunzip -c "$work/native.gzip.gz" |
+		timed "$work/rss.psql" psql -X -q --single-transaction -v ON_ERROR_STOP=1 "${conn[@]}" >/dev/null
+	t1=$(date +%s.%N)
+	elapsed "$t0" "$t1" >>"$work/times.native_restore"
+	sync
+	t0=$(date +%s.%N)
+	curl -fsS -X POST -H "Authorization: Bearer $tok" \
+		"$base/backup/restore/$daemon_file?create_safety_backup=false" >"$work/restore.json"
+	t1=$(date +%s.%N)
+	elapsed "$t0" "$t1" >>"$work/times.daemon_restore"
+	reset_db
+	sync
+	t0=$(date +%s.%N)
+	zstd -q -dc "$work/native.zstd.gz" |
+		psql -X -q --single-transaction -v ON_ERROR_STOP=1 "${conn[@]}" >/dev/null
+	t1=$(date +%s.%N)
+	elapsed "$t0" "$t1" >>"$work/times.native_zstd_restore"
+	sync
+	t0=$(date +%s.%N)
+	curl -fsS -X POST -H "Authorization: Bearer $tok" \
+		"$base/backup/restore/$daemon_zstd_file?create_safety_backup=false" >"$work/restore.json"
+	t1=$(date +%s.%N)
+	elapsed "$t0" "$t1" >>"$work/times.daemon_zstd_restore"
+done
+native_restore_s=$(median <"$work/times.native_restore")
+daemon_restore_s=$(median <"$work/times.daemon_restore")
+native_zstd_restore_s=$(median <"$work/times.native_zstd_restore")
+daemon_zstd_restore_s=$(median <"$work/times.daemon_zstd_restore")
 daemon_rss=$(rss_now)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -186,9 +223,18 @@ create
   ratio time  daemon / (pg_dump|pigz) = $(ratio "$daemon_create_s" "$native_pigz_s")   (target <= 1.0)
   ratio size  daemon / gzip -$level       = $(ratio4 "$daemon_size" "$native_gzip_size")   (target <= 1.0)
   ratio size  daemon / pigz -$level       = $(ratio4 "$daemon_size" "$native_pigz_size")
+create, zstd (issue 15)
+  pg_dump | zstd -3 -T0  $(secs "$native_zstd_s")s  zstd peak RSS $(mib "$native_zstd_rss") MiB  file $native_zstd_size bytes
+  daemon create zstd   $(secs "$daemon_zstd_s")s  file $daemon_zstd_size bytes
+  ratio time  daemon zstd / (pg_dump|zstd -3 -T0) = $(ratio "$daemon_zstd_s" "$native_zstd_s")   (target <= 1.1)
+  ratio time  daemon zstd / (pg_dump|gzip -$level)      = $(ratio "$daemon_zstd_s" "$native_gzip_s")   (target <= 0.45)
+  ratio size  daemon zstd / zstd -3               = $(ratio4 "$daemon_zstd_size" "$native_zstd_size")   (target <= 1.0)
 restore
   gunzip -c | psql -1      $(secs "$native_restore_s")s
   daemon restore       $(secs "$daemon_restore_s")s  (validation pass + clean + restore, no safety backup)
   ratio time  daemon / (gunzip|psql) = $(ratio "$daemon_restore_s" "$native_restore_s")   (target <= 1.05)
+  zstd -dc | psql -1       $(secs "$native_zstd_restore_s")s
+  daemon restore .zst  $(secs "$daemon_zstd_restore_s")s
+  ratio time  daemon .zst / (zstd -dc|psql) = $(ratio "$daemon_zstd_restore_s" "$native_zstd_restore_s")   (target <= 1.05)
 daemon peak RSS over the run: $(mib "$daemon_rss") MiB (target <= 32)
 EOF

@@ -74,6 +74,8 @@ defaults=$(env -i PATH="$PATH" SQLITE_PATH="$SQLITE_DB" AUTH_JWKS_FILE="$WORK/ke
 check "the template as .env gives the built-in defaults" test "$tmpl" = "$defaults"
 names=$(grep -o '^[A-Z_0-9]*=' <<<"$defaults" | sort)
 documented=$(grep -o '^[A-Z_0-9]*=' "$DBB_SOURCE_DIR/setup/.env.template" | sort)
+# a driver left out of the build (DBB_WITH_NEO4J=OFF) takes its variables along
+built_driver neo4j || documented=$(grep -v '^NEO4J_' <<<"$documented")
 check "the template documents every variable, and only those" test "$names" = "$documented"
 
 # token: each role; unknown role refused

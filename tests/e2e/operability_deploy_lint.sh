@@ -33,7 +33,7 @@ PY
 }
 check "compose: the daemon, PostgreSQL, MariaDB, Neo4j, Keycloak, ./backups mounted" compose_has
 check "Keycloak realm file is JSON with the three roles" \
-	jq -e '[.roles.realm[].name] | sort == ["admin","operator","viewer"]' "$S/docker/keycloak/backup-realm.json"
+	jq -e '[.roles.realm[].name] | sort == ["admin","operator","viewer"]' "$S/setup/keycloak/backup-realm.json"
 
 if command -v systemd-analyze >/dev/null; then
 	sed "s|/usr/local/bin/dbbackupd|$DBBACKUPD|g" "$S/setup/dbbackupd.service" >"$WORK/dbbackupd.service"

@@ -27,15 +27,18 @@ PGPASSWORD="$DB_PASSWORD" pg_dump -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "
 	awk '/^SET statement_timeout/ && !d { print "\\! touch '"$WORK"'/pwned"; d = 1 } { print }' >"$WORK/shell.sql"
 
 try() {
-	local file=$1 what=$2 pattern=$3
+	local file=$1 what=$2 pattern=$3 driver=${4:-}
 	api POST /backup/restore-upload operator -F "file=@$file" -F create_safety_backup=true
 	expect_error 422 invalid_backup "$what → 422"
-	expect_json ".message | test(\"$pattern\"; \"i\")" "$what: the message says what it is"
+	# another database's file is named by its driver's recognise hook
+	if [ -z "$driver" ] || built_driver "$driver"; then
+		expect_json ".message | test(\"$pattern\"; \"i\")" "$what: the message says what it is"
+	fi
 }
-try "$WORK/mysql.sql" "MySQL dump" "mysql"
-try "$WORK/mysql.sql.gz" "gzipped MySQL dump" "mysql"
-try "$WORK/app.db" "SQLite file" "sqlite"
-try "$WORK/graph.cypher" "Cypher script" "cypher"
+try "$WORK/mysql.sql" "MySQL dump" "mysql" mysql
+try "$WORK/mysql.sql.gz" "gzipped MySQL dump" "mysql" mysql
+try "$WORK/app.db" "SQLite file" "sqlite" sqlite
+try "$WORK/graph.cypher" "Cypher script" "cypher" neo4j
 try "$WORK/shell.sql" "dump with a psql shell escape" "meta-command"
 
 check "the shell escape never ran" test ! -e "$WORK/pwned"

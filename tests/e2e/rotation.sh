@@ -16,19 +16,21 @@ fresh=$(jq -r .filename <<<"$out")
 cp "$WORK/backups/$fresh" "$WORK/backups/backup_sqlite_20200101_020000.db.gz"
 cp "$WORK/backups/$fresh" "$WORK/backups/backup_sqlite_20200102_020000.db.gz"
 cp "$WORK/backups/$fresh" "$WORK/backups/safety_backup_sqlite_20200103_020000.db.gz"
+cp "$WORK/backups/$fresh" "$WORK/backups/backup_sqlite_20200103_030000.db.zst"
 recent=$(date -u -d '2 days ago' +backup_sqlite_%Y%m%d_%H%M%S.db.gz)
 cp "$WORK/backups/$fresh" "$WORK/backups/$recent"
 
 export ACCESS_TOKEN BACKUP_API_URL="$BASE"
 ACCESS_TOKEN=$(token admin)
 out=$(bash "$DBB_SOURCE_DIR/setup/rotate-backups.sh" --keep-days 7 --dry-run)
-check "dry run names the old backups" bash -c "grep -c '^would delete' <<<'$out' | grep -qx 3"
+check "dry run names the old backups" bash -c "grep -c '^would delete' <<<'$out' | grep -qx 4"
 check "dry run deletes nothing" test -e "$WORK/backups/backup_sqlite_20200101_020000.db.gz"
 out=$(bash "$DBB_SOURCE_DIR/setup/rotate-backups.sh" --keep-days 7)
 check "rotation exits 0" test $? -eq 0
 check "it prints what it deleted" bash -c "grep -q '^deleted backup_sqlite_20200101_020000.db.gz' <<<'$out'"
 check "old backups are gone" test ! -e "$WORK/backups/backup_sqlite_20200101_020000.db.gz" -a ! -e "$WORK/backups/backup_sqlite_20200102_020000.db.gz"
 check "old safety backups are gone" test ! -e "$WORK/backups/safety_backup_sqlite_20200103_020000.db.gz"
+check "old .zst backups are gone" test ! -e "$WORK/backups/backup_sqlite_20200103_030000.db.zst"
 check "the backup made a minute ago is kept" test -e "$WORK/backups/$fresh"
 check "a 2-day-old backup is kept" test -e "$WORK/backups/$recent"
 

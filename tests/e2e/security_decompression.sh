@@ -64,9 +64,9 @@ if [ "$(id -u)" = 0 ] && command -v mount >/dev/null; then
 		umount "$WORK/small"
 		trap e2e_cleanup EXIT
 	else
-		echo "# cannot mount a tmpfs: the free-space part is skipped"
+		part_skipped "the free-space part: cannot mount a tmpfs"
 	fi
 else
-	echo "# not root: the free-space part (a tmpfs) is skipped"
+	part_skipped "the free-space part needs root (a tmpfs)"
 fi
 e2e_done

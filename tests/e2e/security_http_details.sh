@@ -84,7 +84,7 @@ if grep -q '^HTTP/1.1 200' "$HDRS"; then
 	curl -s -o /dev/null -w '%{http_code}' "$BASE/docs/init.js" >"$WORK/code"
 	check "its script is served (/docs/init.js)" grep -q 200 "$WORK/code"
 else
-	echo "# built without Swagger UI (DBB_DOCS_UI=OFF): /docs checks skipped"
+	part_skipped "the /docs checks: built without Swagger UI (DBB_DOCS_UI=OFF)"
 fi
 curl -s -D "$HDRS" -o /dev/null "$BASE/health"
 check "every answer has X-Frame-Options: DENY" grep -qi '^X-Frame-Options: DENY' "$HDRS"

@@ -61,8 +61,10 @@ for f in truncated.db.gz no-trailer.db.gz corrupt.db.gz badcrc.db.gz mysql.sql t
 	expect_error 422 invalid_backup "upload of $f: 422"
 	check "database unchanged after $f" test "$(sqlite_sum)" = "$db_before"
 done
-api POST /backup/restore-upload operator -F "file=@$WORK/mysql.sql"
-expect_json '.message | test("MySQL")' "the error says what the file is"
+if built_driver mysql; then # named by the MySQL driver's recognise hook
+	api POST /backup/restore-upload operator -F "file=@$WORK/mysql.sql"
+	expect_json '.message | test("MySQL")' "the error says what the file is"
+fi
 # the same through a listed file: a corrupt backup in the directory
 cp "$WORK/corrupt.db.gz" "$WORK/backups/backup_sqlite_20000101_000001.db.gz"
 api POST /backup/restore/backup_sqlite_20000101_000001.db.gz operator

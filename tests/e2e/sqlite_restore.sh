@@ -69,4 +69,29 @@ f=$(jq -r .filename "$BODY")
 gunzip -c "$WORK/backups/$f" >"$WORK/check.db"
 check "that backup passes integrity_check" test "$(sqlite3 "$WORK/check.db" 'PRAGMA integrity_check')" = ok
 
+# the live database keeps its journal mode whatever mode the backup was
+# made in (a WAL backup restored into a rollback-journal database used to
+# turn it into a WAL database)
+cp "$SQLITE_DB" "$WORK/wal.db"
+check "the live database now uses a rollback journal" test "$(sqlite3 "$SQLITE_DB" 'PRAGMA journal_mode=DELETE')" = delete
+sqlite3 "$WORK/wal.db" "PRAGMA journal_mode=WAL; INSERT INTO customers (name) VALUES ('from a WAL database');" >/dev/null
+wal_sum=$(sqlite_sum "$WORK/wal.db")
+api POST "/backup/restore-upload?create_safety_backup=false" operator -F "file=@$WORK/wal.db"
+expect_status 200 "upload-restore of a WAL database into a rollback-journal one"
+check "the data of the WAL database is there" test "$(sqlite_sum)" = "$wal_sum"
+check "the live database still uses a rollback journal" test "$(sqlite3 "$SQLITE_DB" 'PRAGMA journal_mode')" = delete
+sqlite3 "$SQLITE_DB" "PRAGMA journal_mode=WAL" >/dev/null
+api POST "/backup/restore/$plain?create_safety_backup=false" operator
+expect_status 200 "restore of a rollback-journal backup into a WAL database"
+check "the data is back exactly" test "$(sqlite_sum)" = "$original"
+check "the live database still uses a WAL" test "$(sqlite3 "$SQLITE_DB" 'PRAGMA journal_mode')" = wal
+check "the live database passes integrity_check" test "$(sqlite3 "$SQLITE_DB" 'PRAGMA integrity_check')" = ok
+# SQLite cannot change the page size of a WAL database: a clear error, and
+# the database as it was
+sqlite3 "$WORK/page8k.db" "PRAGMA page_size=8192; CREATE TABLE t(x); INSERT INTO t VALUES (1);"
+api POST "/backup/restore-upload?create_safety_backup=false" operator -F "file=@$WORK/page8k.db"
+expect_error 500 restore_failed "a backup of another page size into a WAL database: 500"
+expect_json '.message | test("page size \\(8192 bytes\\) is not the live database.s \\(4096 bytes\\)")' "the error says why"
+check "the database is as it was" test "$(sqlite_sum)" = "$original"
+
 e2e_done

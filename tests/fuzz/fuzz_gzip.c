@@ -16,30 +16,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	struct mem_source m = mem_source(data + 1, size - 1, (size_t)(data[0] % 16) * 257 + 1);
-	struct dbb_gunzip_source *gz = malloc(sizeof(*gz));
+	struct dbb_source *gz = NULL;
 	struct dbb_error err = {0};
 	unsigned char head[4096];
 	size_t have = 0;
 	uint64_t total = 0;
-	if (!gz)
-		return 0;
-	if (dbb_gunzip_source_init(gz, &m.base, &err) == DBB_OK) {
+	if (dbb_gunzip_source_new(&m.base, &gz, &err) == DBB_OK) {
 		dbb_code rc = DBB_OK;
 		while (have < sizeof(head)) {
 			size_t got = 0;
-			rc = dbb_source_read(&gz->base, head + have, sizeof(head) - have, &got,
-			                     &err);
+			rc = dbb_source_read(gz, head + have, sizeof(head) - have, &got, &err);
 			if (rc || got == 0)
 				break;
 			have += got;
 		}
-		(void)dbb_format_describe(dbb_sniff(head, have));
+		(void)dbb_sniff(head, have).what;
 		if (!rc)
-			rc = dbb_stream_drain(&gz->base, &total, &err);
+			rc = dbb_stream_drain(gz, &total, &err);
 		if (rc && err.message[0] == '\0')
 			abort(); /* every failure says why */
 	}
-	dbb_gunzip_source_cleanup(gz);
-	free(gz);
+	dbb_source_free(gz);
 	return 0;
 }

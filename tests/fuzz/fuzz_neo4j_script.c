@@ -91,22 +91,22 @@ static void check_statement(const char *stmt, const char *params, bool checked)
 static void read_as_restore(const uint8_t *data, size_t size, size_t step, const struct seen *ok)
 {
 	struct mem_source m = mem_source(data, size, step);
-	struct dbb_gunzip_source *gz = malloc(sizeof(*gz));
+	struct dbb_source *gz = NULL;
 	struct n4j_reader *r = malloc(sizeof(*r));
 	struct seen s = {0};
 	struct dbb_error err = {0};
 	const char *stmt, *params;
 	dbb_code rc;
 
-	if (!gz || !r)
+	if (!r)
 		abort();
-	rc = dbb_gunzip_source_init(gz, &m.base, &err);
+	rc = dbb_decompress_source_new(&m.base, &gz, &err);
 	if (rc) {
 		if (ok)
 			abort(); /* validate read it through the same source */
 		goto out_gz;
 	}
-	n4j_reader_init(r, &gz->base, false);
+	n4j_reader_init(r, gz, false);
 	for (;;) {
 		rc = n4j_reader_next(r, &stmt, &params, &err);
 		if (rc || !stmt)
@@ -127,8 +127,7 @@ static void read_as_restore(const uint8_t *data, size_t size, size_t step, const
 		abort();
 	}
 out_gz:
-	dbb_gunzip_source_cleanup(gz);
-	free(gz);
+	dbb_source_free(gz);
 	free(r);
 	free(s.text);
 }
@@ -139,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct dbb_driver *drv = dbb_driver_find("neo4j");
 	struct dbb_driver_ctx ctx = {.cfg = &cfg};
 	struct mem_source m;
-	struct dbb_gunzip_source *gz;
+	struct dbb_source *gz = NULL;
 	struct dbb_error err = {0};
 	struct seen s = {0};
 	size_t step;
@@ -156,17 +155,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* 1. validate, exactly as ops' validate_input runs it */
 	m = mem_source(data, size, step);
-	gz = malloc(sizeof(*gz));
-	if (!gz)
-		abort();
-	rc = dbb_gunzip_source_init(gz, &m.base, &err);
+	rc = dbb_decompress_source_new(&m.base, &gz, &err);
 	if (!rc) {
-		rc = drv->validate(&ctx, &gz->base, &err);
+		rc = drv->validate(&ctx, gz, &err);
 		if (!rc)
-			rc = dbb_stream_drain(&gz->base, NULL, &err);
+			rc = dbb_stream_drain(gz, NULL, &err);
 	}
-	dbb_gunzip_source_cleanup(gz);
-	free(gz);
+	dbb_source_free(gz);
 	if (rc && err.message[0] == '\0')
 		abort();                /* every failure says why */
 	if (getenv("DBB_FUZZ_VERBOSE")) /* for corpus work: what validate said */
@@ -175,13 +170,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* 2. what validate accepted, statement by statement, in checked mode */
 	if (rc == DBB_OK) {
 		struct mem_source m2 = mem_source(data, size, step);
-		struct dbb_gunzip_source *gz2 = malloc(sizeof(*gz2));
+		struct dbb_source *gz2 = NULL;
 		struct n4j_reader *r = malloc(sizeof(*r));
 		const char *stmt, *params;
 
-		if (!gz2 || !r || dbb_gunzip_source_init(gz2, &m2.base, &err))
+		if (!r || dbb_decompress_source_new(&m2.base, &gz2, &err))
 			abort();
-		n4j_reader_init(r, &gz2->base, true);
+		n4j_reader_init(r, gz2, true);
 		for (;;) {
 			rc = n4j_reader_next(r, &stmt, &params, &err);
 			if (rc || !stmt)
@@ -192,8 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc)
 			abort(); /* the same file, the same reader: it must accept again */
 		n4j_reader_free(r);
-		dbb_gunzip_source_cleanup(gz2);
-		free(gz2);
+		dbb_source_free(gz2);
 		free(r);
 		read_as_restore(data, size, step, &s);
 	} else {

@@ -83,12 +83,12 @@ write_realm() {
 	local dest=$1
 	(
 		umask 077
-		sed -e "s/__DBBACKUPD_CLIENT_SECRET__/$(cat "$SECRETS/client_secret")/" \
-			-e "s/__DBBACKUPD_CRON_SECRET__/$(cat "$SECRETS/cron_secret")/" \
-			-e "s/__BACKUP_ADMIN_PASSWORD__/$(cat "$SECRETS/password_admin")/" \
-			-e "s/__BACKUP_OPERATOR_PASSWORD__/$(cat "$SECRETS/password_operator")/" \
-			-e "s/__BACKUP_VIEWER_PASSWORD__/$(cat "$SECRETS/password_viewer")/" \
-			-e "s/__BACKUP_NONE_PASSWORD__/$(cat "$SECRETS/password_none")/" \
+		sed -e "s/\${DBB_KC_CLIENT_SECRET}/$(cat "$SECRETS/client_secret")/" \
+			-e "s/\${DBB_KC_CRON_SECRET}/$(cat "$SECRETS/cron_secret")/" \
+			-e "s/\${DBB_KC_ADMIN_PASSWORD}/$(cat "$SECRETS/password_admin")/" \
+			-e "s/\${DBB_KC_OPERATOR_PASSWORD}/$(cat "$SECRETS/password_operator")/" \
+			-e "s/\${DBB_KC_VIEWER_PASSWORD}/$(cat "$SECRETS/password_viewer")/" \
+			-e "s/\${DBB_KC_NONE_PASSWORD}/$(cat "$SECRETS/password_none")/" \
 			"$REALM_FILE" >"$dest"
 	)
 }

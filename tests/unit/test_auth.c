@@ -632,6 +632,264 @@ static void test_forgeries(struct dbb_auth *a)
 	EVP_PKEY_free(ec);
 }
 
+/* Signs the already-encoded segments h.p with RS256 or PS256 (so that the
+ * spelling of h and p is the test's, not the encoder's). */
+static char *sign_segments(const char *alg, EVP_PKEY *key, const char *h, const char *p)
+{
+	char *input = malloc(strlen(h) + strlen(p) + 2), *s, *tok;
+	unsigned char sig[1024];
+	size_t sl = sizeof(sig);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+
+	sprintf(input, "%s.%s", h, p);
+	EVP_DigestSignInit_ex(md, &pctx, "SHA256", NULL, NULL, key, NULL);
+	if (alg[0] == 'P') {
+		EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
+		EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
+	}
+	EVP_DigestSign(md, sig, &sl, (unsigned char *)input, strlen(input));
+	EVP_MD_CTX_free(md);
+	s = b64(sig, sl);
+	tok = join3(h, p, s);
+	free(s);
+	free(input);
+	return tok;
+}
+
+/* The same bytes spelled differently: the unused low bits of the last
+ * character set (the segment's length must not be a multiple of 4). */
+static void respell_last(char *seg)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t n = strlen(seg);
+	const char *at = strchr(alphabet, seg[n - 1]);
+
+	seg[n - 1] = alphabet[(at - alphabet) | 1];
+}
+
+/* Issue 14 item 9: duplicate claims, non-canonical base64url, lifetime. */
+static void test_token_spelling(struct dbb_auth *a)
+{
+	long now = (long)time(NULL);
+	char hdr[256], *tok, *h, *p;
+	const char *base =
+	    "{\"iss\":\"dbbackupd-local\",\"aud\":\"dbbackupd\",\"sub\":\"u\",\"iat\":%ld,";
+
+	snprintf(hdr, sizeof(hdr), "%s", header_for("RS256", dev_kid));
+
+	/* duplicate members: refused, whichever value comes last */
+	{
+		char fmt[512];
+
+		snprintf(fmt, sizeof(fmt), "%s%s", base,
+		         "\"exp\":%ld,\"exp\":%ld,\"realm_access\":{\"roles\":[\"viewer\"]}}");
+		expect_invalid(
+		    a,
+		    forge("RS256", dev_key, hdr, claims_raw(fmt, now, now - 600, now + 600), NULL),
+		    "exp twice (expired, then valid)", "duplicate");
+		snprintf(fmt, sizeof(fmt), "%s%s", base,
+		         "\"exp\":%ld,\"realm_access\":{\"roles\":[\"viewer\"]},"
+		         "\"realm_access\":{\"roles\":[\"admin\"]}}");
+		expect_invalid(a,
+		               forge("RS256", dev_key, hdr, claims_raw(fmt, now, now + 600), NULL),
+		               "realm_access twice (viewer, then admin)", "duplicate");
+		snprintf(
+		    fmt, sizeof(fmt), "%s%s", base,
+		    "\"exp\":%ld,\"realm_access\":{\"roles\":[\"viewer\"],\"roles\":[\"admin\"]}}");
+		expect_invalid(a,
+		               forge("RS256", dev_key, hdr, claims_raw(fmt, now, now + 600), NULL),
+		               "roles twice inside realm_access", "duplicate");
+		snprintf(
+		    fmt, sizeof(fmt), "%s%s", base,
+		    "\"exp\":%ld,\"sub\":\"admin\",\"realm_access\":{\"roles\":[\"viewer\"]}}");
+		expect_invalid(a,
+		               forge("RS256", dev_key, hdr, claims_raw(fmt, now, now + 600), NULL),
+		               "sub twice", "duplicate");
+		/* the same claims without the duplicate are fine */
+		snprintf(fmt, sizeof(fmt), "%s%s", base,
+		         "\"exp\":%ld,\"realm_access\":{\"roles\":[\"viewer\"]}}");
+		expect_valid(a, forge("RS256", dev_key, hdr, claims_raw(fmt, now, now + 600), NULL),
+		             "no duplicate", DBB_ROLE_VIEWER);
+	}
+
+	/* non-canonical base64url in the signature: same bytes, other spelling */
+	tok = forge("RS256", dev_key, hdr, claims_with("\"aud\":\"dbbackupd\""), NULL);
+	CHECK(strlen(strrchr(tok, '.') + 1) % 4 != 0, "an RS256 signature has unused bits");
+	expect_valid(a, strdup(tok), "canonical token", DBB_ROLE_OPERATOR);
+	expect_valid(a, strdup(tok), "canonical token again (from the cache)", DBB_ROLE_OPERATOR);
+	respell_last(tok);
+	expect_invalid(a, tok, "signature with non-zero unused bits", "non-canonical");
+
+	/* ... in the payload and in the header (signed as spelled) */
+	{
+		/* 1 or 2 trailing bytes: lengths that leave unused bits */
+		char claims[512];
+		size_t len;
+
+		snprintf(claims, sizeof(claims), "%s", claims_with("\"aud\":\"dbbackupd\""));
+		len = strlen(claims);
+		if (len % 3 == 0)
+			claims[len - 1] = ' ', snprintf(claims + len - 1, 3, " }");
+		h = b64(hdr, strlen(hdr));
+		p = b64(claims, strlen(claims));
+		CHECK(strlen(p) % 4 != 0, "payload spelling has unused bits");
+		expect_valid(a, sign_segments("RS256", dev_key, h, p), "hand-spelled payload",
+		             DBB_ROLE_OPERATOR);
+		respell_last(p);
+		expect_invalid(a, sign_segments("RS256", dev_key, h, p), "payload respelled",
+		               "non-canonical");
+		expect_invalid(a, sign_segments("PS256", dev_key, h, p),
+		               "payload respelled (PS256)", NULL);
+		free(p);
+		p = b64(claims, strlen(claims));
+		if (strlen(h) % 4 != 0) {
+			respell_last(h);
+			expect_invalid(a, sign_segments("RS256", dev_key, h, p), "header respelled",
+			               "non-canonical");
+		} else {
+			char h2[300];
+
+			snprintf(h2, sizeof(h2),
+			         "{\"alg\":\"RS256\",\"kid\":\"%s\",\"typ\":\"JWT\"} ", dev_kid);
+			free(h);
+			h = b64(h2, strlen(h2));
+			respell_last(h);
+			expect_invalid(a, sign_segments("RS256", dev_key, h, p), "header respelled",
+			               "non-canonical");
+		}
+		free(h);
+		free(p);
+	}
+	/* lifetime: exp - iat at most AUTH_MAX_TOKEN_LIFETIME (default 24 h) */
+	{
+		char fmt[512];
+
+		snprintf(fmt, sizeof(fmt), "%s%s", base,
+		         "\"exp\":%ld,\"realm_access\":{\"roles\":[\"admin\"]}}");
+		expect_valid(a,
+		             forge("RS256", dev_key, hdr, claims_raw(fmt, now, now + 86400), NULL),
+		             "a 24 h token", DBB_ROLE_ADMIN);
+		expect_invalid(
+		    a, forge("RS256", dev_key, hdr, claims_raw(fmt, now, now + 86401), NULL),
+		    "a 24 h + 1 s token", "lifetime");
+		expect_invalid(
+		    a, forge("RS256", dev_key, hdr, claims_raw(fmt, now - 86000, now + 1000), NULL),
+		    "issued long ago, valid a little longer", "lifetime");
+		expect_invalid(a,
+		               forge("RS256", dev_key, hdr,
+		                     claims_raw(fmt, now, now + 10L * 365 * 86400), NULL),
+		               "a ten-year token", "lifetime");
+		/* without iat the token counts as issued now */
+		snprintf(fmt, sizeof(fmt), "%s",
+		         "{\"iss\":\"dbbackupd-local\",\"aud\":\"dbbackupd\",\"sub\":\"u\","
+		         "\"exp\":%ld,\"realm_access\":{\"roles\":[\"admin\"]}}");
+		expect_valid(a, forge("RS256", dev_key, hdr, claims_raw(fmt, now + 3600), NULL),
+		             "no iat, exp in an hour", DBB_ROLE_ADMIN);
+		expect_invalid(
+		    a, forge("RS256", dev_key, hdr, claims_raw(fmt, now + 86400 + 300), NULL),
+		    "no iat, exp in more than 24 h", "iat");
+	}
+}
+
+/* AUTH_MAX_TOKEN_LIFETIME set lower than the default. */
+static void test_lifetime_setting(void)
+{
+	struct dbb_config cfg;
+	struct dbb_auth *a = NULL;
+	struct dbb_error err = {0};
+	char *tok = NULL;
+
+	base_config(&cfg, jwks_path);
+	cfg.auth_max_token_lifetime = 3600;
+	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_OK, "auth with a 1 h limit: %s", err.message);
+	if (!a)
+		return;
+	dbb_token_issue(pem_path, DBB_ROLE_VIEWER, 3600, &cfg, &tok, &err);
+	expect_valid(a, tok, "a 1 h token under a 1 h limit", DBB_ROLE_VIEWER);
+	dbb_token_issue(pem_path, DBB_ROLE_VIEWER, 7200, &cfg, &tok, &err);
+	expect_invalid(a, tok, "a 2 h token under a 1 h limit", "lifetime");
+	dbb_auth_free(a);
+}
+
+/* Issue 14 item 7: a key file others can change is not loaded, at start-up
+ * nor on a reload (the keys loaded before stay). */
+static void test_jwks_file_trust(void)
+{
+	EVP_PKEY *evil = EVP_RSA_gen(2048);
+	char *j_dev = rsa_jwk(dev_key, dev_kid, ",\"use\":\"sig\",\"alg\":\"RS256\"");
+	char *j_evil = rsa_jwk(evil, "evil-1", ",\"use\":\"sig\",\"alg\":\"RS256\"");
+	char doc[8192], kdir[800], path[900], pem[900];
+	struct dbb_config cfg;
+	struct dbb_auth *a = NULL;
+	struct dbb_error err = {0};
+	FILE *f;
+
+	snprintf(kdir, sizeof(kdir), "%s/trust", dir);
+	mkdir(kdir, 0700);
+	snprintf(path, sizeof(path), "%s/jwks.json", kdir);
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s]}", j_dev);
+	write_file(path, doc);
+
+	chmod(path, 0666);
+	base_config(&cfg, path);
+	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_ERR_CONFIG && !a &&
+	          strstr(err.message, "AUTH_JWKS_FILE") && strstr(err.message, "writable"),
+	      "a world-writable JWKS is refused at start-up: %s", err.message);
+	chmod(path, 0644);
+	chmod(kdir, 0777);
+	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_ERR_CONFIG && !a &&
+	          strstr(err.message, "directory"),
+	      "a JWKS in a world-writable directory is refused: %s", err.message);
+	chmod(kdir, 0700);
+	snprintf(pem, sizeof(pem), "%s/private.pem", kdir);
+	f = fopen(pem, "w");
+	PEM_write_PrivateKey(f, dev_key, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	chmod(pem, 0644);
+	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_ERR_CONFIG && !a &&
+	          strstr(err.message, "private.pem"),
+	      "a readable development key next to the JWKS is refused: %s", err.message);
+	chmod(pem, 0600);
+
+	cfg.jwks_refresh_interval = 1;
+	CHECK(dbb_auth_new(&a, &cfg, &err) == DBB_OK, "the JWKS loads: %s", err.message);
+	if (!a)
+		goto out;
+	/* a local user adds a key to a file that became world-writable */
+	chmod(path, 0666);
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s,%s]}", j_dev, j_evil);
+	write_file(path, doc);
+	sleep(2);
+	expect_invalid(a,
+	               forge("RS256", evil, header_for("RS256", "evil-1"),
+	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
+	               "a key added to a world-writable JWKS is not loaded", "unknown kid");
+	sleep(2);
+	expect_invalid(a,
+	               forge("RS256", evil, header_for("RS256", "evil-1"),
+	                     claims_with("\"aud\":\"dbbackupd\""), NULL),
+	               "... nor on the next reload", "unknown kid");
+	expect_valid(a,
+	             forge("RS256", dev_key, header_for("RS256", dev_kid),
+	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
+	             "the keys loaded before still work", DBB_ROLE_OPERATOR);
+	CHECK(dbb_auth_ready(a), "still ready");
+	/* fixed by its owner: the file is trusted again */
+	chmod(path, 0644);
+	sleep(2);
+	expect_valid(a,
+	             forge("RS256", evil, header_for("RS256", "evil-1"),
+	                   claims_with("\"aud\":\"dbbackupd\""), NULL),
+	             "once only its owner can write it, the file is read again", DBB_ROLE_OPERATOR);
+out:
+	dbb_auth_free(a);
+	free(j_dev);
+	free(j_evil);
+	EVP_PKEY_free(evil);
+}
+
 /* A JWKS with an RSA key without "alg" and EC keys: PS*, ES* and the pinning. */
 static void test_ec_and_pss(void)
 {
@@ -981,6 +1239,7 @@ int main(void)
 
 	if (!tmp || !tmp[0])
 		tmp = "/tmp";
+	umask(022); /* the files written here are trusted only if others cannot write them */
 	mkdir(tmp, 0700);
 	snprintf(dir, sizeof(dir), "%s/test_auth.XXXXXX", tmp);
 	if (!mkdtemp(dir)) {
@@ -1005,6 +1264,7 @@ int main(void)
 		test_forgeries(a);
 		test_threads(a, &cfg);
 		test_token_issue_errors(&cfg);
+		test_token_spelling(a);
 		dbb_auth_free(a);
 	}
 	test_ec_and_pss();
@@ -1012,6 +1272,8 @@ int main(void)
 	test_issuer();
 	test_file_rotation();
 	test_keycloak_unreachable();
+	test_lifetime_setting();
+	test_jwks_file_trust();
 out:
 	EVP_PKEY_free(dev_key);
 	if (failed == 0) {

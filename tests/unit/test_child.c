@@ -203,6 +203,86 @@ static void test_env_extra(void)
 	unsetenv("DBB_T_OLD");
 }
 
+/* Issue 14 item 12: a child gets the base environment of child.h, the
+ * names of env_pass and env_extra; none of the daemon's secrets. Read from
+ * the child's own /proc/self/environ, so no shell adds anything. */
+static void test_env_minimal(void)
+{
+	static const char *const secrets[][2] = {
+	    {"DB_PASSWORD", "db-secret-1"},
+	    {"NEO4J_PASSWORD", "neo-secret-2"},
+	    {"METRICS_TOKEN", "metrics-secret-3"},
+	    {"AWS_SECRET_ACCESS_KEY", "s3-secret-4"},
+	    {"S3_SECRET_KEY", "s3-secret-5"},
+	    {"KEYCLOAK_CLIENT_SECRET", "kc-secret-6"},
+	    {"PGPASSWORD", "inherited-pg-7"},
+	    {"MYSQL_PWD", "inherited-my-8"},
+	    {"LD_PRELOAD", ""},
+	    {"DBB_UNRELATED", "x"},
+	};
+	const char *argv[] = {"cat", "/proc/self/environ", NULL};
+	const char *pass[] = {"DBB_T_PASSED", "DBB_T_UNSET", NULL};
+	const char *extra[] = {"PGPASSWORD=given-by-the-driver", "TZ=UTC", NULL};
+	struct dbb_child_spec spec = {.argv = argv,
+	                              .env_extra = extra,
+	                              .env_pass = pass,
+	                              .want_stdout = true,
+	                              .timeout_s = 30};
+	struct dbb_child c;
+	struct dbb_error err = {0};
+	char out[65536] = {0};
+	size_t n, names = 0;
+	dbb_code rc;
+	bool path = false, lang = false, lc = false, passed_seen = false, pg = false, tz = false;
+
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		setenv(secrets[i][0], secrets[i][1], 1);
+	setenv("LANG", "C.UTF-8", 1);
+	setenv("LC_MESSAGES", "C", 1);
+	setenv("TZ", "Europe/Paris", 1);
+	setenv("DBB_T_PASSED", "passed", 1);
+	unsetenv("DBB_T_UNSET");
+	CHECK(dbb_child_start(&c, &spec, &err) == DBB_OK);
+	n = read_all(&c, out, sizeof(out) - 1, &rc, &err);
+	CHECK(rc == DBB_OK);
+	CHECK(dbb_child_finish(&c, DBB_ERR_INTERNAL, &err) == DBB_OK);
+	CHECK(n > 0 && n < sizeof(out));
+	for (const char *e = out; e < out + n; e += strlen(e) + 1) {
+		size_t len = strcspn(e, "=");
+		bool allowed = (len > 3 && strncmp(e, "LC_", 3) == 0);
+		static const char *const ok[] = {"PATH", "HOME",   "LANG",       "LANGUAGE",
+		                                 "TZ",   "TMPDIR", "PGPASSWORD", "DBB_T_PASSED"};
+
+		names++;
+		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+			allowed |= strlen(ok[i]) == len && strncmp(ok[i], e, len) == 0;
+		if (!allowed)
+			fprintf(stderr, "  unexpected in the child's environment: %.*s\n", (int)len,
+			        e);
+		CHECK(allowed);
+		path |= strncmp(e, "PATH=", 5) == 0;
+		lang |= strcmp(e, "LANG=C.UTF-8") == 0;
+		lc |= strcmp(e, "LC_MESSAGES=C") == 0;
+		passed_seen |= strcmp(e, "DBB_T_PASSED=passed") == 0;
+		pg |= strcmp(e, "PGPASSWORD=given-by-the-driver") == 0;
+		tz |= strcmp(e, "TZ=UTC") == 0;
+		CHECK(strncmp(e, "DBB_T_UNSET", 11) != 0);
+		CHECK(strncmp(e, "TZ=Europe", 9) != 0); /* env_extra wins */
+	}
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		if (secrets[i][1][0] && memmem(out, n, secrets[i][1], strlen(secrets[i][1]))) {
+			fprintf(stderr, "  %s reached the child\n", secrets[i][0]);
+			CHECK(!"a secret of the daemon's environment reached the child");
+		}
+		unsetenv(secrets[i][0]);
+	}
+	CHECK(path && lang && lc && passed_seen && pg && tz);
+	CHECK(names >= 6);
+	unsetenv("DBB_T_PASSED");
+	unsetenv("LC_MESSAGES");
+	unsetenv("TZ");
+}
+
 /* A hung child is killed once the timeout passes (finish path). */
 static void test_timeout_finish(void)
 {
@@ -298,6 +378,7 @@ int main(void)
 	test_stdin_sink();
 	test_stdin_roundtrip_count();
 	test_exit_status();
+	test_env_minimal();
 	test_signal_exit();
 	test_not_found();
 	test_env_extra();

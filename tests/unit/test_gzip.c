@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "check.h"
 #include "dbbackupd/stream.h"
 
@@ -78,19 +80,18 @@ static void mem_init(struct mem *m)
 static void gz_compress_n(const unsigned char *data, size_t len, struct mem *out, int level,
                           unsigned threads, size_t piece)
 {
-	struct dbb_gzip_sink *gz = malloc(sizeof(*gz));
+	struct dbb_sink *gz = NULL;
 	struct dbb_error err;
-	CHECK(dbb_gzip_sink_init(gz, &out->sink, level, threads, &err) == DBB_OK);
+	const struct dbb_codec_options opt = {level, threads};
+	CHECK(dbb_gzip_sink_new(&out->sink, &opt, &gz, &err) == DBB_OK);
 	size_t off = 0;
 	while (off < len) {
 		size_t n = piece && piece < len - off ? piece : len - off;
-		CHECK(dbb_sink_write(&gz->base, data + off, n, &err) == DBB_OK);
+		CHECK(dbb_sink_write(gz, data + off, n, &err) == DBB_OK);
 		off += n;
 	}
-	CHECK(dbb_gzip_sink_finish(gz, &err) == DBB_OK);
-	dbb_gzip_sink_cleanup(gz);
-	dbb_gzip_sink_cleanup(gz); /* twice is harmless */
-	free(gz);
+	CHECK(dbb_sink_finish(gz, &err) == DBB_OK);
+	dbb_sink_free(gz);
 }
 
 static void gz_compress(const unsigned char *data, size_t len, struct mem *out)
@@ -126,13 +127,12 @@ static void check_with_gzip_tool(const char *dir, const struct mem *z, const uns
 /* Decompresses in; returns the code, output in out. */
 static dbb_code decompress(struct mem *in, struct mem *out, struct dbb_error *err)
 {
-	struct dbb_gunzip_source *gz = malloc(sizeof(*gz));
+	struct dbb_source *gz = NULL;
 	in->pos = 0;
-	dbb_code rc = dbb_gunzip_source_init(gz, &in->source, err);
+	dbb_code rc = dbb_gunzip_source_new(&in->source, &gz, err);
 	if (!rc)
-		rc = dbb_stream_copy(&gz->base, &out->sink, NULL, err);
-	dbb_gunzip_source_cleanup(gz);
-	free(gz);
+		rc = dbb_stream_copy(gz, &out->sink, NULL, err);
+	dbb_source_free(gz);
 	return rc;
 }
 
@@ -147,7 +147,7 @@ int main(void)
 	struct mem z, out;
 	mem_init(&z);
 	gz_compress(data, n, &z);
-	CHECK(z.len > 20 && dbb_is_gzip_magic(z.buf, z.len));
+	CHECK(z.len > 20 && dbb_compression_sniff(z.buf, z.len) == DBB_COMPRESSION_GZIP);
 
 	/* round trip, also with a source that gives one byte at a time */
 	mem_init(&out);
@@ -307,33 +307,33 @@ int main(void)
 		size_t rooms[] = {0, 5, ref.len / 3, ref.len / 2, ref.len - 1};
 		for (size_t r = 0; r < sizeof(rooms) / sizeof(rooms[0]); r++) {
 			struct full_sink fs = {.sink.write = full_write, .room = rooms[r]};
-			struct dbb_gzip_sink *gz = malloc(sizeof(*gz));
-			CHECK(dbb_gzip_sink_init(gz, &fs.sink, 6, t, &err) == DBB_OK);
+			struct dbb_sink *gz = NULL;
+			const struct dbb_codec_options opt = {6, t};
+			CHECK(dbb_gzip_sink_new(&fs.sink, &opt, &gz, &err) == DBB_OK);
 			dbb_code rc = DBB_OK;
 			for (size_t off = 0; off < tn && !rc; off += 65536)
-				rc = dbb_sink_write(&gz->base, text + off,
+				rc = dbb_sink_write(gz, text + off,
 				                    tn - off < 65536 ? tn - off : 65536, &err);
 			if (r != 3) {
 				if (!rc)
-					rc = dbb_gzip_sink_finish(gz, &err);
+					rc = dbb_sink_finish(gz, &err);
 				CHECK(rc == DBB_ERR_NO_SPACE);
-				CHECK(dbb_sink_write(&gz->base, "x", 1, &err) != DBB_OK);
-				CHECK(dbb_gzip_sink_finish(gz, &err) != DBB_OK);
+				CHECK(dbb_sink_write(gz, "x", 1, &err) != DBB_OK);
+				CHECK(dbb_sink_finish(gz, &err) != DBB_OK);
 				CHECK(fs.calls_after_failure == 0);
 			}
-			dbb_gzip_sink_cleanup(gz); /* r == 3: without finish */
-			free(gz);
+			dbb_sink_free(gz); /* r == 3: without finish */
 		}
 	}
 	/* cleanup while blocks are in flight, nothing failed */
 	{
 		struct mem zz;
 		mem_init(&zz);
-		struct dbb_gzip_sink *gz = malloc(sizeof(*gz));
-		CHECK(dbb_gzip_sink_init(gz, &zz.sink, 6, 4, &err) == DBB_OK);
-		CHECK(dbb_sink_write(&gz->base, text, tn, &err) == DBB_OK);
-		dbb_gzip_sink_cleanup(gz);
-		free(gz);
+		struct dbb_sink *gz = NULL;
+		const struct dbb_codec_options opt = {6, 4};
+		CHECK(dbb_gzip_sink_new(&zz.sink, &opt, &gz, &err) == DBB_OK);
+		CHECK(dbb_sink_write(gz, text, tn, &err) == DBB_OK);
+		dbb_sink_free(gz);
 		free(zz.buf);
 	}
 	free(ref.buf);
@@ -342,13 +342,15 @@ int main(void)
 	/* sha256 of "abc" */
 	struct mem hm;
 	mem_init(&hm);
-	struct dbb_hash_sink h;
+	struct dbb_sink *h = NULL;
 	char hex[65];
-	CHECK(dbb_hash_sink_init(&h, &hm.sink, &err) == DBB_OK);
-	CHECK(dbb_sink_write(&h.base, "abc", 3, &err) == DBB_OK);
-	dbb_hash_sink_final(&h, hex);
+	uint64_t hbytes = 0;
+	CHECK(dbb_hash_sink_new(&hm.sink, &h, &err) == DBB_OK);
+	CHECK(dbb_sink_write(h, "abc", 3, &err) == DBB_OK);
+	dbb_hash_sink_digest(h, hex, &hbytes);
+	dbb_sink_free(h);
 	CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	CHECK(h.bytes == 3 && hm.len == 3);
+	CHECK(hbytes == 3 && hm.len == 3);
 
 	free(hm.buf);
 	free(two.buf);

@@ -11,6 +11,8 @@ int main(void)
 	    "backup_sqlite_20241110_120000.db.gz",
 	    "backup_neo4j_20241110_120000.cypher",
 	    "backup_mysql_20241110_120000_2.sql.gz",
+	    "backup_postgresql_20241110_120000.sql.zst",
+	    "safety_backup_mysql_20241110_120000_3.sql.zst",
 	};
 	static const char *const bad[] = {
 	    "",
@@ -25,6 +27,11 @@ int main(void)
 	    "backup_postgresql_20241110_120000",
 	    "backup_postgresql_20241110_120000.",
 	    "backup_postgresql_20241110_120000.sql.gz.gz",
+	    "backup_postgresql_20241110_120000.sql.zst.gz",
+	    "backup_postgresql_20241110_120000.sql.gz.zst",
+	    "backup_postgresql_20241110_120000.sql.zstd",
+	    "backup_postgresql_20241110_120000.sql.zs",
+	    "backup_postgresql_20241110_120000.sql.zst.sha256",
 	    "backup_postgresql_20241110_120000_0.sql",
 	    "backup_postgresql_20241110_120000_12345.sql",
 	    "backup__20241110_120000.sql",

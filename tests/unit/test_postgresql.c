@@ -104,15 +104,22 @@ static void test_foreign_files(void)
 	static char sqlite[4096] = "SQLite format 3";
 	static char pgdmp[4096] = "PGDMP\x01\x0e\x00";
 
+	/* other databases' files are named by their drivers' recognise hooks */
 	CHECK(validate_str("-- MySQL dump 10.13  Distrib 8.0\n/*!40101 SET NAMES utf8 */;\n",
 	                   &err) == DBB_ERR_INVALID_BACKUP);
+#ifdef DBB_WITH_MYSQL
 	CHECK(strstr(err.message, "MySQL") != NULL);
+#endif
 	CHECK(validate_chunked(sqlite, sizeof(sqlite), 100, &err) == DBB_ERR_INVALID_BACKUP);
+#ifdef DBB_WITH_SQLITE
 	CHECK(strstr(err.message, "SQLite") != NULL);
+#endif
 	CHECK(validate_chunked(pgdmp, sizeof(pgdmp), 4096, &err) == DBB_ERR_INVALID_BACKUP);
 	CHECK(strstr(err.message, "custom") != NULL);
 	CHECK(validate_str("CREATE (n:Person {name: 'a'});\n", &err) == DBB_ERR_INVALID_BACKUP);
+#ifdef DBB_WITH_NEO4J
 	CHECK(strstr(err.message, "Cypher") != NULL);
+#endif
 	CHECK(validate_str("", &err) == DBB_ERR_INVALID_BACKUP);
 	CHECK(strstr(err.message, "empty") != NULL);
 	CHECK(validate_str("SELECT 1;\n", &err) == DBB_ERR_INVALID_BACKUP);

@@ -1,33 +1,46 @@
 /* POST /backup/create?compress=: a new backup through the driver. */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
-#include <time.h>
+#include <strings.h>
 
 #include "http/internal.h"
+
+/* compress: a boolean (true: the codec COMPRESSION names, gzip by default;
+ * false: none) or a codec's name, gzip or zstd. */
+static dbb_code query_codec(struct dbb_request *req, enum dbb_compression *out,
+                            struct dbb_error *err)
+{
+	const char *v;
+	bool on = true;
+	*out = dbb_ops_default_compression(req->srv->ops);
+	dbb_code rc = dbb_query_value(req, "compress", &v, err);
+	if (rc || !v)
+		return rc;
+	if (strcasecmp(v, "gzip") == 0 || strcasecmp(v, "zstd") == 0) {
+		*out = tolower((unsigned char)v[0]) == 'g' ? DBB_COMPRESSION_GZIP
+		                                           : DBB_COMPRESSION_ZSTD;
+		return DBB_OK;
+	}
+	if (dbb_parse_bool("compress", v, &on, err))
+		return dbb_fail(err, DBB_ERR_INVALID_PARAMETER,
+		                "compress must be true, false, gzip or zstd, got \"%.64s\"", v);
+	if (!on)
+		*out = DBB_COMPRESSION_NONE;
+	return DBB_OK;
+}
 
 enum MHD_Result dbb_handle_create(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
-	bool compress = true;
+	enum dbb_compression codec;
 	struct dbb_dump_options opt = {0};
 	struct dbb_backup_result res;
-	if (dbb_query_bool(req, "compress", true, &compress, &err) ||
+	if (query_codec(req, &codec, &err) ||
 	    dbb_query_bool(req, "use_apoc", false, &opt.use_apoc, &err))
 		return dbb_reply_err(req, &err);
-	struct dbb_metrics *m = req->srv->metrics;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	dbb_metrics_running(m, DBB_METRIC_BACKUP, 1);
-	dbb_code rc = dbb_ops_create_backup(req->srv->ops, compress, &opt, &res, &err);
-	dbb_metrics_running(m, DBB_METRIC_BACKUP, -1);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	dbb_metrics_operation(m, DBB_METRIC_BACKUP, rc,
-	                      (double)(t1.tv_sec - t0.tv_sec) +
-	                          (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	if (rc)
+	if (dbb_ops_create_backup(req->srv->ops, codec, &opt, &res, &err))
 		return dbb_reply_err(req, &err);
-	dbb_metrics_bytes(m, DBB_BYTES_BACKUP_WRITTEN, res.size_bytes);
-	dbb_metrics_backup_succeeded(m, time(NULL));
 	char msg[256];
 	snprintf(req->audit_file, sizeof(req->audit_file), "%s", res.filename);
 	snprintf(msg, sizeof(msg), "Backup created successfully: %s", res.filename);

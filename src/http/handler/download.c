@@ -9,10 +9,10 @@ enum MHD_Result dbb_handle_download(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
 	int fd;
-	struct stat sb;
-	if (dbb_storage_open_backup(dbb_ops_storage(req->srv->ops), req->param, &fd, &sb, &err))
+	uint64_t size;
+	if (dbb_ops_open_download(req->srv->ops, req->param, &fd, &size, &err))
 		return dbb_reply_err(req, &err);
-	uint64_t size = (uint64_t)sb.st_size, first = 0, last = size ? size - 1 : 0;
+	uint64_t first = 0, last = size ? size - 1 : 0;
 	const char *range = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Range");
 	enum dbb_range_result rr = dbb_range_parse(range, size, &first, &last);
 	char buf[160];

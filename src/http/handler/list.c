@@ -22,10 +22,11 @@ static json_t *info_json(const struct dbb_backup_info *b)
 	gmtime_r(&b->created_at, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	double mb = round((double)b->size_bytes / 1048576.0 * 100.0) / 100.0;
-	json_t *o = json_pack("{s:s, s:I, s:f, s:s, s:b, s:s, s:s}", "filename", b->name,
-	                      "size_bytes", (json_int_t)b->size_bytes, "size_mb", mb, "created_at",
-	                      ts, "compressed", b->compressed, "type",
-	                      b->safety ? "safety_backup" : "backup", "database", b->db);
+	json_t *o =
+	    json_pack("{s:s, s:I, s:f, s:s, s:b, s:s, s:s, s:s}", "filename", b->name, "size_bytes",
+	              (json_int_t)b->size_bytes, "size_mb", mb, "created_at", ts, "compressed",
+	              b->compressed, "compression", b->compression ? b->compression : "none",
+	              "type", b->safety ? "safety_backup" : "backup", "database", b->db);
 	if (o)
 		json_object_set_new(o, "sha256",
 		                    b->sha256[0] ? json_string(b->sha256) : json_null());
@@ -59,25 +60,34 @@ static void body_unref(void *cls)
 		free(b);
 }
 
-/* One per process (one server, one backups directory). */
-static struct {
+/* One per server (srv->list_cache): the ops it lists is the server's. */
+struct dbb_list_cache {
 	pthread_mutex_t mu;
-	struct dbb_storage *st;
 	struct dbb_storage_stamp stamp;
 	struct list_body *body; /* a reference of the cache's own */
 	struct list_body *gz;   /* body gzip'd, made when first asked for; or NULL */
 	bool refreshing;        /* a request is rebuilding the (old) body */
 	bool compressing;       /* a request is making gz */
-} cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
+};
 
-void dbb_list_cache_free(void)
+dbb_code dbb_list_cache_new(struct dbb_list_cache **out, struct dbb_error *err)
 {
-	pthread_mutex_lock(&cache.mu);
-	body_unref(cache.body);
-	body_unref(cache.gz);
-	cache.body = cache.gz = NULL;
-	cache.st = NULL;
-	pthread_mutex_unlock(&cache.mu);
+	struct dbb_list_cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	pthread_mutex_init(&c->mu, NULL);
+	*out = c;
+	return DBB_OK;
+}
+
+void dbb_list_cache_free(struct dbb_list_cache *c)
+{
+	if (!c)
+		return;
+	body_unref(c->body);
+	body_unref(c->gz);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
 }
 
 static struct list_body *body_new(const char *backups, size_t count)
@@ -95,13 +105,12 @@ static struct list_body *body_new(const char *backups, size_t count)
 
 /* Builds the answer from the directory; *stamp is taken before reading, so a
  * change meanwhile voids it. */
-static dbb_code build_body(struct dbb_storage *st, struct dbb_storage_stamp *stamp,
+static dbb_code build_body(struct dbb_ops *ops, struct dbb_storage_stamp *stamp,
                            struct list_body **out, struct dbb_error *err)
 {
 	struct dbb_backup_info *items = NULL;
 	size_t n = 0;
-	dbb_storage_stamp(st, stamp);
-	dbb_code rc = dbb_storage_list(st, &items, &n, err);
+	dbb_code rc = dbb_ops_list(ops, stamp, &items, &n, err);
 	if (rc)
 		return rc;
 	json_t *arr = json_array();
@@ -147,46 +156,46 @@ static struct list_body *gzip_body(const struct list_body *b)
  * changed), one request rebuilds it and the others keep being answered from
  * the old one meanwhile: otherwise every request in flight at that moment
  * would read the whole directory at once, every CACHE_MAX_AGE_S seconds. */
-static dbb_code list_body(struct dbb_storage *st, struct list_body **out, struct dbb_error *err)
+static dbb_code list_body(struct dbb_list_cache *cache, struct dbb_ops *ops, struct list_body **out,
+                          struct dbb_error *err)
 {
 	bool refresher = false, gz_wanted = false;
-	pthread_mutex_lock(&cache.mu);
-	if (cache.body && cache.st == st) {
-		if (dbb_storage_stamp_current(st, &cache.stamp, CACHE_MAX_AGE_S)) {
-			*out = body_ref(cache.body);
-			pthread_mutex_unlock(&cache.mu);
+	pthread_mutex_lock(&cache->mu);
+	if (cache->body) {
+		if (dbb_ops_list_current(ops, &cache->stamp, CACHE_MAX_AGE_S)) {
+			*out = body_ref(cache->body);
+			pthread_mutex_unlock(&cache->mu);
 			return DBB_OK;
 		}
-		if (dbb_storage_stamp_current(st, &cache.stamp, STALE_MAX_AGE_S)) {
-			if (cache.refreshing) {
-				*out = body_ref(cache.body);
-				pthread_mutex_unlock(&cache.mu);
+		if (dbb_ops_list_current(ops, &cache->stamp, STALE_MAX_AGE_S)) {
+			if (cache->refreshing) {
+				*out = body_ref(cache->body);
+				pthread_mutex_unlock(&cache->mu);
 				return DBB_OK;
 			}
-			cache.refreshing = refresher = true;
-			gz_wanted = cache.gz != NULL;
+			cache->refreshing = refresher = true;
+			gz_wanted = cache->gz != NULL;
 		}
 	}
-	pthread_mutex_unlock(&cache.mu);
+	pthread_mutex_unlock(&cache->mu);
 
 	struct dbb_storage_stamp stamp;
 	struct list_body *b = NULL, *gz = NULL;
-	dbb_code rc = build_body(st, &stamp, &b, err);
+	dbb_code rc = build_body(ops, &stamp, &b, err);
 	if (rc == DBB_OK && gz_wanted && stamp.settled)
 		gz = gzip_body(b); /* clients ask for gzip: have it ready too */
-	pthread_mutex_lock(&cache.mu);
+	pthread_mutex_lock(&cache->mu);
 	if (refresher)
-		cache.refreshing = false;
+		cache->refreshing = false;
 	if (rc == DBB_OK && stamp.settled) {
-		body_unref(cache.body);
-		body_unref(cache.gz);
-		cache.body = body_ref(b);
-		cache.gz = gz;
+		body_unref(cache->body);
+		body_unref(cache->gz);
+		cache->body = body_ref(b);
+		cache->gz = gz;
 		gz = NULL;
-		cache.stamp = stamp;
-		cache.st = st;
+		cache->stamp = stamp;
 	}
-	pthread_mutex_unlock(&cache.mu);
+	pthread_mutex_unlock(&cache->mu);
 	body_unref(gz);
 	*out = b;
 	return rc;
@@ -195,28 +204,28 @@ static dbb_code list_body(struct dbb_storage *st, struct list_body **out, struct
 /* The gzip'd form of b (a reference), cached beside the cached body; NULL
  * while another request is making it (Accept-Encoding allows gzip, it does not
  * demand it: identity is a right answer meanwhile) or when out of memory. */
-static struct list_body *gzip_of(struct list_body *b)
+static struct list_body *gzip_of(struct dbb_list_cache *cache, struct list_body *b)
 {
 	struct list_body *gz = NULL;
 	bool cached, maker = false;
 
-	pthread_mutex_lock(&cache.mu);
-	cached = cache.body == b;
-	if (cached && cache.gz)
-		gz = body_ref(cache.gz);
-	else if (cached && !cache.compressing)
-		cache.compressing = maker = true;
-	pthread_mutex_unlock(&cache.mu);
+	pthread_mutex_lock(&cache->mu);
+	cached = cache->body == b;
+	if (cached && cache->gz)
+		gz = body_ref(cache->gz);
+	else if (cached && !cache->compressing)
+		cache->compressing = maker = true;
+	pthread_mutex_unlock(&cache->mu);
 	if (gz || (cached && !maker))
 		return gz; /* made already, or being made by another request */
 	/* ours to make, or b is not cached (built for this request alone) */
 	gz = gzip_body(b); /* outside the lock: a few ms */
 	if (maker) {
-		pthread_mutex_lock(&cache.mu);
-		cache.compressing = false;
-		if (gz && cache.body == b && !cache.gz)
-			cache.gz = body_ref(gz);
-		pthread_mutex_unlock(&cache.mu);
+		pthread_mutex_lock(&cache->mu);
+		cache->compressing = false;
+		if (gz && cache->body == b && !cache->gz)
+			cache->gz = body_ref(gz);
+		pthread_mutex_unlock(&cache->mu);
 	}
 	return gz;
 }
@@ -245,7 +254,7 @@ enum MHD_Result dbb_handle_list(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
 	struct list_body *b = NULL;
-	if (list_body(dbb_ops_storage(req->srv->ops), &b, &err))
+	if (list_body(req->srv->list_cache, req->srv->ops, &b, &err))
 		return dbb_reply_err(req, &err);
 	struct dbb_interrupted_restore ir;
 	if (dbb_ops_interrupted_restore(req->srv->ops, &ir)) {
@@ -260,7 +269,7 @@ enum MHD_Result dbb_handle_list(struct dbb_request *req)
 	const char *encoding = NULL;
 	if (dbb_accepts_gzip(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 	                                                 MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
-		struct list_body *gz = gzip_of(b);
+		struct list_body *gz = gzip_of(req->srv->list_cache, b);
 		if (gz) {
 			body_unref(b);
 			b = gz;

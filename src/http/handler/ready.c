@@ -40,28 +40,13 @@ static bool fresh(const struct dbb_ready_cache *c)
 static void run_checks(struct dbb_server *srv, struct dbb_ready_cache *cache)
 {
 	struct dbb_ready_result *c = &cache->res;
-	struct dbb_ops *ops = srv->ops;
-	struct dbb_storage *st = dbb_ops_storage(ops);
-	struct dbb_driver_ctx ctx;
-	struct dbb_error derr = {0}, serr = {0};
-	struct dbb_storage_tmp tmp = {0};
-
-	dbb_ops_driver_ctx(ops, &ctx);
-	c->db_ok = dbb_ops_driver(ops)->health(&ctx, &derr) == DBB_OK;
-	tmp.fd = -1;
-	c->dir_ok = dbb_storage_tmp_create(st, &tmp, &serr) == DBB_OK;
-	dbb_storage_tmp_discard(&tmp);
-	c->free_bytes = 0;
-	if (c->dir_ok)
-		c->dir_ok = dbb_storage_free_bytes(st, &c->free_bytes, &serr) == DBB_OK;
+	dbb_ops_health(srv->ops, &c->health);
 	c->auth_ok = dbb_auth_ready(srv->auth);
-	c->ready = c->db_ok && c->dir_ok && c->auth_ok;
-	snprintf(c->db_message, sizeof(c->db_message), "%s", derr.message);
-	snprintf(c->dir_message, sizeof(c->dir_message), "%s", serr.message);
+	c->ready = c->health.db_ok && c->health.dir_ok && c->auth_ok;
 	clock_gettime(CLOCK_MONOTONIC, &cache->at);
 	cache->valid = true;
 	dbb_debug("readiness checked: database %s, backups directory %s, keys %s",
-	          c->db_ok ? "ok" : "failing", c->dir_ok ? "ok" : "failing",
+	          c->health.db_ok ? "ok" : "failing", c->health.dir_ok ? "ok" : "failing",
 	          c->auth_ok ? "ok" : "missing");
 }
 
@@ -89,13 +74,14 @@ enum MHD_Result dbb_handle_ready(struct dbb_request *req)
 	if (!details)
 		return dbb_reply_json(req, r.ready ? 200 : 503,
 		                      json_pack("{s:s}", "status", status));
-	json_t *dir = check(r.dir_ok, r.dir_message);
-	if (dir && r.dir_ok)
-		json_object_set_new(dir, "free_bytes", json_integer((json_int_t)r.free_bytes));
+	json_t *dir = check(r.health.dir_ok, r.health.dir_message);
+	if (dir && r.health.dir_ok)
+		json_object_set_new(dir, "free_bytes",
+		                    json_integer((json_int_t)r.health.free_bytes));
 	json_t *body = json_pack(
 	    "{s:s, s:s, s:{s:o, s:o, s:o}}", "status", status, "database_type",
-	    dbb_ops_driver(req->srv->ops)->name, "checks", "database", check(r.db_ok, r.db_message),
-	    "backup_dir", dir, "auth",
+	    dbb_ops_database_type(req->srv->ops), "checks", "database",
+	    check(r.health.db_ok, r.health.db_message), "backup_dir", dir, "auth",
 	    check(r.auth_ok, "no token verification keys are loaded (JWKS source unreachable?)"));
 	return dbb_reply_json(req, r.ready ? 200 : 503, body);
 }

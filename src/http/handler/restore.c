@@ -1,8 +1,6 @@
 /* POST /backup/restore/{filename}?create_safety_backup=: restore a listed
  * backup. Also builds the restore replies shared with restore-upload. */
 #include <stdio.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "http/internal.h"
 
@@ -41,27 +39,7 @@ enum MHD_Result dbb_handle_restore(struct dbb_request *req)
 	bool safety = true;
 	if (dbb_query_bool(req, "create_safety_backup", true, &safety, &err))
 		return dbb_reply_err(req, &err);
-	struct dbb_metrics *m = req->srv->metrics;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	dbb_metrics_running(m, DBB_METRIC_RESTORE, 1);
 	dbb_code rc = dbb_ops_restore_file(req->srv->ops, req->param, safety, &res, &err);
-	dbb_metrics_running(m, DBB_METRIC_RESTORE, -1);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	dbb_metrics_operation(m, DBB_METRIC_RESTORE, rc,
-	                      (double)(t1.tv_sec - t0.tv_sec) +
-	                          (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	if (rc == DBB_OK) {
-		/* the restored file's size, for the bytes-read counter */
-		struct dbb_error ignored = {0};
-		struct stat sb;
-		int fd;
-		if (dbb_storage_open_backup(dbb_ops_storage(req->srv->ops), req->param, &fd, &sb,
-		                            &ignored) == DBB_OK) {
-			dbb_metrics_bytes(m, DBB_BYTES_RESTORE_READ, (uint64_t)sb.st_size);
-			close(fd);
-		}
-	}
 	char what[DBB_NAME_MAX + 16];
 	snprintf(what, sizeof(what), ": %s", req->param);
 	return dbb_reply_restore(req, rc, &err, &res, what);

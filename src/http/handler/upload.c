@@ -1,8 +1,8 @@
 /* POST /backup/restore-upload: the multipart field "file" is spooled to a
  * temporary file in the backups directory as it arrives (never held in
- * memory), then validated and restored like a listed backup. The database
- * lock is taken only once the whole body has arrived and been validated
- * (dbb_ops_restore_upload): a slow upload never keeps a backup or another
+ * memory) by an upload session of ops (dbb_ops_upload_*), then validated and
+ * restored like a listed backup. The database lock is taken only once the
+ * whole body has arrived and been validated: a slow upload never keeps a backup or another
  * restore waiting, and a second upload gets its 409 at the end. While the
  * body arrives it must keep MIN_BODY_RATE (guard.c). */
 #include <errno.h>
@@ -10,17 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "http/internal.h"
 
 struct upload {
 	struct MHD_PostProcessor *pp;
-	struct dbb_storage_tmp tmp;
-	bool chunked; /* no Content-Length: the body's size is unknown */
+	struct dbb_ops_upload *session; /* the spooled file, owned */
+	bool chunked;                   /* no Content-Length: the body's size is unknown */
 	bool file_seen;
-	uint64_t bytes;
 	char filename[128];
 	char safety_value[16];
 	bool safety_given;
@@ -52,7 +49,7 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 	if (!key || strcmp(key, "file") != 0)
 		return MHD_YES; /* other fields are ignored */
 	if (off == 0) {
-		if (up->file_seen && up->bytes > 0) {
+		if (up->file_seen && dbb_ops_upload_bytes(up->session) > 0) {
 			dbb_fail(&up->failure, DBB_ERR_BAD_REQUEST,
 			         "send one file in the field \"file\", not several");
 			return MHD_NO;
@@ -61,27 +58,8 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 		snprintf(up->filename, sizeof(up->filename), "%s",
 		         filename && *filename ? filename : "upload");
 	}
-	if (up->bytes + size > req->srv->cfg->max_upload_bytes) {
-		dbb_fail(&up->failure, DBB_ERR_PAYLOAD_TOO_LARGE,
-		         "the upload is larger than MAX_UPLOAD_BYTES (%llu bytes)",
-		         (unsigned long long)req->srv->cfg->max_upload_bytes);
+	if (dbb_ops_upload_write(up->session, data, size, &up->failure))
 		return MHD_NO;
-	}
-	const char *p = data;
-	size_t left = size;
-	while (left > 0) {
-		ssize_t n = write(up->tmp.fd, p, left);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			dbb_fail_errno(&up->failure, errno, DBB_ERR_INTERNAL,
-			               "cannot spool the upload");
-			return MHD_NO;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	up->bytes += size;
 	return MHD_YES;
 }
 
@@ -112,10 +90,9 @@ enum MHD_Result dbb_upload_begin(struct dbb_request *req)
 	struct upload *up = calloc(1, sizeof(*up));
 	if (!up)
 		return MHD_NO;
-	up->tmp.fd = -1;
 	up->chunked = clen == NULL;
 	req->state = up;
-	if (dbb_storage_tmp_create(dbb_ops_storage(req->srv->ops), &up->tmp, &err))
+	if (dbb_ops_upload_begin(req->srv->ops, &up->session, &err))
 		return dbb_reply_err(req, &err);
 	up->pp = MHD_create_post_processor(req->conn, 64 * 1024, on_part, req);
 	if (!up->pp)
@@ -168,7 +145,7 @@ enum MHD_Result dbb_upload_finish(struct dbb_request *req)
 		return dbb_reply_error(req, DBB_ERR_BAD_REQUEST,
 		                       "no file uploaded: send it in the multipart field \"file\"",
 		                       NULL);
-	if (up->bytes == 0)
+	if (dbb_ops_upload_bytes(up->session) == 0)
 		return dbb_reply_error(req, DBB_ERR_INVALID_BACKUP,
 		                       "the uploaded file is empty; the database was not touched",
 		                       NULL);
@@ -179,19 +156,7 @@ enum MHD_Result dbb_upload_finish(struct dbb_request *req)
 	if (!given && up->safety_given &&
 	    dbb_parse_bool("create_safety_backup", up->safety_value, &safety, &err))
 		return dbb_reply_err(req, &err);
-	struct dbb_metrics *m = req->srv->metrics;
-	struct timespec t0, t1;
-	dbb_metrics_bytes(m, DBB_BYTES_UPLOAD_RECEIVED, up->bytes);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	dbb_metrics_running(m, DBB_METRIC_RESTORE, 1);
-	dbb_code rc = dbb_ops_restore_upload(req->srv->ops, &up->tmp, safety, &res, &err);
-	dbb_metrics_running(m, DBB_METRIC_RESTORE, -1);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	dbb_metrics_operation(m, DBB_METRIC_RESTORE, rc,
-	                      (double)(t1.tv_sec - t0.tv_sec) +
-	                          (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	if (rc == DBB_OK)
-		dbb_metrics_bytes(m, DBB_BYTES_RESTORE_READ, up->bytes);
+	dbb_code rc = dbb_ops_upload_restore(up->session, safety, &res, &err);
 	char what[200];
 	snprintf(what, sizeof(what), " uploaded file: %s", up->filename);
 	snprintf(req->audit_file, sizeof(req->audit_file), "%s", up->filename);
@@ -205,7 +170,7 @@ void dbb_upload_cleanup(struct dbb_request *req)
 		return;
 	if (up->pp)
 		MHD_destroy_post_processor(up->pp);
-	dbb_storage_tmp_discard(&up->tmp);
+	dbb_ops_upload_free(up->session);
 	free(up);
 	req->state = NULL;
 }
