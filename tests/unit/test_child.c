@@ -10,17 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			passed++;                                                                  \
-		} else {                                                                           \
-			failed++;                                                                  \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 static time_t now_s(void)
 {
@@ -388,6 +378,5 @@ int main(void)
 	test_stdin_closed_early();
 	test_abort_running();
 	CHECK(no_children_left());
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	DONE();
 }
