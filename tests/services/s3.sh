@@ -11,7 +11,16 @@
 # `start` while it runs prints the same exports.
 # `pause` kills the server (SIGKILL, as in a crash) and keeps its state;
 # `resume` starts the same server again (same ports, keys and data: the same
-# exports) and waits until it answers. `build` only builds (a warm-up).
+# exports) and waits until it answers. `go` prints the go it
+# would build with. `build` only builds (a warm-up that
+# setup/test.sh runs in the background from its start; `start` waits for a
+# build under way instead of starting a second one).
+#
+# Go: SeaweedFS needs go >= 1.26. A go that new on PATH is used; otherwise
+# (Debian 12's golang-go is 1.19) the official toolchain is fetched as the Go
+# module proxy serves it (golang.org/toolchain, the zip `go` itself downloads
+# when it switches toolchains), its size and SHA-256 checked against the
+# values pinned below, and unpacked under the cache keyed by version.
 set -euo pipefail
 
 SVC_NAME=s3
@@ -23,14 +32,87 @@ SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 DIST=$CACHE_ROOT/seaweedfs-$SEAWEEDFS_VERSION
 WEED=$DIST/bin/weed
 STATE=${DBB_SERVICE_STATE:-/tmp/dbbackupd-services}/s3
+# The SeaweedFS module's go.mod says go 1.26.6.
+GO_MIN=1.26
+GO_VERSION=1.26.8
+GO_TOOLCHAIN_MODULE=golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64
+GO_TOOLCHAIN_URL=${GOPROXY_URL:-https://proxy.golang.org}/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-amd64.zip
+# Pinned from `go mod download -json $GO_TOOLCHAIN_MODULE`, which checked the
+# zip against the checksum database (sum.golang.org:
+# h1:ZOmGe1OnfREDMIdb1Qi4G9JSuDPBLGExZMQ4nis1RXM=).
+GO_TOOLCHAIN_SIZE=71680185
+GO_TOOLCHAIN_SHA256=30c2b1bf7dcc88d3eb0a1364e47ddd9128edb3110a30e8a0ef61cd5856b31de7
+GO_ROOT=$CACHE_ROOT/go-$GO_VERSION.linux-amd64
+GO=go
 BUCKET=dbbackupd-test
 REGION=us-east-1
 
 # The weed binary, built once per version. The wrapper module requires
 # SeaweedFS and repeats its one replace directive.
+# go_new_enough GO: GO runs and says a version >= GO_MIN.
+go_new_enough() {
+	local v major minor
+	v=$("$1" env GOVERSION 2>/dev/null) || return 1
+	v=${v#go}
+	major=${v%%.*}
+	minor=${v#*.}
+	minor=${minor%%[!0-9]*}
+	[[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] || return 1
+	((major > ${GO_MIN%%.*} || (major == ${GO_MIN%%.*} && minor >= ${GO_MIN#*.})))
+}
+
+# Sets GO to a go >= GO_MIN: the one on PATH, or the pinned toolchain from
+# the module proxy (downloaded, checked and unpacked once per version).
+ensure_go() {
+	if command -v go >/dev/null && GOTOOLCHAIN=local go_new_enough go; then
+		GO=go
+		return 0
+	fi
+	GO=$GO_ROOT/bin/go
+	if [ -x "$GO" ] && GOTOOLCHAIN=local go_new_enough "$GO"; then
+		return 0
+	fi
+	ensure_commands curl:curl python3:python3
+	local zip=$CACHE_ROOT/go-$GO_VERSION.linux-amd64.zip tmp=$GO_ROOT.tmp size sum
+	if [ ! -f "$zip" ] || [ "$(stat -c %s "$zip")" != "$GO_TOOLCHAIN_SIZE" ]; then
+		log "no go >= $GO_MIN on PATH: downloading $GO_TOOLCHAIN_MODULE from the Go module proxy"
+		curl -fsSL --retry 3 -o "$zip.part" "$GO_TOOLCHAIN_URL" || die "downloading $GO_TOOLCHAIN_URL failed"
+		mv "$zip.part" "$zip"
+	fi
+	size=$(stat -c %s "$zip")
+	sum=$(sha256sum "$zip" | cut -d' ' -f1)
+	if [ "$size" != "$GO_TOOLCHAIN_SIZE" ] || [ "$sum" != "$GO_TOOLCHAIN_SHA256" ]; then
+		rm -f "$zip"
+		die "$GO_TOOLCHAIN_MODULE: got $size bytes with SHA-256 $sum, expected $GO_TOOLCHAIN_SIZE bytes with $GO_TOOLCHAIN_SHA256"
+	fi
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	python3 -m zipfile -e "$zip" "$tmp" || die "unpacking $zip failed"
+	# Module zips keep no file modes: the programs get their x bit back, as
+	# go does when it switches to a downloaded toolchain.
+	chmod -R a+rX,go-w "$tmp"
+	chmod a+x "$tmp/$GO_TOOLCHAIN_MODULE"/bin/* "$tmp/$GO_TOOLCHAIN_MODULE"/pkg/tool/linux_amd64/*
+	rm -rf "$GO_ROOT"
+	mv "$tmp/$GO_TOOLCHAIN_MODULE" "$GO_ROOT"
+	rm -rf "$tmp" "$zip"
+	GOTOOLCHAIN=local go_new_enough "$GO" || die "$GO does not run or is older than go $GO_MIN"
+	log "using $("$GO" version) from $GO_ROOT"
+}
+
 ensure_weed() {
 	[ -x "$WEED" ] && return 0
-	command -v go >/dev/null || die "the Go toolchain (go 1.26 or later) is needed to build SeaweedFS"
+	mkdir -p "$DIST"
+	# One build at a time: `start` waits for a warm-up `build` under way.
+	exec 9>"$DIST.lock"
+	if ! flock -n 9; then
+		log "waiting for a SeaweedFS build under way (another s3.sh)"
+		flock 9
+	fi
+	if [ -x "$WEED" ]; then
+		exec 9>&-
+		return 0
+	fi
+	ensure_go
 	mkdir -p "$DIST/wrapper" "$DIST/bin"
 	cat >"$DIST/wrapper/go.mod" <<EOF
 module local.dbbackupd/weed
@@ -45,11 +127,12 @@ EOF
 	local start=$SECONDS
 	if ! (cd "$DIST/wrapper" && GOMODCACHE=$DIST/gomod GOCACHE=$DIST/gocache GOTOOLCHAIN=local \
 		GOFLAGS="-mod=mod -modcacherw -buildvcs=false" CGO_ENABLED=0 \
-		go build -trimpath -ldflags "-s -w" -o "$WEED.tmp" "$SEAWEEDFS_MODULE/weed" >&2); then
+		"$GO" build -trimpath -ldflags "-s -w" -o "$WEED.tmp" "$SEAWEEDFS_MODULE/weed" >&2); then
 		rm -f "$WEED.tmp"
 		die "building SeaweedFS failed"
 	fi
 	mv "$WEED.tmp" "$WEED"
+	exec 9>&-
 	log "SeaweedFS built in $((SECONDS - start)) s"
 }
 
@@ -250,8 +333,12 @@ stop) do_stop ;;
 pause) do_pause ;;
 resume) do_resume ;;
 build) ensure_weed ;;
+go)
+	ensure_go
+	command -v "$GO"
+	;;
 *)
-	echo "usage: $0 start|stop|pause|resume|build" >&2
+	echo "usage: $0 start|stop|pause|resume|build|go" >&2
 	exit 2
 	;;
 esac
