@@ -315,6 +315,8 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 {
 	const struct dbb_driver *drv, *d;
 	struct envfile ef = {0};
+	size_t offsite_count;
+	const struct dbb_setting *offsite_vars = dbb_offsite_settings_table(&offsite_count);
 	memset(cfg, 0, sizeof(*cfg));
 	dbb_code rc = envfile_load(&ef, env_file ? env_file : ".env", err);
 	if (rc)
@@ -367,6 +369,9 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		              "METRICS_TOKEN must be at least 16 characters (or empty)");
 		goto out;
 	}
+	rc = load_table(&cfg->offsite, offsite_vars, offsite_count, &ef, err);
+	if (rc)
+		goto out;
 	drv = dbb_driver_find(cfg->db_type);
 	if (!drv) {
 		rc = dbb_fail(err, DBB_ERR_CONFIG, "DB_TYPE must be one of %s, got \"%s\"",
@@ -425,7 +430,11 @@ void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
 {
 	const struct dbb_driver *d;
 
+	size_t offsite_count;
+	const struct dbb_setting *offsite_vars = dbb_offsite_settings_table(&offsite_count);
+
 	dump_table(cfg, vars, sizeof(vars) / sizeof(vars[0]), out);
+	dump_table(&cfg->offsite, offsite_vars, offsite_count, out);
 	for (size_t i = 0; (d = dbb_driver_at(i)); i++)
 		dump_table(cfg->driver_settings + driver_settings_at(i), d->settings,
 		           d->settings_count, out);

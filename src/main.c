@@ -16,6 +16,7 @@
 #include "dbbackupd/driver.h"
 #include "dbbackupd/http.h"
 #include "dbbackupd/log.h"
+#include "dbbackupd/offsite.h"
 #include "dbbackupd/ops.h"
 #include "dbbackupd/storage.h"
 #include "dbbackupd/trust.h"
@@ -121,11 +122,13 @@ struct daemon {
 	struct dbb_storage *storage;
 	struct dbb_auth *auth;
 	struct dbb_ops *ops;
+	struct dbb_offsite *offsite; /* NULL: offsite copies off */
 	struct dbb_server *server;
 };
 
 static void daemon_close(struct daemon *d)
 {
+	dbb_offsite_free(d->offsite); /* before the metrics it reports to */
 	dbb_server_stop(d->server);
 	dbb_ops_free(d->ops);
 	dbb_auth_free(d->auth);
@@ -172,7 +175,10 @@ static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
 	rc = dbb_auth_new(&d->auth, &d->cfg, err);
 	if (rc)
 		return rc;
-	return dbb_ops_new(&d->ops, &d->cfg, drv, d->storage, err);
+	rc = dbb_ops_new(&d->ops, &d->cfg, drv, d->storage, err);
+	if (rc)
+		return rc;
+	return dbb_offsite_new(&d->offsite, &d->cfg.offsite, d->ops, d->storage, err);
 }
 
 static int cmd_check_config(void)
@@ -254,6 +260,8 @@ static int cmd_serve(void)
 	dbb_code rc = daemon_open(&d, &err);
 	if (!rc)
 		rc = dbb_server_start(&d.server, &d.cfg, d.ops, d.auth, &err);
+	if (!rc)
+		rc = dbb_offsite_start(d.offsite, d.server->metrics, &err);
 	if (rc) {
 		daemon_close(&d);
 		return config_error(&err);

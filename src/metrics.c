@@ -43,6 +43,8 @@ struct dbb_metrics {
 	counter authfail[DBB_AUTHFAIL_COUNT];
 	_Atomic int64_t last_success;
 	time_t started;
+	atomic_bool offsite_on; /* offsite copies report (dbb_metrics_offsite) */
+	_Atomic int64_t offsite_pending, offsite_last_success;
 };
 
 dbb_code dbb_metrics_new(struct dbb_metrics **out, const char *database,
@@ -143,6 +145,13 @@ void dbb_metrics_backup_succeeded(struct dbb_metrics *m, time_t when)
 	       !atomic_compare_exchange_weak_explicit(&m->last_success, &prev, (int64_t)when,
 	                                              memory_order_relaxed, memory_order_relaxed))
 		;
+}
+
+void dbb_metrics_offsite(struct dbb_metrics *m, uint64_t pending, time_t last_success)
+{
+	atomic_store(&m->offsite_pending, (int64_t)pending);
+	atomic_store(&m->offsite_last_success, (int64_t)last_success);
+	atomic_store(&m->offsite_on, true);
 }
 
 static uint64_t get(counter *c)
@@ -279,6 +288,20 @@ static void render_disk(struct dbb_metrics *m, const struct dbb_metrics_disk *d,
 	fprintf(f, "dbbackupd_backup_dir_free_bytes %llu\n", (unsigned long long)d->free_bytes);
 }
 
+static void render_offsite(struct dbb_metrics *m, FILE *f)
+{
+	if (!atomic_load(&m->offsite_on))
+		return;
+	help(f, "dbbackupd_offsite_pending", "gauge",
+	     "Backups waiting for their offsite copy (queued or retrying).");
+	fprintf(f, "dbbackupd_offsite_pending{database=\"%s\"} %lld\n", m->database,
+	        (long long)atomic_load(&m->offsite_pending));
+	help(f, "dbbackupd_offsite_last_success_timestamp_seconds", "gauge",
+	     "Unix time of the last offsite copy uploaded and verified; 0 if none.");
+	fprintf(f, "dbbackupd_offsite_last_success_timestamp_seconds{database=\"%s\"} %lld\n",
+	        m->database, (long long)atomic_load(&m->offsite_last_success));
+}
+
 char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *disk, size_t *len)
 {
 	char *buf = NULL;
@@ -299,6 +322,7 @@ char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *d
 		fprintf(f, "dbbackupd_auth_failures_total{reason=\"%s\"} %llu\n", authfail_names[r],
 		        (unsigned long long)get(&m->authfail[r]));
 	render_disk(m, disk, f);
+	render_offsite(m, f);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "dbbackupd/error.h"
+#include "dbbackupd/offsite.h"
 
 #define DBB_CFG_STR 512
 
@@ -93,6 +94,9 @@ struct dbb_config {
 	char tls_cert_file[PATH_MAX]; /* PEM; with tls_key_file: HTTPS */
 	char tls_key_file[PATH_MAX];
 	char metrics_token[256]; /* accepted for GET /metrics in place of a JWT; empty: none */
+
+	/* offsite copies to S3 (offsite.h): S3_*, OFFSITE_*; its own table */
+	struct dbb_offsite_settings offsite;
 
 	/* The settings of every built driver (driver.h), each its own struct,
 	 * one after the other (registry order); the DB_TYPE driver's starts at

@@ -22,6 +22,8 @@ struct dbb_ops {
 	bool interrupted; /* a journal is on disk from an unfinished restore */
 	struct dbb_interrupted_restore intr;
 	struct dbb_ops_observer observer; /* set before and cleared after serving */
+	dbb_ops_backup_hook backup_hook;  /* the same; offsite copies */
+	void *backup_hook_cls;
 };
 
 /* What the driver's functions are given. */
