@@ -15,9 +15,11 @@ add_test(NAME s3.sigv4_botocore COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/s3_
 set_tests_properties(s3.sigv4_suite s3.sigv4_botocore PROPERTIES LABELS "s3;sigv4" TIMEOUT 900
   ENVIRONMENT "DBB_S3_TOOL=$<TARGET_FILE:dbb-s3>;DBB_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
 
-foreach(t smoke client faults)
+foreach(t smoke client faults offsite)
   dbb_e2e_test(NAME s3.${t} SCRIPT s3_${t}.sh LABELS s3 SERVICES s3)
   set_property(TEST e2e.s3.${t} APPEND PROPERTY ENVIRONMENT "DBB_S3_TOOL=$<TARGET_FILE:dbb-s3>")
   # one server, paused by the fault test: never two of them at once
   set_tests_properties(e2e.s3.${t} PROPERTIES RESOURCE_LOCK s3_server)
 endforeach()
+# the daemon's offsite copies: several throttled uploads, a store paused twice
+set_tests_properties(e2e.s3.offsite PROPERTIES TIMEOUT 1500)
