@@ -11,7 +11,7 @@
 # - the store down when the backup is made: the backup succeeds, the copy
 #   follows once the store is back;
 # - a wrong secret: state failed with the store's 403 in the record, one
-#   attempt and no more (no retry storm);
+#   attempt and no more (no retry storm); a missing bucket: failed the same;
 # - the daemon killed (kill -9) during a multipart upload: no object under
 #   the final key; after a restart the upload starts again and completes,
 #   and no multipart upload is left;
@@ -57,10 +57,10 @@ wait_state() {
 	return 1
 }
 
-# wait_upload KEY: until the AWS CLI sees a multipart upload of KEY.
+# wait_upload KEY: until the AWS CLI sees a multipart upload of KEY (3 min).
 wait_upload() {
 	local i
-	for i in $(seq 1 120); do
+	for i in $(seq 1 360); do
 		[ -n "$(uploads_of "$1")" ] && return 0
 		sleep 0.5
 	done
@@ -148,6 +148,14 @@ check "one failure logged" test "$(grep -c "offsite copy of $FILE FAILED" "$DAEM
 check "no object under the key" absent "$P$FILE"
 check "no secret in the log" no_secret_in "$DAEMON_LOG"
 WRONG=$FILE
+
+# ---- a missing bucket ----
+e2e_stop
+start S3_BUCKET=dbbackupd-no-such-bucket
+check "create succeeds" create
+check "the copy fails" wait_state "$FILE" failed 60
+check "the record says NoSuchBucket" test "$(offsite_of "$FILE" | jq -r '.error | test("NoSuchBucket")')" = true
+check "one attempt, no more" test "$(offsite_of "$FILE" | jq -r '.attempts')" = 1
 
 # ---- the daemon killed during a multipart upload ----
 e2e_stop
