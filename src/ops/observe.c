@@ -1,5 +1,5 @@
-/* The observer ops reports every backup and restore to, and the one that
- * records them as metrics. */
+/* The observer ops reports every backup and restore to, the one that
+ * records them as metrics, and the backup hook (offsite copies). */
 #include <string.h>
 #include <time.h>
 
