@@ -382,6 +382,8 @@ const char *dbb_config_lookalike(const char *name)
 	size_t n;
 	const struct dbb_setting *t = dbb_schedule_settings(&n);
 	lookalike_scan(name, t, n, &known, &nearest, &best, &family);
+	t = dbb_offsite_settings_table(&n);
+	lookalike_scan(name, t, n, &known, &nearest, &best, &family);
 	for (size_t i = 0; !known && (d = dbb_driver_at(i)); i++)
 		lookalike_scan(name, d->settings, d->settings_count, &known, &nearest, &best,
 		               &family);
@@ -501,6 +503,8 @@ static dbb_code load_target(struct dbb_target_config *t, const struct envfile *e
 dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct dbb_error *err)
 {
 	struct envfile ef = {0};
+	size_t offsite_count;
+	const struct dbb_setting *offsite_vars = dbb_offsite_settings_table(&offsite_count);
 	memset(cfg, 0, sizeof(*cfg));
 	dbb_code rc = envfile_load(&ef, env_file ? env_file : ".env", err);
 	if (rc)
@@ -548,6 +552,9 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		goto out;
 	}
 	rc = load_schedule(&cfg->schedule, &ef, err);
+	if (rc)
+		goto out;
+	rc = load_table(&cfg->offsite, offsite_vars, offsite_count, &ef, true, err);
 	if (rc)
 		goto out;
 	/* the default target: TARGET_NAME was read above, into its name */
@@ -604,6 +611,12 @@ static dbb_code target_file_vars(const struct envfile *ef, struct dbb_error *err
 			                "%s: schedules, retention and notifications apply to the "
 			                "default target only in this version; set it in the "
 			                "daemon's .env or environment",
+			                var);
+		const struct dbb_setting *offsite = dbb_offsite_settings_table(&n);
+		if (in_table(offsite, n, var))
+			return dbb_fail(err, DBB_ERR_CONFIG,
+			                "%s: offsite copies apply to the default target only in "
+			                "this version; set it in the daemon's .env or environment",
 			                var);
 		if (in_table(vars, sizeof(vars) / sizeof(vars[0]), var))
 			return dbb_fail(
@@ -768,6 +781,8 @@ void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
 {
 	const struct dbb_driver *d;
 
+	size_t offsite_count;
+	const struct dbb_setting *offsite_vars = dbb_offsite_settings_table(&offsite_count);
 	size_t n;
 	const struct dbb_setting *sched = dbb_schedule_settings(&n);
 
@@ -775,6 +790,7 @@ void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
 	dump_table(&cfg->target, target_vars, sizeof(target_vars) / sizeof(target_vars[0]), NULL,
 	           out);
 	dump_table(&cfg->schedule, sched, n, NULL, out);
+	dump_table(&cfg->offsite, offsite_vars, offsite_count, NULL, out);
 	for (size_t i = 0; (d = dbb_driver_at(i)); i++)
 		dump_table(cfg->driver_settings + driver_settings_at(i), d->settings,
 		           d->settings_count, NULL, out);

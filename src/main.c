@@ -17,6 +17,7 @@
 #include "dbbackupd/http.h"
 #include "dbbackupd/log.h"
 #include "dbbackupd/notify.h"
+#include "dbbackupd/offsite.h"
 #include "dbbackupd/scheduler.h"
 #include "dbbackupd/ops.h"
 #include "dbbackupd/storage.h"
@@ -135,6 +136,7 @@ struct daemon {
 	struct dbb_storage **storage; /* one per target */
 	struct dbb_target *targets;   /* one per target: cfg and ops */
 	struct dbb_auth *auth;
+	struct dbb_offsite *offsite; /* NULL: offsite copies off (default target only) */
 	struct dbb_server *server;
 	struct dbb_notifier *notifier; /* issue 17 */
 	struct dbb_scheduler *sched;
@@ -143,6 +145,7 @@ struct daemon {
 static void daemon_close(struct daemon *d)
 {
 	dbb_scheduler_stop(d->sched);
+	dbb_offsite_free(d->offsite); /* before the metrics it reports to */
 	dbb_server_stop(d->server);
 	dbb_scheduler_free(d->sched);
 	dbb_notifier_free(d->notifier);
@@ -220,6 +223,9 @@ static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
 		rc = dbb_ops_new(&d->targets[i].ops, &d->tcfg[i],
 		                 dbb_driver_find(d->tcfg[i].db_type), d->storage[i], err);
 	}
+	if (!rc) /* offsite copies: the default target's only, for now */
+		rc = dbb_offsite_new(&d->offsite, &d->cfg.offsite, d->targets[0].ops, d->storage[0],
+		                     err);
 	return rc;
 }
 
@@ -365,6 +371,8 @@ static int cmd_serve(void)
 		rc = dbb_server_start(&d.server, &d.cfg, d.targets, d.ntargets, d.auth, &err);
 	if (!rc) /* issue 17: notifications and the schedule (default target) */
 		rc = scheduler_open(&d, &err);
+	if (!rc)
+		rc = dbb_offsite_start(d.offsite, d.server->metrics, &err);
 	if (rc) {
 		daemon_close(&d);
 		return config_error(&err);

@@ -58,6 +58,8 @@ struct dbb_metrics {
 	_Atomic int64_t sched_last_success, sched_last_failure, sched_next_run;
 	_Atomic int64_t sched_failures;
 	counter notify_failed;
+	atomic_bool offsite_on; /* offsite copies report (dbb_metrics_offsite) */
+	_Atomic int64_t offsite_pending, offsite_last_success;
 };
 
 dbb_code dbb_metrics_new(struct dbb_metrics **out, const char *database,
@@ -193,6 +195,13 @@ void dbb_metrics_schedule(struct dbb_metrics *m, const struct dbb_metrics_schedu
 void dbb_metrics_notification_failed(struct dbb_metrics *m)
 {
 	atomic_fetch_add_explicit(&m->notify_failed, 1, memory_order_relaxed);
+}
+
+void dbb_metrics_offsite(struct dbb_metrics *m, uint64_t pending, time_t last_success)
+{
+	atomic_store(&m->offsite_pending, (int64_t)pending);
+	atomic_store(&m->offsite_last_success, (int64_t)last_success);
+	atomic_store(&m->offsite_on, true);
 }
 
 static uint64_t get(counter *c)
@@ -432,6 +441,20 @@ static void render_schedule(struct dbb_metrics *m, FILE *f)
 	        (unsigned long long)get(&m->notify_failed));
 }
 
+static void render_offsite(struct dbb_metrics *m, FILE *f)
+{
+	if (!atomic_load(&m->offsite_on))
+		return;
+	help(f, "dbbackupd_offsite_pending", "gauge",
+	     "Backups waiting for their offsite copy (queued or retrying).");
+	fprintf(f, "dbbackupd_offsite_pending{database=\"%s\"} %lld\n", m->database,
+	        (long long)atomic_load(&m->offsite_pending));
+	help(f, "dbbackupd_offsite_last_success_timestamp_seconds", "gauge",
+	     "Unix time of the last offsite copy uploaded and verified; 0 if none.");
+	fprintf(f, "dbbackupd_offsite_last_success_timestamp_seconds{database=\"%s\"} %lld\n",
+	        m->database, (long long)atomic_load(&m->offsite_last_success));
+}
+
 char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *disk, size_t *len)
 {
 	char *buf = NULL;
@@ -453,6 +476,7 @@ char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *d
 		        (unsigned long long)get(&m->authfail[r]));
 	render_disk(m, disk, f);
 	render_schedule(m, f);
+	render_offsite(m, f);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

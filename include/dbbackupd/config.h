@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "dbbackupd/error.h"
+#include "dbbackupd/offsite.h"
 #include "dbbackupd/schedule_config.h"
 
 #define DBB_CFG_STR 512
@@ -132,6 +133,9 @@ struct dbb_config {
 	 * Daemon-wide for now: they apply to the default target only (a
 	 * target's NAME.env does not set them yet; docs/targets.md). */
 	struct dbb_schedule_config schedule;
+	/* offsite copies to S3 (offsite.h): S3_*, OFFSITE_*; its own table.
+	 * Daemon-wide for now too: the default target's copies only. */
+	struct dbb_offsite_settings offsite;
 
 	/* The target this configuration serves: dbb_config_load fills it with
 	 * the default target, dbb_config_load_targets gives one struct

@@ -85,6 +85,11 @@ void dbb_metrics_auth_failure(struct dbb_metrics *m, enum dbb_auth_failure reaso
 /* The last backup the daemon itself made (time of success). */
 void dbb_metrics_backup_succeeded(struct dbb_metrics_target *m, time_t when);
 
+/* Offsite copies (offsite.h): files waiting for upload, and the time of the
+ * last verified upload (0: none yet). The gauges are rendered once this has
+ * been called. */
+void dbb_metrics_offsite(struct dbb_metrics *m, uint64_t pending, time_t last_success);
+
 enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc);
 
 /* issue 17: the schedule's state (set by the scheduler after each run and

@@ -52,6 +52,14 @@ void dbb_ops_set_observer(struct dbb_ops *ops, const struct dbb_ops_observer *ob
  * time). */
 void dbb_ops_observe_metrics(struct dbb_ops *ops, struct dbb_metrics_target *m);
 
+/* ---- the backup hook ----
+ * Called with the file name after each successful dbb_ops_create_backup (a
+ * regular backup, never a safety backup), once the lock is released, from
+ * the caller's thread; it must be quick and thread-safe (offsite copies
+ * queue the file). Set before the operations can run, cleared (NULL) after. */
+typedef void (*dbb_ops_backup_hook)(void *cls, const char *filename);
+void dbb_ops_set_backup_hook(struct dbb_ops *ops, dbb_ops_backup_hook fn, void *cls);
+
 struct dbb_backup_result {
 	char filename[DBB_NAME_MAX];
 	uint64_t size_bytes; /* of the file written */

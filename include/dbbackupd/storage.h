@@ -17,6 +17,7 @@
 #include "dbbackupd/error.h"
 
 #define DBB_NAME_MAX   128
+#define DBB_RECORD_MAX 1024
 #define DBB_TMP_PREFIX ".tmp-"
 
 struct dbb_storage;
@@ -80,8 +81,9 @@ struct dbb_backup_info {
 	bool compressed;         /* by magic bytes, never by name */
 	const char *compression; /* "none", "gzip", "zstd" (static) */
 	bool safety;
-	char db[DBB_NAME_MAX]; /* the target's name */
-	char sha256[65];       /* empty if no sidecar */
+	char db[DBB_NAME_MAX];        /* the target's name */
+	char sha256[65];              /* empty if no sidecar */
+	char offsite[DBB_RECORD_MAX]; /* its offsite record (JSON, offsite.h); "" if none */
 };
 
 /* Lists valid backups, newest first. *items is malloc'd; free() it. */
@@ -89,6 +91,19 @@ dbb_code dbb_storage_list(struct dbb_storage *st, struct dbb_backup_info **items
                           struct dbb_error *err);
 
 dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb_error *err);
+
+/* ---- records next to a backup ----
+ * "<name>.<kind>": kind "sha256" is the checksum sidecar above (read only
+ * here), kind "offsite" the offsite copy's state (offsite.h), written
+ * atomically (temporary, fsync, rename, directory fsync) and removed with
+ * the backup. A record is never listed or served. */
+/* DBB_ERR_NOT_FOUND when the backup itself is gone (no record is made for
+ * it then). */
+dbb_code dbb_storage_record_write(struct dbb_storage *st, const char *name, const char *kind,
+                                  const char *text, struct dbb_error *err);
+/* Reads at most cap-1 bytes, NUL-terminated. DBB_ERR_NOT_FOUND when absent. */
+dbb_code dbb_storage_record_read(struct dbb_storage *st, const char *name, const char *kind,
+                                 char *buf, size_t cap, struct dbb_error *err);
 
 /* ---- change detection, for caches of the listing ----
  * A stamp taken before a listing is still current while nothing was

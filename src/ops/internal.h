@@ -26,6 +26,8 @@ struct dbb_ops {
 	 * (GZIP_LEVEL, ZSTD_LEVEL) */
 	enum dbb_compression safety_codec;
 	int safety_level;
+	dbb_ops_backup_hook backup_hook; /* the same; offsite copies */
+	void *backup_hook_cls;
 };
 
 /* What the driver's functions are given. */

@@ -1,5 +1,5 @@
-/* The observer ops reports every backup and restore to, and the one that
- * records them as metrics. */
+/* The observer ops reports every backup and restore to, the one that
+ * records them as metrics, and the backup hook (offsite copies). */
 #include <string.h>
 #include <time.h>
 
@@ -11,6 +11,12 @@ void dbb_ops_set_observer(struct dbb_ops *ops, const struct dbb_ops_observer *ob
 		ops->observer = *obs;
 	else
 		memset(&ops->observer, 0, sizeof(ops->observer));
+}
+
+void dbb_ops_set_backup_hook(struct dbb_ops *ops, dbb_ops_backup_hook fn, void *cls)
+{
+	ops->backup_hook = fn;
+	ops->backup_hook_cls = fn ? cls : NULL;
 }
 
 void dbb_ops_watch_begin(struct dbb_ops *ops, struct dbb_ops_watch *w, enum dbb_metric_op kind)

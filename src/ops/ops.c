@@ -406,6 +406,8 @@ dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
 	else
 		dbb_info("backup %s written: %llu bytes in %.1fs, sha256 %s", res->filename,
 		         (unsigned long long)res->size_bytes, secs, res->sha256);
+	if (rc == DBB_OK && ops->backup_hook)
+		ops->backup_hook(ops->backup_hook_cls, res->filename);
 	return rc;
 }
 

@@ -24,6 +24,10 @@ struct dbb_storage {
 };
 
 #define SIDECAR_SUFFIX ".sha256"
+#define OFFSITE_SUFFIX ".offsite"
+
+static dbb_code read_small(struct dbb_storage *st, const char *name, char *buf, size_t cap,
+                           struct dbb_error *err);
 
 static void remove_stale_temporaries(struct dbb_storage *st)
 {
@@ -285,6 +289,10 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
 			memcpy(bi->sha256, hex, 65);
 		close(fd);
 	}
+	snprintf(side, sizeof(side), "%.*s" OFFSITE_SUFFIX, DBB_NAME_MAX - 1, name);
+	struct dbb_error ignored;
+	if (read_small(st, side, bi->offsite, sizeof(bi->offsite), &ignored) != DBB_OK)
+		bi->offsite[0] = '\0';
 }
 
 static int newest_first(const void *a, const void *b)
@@ -360,6 +368,8 @@ dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb
 	char side[DBB_NAME_MAX + 16];
 	snprintf(side, sizeof(side), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	unlinkat(st->dirfd, side, 0);
+	snprintf(side, sizeof(side), "%.*s" OFFSITE_SUFFIX, DBB_NAME_MAX - 1, name);
+	unlinkat(st->dirfd, side, 0);
 	fsync(st->dirfd);
 	atomic_fetch_add(&st->generation, 1);
 	return DBB_OK;
@@ -391,11 +401,10 @@ static bool state_name_ok(const char *name)
 	       !strchr(name, '/') && strlen(name) < 64;
 }
 
-dbb_code dbb_storage_state_write(struct dbb_storage *st, const char *name, const char *text,
-                                 struct dbb_error *err)
+/* Writes text to name: temporary, fsync, rename, directory fsync. */
+static dbb_code write_atomic(struct dbb_storage *st, const char *name, const char *text,
+                             struct dbb_error *err)
 {
-	if (!state_name_ok(name))
-		return dbb_fail(err, DBB_ERR_INTERNAL, "bad state file name %s", name);
 	struct dbb_storage_tmp t;
 	dbb_code rc = dbb_storage_tmp_create(st, &t, err);
 	if (rc)
@@ -421,12 +430,19 @@ fail:;
 	return dbb_fail_errno(err, e, DBB_ERR_INTERNAL, "cannot write %s in %s", name, st->path);
 }
 
-dbb_code dbb_storage_state_read(struct dbb_storage *st, const char *name, char *buf, size_t cap,
-                                struct dbb_error *err)
+dbb_code dbb_storage_state_write(struct dbb_storage *st, const char *name, const char *text,
+                                 struct dbb_error *err)
 {
-	buf[0] = '\0';
 	if (!state_name_ok(name))
 		return dbb_fail(err, DBB_ERR_INTERNAL, "bad state file name %s", name);
+	return write_atomic(st, name, text, err);
+}
+
+/* Reads at most cap-1 bytes of a plain file of its own. */
+static dbb_code read_small(struct dbb_storage *st, const char *name, char *buf, size_t cap,
+                           struct dbb_error *err)
+{
+	buf[0] = '\0';
 	int fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -452,6 +468,50 @@ dbb_code dbb_storage_state_read(struct dbb_storage *st, const char *name, char *
 	buf[got] = '\0';
 	close(fd);
 	return DBB_OK;
+}
+
+dbb_code dbb_storage_state_read(struct dbb_storage *st, const char *name, char *buf, size_t cap,
+                                struct dbb_error *err)
+{
+	buf[0] = '\0';
+	if (!state_name_ok(name))
+		return dbb_fail(err, DBB_ERR_INTERNAL, "bad state file name %s", name);
+	return read_small(st, name, buf, cap, err);
+}
+
+/* "<name>.<kind>" for a valid backup name and a known kind. */
+static bool record_name(const char *name, const char *kind, bool writable, char *out, size_t cap)
+{
+	bool known = strcmp(kind, "offsite") == 0 || (!writable && strcmp(kind, "sha256") == 0);
+	if (!known || !dbb_name_is_valid(name))
+		return false;
+	int n = snprintf(out, cap, "%s.%s", name, kind);
+	return n > 0 && (size_t)n < cap;
+}
+
+dbb_code dbb_storage_record_write(struct dbb_storage *st, const char *name, const char *kind,
+                                  const char *text, struct dbb_error *err)
+{
+	char file[DBB_NAME_MAX + 16];
+	struct stat sb;
+	if (!record_name(name, kind, true, file, sizeof(file)))
+		return dbb_fail(err, DBB_ERR_INTERNAL, "bad record %s of %s", kind, name);
+	if (fstatat(st->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !plain_file(&sb))
+		return dbb_fail(err, DBB_ERR_NOT_FOUND, "backup not found: %s", name);
+	dbb_code rc = write_atomic(st, file, text, err);
+	if (rc == DBB_OK)
+		atomic_fetch_add(&st->generation, 1);
+	return rc;
+}
+
+dbb_code dbb_storage_record_read(struct dbb_storage *st, const char *name, const char *kind,
+                                 char *buf, size_t cap, struct dbb_error *err)
+{
+	char file[DBB_NAME_MAX + 16];
+	buf[0] = '\0';
+	if (!record_name(name, kind, false, file, sizeof(file)))
+		return dbb_fail(err, DBB_ERR_INTERNAL, "bad record %s of %s", kind, name);
+	return read_small(st, file, buf, cap, err);
 }
 
 dbb_code dbb_storage_state_remove(struct dbb_storage *st, const char *name, struct dbb_error *err)

@@ -30,6 +30,12 @@ static json_t *info_json(const struct dbb_backup_info *b)
 	if (o)
 		json_object_set_new(o, "sha256",
 		                    b->sha256[0] ? json_string(b->sha256) : json_null());
+	/* the offsite copy's record (offsite.h), null when the file has none */
+	json_t *off = b->offsite[0] ? json_loads(b->offsite, 0, NULL) : NULL;
+	if (o)
+		json_object_set_new(o, "offsite",
+		                    json_is_object(off) ? json_incref(off) : json_null());
+	json_decref(off);
 	return o;
 }
 
