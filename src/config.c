@@ -429,12 +429,12 @@ static void warn_lookalike_settings(const struct envfile *ef)
 
 /* issue 17: schedule, retention and notification settings, checked */
 static dbb_code load_schedule(struct dbb_schedule_config *sc, const struct envfile *ef,
-                              struct dbb_error *err)
+                              bool use_env, struct dbb_error *err)
 {
 	size_t n;
 	struct dbb_schedule_parsed parsed;
 	const struct dbb_setting *t = dbb_schedule_settings(&n);
-	dbb_code rc = load_table(sc, t, n, ef, true, err);
+	dbb_code rc = load_table(sc, t, n, ef, use_env, err);
 	return rc ? rc : dbb_schedule_config_parse(sc, &parsed, err);
 }
 
@@ -464,14 +464,21 @@ bool dbb_target_name_is_valid(const char *name)
 	return true;
 }
 
-/* Loads a target's settings (the target table, then every driver's own),
- * and checks what does not need the driver. */
+/* Loads a target's settings (the target table, its schedule and offsite
+ * tables, then every driver's own), and checks what does not need the
+ * driver. */
 static dbb_code load_target(struct dbb_target_config *t, const struct envfile *ef, bool use_env,
                             struct dbb_error *err)
 {
 	const struct dbb_driver *drv, *d;
+	size_t offsite_count;
+	const struct dbb_setting *offsite_vars = dbb_offsite_settings_table(&offsite_count);
 	dbb_code rc = load_table(t, target_vars, sizeof(target_vars) / sizeof(target_vars[0]), ef,
 	                         use_env, err);
+	if (!rc)
+		rc = load_schedule(&t->schedule, ef, use_env, err);
+	if (!rc)
+		rc = load_table(&t->offsite, offsite_vars, offsite_count, ef, use_env, err);
 	if (rc)
 		return rc;
 	if (strcmp(t->compression, "gzip") && strcmp(t->compression, "zstd"))
@@ -503,8 +510,6 @@ static dbb_code load_target(struct dbb_target_config *t, const struct envfile *e
 dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct dbb_error *err)
 {
 	struct envfile ef = {0};
-	size_t offsite_count;
-	const struct dbb_setting *offsite_vars = dbb_offsite_settings_table(&offsite_count);
 	memset(cfg, 0, sizeof(*cfg));
 	dbb_code rc = envfile_load(&ef, env_file ? env_file : ".env", err);
 	if (rc)
@@ -551,12 +556,6 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 		              "METRICS_TOKEN must be at least 16 characters (or empty)");
 		goto out;
 	}
-	rc = load_schedule(&cfg->schedule, &ef, err);
-	if (rc)
-		goto out;
-	rc = load_table(&cfg->offsite, offsite_vars, offsite_count, &ef, true, err);
-	if (rc)
-		goto out;
 	/* the default target: TARGET_NAME was read above, into its name */
 	rc = load_target(&cfg->target, &ef, true, err);
 	if (rc)
@@ -587,14 +586,19 @@ static bool in_table(const struct dbb_setting *table, size_t count, const char *
 	return false;
 }
 
-/* Every variable of a target file must be a target's or a driver's. */
+/* Every variable of a target file must be a target's (its own table, its
+ * schedule's, its offsite copies') or a driver's. */
 static dbb_code target_file_vars(const struct envfile *ef, struct dbb_error *err)
 {
 	const struct dbb_driver *d;
+	size_t nsched, noffsite;
+	const struct dbb_setting *sched = dbb_schedule_settings(&nsched);
+	const struct dbb_setting *offsite = dbb_offsite_settings_table(&noffsite);
 	for (size_t k = 0; k < ef->count; k++) {
 		const char *var = ef->keys[k];
 		bool known =
-		    in_table(target_vars, sizeof(target_vars) / sizeof(target_vars[0]), var);
+		    in_table(target_vars, sizeof(target_vars) / sizeof(target_vars[0]), var) ||
+		    in_table(sched, nsched, var) || in_table(offsite, noffsite, var);
 		for (size_t i = 0; !known && (d = dbb_driver_at(i)); i++)
 			known = in_table(d->settings, d->settings_count, var);
 		if (known)
@@ -604,20 +608,6 @@ static dbb_code target_file_vars(const struct envfile *ef, struct dbb_error *err
 			    err, DBB_ERR_CONFIG,
 			    "TARGET_NAME names the default target; another target's name "
 			    "is its file's name");
-		size_t n;
-		const struct dbb_setting *sched = dbb_schedule_settings(&n);
-		if (in_table(sched, n, var))
-			return dbb_fail(err, DBB_ERR_CONFIG,
-			                "%s: schedules, retention and notifications apply to the "
-			                "default target only in this version; set it in the "
-			                "daemon's .env or environment",
-			                var);
-		const struct dbb_setting *offsite = dbb_offsite_settings_table(&n);
-		if (in_table(offsite, n, var))
-			return dbb_fail(err, DBB_ERR_CONFIG,
-			                "%s: offsite copies apply to the default target only in "
-			                "this version; set it in the daemon's .env or environment",
-			                var);
 		if (in_table(vars, sizeof(vars) / sizeof(vars[0]), var))
 			return dbb_fail(
 			    err, DBB_ERR_CONFIG,
@@ -799,8 +789,14 @@ void dbb_config_dump(const struct dbb_config *cfg, FILE *out)
 void dbb_config_dump_target(const struct dbb_config *cfg, FILE *out)
 {
 	const struct dbb_driver *d = dbb_driver_find(cfg->db_type);
+	size_t offsite_count;
+	const struct dbb_setting *offsite_vars = dbb_offsite_settings_table(&offsite_count);
+	size_t n;
+	const struct dbb_setting *sched = dbb_schedule_settings(&n);
 	dump_table(&cfg->target, target_vars, sizeof(target_vars) / sizeof(target_vars[0]),
 	           cfg->name, out);
+	dump_table(&cfg->schedule, sched, n, cfg->name, out);
+	dump_table(&cfg->offsite, offsite_vars, offsite_count, cfg->name, out);
 	for (size_t i = 0; d && dbb_driver_at(i); i++)
 		if (dbb_driver_at(i) == d)
 			dump_table(cfg->driver_settings + driver_settings_at(i), d->settings,

@@ -134,22 +134,26 @@ struct daemon {
 	struct dbb_config *tcfg; /* malloc'd, one per target */
 	size_t ntargets;
 	struct dbb_storage **storage; /* one per target */
-	struct dbb_target *targets;   /* one per target: cfg and ops */
+	/* one per target: cfg and ops, its offsite uploader, notifier and
+	 * scheduler */
+	struct dbb_target *targets;
 	struct dbb_auth *auth;
-	struct dbb_offsite *offsite; /* NULL: offsite copies off (default target only) */
 	struct dbb_server *server;
-	struct dbb_notifier *notifier; /* issue 17 */
-	struct dbb_scheduler *sched;
 };
 
 static void daemon_close(struct daemon *d)
 {
-	dbb_scheduler_stop(d->sched);
-	dbb_offsite_free(d->offsite); /* before the metrics it reports to */
+	size_t n = d->targets ? d->ntargets : 0;
+	for (size_t i = 0; i < n; i++)
+		dbb_scheduler_stop(d->targets[i].sched);
+	for (size_t i = 0; i < n; i++)
+		dbb_offsite_free(d->targets[i].offsite); /* before the metrics it reports to */
 	dbb_server_stop(d->server);
-	dbb_scheduler_free(d->sched);
-	dbb_notifier_free(d->notifier);
-	for (size_t i = 0; d->targets && i < d->ntargets; i++)
+	for (size_t i = 0; i < n; i++) {
+		dbb_scheduler_free(d->targets[i].sched);
+		dbb_notifier_free(d->targets[i].notifier);
+	}
+	for (size_t i = 0; i < n; i++)
 		dbb_ops_free(d->targets[i].ops);
 	dbb_auth_free(d->auth);
 	for (size_t i = 0; d->storage && i < d->ntargets; i++)
@@ -170,14 +174,22 @@ static dbb_code tls_files_trusted(const struct dbb_config *cfg, struct dbb_error
 	return rc;
 }
 
-/* Checks target i's driver settings and opens its storage. */
+/* Checks target i's driver settings and its SCHEDULE_TZ (issue 17, here
+ * for --check-config), opens its storage. */
 static dbb_code target_open(struct daemon *d, size_t i, struct dbb_error *err)
 {
 	const struct dbb_config *t = &d->tcfg[i];
 	const struct dbb_driver *drv = dbb_driver_find(t->db_type);
+	struct dbb_tz *tz = NULL;
 	dbb_code rc = DBB_OK;
 	if (drv->check_config)
 		rc = drv->check_config(t, err);
+	if (!rc) {
+		rc = dbb_tz_load(&tz, t->schedule.tz, getenv("TZDIR"), err);
+		dbb_tz_free(tz);
+		if (rc)
+			dbb_error_prefix(err, "SCHEDULE_TZ");
+	}
 	if (!rc)
 		rc = dbb_storage_open(&d->storage[i], t->target_dir, err);
 	if (rc && !t->is_default)
@@ -199,13 +211,6 @@ static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
 	if (rc)
 		return rc;
 	dbb_trust_warn_transport(&d->cfg);
-	struct dbb_tz *tz = NULL; /* issue 17: SCHEDULE_TZ, checked here for --check-config */
-	rc = dbb_tz_load(&tz, d->cfg.schedule.tz, getenv("TZDIR"), err);
-	dbb_tz_free(tz);
-	if (rc) {
-		dbb_error_prefix(err, "SCHEDULE_TZ");
-		return rc;
-	}
 	rc = dbb_config_load_targets(&d->cfg, &d->tcfg, &d->ntargets, err);
 	if (rc)
 		return rc;
@@ -217,15 +222,19 @@ static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
 		rc = target_open(d, i, err);
 	if (!rc)
 		rc = dbb_auth_new(&d->auth, &d->cfg, err);
-	/* each target's ops: its lock, its restore journal */
+	/* each target's ops (its lock, its restore journal) and its offsite
+	 * uploader (NULL when its S3_BUCKET is empty) */
 	for (size_t i = 0; !rc && i < d->ntargets; i++) {
-		d->targets[i].cfg = &d->tcfg[i];
-		rc = dbb_ops_new(&d->targets[i].ops, &d->tcfg[i],
-		                 dbb_driver_find(d->tcfg[i].db_type), d->storage[i], err);
+		struct dbb_target *t = &d->targets[i];
+		t->cfg = &d->tcfg[i];
+		rc = dbb_ops_new(&t->ops, &d->tcfg[i], dbb_driver_find(d->tcfg[i].db_type),
+		                 d->storage[i], err);
+		if (!rc)
+			rc = dbb_offsite_new(&t->offsite, &d->tcfg[i].offsite, t->ops,
+			                     d->storage[i], err);
+		if (rc && !d->tcfg[i].is_default)
+			dbb_error_prefix(err, "target %s", d->tcfg[i].name);
 	}
-	if (!rc) /* offsite copies: the default target's only, for now */
-		rc = dbb_offsite_new(&d->offsite, &d->cfg.offsite, d->targets[0].ops, d->storage[0],
-		                     err);
 	return rc;
 }
 
@@ -300,6 +309,15 @@ static int cmd_routes(void)
 	return 0;
 }
 
+/* Scheduled backups running now, all targets together (issue 17). */
+static unsigned schedulers_busy(const struct daemon *d)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < d->ntargets; i++)
+		n += dbb_scheduler_busy(d->targets[i].sched);
+	return n;
+}
+
 /* After the first SIGTERM/SIGINT: no new connections; running requests
  * (backups, restores, downloads) may finish for SHUTDOWN_TIMEOUT seconds.
  * A second signal, or the timeout, ends the process at once with status 1:
@@ -314,7 +332,7 @@ static void drain(struct daemon *d, const sigset_t *stop_signals, int sig)
 	         "%us (SHUTDOWN_TIMEOUT); a second signal stops at once",
 	         sig, running, d->cfg.shutdown_timeout);
 	/* a scheduled backup running counts as a request (issue 17) */
-	while ((running = dbb_server_in_flight(d->server) + dbb_scheduler_busy(d->sched)) > 0) {
+	while ((running = dbb_server_in_flight(d->server) + schedulers_busy(d)) > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec >= (time_t)d->cfg.shutdown_timeout) {
 			dbb_warn(
@@ -336,19 +354,30 @@ static void drain(struct daemon *d, const sigset_t *stop_signals, int sig)
 	}
 }
 
-/* issue 17: the schedule and the notifications, of the default target only
- * for now (docs/targets.md). */
-static dbb_code scheduler_open(struct daemon *d, struct dbb_error *err)
+/* issue 17: each target's notifications and schedule (its own settings,
+ * docs/targets.md), reporting into its own metrics series; then each
+ * target's offsite uploader starts. */
+static dbb_code targets_start(struct daemon *d, struct dbb_error *err)
 {
 	struct dbb_metrics *m = dbb_server_metrics(d->server);
-	dbb_code rc = dbb_notifier_new(&d->notifier, &d->cfg.schedule, m, err);
-	if (!rc)
-		rc = dbb_scheduler_new(&d->sched, d->targets[0].ops, &d->cfg.schedule, m,
-		                       d->notifier, err);
-	if (rc)
-		return rc;
-	dbb_server_set_scheduler(d->server, d->sched, d->notifier);
-	return dbb_scheduler_start(d->sched, err);
+	dbb_code rc = DBB_OK;
+	for (size_t i = 0; !rc && i < d->ntargets; i++) {
+		struct dbb_target *t = &d->targets[i];
+		struct dbb_metrics_target *mt = dbb_metrics_target(m, i);
+		rc = dbb_notifier_new(&t->notifier, &d->tcfg[i].schedule, mt, err);
+		if (!rc)
+			rc = dbb_scheduler_new(&t->sched, t->ops, &d->tcfg[i].schedule, mt,
+			                       t->notifier, err);
+		if (!rc) {
+			dbb_server_set_scheduler(d->server, i, t->sched, t->notifier);
+			rc = dbb_scheduler_start(t->sched, err);
+		}
+		if (!rc)
+			rc = dbb_offsite_start(t->offsite, mt, err);
+		if (rc && !d->tcfg[i].is_default)
+			dbb_error_prefix(err, "target %s", d->tcfg[i].name);
+	}
+	return rc;
 }
 
 static int cmd_serve(void)
@@ -369,10 +398,8 @@ static int cmd_serve(void)
 	dbb_code rc = daemon_open(&d, &err);
 	if (!rc)
 		rc = dbb_server_start(&d.server, &d.cfg, d.targets, d.ntargets, d.auth, &err);
-	if (!rc) /* issue 17: notifications and the schedule (default target) */
-		rc = scheduler_open(&d, &err);
-	if (!rc)
-		rc = dbb_offsite_start(d.offsite, d.server->metrics, &err);
+	if (!rc) /* issue 17: each target's notifications, schedule, offsite copies */
+		rc = targets_start(&d, &err);
 	if (rc) {
 		daemon_close(&d);
 		return config_error(&err);
@@ -386,7 +413,8 @@ static int cmd_serve(void)
 		         d.tcfg[i].db_type, dbb_storage_dir(d.storage[i]),
 		         d.tcfg[i].is_default ? " (the default target)" : "");
 	sigwait(&stop_signals, &sig);
-	dbb_scheduler_request_stop(d.sched); /* no new scheduled run while draining */
+	for (size_t i = 0; i < d.ntargets; i++) /* no new scheduled run while draining */
+		dbb_scheduler_request_stop(d.targets[i].sched);
 	drain(&d, &stop_signals, sig);
 	daemon_close(&d);
 	dbb_info("stopped");

@@ -40,6 +40,13 @@ struct dbb_metrics_target {
 	_Atomic int64_t running[DBB_METRIC_OP_COUNT];
 	counter bytes[DBB_BYTES_COUNT];
 	_Atomic int64_t last_success;
+	/* issue 17: its schedule and notifications */
+	atomic_bool scheduled;
+	_Atomic int64_t sched_last_success, sched_last_failure, sched_next_run;
+	_Atomic int64_t sched_failures;
+	counter notify_failed;
+	atomic_bool offsite_on; /* its offsite copies report (dbb_metrics_offsite) */
+	_Atomic int64_t offsite_pending, offsite_last_success;
 };
 
 struct dbb_metrics {
@@ -53,13 +60,6 @@ struct dbb_metrics {
 	counter *request_cnt; /* [nroutes + 1] */
 	counter authfail[DBB_AUTHFAIL_COUNT];
 	time_t started;
-	/* issue 17 */
-	atomic_bool scheduled;
-	_Atomic int64_t sched_last_success, sched_last_failure, sched_next_run;
-	_Atomic int64_t sched_failures;
-	counter notify_failed;
-	atomic_bool offsite_on; /* offsite copies report (dbb_metrics_offsite) */
-	_Atomic int64_t offsite_pending, offsite_last_success;
 };
 
 dbb_code dbb_metrics_new(struct dbb_metrics **out, const char *database,
@@ -183,7 +183,7 @@ void dbb_metrics_backup_succeeded(struct dbb_metrics_target *m, time_t when)
 		;
 }
 
-void dbb_metrics_schedule(struct dbb_metrics *m, const struct dbb_metrics_schedule *s)
+void dbb_metrics_schedule(struct dbb_metrics_target *m, const struct dbb_metrics_schedule *s)
 {
 	atomic_store(&m->sched_last_success, (int64_t)s->last_success);
 	atomic_store(&m->sched_last_failure, (int64_t)s->last_failure);
@@ -192,12 +192,12 @@ void dbb_metrics_schedule(struct dbb_metrics *m, const struct dbb_metrics_schedu
 	atomic_store(&m->scheduled, true);
 }
 
-void dbb_metrics_notification_failed(struct dbb_metrics *m)
+void dbb_metrics_notification_failed(struct dbb_metrics_target *m)
 {
 	atomic_fetch_add_explicit(&m->notify_failed, 1, memory_order_relaxed);
 }
 
-void dbb_metrics_offsite(struct dbb_metrics *m, uint64_t pending, time_t last_success)
+void dbb_metrics_offsite(struct dbb_metrics_target *m, uint64_t pending, time_t last_success)
 {
 	atomic_store(&m->offsite_pending, (int64_t)pending);
 	atomic_store(&m->offsite_last_success, (int64_t)last_success);
@@ -408,6 +408,8 @@ static void render_disk(struct dbb_metrics *m, const struct dbb_metrics_disk *di
 	}
 }
 
+/* The schedule's gauges of every target that has a schedule (none: not
+ * rendered), and every target's failed notifications. */
 static void render_schedule(struct dbb_metrics *m, FILE *f)
 {
 	static const struct {
@@ -416,43 +418,69 @@ static void render_schedule(struct dbb_metrics *m, FILE *f)
 	} gauges[] = {
 	    {"dbbackupd_last_success_timestamp_seconds",
 	     "Unix time the last scheduled backup succeeded; 0 if none yet.",
-	     offsetof(struct dbb_metrics, sched_last_success)},
+	     offsetof(struct dbb_metrics_target, sched_last_success)},
 	    {"dbbackupd_last_failure_timestamp_seconds",
 	     "Unix time the last scheduled backup failed; 0 if none.",
-	     offsetof(struct dbb_metrics, sched_last_failure)},
+	     offsetof(struct dbb_metrics_target, sched_last_failure)},
 	    {"dbbackupd_next_run_timestamp_seconds",
 	     "Unix time the next scheduled backup is due (BACKUP_SCHEDULE).",
-	     offsetof(struct dbb_metrics, sched_next_run)},
+	     offsetof(struct dbb_metrics_target, sched_next_run)},
 	    {"dbbackupd_consecutive_failures",
 	     "Scheduled backups that failed in a row since the last success.",
-	     offsetof(struct dbb_metrics, sched_failures)},
+	     offsetof(struct dbb_metrics_target, sched_failures)},
 	};
-	if (atomic_load(&m->scheduled)) {
-		for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++) {
-			_Atomic int64_t *v = (_Atomic int64_t *)(void *)((char *)m + gauges[i].at);
-			help(f, gauges[i].name, "gauge", gauges[i].help);
-			fprintf(f, "%s{database=\"%s\"} %lld\n", gauges[i].name, m->database,
-			        (long long)atomic_load(v));
+	char tl[128];
+	bool any = false;
+	for (size_t t = 0; t < m->ntargets; t++)
+		any = any || atomic_load(&m->targets[t].scheduled);
+	for (size_t i = 0; any && i < sizeof(gauges) / sizeof(gauges[0]); i++) {
+		help(f, gauges[i].name, "gauge", gauges[i].help);
+		for (size_t t = 0; t < m->ntargets; t++) {
+			struct dbb_metrics_target *mt = &m->targets[t];
+			if (!atomic_load(&mt->scheduled))
+				continue;
+			_Atomic int64_t *v = (_Atomic int64_t *)(void *)((char *)mt + gauges[i].at);
+			target_labels(mt, tl, sizeof(tl));
+			fprintf(f, "%s{%s} %lld\n", gauges[i].name, tl, (long long)atomic_load(v));
 		}
 	}
 	help(f, "dbbackupd_notifications_failed_total", "counter",
 	     "Notifications (webhook, mail) that could not be delivered after their retries.");
-	fprintf(f, "dbbackupd_notifications_failed_total{database=\"%s\"} %llu\n", m->database,
-	        (unsigned long long)get(&m->notify_failed));
+	for (size_t t = 0; t < m->ntargets; t++) {
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		fprintf(f, "dbbackupd_notifications_failed_total{%s} %llu\n", tl,
+		        (unsigned long long)get(&m->targets[t].notify_failed));
+	}
 }
 
+/* The offsite gauges of every target with offsite copies (none: not
+ * rendered). */
 static void render_offsite(struct dbb_metrics *m, FILE *f)
 {
-	if (!atomic_load(&m->offsite_on))
+	char tl[128];
+	bool any = false;
+	for (size_t t = 0; t < m->ntargets; t++)
+		any = any || atomic_load(&m->targets[t].offsite_on);
+	if (!any)
 		return;
 	help(f, "dbbackupd_offsite_pending", "gauge",
 	     "Backups waiting for their offsite copy (queued or retrying).");
-	fprintf(f, "dbbackupd_offsite_pending{database=\"%s\"} %lld\n", m->database,
-	        (long long)atomic_load(&m->offsite_pending));
+	for (size_t t = 0; t < m->ntargets; t++) {
+		if (!atomic_load(&m->targets[t].offsite_on))
+			continue;
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		fprintf(f, "dbbackupd_offsite_pending{%s} %lld\n", tl,
+		        (long long)atomic_load(&m->targets[t].offsite_pending));
+	}
 	help(f, "dbbackupd_offsite_last_success_timestamp_seconds", "gauge",
 	     "Unix time of the last offsite copy uploaded and verified; 0 if none.");
-	fprintf(f, "dbbackupd_offsite_last_success_timestamp_seconds{database=\"%s\"} %lld\n",
-	        m->database, (long long)atomic_load(&m->offsite_last_success));
+	for (size_t t = 0; t < m->ntargets; t++) {
+		if (!atomic_load(&m->targets[t].offsite_on))
+			continue;
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		fprintf(f, "dbbackupd_offsite_last_success_timestamp_seconds{%s} %lld\n", tl,
+		        (long long)atomic_load(&m->targets[t].offsite_last_success));
+	}
 }
 
 char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *disk, size_t *len)

@@ -77,6 +77,10 @@ struct dbb_setting {
 	 * BACKUP_DIR/<name> for the others (derived, not a variable) */                           \
 	char target_dir[PATH_MAX];                                                                 \
 	bool is_default;                                                                           \
+	/* issue 17: schedule, retention, notifications (schedule_config.h) */                     \
+	struct dbb_schedule_config schedule;                                                       \
+	/* offsite copies to S3 (offsite.h): S3_*, OFFSITE_*; on with S3_BUCKET */                 \
+	struct dbb_offsite_settings offsite;                                                       \
 	/* The settings of every built driver (driver.h), each its own struct,                     \
 	 * one after the other (registry order); the DB_TYPE driver's starts at                    \
 	 * driver_settings_at: read it with dbb_config_driver_settings(). All                      \
@@ -128,14 +132,6 @@ struct dbb_config {
 	char tls_cert_file[PATH_MAX]; /* PEM; with tls_key_file: HTTPS */
 	char tls_key_file[PATH_MAX];
 	char metrics_token[256]; /* accepted for GET /metrics in place of a JWT; empty: none */
-
-	/* issue 17: schedule, retention, notifications (schedule_config.h).
-	 * Daemon-wide for now: they apply to the default target only (a
-	 * target's NAME.env does not set them yet; docs/targets.md). */
-	struct dbb_schedule_config schedule;
-	/* offsite copies to S3 (offsite.h): S3_*, OFFSITE_*; its own table.
-	 * Daemon-wide for now too: the default target's copies only. */
-	struct dbb_offsite_settings offsite;
 
 	/* The target this configuration serves: dbb_config_load fills it with
 	 * the default target, dbb_config_load_targets gives one struct

@@ -12,10 +12,20 @@
 
 struct dbb_server;
 
-/* A target to serve: its settings (cfg->name) and its operation layer. */
+struct dbb_offsite;
+struct dbb_scheduler;
+struct dbb_notifier;
+
+/* A target to serve: its settings (cfg->name) and its operation layer,
+ * which the server borrows; and what main.c makes for it and owns: its
+ * offsite uploader, its notifier and its scheduler (issue 17; NULL when
+ * off), given to the server with dbb_server_set_scheduler. */
 struct dbb_target {
 	const struct dbb_config *cfg;
 	struct dbb_ops *ops;
+	struct dbb_offsite *offsite;
+	struct dbb_notifier *notifier;
+	struct dbb_scheduler *sched;
 };
 
 /* Starts listening on BIND_ADDRESS:PORT (PORT=0: a free port, logged),
@@ -35,14 +45,13 @@ unsigned dbb_server_in_flight(const struct dbb_server *srv);
 /* Stops accepting, waits for running requests, frees everything. */
 void dbb_server_stop(struct dbb_server *srv);
 
-/* issue 17: the server's metrics (for the scheduler and the notifier); the
- * scheduler GET /backup/schedule and POST /backup/prune use (set once,
- * after start; until then those answer 503), and the notifier told of
- * failed API creates and restores (by the audit line). */
+/* issue 17: the server's metrics (dbb_metrics_target(m, i): target i's
+ * series, for its scheduler, notifier and offsite uploader); target i's
+ * scheduler, the one its GET /backup/schedule and POST /backup/prune use
+ * (set once, after start; until then those answer 503), and its notifier,
+ * told of its failed API creates and restores (by the audit line). */
 struct dbb_metrics *dbb_server_metrics(struct dbb_server *srv);
-struct dbb_scheduler;
-struct dbb_notifier;
-void dbb_server_set_scheduler(struct dbb_server *srv, struct dbb_scheduler *sched,
+void dbb_server_set_scheduler(struct dbb_server *srv, size_t target, struct dbb_scheduler *sched,
                               struct dbb_notifier *notifier);
 
 #endif

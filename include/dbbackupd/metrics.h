@@ -85,22 +85,22 @@ void dbb_metrics_auth_failure(struct dbb_metrics *m, enum dbb_auth_failure reaso
 /* The last backup the daemon itself made (time of success). */
 void dbb_metrics_backup_succeeded(struct dbb_metrics_target *m, time_t when);
 
-/* Offsite copies (offsite.h): files waiting for upload, and the time of the
- * last verified upload (0: none yet). The gauges are rendered once this has
- * been called. */
-void dbb_metrics_offsite(struct dbb_metrics *m, uint64_t pending, time_t last_success);
+/* A target's offsite copies (offsite.h): files waiting for upload, and the
+ * time of the last verified upload (0: none yet). Its gauges are rendered
+ * once this has been called. */
+void dbb_metrics_offsite(struct dbb_metrics_target *m, uint64_t pending, time_t last_success);
 
 enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc);
 
-/* issue 17: the schedule's state (set by the scheduler after each run and
- * each computation of the next due time; rendered only once set), and
- * notifications that could not be delivered. */
+/* issue 17: a target's schedule state (set by its scheduler after each run
+ * and each computation of the next due time; rendered only once set), and
+ * its notifications that could not be delivered. */
 struct dbb_metrics_schedule {
 	time_t last_success, last_failure, next_run; /* 0: none */
 	unsigned consecutive_failures;
 };
-void dbb_metrics_schedule(struct dbb_metrics *m, const struct dbb_metrics_schedule *s);
-void dbb_metrics_notification_failed(struct dbb_metrics *m);
+void dbb_metrics_schedule(struct dbb_metrics_target *m, const struct dbb_metrics_schedule *s);
+void dbb_metrics_notification_failed(struct dbb_metrics_target *m);
 
 /* What is on disk, read by the /metrics handler at scrape time. */
 struct dbb_metrics_disk {

@@ -24,7 +24,7 @@
 struct dbb_notifier;
 
 struct dbb_notify_event {
-	const char *target;    /* the database type for now; the target's name later */
+	const char *target;    /* the target's name (docs/targets.md) */
 	const char *operation; /* "backup", "prune", "restore" */
 	const char *trigger;   /* "schedule", "api" */
 	bool success;
@@ -41,7 +41,7 @@ struct dbb_notify_event {
  * events. With neither NOTIFY_WEBHOOK_URL nor NOTIFY_SMTP_URL set, no
  * thread is started and dbb_notify drops everything. */
 dbb_code dbb_notifier_new(struct dbb_notifier **out, const struct dbb_schedule_config *cfg,
-                          struct dbb_metrics *m, struct dbb_error *err);
+                          struct dbb_metrics_target *m, struct dbb_error *err);
 /* Queues ev if NOTIFY_ON asks for it. Thread-safe; n may be NULL. */
 void dbb_notify(struct dbb_notifier *n, const struct dbb_notify_event *ev);
 /* Delivers what is queued (each attempt bounded by its timeout, no more

@@ -5,8 +5,9 @@
  * a backup. See docs/offsite.md.
  *
  * The settings (S3_*, OFFSITE_*) are their own struct and table, loaded by
- * config.c as one member of struct dbb_config (cfg->offsite). Offsite copies
- * are on when S3_BUCKET is set. */
+ * config.c as one member of each target's settings (cfg->offsite,
+ * DBB_TARGET_FIELDS): one uploader per target. Offsite copies are on when
+ * S3_BUCKET is set. */
 #ifndef DBBACKUPD_OFFSITE_H
 #define DBBACKUPD_OFFSITE_H
 
@@ -20,13 +21,13 @@
 struct dbb_setting;
 struct dbb_ops;
 struct dbb_storage;
-struct dbb_metrics;
+struct dbb_metrics_target;
 
 struct dbb_offsite_settings {
 	char endpoint[512];          /* S3_ENDPOINT; "": https://s3.<region>.amazonaws.com */
 	char region[64];             /* S3_REGION */
 	char bucket[64];             /* S3_BUCKET; "": offsite copies off */
-	char prefix[512];            /* S3_PREFIX; "": dbbackupd/<database type>/ */
+	char prefix[512];            /* S3_PREFIX; "": dbbackupd/<target name>/ */
 	char access_key_id[128];     /* S3_ACCESS_KEY_ID */
 	char secret_access_key[256]; /* S3_SECRET_ACCESS_KEY (secret) */
 	char secret_access_key_file[PATH_MAX]; /* S3_SECRET_ACCESS_KEY_FILE (0600) */
@@ -55,7 +56,8 @@ dbb_code dbb_offsite_new(struct dbb_offsite **out, const struct dbb_offsite_sett
 /* Starts the uploader thread: records left pending (or failed) by an
  * earlier run are queued first. m (optional) gets the offsite gauges. NULL
  * off is fine. */
-dbb_code dbb_offsite_start(struct dbb_offsite *off, struct dbb_metrics *m, struct dbb_error *err);
+dbb_code dbb_offsite_start(struct dbb_offsite *off, struct dbb_metrics_target *m,
+                           struct dbb_error *err);
 
 /* Queues a backup just written (the ops backup hook): its record is written
  * as pending at once. Thread-safe. */

@@ -29,6 +29,9 @@ void dbb_ops_free(struct dbb_ops *ops);
 
 /* The driver's name (DB_TYPE): "postgresql". */
 const char *dbb_ops_database_type(const struct dbb_ops *ops);
+/* The target's name (docs/targets.md), the one in its files' names
+ * (backup_NAME_...): by default the driver's name. */
+const char *dbb_ops_target_name(const struct dbb_ops *ops);
 
 /* ---- the observer ----
  * Told when a backup or restore starts and how it ended; called from the

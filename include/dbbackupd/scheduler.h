@@ -29,8 +29,9 @@ struct dbb_scheduler;
 /* cfg must outlive the scheduler; metrics and notifier may be NULL. The
  * time zone is read from $TZDIR or the system's tzdata. */
 dbb_code dbb_scheduler_new(struct dbb_scheduler **out, struct dbb_ops *ops,
-                           const struct dbb_schedule_config *cfg, struct dbb_metrics *metrics,
-                           struct dbb_notifier *notifier, struct dbb_error *err);
+                           const struct dbb_schedule_config *cfg,
+                           struct dbb_metrics_target *metrics, struct dbb_notifier *notifier,
+                           struct dbb_error *err);
 /* Starts the thread (when scheduled); call once the daemon serves. */
 dbb_code dbb_scheduler_start(struct dbb_scheduler *s, struct dbb_error *err);
 /* Asks the thread to stop: no new run starts, the wait for the next due

@@ -17,7 +17,8 @@
  * the client's to see. */
 static void notify_failure(const struct dbb_request *req, const char *file)
 {
-	struct dbb_notifier *n = atomic_load(&req->srv->notifier);
+	/* the request's target's notifier (none without a target: refused) */
+	struct dbb_notifier *n = req->tgt ? atomic_load(&req->tgt->notifier) : NULL;
 	const char *a = req->route->audit;
 	if (!n || !req->status || (req->status < 500 && req->status != 422))
 		return;
@@ -25,7 +26,7 @@ static void notify_failure(const struct dbb_request *req, const char *file)
 	if (!create && strncmp(a, "restore", 7) != 0)
 		return;
 	struct dbb_notify_event ev = {
-	    .target = req->tgt ? req->tgt->cfg->name : dbb_ops_database_type(req->srv->ops),
+	    .target = req->tgt->cfg->name,
 	    .operation = create ? "backup" : "restore",
 	    .trigger = "api",
 	    .success = false,

@@ -34,12 +34,15 @@ struct dbb_ready_cache {
 };
 
 /* A target the server serves (docs/targets.md): its settings, its
- * operation layer (its own lock, storage and journal) and its listing
- * cache. targets[0] is the default target. */
+ * operation layer (its own lock, storage and journal), its listing cache,
+ * and its scheduler and notifier (issue 17). targets[0] is the default
+ * target. */
 struct dbb_server_target {
 	const struct dbb_config *cfg; /* cfg->name */
 	struct dbb_ops *ops;
-	struct dbb_list_cache *list_cache; /* owned (handler/list.c) */
+	struct dbb_list_cache *list_cache;       /* owned (handler/list.c) */
+	_Atomic(struct dbb_scheduler *) sched;   /* not owned (main.c); issue 17 */
+	_Atomic(struct dbb_notifier *) notifier; /* not owned (main.c); issue 17 */
 };
 
 struct dbb_server {
@@ -53,8 +56,6 @@ struct dbb_server {
 	size_t ntargets;
 	struct dbb_auth *auth;
 	struct dbb_metrics *metrics;             /* owned */
-	_Atomic(struct dbb_scheduler *) sched;   /* not owned (main.c); issue 17 */
-	_Atomic(struct dbb_notifier *) notifier; /* not owned (main.c); issue 17 */
 	struct dbb_metrics_route *metric_routes; /* owned, one per route */
 	uint16_t port;
 	int listen_fd;            /* after quiesce: closed once MHD has stopped */

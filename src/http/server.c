@@ -627,11 +627,13 @@ struct dbb_metrics *dbb_server_metrics(struct dbb_server *srv)
 	return srv->metrics;
 }
 
-void dbb_server_set_scheduler(struct dbb_server *srv, struct dbb_scheduler *sched,
+void dbb_server_set_scheduler(struct dbb_server *srv, size_t target, struct dbb_scheduler *sched,
                               struct dbb_notifier *notifier)
 {
-	atomic_store(&srv->notifier, notifier);
-	atomic_store(&srv->sched, sched);
+	if (target >= srv->ntargets)
+		return;
+	atomic_store(&srv->targets[target].notifier, notifier);
+	atomic_store(&srv->targets[target].sched, sched);
 }
 
 uint16_t dbb_server_port(const struct dbb_server *srv)

@@ -27,7 +27,7 @@ struct dbb_notifier {
 	char webhook_url[512], webhook_secret[256];
 	char smtp_url[512], mail_from[256], mail_to[512];
 	bool notify_all;
-	struct dbb_metrics *metrics;
+	struct dbb_metrics_target *metrics;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct queued q[QUEUE_MAX];
@@ -270,7 +270,7 @@ static void *run(void *arg)
 }
 
 dbb_code dbb_notifier_new(struct dbb_notifier **out, const struct dbb_schedule_config *cfg,
-                          struct dbb_metrics *m, struct dbb_error *err)
+                          struct dbb_metrics_target *m, struct dbb_error *err)
 {
 	struct dbb_notifier *n = calloc(1, sizeof(*n));
 	*out = NULL;

@@ -104,7 +104,7 @@ struct dbb_offsite {
 	bool overflow;       /* pending records not queued: rescan once the queue empties */
 	uint64_t pending;    /* records in state pending */
 	time_t last_success; /* of a verified upload; 0: none known */
-	struct dbb_metrics *metrics;
+	struct dbb_metrics_target *metrics;
 };
 
 /* ---- records ---- */
@@ -640,7 +640,7 @@ dbb_code dbb_offsite_new(struct dbb_offsite **out, const struct dbb_offsite_sett
 		snprintf(off->prefix, sizeof(off->prefix), "%s", s->prefix);
 	else
 		snprintf(off->prefix, sizeof(off->prefix), "dbbackupd/%s/",
-		         dbb_ops_database_type(ops));
+		         dbb_ops_target_name(ops));
 	struct dbb_s3_config c = {
 	    .endpoint = endpoint,
 	    .region = s->region,
@@ -671,7 +671,8 @@ out:
 	return rc;
 }
 
-dbb_code dbb_offsite_start(struct dbb_offsite *off, struct dbb_metrics *m, struct dbb_error *err)
+dbb_code dbb_offsite_start(struct dbb_offsite *off, struct dbb_metrics_target *m,
+                           struct dbb_error *err)
 {
 	if (!off)
 		return DBB_OK;

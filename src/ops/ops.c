@@ -123,6 +123,11 @@ const char *dbb_ops_database_type(const struct dbb_ops *ops)
 	return ops->drv->name;
 }
 
+const char *dbb_ops_target_name(const struct dbb_ops *ops)
+{
+	return ops->cfg->name[0] ? ops->cfg->name : ops->drv->name;
+}
+
 /* A driver's scratch file is a temporary of the backups directory: on the
  * file system the restore limits count, removed at start-up if left over. */
 static void scratch_discard(struct dbb_scratch *s)
@@ -322,7 +327,7 @@ static dbb_code backup_commit(struct dbb_ops *ops, const char *prefix, enum dbb_
 	res->size_bytes = totals->stored_bytes;
 	struct dbb_backup_name nm = {
 	    .prefix = prefix,
-	    .db = ops->cfg->name[0] ? ops->cfg->name : ops->drv->name, /* the target's */
+	    .db = dbb_ops_target_name(ops),
 	    .extension = ops->drv->extension,
 	    .suffix = dbb_compression_suffix(codec),
 	    .when = when,

@@ -84,8 +84,8 @@ static dbb_code plan(struct dbb_ops *ops, const struct dbb_prune_policy *p,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(list[i].db, ops->drv->name) != 0)
-			continue; /* another database's file: not ours to judge */
+		if (strcmp(list[i].db, dbb_ops_target_name(ops)) != 0)
+			continue; /* another target's file: not ours to judge */
 		items[count] = (struct dbb_retention_item){
 		    .name = list[i].name,
 		    .when = list[i].created_at,
@@ -123,13 +123,14 @@ out:
 	return rc;
 }
 
-static void audit_delete(const char *name, dbb_code rc)
+static void audit_delete(const struct dbb_ops *ops, const char *name, dbb_code rc)
 {
 	char file[DBB_NAME_MAX + 16];
 	dbb_log_quote(file, sizeof(file), name, true);
 	dbb_info("audit action=delete outcome=%s status=%u user=\"retention\" sub=\"\" role=- "
-	         "file=%s",
-	         rc ? dbb_code_name(rc) : "success", rc ? dbb_code_http_status(rc) : 200, file);
+	         "file=%s target=%s",
+	         rc ? dbb_code_name(rc) : "success", rc ? dbb_code_http_status(rc) : 200, file,
+	         dbb_ops_target_name(ops));
 }
 
 dbb_code dbb_ops_prune(struct dbb_ops *ops, const struct dbb_prune_policy *p, bool dry_run,
@@ -149,7 +150,7 @@ dbb_code dbb_ops_prune(struct dbb_ops *ops, const struct dbb_prune_policy *p, bo
 		if (e->keep)
 			continue;
 		dbb_code drc = dbb_storage_delete(ops->st, e->name, &derr);
-		audit_delete(e->name, drc);
+		audit_delete(ops, e->name, drc);
 		if (drc) {
 			dbb_error("retention: cannot delete %s: %s", e->name, derr.message);
 			res->failed++;

@@ -16,7 +16,7 @@ struct dbb_scheduler {
 	const struct dbb_schedule_config *cfg;
 	struct dbb_schedule_parsed parsed;
 	struct dbb_tz *tz; /* owned */
-	struct dbb_metrics *metrics;
+	struct dbb_metrics_target *metrics;
 	struct dbb_notifier *notifier;
 	pthread_t thread;
 	bool started;
@@ -47,8 +47,9 @@ static void publish_locked(struct dbb_scheduler *s)
 }
 
 dbb_code dbb_scheduler_new(struct dbb_scheduler **out, struct dbb_ops *ops,
-                           const struct dbb_schedule_config *cfg, struct dbb_metrics *metrics,
-                           struct dbb_notifier *notifier, struct dbb_error *err)
+                           const struct dbb_schedule_config *cfg,
+                           struct dbb_metrics_target *metrics, struct dbb_notifier *notifier,
+                           struct dbb_error *err)
 {
 	struct dbb_scheduler *s = calloc(1, sizeof(*s));
 	dbb_code rc;
@@ -89,13 +90,14 @@ dbb_code dbb_scheduler_new(struct dbb_scheduler **out, struct dbb_ops *ops,
 
 /* ---- one run ---- */
 
-static void audit_create(const char *file, dbb_code rc)
+static void audit_create(const struct dbb_scheduler *s, const char *file, dbb_code rc)
 {
 	char f[DBB_NAME_MAX + 16];
 	dbb_log_quote(f, sizeof(f), file, true);
 	dbb_info("audit action=create outcome=%s status=%u user=\"scheduler\" sub=\"\" role=- "
-	         "file=%s",
-	         rc ? dbb_code_name(rc) : "success", rc ? dbb_code_http_status(rc) : 200, f);
+	         "file=%s target=%s",
+	         rc ? dbb_code_name(rc) : "success", rc ? dbb_code_http_status(rc) : 200, f,
+	         dbb_ops_target_name(s->ops));
 }
 
 static enum dbb_compression schedule_codec(const struct dbb_scheduler *s)
@@ -153,14 +155,16 @@ static dbb_code prune_with(struct dbb_scheduler *s, time_t due, bool dry_run, co
 	for (size_t i = 0; i < res->count; i++)
 		deleted += res->entries[i].deleted;
 	if (rc)
-		dbb_error("retention: prune failed: %s", err->message);
+		dbb_error("retention of target %s: prune failed: %s", dbb_ops_target_name(s->ops),
+		          err->message);
 	else
-		dbb_info("retention: %zu kept, %zu deleted%s", res->kept, deleted,
+		dbb_info("retention of target %s: %zu kept, %zu deleted%s",
+		         dbb_ops_target_name(s->ops), res->kept, deleted,
 		         res->held_back ? " (held back: the newest backup is older than the last "
 		                          "due time)"
 		                        : "");
 	struct dbb_notify_event ev = {
-	    .target = dbb_ops_database_type(s->ops),
+	    .target = dbb_ops_target_name(s->ops),
 	    .operation = "prune",
 	    .trigger = trigger,
 	    .success = rc == DBB_OK,
@@ -194,12 +198,13 @@ static void run_once(struct dbb_scheduler *s, time_t due)
 	time_t started = time(NULL);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	dbb_info("schedule: backup due at %lld starts", (long long)due);
+	dbb_info("schedule of target %s: backup due at %lld starts", dbb_ops_target_name(s->ops),
+	         (long long)due);
 	dbb_code rc = wait_idle(s, &err);
 	if (!rc)
 		rc = dbb_ops_create_backup(s->ops, schedule_codec(s), &opt, &res, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	audit_create(rc ? "" : res.filename, rc);
+	audit_create(s, rc ? "" : res.filename, rc);
 
 	pthread_mutex_lock(&s->mu);
 	bool recovery = rc == DBB_OK && s->st.consecutive_failures > 0;
@@ -220,7 +225,7 @@ static void run_once(struct dbb_scheduler *s, time_t due)
 	}
 	publish_locked(s);
 	struct dbb_notify_event ev = {
-	    .target = dbb_ops_database_type(s->ops),
+	    .target = dbb_ops_target_name(s->ops),
 	    .operation = "backup",
 	    .trigger = "schedule",
 	    .success = rc == DBB_OK,
@@ -233,7 +238,8 @@ static void run_once(struct dbb_scheduler *s, time_t due)
 	pthread_mutex_unlock(&s->mu);
 	dbb_notify(s->notifier, &ev);
 	if (rc) {
-		dbb_error("schedule: backup failed: %s", err.message);
+		dbb_error("schedule of target %s: backup failed: %s", dbb_ops_target_name(s->ops),
+		          err.message);
 		return;
 	}
 	struct dbb_prune_result pr;
@@ -281,7 +287,7 @@ static time_t newest_backup(struct dbb_scheduler *s)
 	if (dbb_ops_list(s->ops, &stamp, &items, &n, &err) == DBB_OK)
 		for (size_t i = 0; i < n; i++)
 			if (!items[i].safety &&
-			    strcmp(items[i].db, dbb_ops_database_type(s->ops)) == 0 &&
+			    strcmp(items[i].db, dbb_ops_target_name(s->ops)) == 0 &&
 			    items[i].created_at > newest)
 				newest = items[i].created_at;
 	free(items);
@@ -316,14 +322,16 @@ static void *thread_main(void *arg)
 	if (s->cfg->catch_up &&
 	    dbb_cron_prev(&s->parsed.cron, s->tz, now + 1, &last_due, &err) == DBB_OK &&
 	    newest_backup(s) < last_due) {
-		dbb_info("schedule: the newest backup is older than the last due time: catch-up "
-		         "run now (SCHEDULE_CATCH_UP)");
+		dbb_info("schedule of target %s: the newest backup is older than the last due "
+		         "time: catch-up run now (SCHEDULE_CATCH_UP)",
+		         dbb_ops_target_name(s->ops));
 		run_guarded(s, last_due);
 	}
 	while (!stopping(s)) {
 		now = time(NULL);
 		if (dbb_cron_next(&s->parsed.cron, s->tz, now, &next, &err) != DBB_OK) {
-			dbb_error("schedule: %s", err.message);
+			dbb_error("schedule of target %s: %s", dbb_ops_target_name(s->ops),
+			          err.message);
 			break;
 		}
 		pthread_mutex_lock(&s->mu);
@@ -345,7 +353,8 @@ dbb_code dbb_scheduler_start(struct dbb_scheduler *s, struct dbb_error *err)
 	if (pthread_create(&s->thread, NULL, thread_main, s) != 0)
 		return dbb_fail(err, DBB_ERR_INTERNAL, "cannot start the scheduler thread");
 	s->started = true;
-	dbb_info("schedule: \"%s\" in %s; next run at %lld", s->cfg->schedule, s->cfg->tz,
+	dbb_info("schedule of target %s: \"%s\" in %s; next run at %lld",
+	         dbb_ops_target_name(s->ops), s->cfg->schedule, s->cfg->tz,
 	         (long long)s->st.next_run);
 	return DBB_OK;
 }

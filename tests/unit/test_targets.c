@@ -1,6 +1,7 @@
 /* Unit tests for targets (docs/targets.md): TARGET_NAME and TARGETS_DIR
- * loading, bad target files, target names in backup file names, roles
- * scoped to a target. */
+ * loading, bad target files, schedules/retention/notifications/offsite
+ * settings per target, target names in backup file names, roles scoped to
+ * a target, per-target metrics. */
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -143,6 +144,94 @@ static void test_config(void)
 	unsetenv("TARGETS_DIR");
 }
 
+/* Schedules, retention, notifications and offsite copies are a target's
+ * settings: the default target's from the environment, another's from its
+ * file only (issues 16, 17, 18). */
+static void test_per_target_settings(void)
+{
+	struct dbb_config cfg, *all;
+	struct dbb_error err;
+	size_t n;
+
+	remove_file("pg.env"); /* test_config's */
+	remove_file("my-db_2.env");
+	setenv("TARGETS_DIR", targets, 1);
+	setenv("BACKUP_SCHEDULE", "0 3 * * *", 1);
+	setenv("KEEP_LAST", "5", 1);
+	setenv("S3_BUCKET", "env-bucket", 1);
+	write_file("nightly.env", "DB_TYPE=sqlite\nBACKUP_SCHEDULE='* * * * *'\nKEEP_LAST=3\n"
+	                          "KEEP_DAILY=7\nSCHEDULE_TZ=Europe/Berlin\n"
+	                          "NOTIFY_WEBHOOK_URL=https://hooks.example/x\n"
+	                          "NOTIFY_WEBHOOK_SECRET=hook-s3cret\nS3_BUCKET=own-bucket\n"
+	                          "S3_ACCESS_KEY_ID=AK\nS3_SECRET_ACCESS_KEY=s3-s3cret\n");
+	write_file("plain.env", "DB_TYPE=sqlite\n");
+	CHECK(load(&cfg, &all, &n, &err) == DBB_OK);
+	CHECK(n == 3);
+	if (n == 3) {
+		/* the default target: the environment */
+		CHECK_STR(all[0].schedule.schedule, "0 3 * * *");
+		CHECK(all[0].schedule.keep_last == 5);
+		CHECK_STR(all[0].offsite.bucket, "env-bucket");
+		CHECK_STR(cfg.schedule.schedule, "0 3 * * *");
+		/* nightly: its file */
+		CHECK_STR(all[1].name, "nightly");
+		CHECK_STR(all[1].schedule.schedule, "* * * * *");
+		CHECK(all[1].schedule.keep_last == 3);
+		CHECK(all[1].schedule.keep_daily == 7);
+		CHECK_STR(all[1].schedule.tz, "Europe/Berlin");
+		CHECK_STR(all[1].schedule.notify_webhook_url, "https://hooks.example/x");
+		CHECK_STR(all[1].offsite.bucket, "own-bucket");
+		CHECK_STR(all[1].offsite.secret_access_key, "s3-s3cret");
+		/* plain: the defaults, not the environment's */
+		CHECK_STR(all[2].name, "plain");
+		CHECK_STR(all[2].schedule.schedule, "");
+		CHECK(all[2].schedule.keep_last == 0);
+		CHECK(all[2].schedule.keep_min == all[0].schedule.keep_min);
+		CHECK_STR(all[2].schedule.tz, "UTC");
+		CHECK_STR(all[2].offsite.bucket, "");
+		CHECK_STR(all[2].offsite.mode, all[0].offsite.mode);
+		/* --check-config lists them per target, secrets masked */
+		char out[16384] = "";
+		FILE *mem = fmemopen(out, sizeof(out) - 1, "w");
+		dbb_config_dump_target(&all[1], mem);
+		fclose(mem);
+		CHECK(strstr(out, "nightly: BACKUP_SCHEDULE=* * * * *\n") != NULL);
+		CHECK(strstr(out, "nightly: KEEP_LAST=3\n") != NULL);
+		CHECK(strstr(out, "nightly: S3_BUCKET=own-bucket\n") != NULL);
+		CHECK(strstr(out, "nightly: S3_SECRET_ACCESS_KEY=********\n") != NULL);
+		CHECK(strstr(out, "nightly: NOTIFY_WEBHOOK_SECRET=********\n") != NULL);
+		CHECK(strstr(out, "s3cret") == NULL);
+	}
+	free(all);
+	unsetenv("BACKUP_SCHEDULE");
+	unsetenv("KEEP_LAST");
+	unsetenv("S3_BUCKET");
+
+	/* a bad value in a target's file: the file and the variable */
+	write_file("nightly.env", "DB_TYPE=sqlite\nBACKUP_SCHEDULE='61 * * * *'\n");
+	CHECK(load(&cfg, &all, &n, &err) == DBB_ERR_CONFIG);
+	CHECK(strstr(err.message, "nightly.env: ") != NULL);
+	CHECK(strstr(err.message, "BACKUP_SCHEDULE") != NULL);
+	write_file("nightly.env", "DB_TYPE=sqlite\nKEEP_LAST=x\n");
+	CHECK(load(&cfg, &all, &n, &err) == DBB_ERR_CONFIG);
+	CHECK(strstr(err.message, "nightly.env: ") != NULL);
+	CHECK(strstr(err.message, "KEEP_LAST") != NULL);
+	write_file("nightly.env", "DB_TYPE=sqlite\nOFFSITE_MODE=x\nS3_PART_SIZE=lots\n");
+	CHECK(load(&cfg, &all, &n, &err) == DBB_ERR_CONFIG);
+	CHECK(strstr(err.message, "nightly.env: S3_PART_SIZE") != NULL);
+	/* a typo is still not a setting, in a target's file as anywhere */
+	write_file("nightly.env", "DB_TYPE=sqlite\nKEEP_LASTT=3\n");
+	CHECK(load(&cfg, &all, &n, &err) == DBB_ERR_CONFIG);
+	CHECK(strstr(err.message, "KEEP_LASTT is not a target's setting") != NULL);
+	const char *like = dbb_config_lookalike("KEEP_LASTT");
+	CHECK(like && strcmp(like, "KEEP_LAST") == 0);
+	like = dbb_config_lookalike("S3_BUKET");
+	CHECK(like && strcmp(like, "S3_BUCKET") == 0);
+	remove_file("nightly.env");
+	remove_file("plain.env");
+	unsetenv("TARGETS_DIR");
+}
+
 static void test_names(void)
 {
 	char db[DBB_NAME_MAX];
@@ -249,12 +338,68 @@ static void test_metrics(void)
 	dbb_metrics_free(m);
 }
 
+/* Each target's schedule and offsite gauges: target="NAME" with several
+ * targets, only for the targets that have them; none with one target. */
+static void test_metrics_schedule(void)
+{
+	static const struct dbb_metrics_route routes[] = {{"POST", "/backup/create"}};
+	const struct dbb_metrics_target_info two[] = {{"app", "sqlite"}, {"pg", "postgresql"}};
+	struct dbb_metrics_disk disk[2] = {{.ok = true}, {.ok = true}};
+	struct dbb_metrics *m = NULL;
+	struct dbb_error err;
+	size_t len;
+	const struct dbb_metrics_schedule s = {.next_run = 1700, .consecutive_failures = 2};
+	CHECK(dbb_metrics_new_targets(&m, two, 2, routes, 1, &err) == DBB_OK);
+	if (!m)
+		return;
+	char *t = dbb_metrics_render(m, disk, &len);
+	CHECK(t && !strstr(t, "dbbackupd_next_run_timestamp_seconds"));
+	CHECK(t && !strstr(t, "dbbackupd_offsite_pending"));
+	free(t);
+	dbb_metrics_schedule(dbb_metrics_target(m, 1), &s);
+	dbb_metrics_offsite(dbb_metrics_target(m, 1), 4, 1600);
+	dbb_metrics_notification_failed(dbb_metrics_target(m, 0));
+	t = dbb_metrics_render(m, disk, &len);
+	CHECK(t && strstr(t, "dbbackupd_next_run_timestamp_seconds{database=\"postgresql\","
+	                     "target=\"pg\"} 1700\n"));
+	CHECK(t && strstr(t, "dbbackupd_consecutive_failures{database=\"postgresql\","
+	                     "target=\"pg\"} 2\n"));
+	CHECK(t && !strstr(t, "dbbackupd_next_run_timestamp_seconds{database=\"sqlite\""));
+	CHECK(t && strstr(t, "dbbackupd_offsite_pending{database=\"postgresql\",target=\"pg\"} "
+	                     "4\n"));
+	CHECK(t && strstr(t, "dbbackupd_offsite_last_success_timestamp_seconds{database="
+	                     "\"postgresql\",target=\"pg\"} 1600\n"));
+	CHECK(t && !strstr(t, "dbbackupd_offsite_pending{database=\"sqlite\""));
+	CHECK(t && strstr(t, "dbbackupd_notifications_failed_total{database=\"sqlite\","
+	                     "target=\"app\"} 1\n"));
+	CHECK(t && strstr(t, "dbbackupd_notifications_failed_total{database=\"postgresql\","
+	                     "target=\"pg\"} 0\n"));
+	const char *h = t ? strstr(t, "# HELP dbbackupd_next_run_timestamp_seconds ") : NULL;
+	CHECK(h && !strstr(h + 1, "# HELP dbbackupd_next_run_timestamp_seconds "));
+	free(t);
+	dbb_metrics_free(m);
+	/* one target: as before targets existed */
+	CHECK(dbb_metrics_new_targets(&m, two, 1, routes, 1, &err) == DBB_OK);
+	if (!m)
+		return;
+	dbb_metrics_schedule(dbb_metrics_target(m, 0), &s);
+	dbb_metrics_offsite(dbb_metrics_target(m, 0), 4, 1600);
+	t = dbb_metrics_render(m, disk, &len);
+	CHECK(t && strstr(t, "dbbackupd_next_run_timestamp_seconds{database=\"sqlite\"} 1700\n"));
+	CHECK(t && strstr(t, "dbbackupd_offsite_pending{database=\"sqlite\"} 4\n"));
+	CHECK(t && strstr(t, "dbbackupd_notifications_failed_total{database=\"sqlite\"} 0\n"));
+	CHECK(t && !strstr(t, "target="));
+	free(t);
+	dbb_metrics_free(m);
+}
+
 int main(void)
 {
 	umask(022);
-	static const char *const vars[] = {"PORT",        "DB_TYPE",     "DB_HOST", "BACKUP_DIR",
-	                                   "TARGET_NAME", "TARGETS_DIR", "DB_NAME", "COMPRESSION",
-	                                   "GZIP_LEVEL",  "DB_PASSWORD", "DB_USER"};
+	static const char *const vars[] = {
+	    "PORT",        "DB_TYPE",         "DB_HOST",     "BACKUP_DIR", "TARGET_NAME",
+	    "TARGETS_DIR", "DB_NAME",         "COMPRESSION", "GZIP_LEVEL", "DB_PASSWORD",
+	    "DB_USER",     "BACKUP_SCHEDULE", "KEEP_LAST",   "S3_BUCKET",  "SCHEDULE_TZ"};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 	char *tmp = check_tmpdir();
@@ -265,9 +410,11 @@ int main(void)
 	mkdir(targets, 0755);
 	setenv("BACKUP_DIR", "/b", 1);
 	test_config();
+	test_per_target_settings();
 	test_names();
 	test_roles();
 	test_metrics();
+	test_metrics_schedule();
 	check_rmdir(dir);
 	DONE();
 }

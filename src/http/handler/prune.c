@@ -51,18 +51,12 @@ enum MHD_Result dbb_handle_prune(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
 	struct dbb_prune_result res = {0};
-	struct dbb_scheduler *s = atomic_load(&req->srv->sched);
+	/* the request's target's retention (docs/targets.md) */
+	struct dbb_scheduler *s = atomic_load(&req->tgt->sched);
 	bool dry_run = false;
 	if (dbb_query_bool(req, "dry_run", false, &dry_run, &err))
 		return dbb_reply_err(req, &err);
-	/* schedules and retention: the default target's only, for now */
-	if (req->tgt && !req->tgt->cfg->is_default)
-		return dbb_reply_error(req, DBB_ERR_INVALID_PARAMETER,
-		                       "retention applies to the default target only in this "
-		                       "version (docs/targets.md)",
-		                       NULL);
-	if (!dry_run &&
-	    dbb_principal_role(&req->who, req->tgt ? req->tgt->cfg->name : NULL) < DBB_ROLE_ADMIN) {
+	if (!dry_run && dbb_principal_role(&req->who, req->tgt->cfg->name) < DBB_ROLE_ADMIN) {
 		dbb_metrics_auth_failure(req->srv->metrics, DBB_AUTHFAIL_FORBIDDEN);
 		return dbb_reply_error(
 		    req, DBB_ERR_FORBIDDEN,

@@ -33,13 +33,9 @@ static json_t *local_time(const struct dbb_tz *tz, time_t t)
 
 enum MHD_Result dbb_handle_schedule(struct dbb_request *req)
 {
-	struct dbb_scheduler *s = atomic_load(&req->srv->sched);
+	/* the request's target's schedule (docs/targets.md) */
+	struct dbb_scheduler *s = atomic_load(&req->tgt->sched);
 	struct dbb_schedule_status st;
-	if (req->tgt && !req->tgt->cfg->is_default)
-		return dbb_reply_error(req, DBB_ERR_INVALID_PARAMETER,
-		                       "schedules apply to the default target only in this "
-		                       "version (docs/targets.md)",
-		                       NULL);
 	if (!s)
 		return dbb_reply_error(req, DBB_ERR_SHUTTING_DOWN, "the scheduler is not running",
 		                       NULL);
