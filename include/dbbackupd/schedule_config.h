@@ -1,8 +1,10 @@
 /* The settings of schedules, retention and notifications (issue 17):
  * BACKUP_SCHEDULE, SCHEDULE_*, KEEP_*, NOTIFY_*. One struct with its own
- * settings table, loaded into struct dbb_config as one member (schedule) so
- * that it can move per target as a whole; documented in setup/.env.template
- * and docs/operations.md ("Schedules and retention"). */
+ * settings table, loaded into each target's settings as one member
+ * (schedule, in DBB_TARGET_FIELDS: the default target's from the
+ * environment, another's from its NAME.env); documented in
+ * setup/.env.template, docs/operations.md ("Schedules and retention") and
+ * docs/targets.md. */
 #ifndef DBBACKUPD_SCHEDULE_CONFIG_H
 #define DBBACKUPD_SCHEDULE_CONFIG_H
 

@@ -26,8 +26,8 @@
 
 struct dbb_scheduler;
 
-/* cfg must outlive the scheduler; metrics and notifier may be NULL. The
- * time zone is read from $TZDIR or the system's tzdata. */
+/* cfg must outlive the scheduler; metrics (its target's series) and notifier
+ * may be NULL. The time zone is read from $TZDIR or the system's tzdata. */
 dbb_code dbb_scheduler_new(struct dbb_scheduler **out, struct dbb_ops *ops,
                            const struct dbb_schedule_config *cfg,
                            struct dbb_metrics_target *metrics, struct dbb_notifier *notifier,
