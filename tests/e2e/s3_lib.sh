@@ -11,6 +11,7 @@
 #   make_file PATH BYTES  random content
 #   sha FILE              lower-case hex SHA-256
 #   uploads_of KEY        the incomplete multipart uploads of KEY (AWS CLI)
+#   no_uploads_left KEY   none of them, within 20 s
 #   absent KEY            no object under KEY (AWS CLI)
 
 S3_PY_BIN=$(bash "$DBB_SOURCE_DIR/tests/s3/pyenv.sh") || {
@@ -53,6 +54,19 @@ sha() {
 uploads_of() {
 	awsi s3api list-multipart-uploads --bucket "$S3_BUCKET" --prefix "$1" |
 		jq -r --arg k "$1" '(.Uploads // [])[] | select(.Key == $k) | .UploadId'
+}
+
+# no_uploads_left KEY: no incomplete multipart upload of KEY, within 20 s.
+# The store may list an upload it has just completed for a moment (SeaweedFS
+# removes its upload folder after answering); an orphan stays for good (after
+# a success nothing aborts it), so waiting does not hide one.
+no_uploads_left() {
+	for _ in $(seq 1 40); do
+		[ -z "$(uploads_of "$1")" ] && return 0
+		sleep 0.5
+	done
+	echo "  incomplete uploads of $1: $(uploads_of "$1" | tr '\n' ' ')"
+	return 1
 }
 
 absent() {

@@ -124,7 +124,7 @@ done
 check "the record holds the failure" test "$(offsite_of "$FILE" | jq -r '.error | length > 0')" = true
 bash "$SVC" resume >/dev/null
 check "after resume the copy is uploaded" wait_state "$FILE" uploaded 240
-check "no multipart upload is left" test -z "$(uploads_of "$P$FILE")"
+check "no multipart upload is left" no_uploads_left "$P$FILE"
 check "the AWS CLI reads the same bytes and SHA-256" same_copy "$FILE"
 
 # ---- the store is down when the backup is made ----
@@ -171,7 +171,7 @@ check "the record says pending, one attempt" test "$(jq -r '.state + " " + (.att
 	"$WORK/backups/$FILE.offsite")" = "pending 1"
 start
 check "after the restart the copy is uploaded" wait_state "$FILE" uploaded 120
-check "no multipart upload is left" test -z "$(uploads_of "$P$FILE")"
+check "no multipart upload is left" no_uploads_left "$P$FILE"
 check "the AWS CLI reads the same bytes and SHA-256" same_copy "$FILE"
 check "no secret in the log" no_secret_in "$DAEMON_LOG"
 
