@@ -87,13 +87,21 @@ struct dbb_restore_result {
  * 409: long enough for a rotation job not to fail on a short backup. */
 #define DBB_DELETE_WAIT_MS 3000
 
-/* The lock: what names the running operation for the 409 message. */
+/* The lock: what names the running operation for the 409 message. A holder
+ * that marked itself brief (dbb_ops_lock_brief) is waited for, up to
+ * DBB_DELETE_WAIT_MS, rather than refused: a backup requested while
+ * retention or OFFSITE_MODE=move deletes a file is not a 409. */
 dbb_code dbb_ops_lock(struct dbb_ops *ops, const char *what, struct dbb_error *err);
-/* The same, waiting up to wait_ms for a running operation to end before
- * answering DBB_ERR_BUSY (0: do not wait). For callers that would rather
- * queue briefly than refuse: deletes and prune, the scheduler. */
+/* The same, waiting up to wait_ms (or DBB_DELETE_WAIT_MS for a brief
+ * holder, whichever is longer) for a running operation to end before
+ * answering DBB_ERR_BUSY (0: do not wait but for a brief holder). For
+ * callers that would rather queue briefly than refuse: deletes and prune,
+ * the scheduler. */
 dbb_code dbb_ops_lock_wait(struct dbb_ops *ops, const char *what, unsigned wait_ms,
                            struct dbb_error *err);
+/* The holder (of the lock) says it lets go within a moment: deletes and
+ * prune. Cleared by dbb_ops_unlock. */
+void dbb_ops_lock_brief(struct dbb_ops *ops);
 void dbb_ops_unlock(struct dbb_ops *ops);
 
 /* The codec compress=true means: COMPRESSION (gzip unless set to zstd). */

@@ -132,6 +132,11 @@ struct dbb_s3_put_result {
 	char sha256[65]; /* of the whole object, as stored in x-amz-meta-sha256 */
 	uint64_t size;
 	unsigned parts; /* 0: a single PutObject */
+	/* The multipart upload's id, "" for a single PutObject. After a success
+	 * some stores still list it for a moment (or for good, when their own
+	 * clean-up failed); it must not be aborted then, the object shares its
+	 * parts on some of them. */
+	char upload_id[256];
 	/* A multipart upload that failed and whose abort failed too (the store
 	 * was gone): its id, so the caller can abort it later (abort_upload or
 	 * abort_incomplete); "" otherwise. */
@@ -204,9 +209,10 @@ dbb_code dbb_s3_abort_upload(struct dbb_s3 *s3, const char *key, const char *upl
                              struct dbb_s3_error *err);
 
 /* Aborts every incomplete multipart upload of exactly key (what a crash or an
- * unreachable store left behind); *aborted (optional) counts them. */
-dbb_code dbb_s3_abort_incomplete(struct dbb_s3 *s3, const char *key, unsigned *aborted,
-                                 struct dbb_s3_error *err);
+ * unreachable store left behind) except the one named except_upload_id (NULL:
+ * none; the upload just completed); *aborted (optional) counts them. */
+dbb_code dbb_s3_abort_incomplete(struct dbb_s3 *s3, const char *key, const char *except_upload_id,
+                                 unsigned *aborted, struct dbb_s3_error *err);
 
 /* HeadBucket: the endpoint answers, the bucket exists and the credentials
  * are accepted (for --check-config and readiness). */

@@ -380,6 +380,24 @@ static void expected_sha256(struct dbb_offsite *off, const char *name, char out[
 	}
 }
 
+/* Aborts the multipart uploads earlier attempts left under key (the store was
+ * gone when they failed), except keep (the upload this attempt completed). */
+static void abort_earlier_uploads(struct dbb_offsite *off, const char *name, const char *key,
+                                  const char *keep)
+{
+	unsigned aborted = 0;
+	struct dbb_s3_error ae = {0};
+	if (dbb_s3_abort_incomplete(off->s3, key, keep, &aborted, &ae) != DBB_OK)
+		dbb_warn("offsite copy of %s: unfinished multipart uploads of earlier attempts not "
+		         "aborted (a bucket lifecycle rule AbortIncompleteMultipartUpload removes "
+		         "them): %s",
+		         name, ae.base.message);
+	else if (aborted)
+		dbb_info("offsite copy of %s: aborted %u unfinished multipart upload(s) of an "
+		         "earlier attempt",
+		         name, aborted);
+}
+
 static void upload_one(struct dbb_offsite *off, const char *name)
 {
 	char key[DBB_S3_KEY_MAX + 1], sha[65];
@@ -410,14 +428,8 @@ static void upload_one(struct dbb_offsite *off, const char *name)
 		pending_done(off, 0);
 		return;
 	}
-	if (attempts > 1) {
-		unsigned aborted = 0;
-		struct dbb_s3_error ae = {0};
-		if (dbb_s3_abort_incomplete(off->s3, key, &aborted, &ae) == DBB_OK && aborted)
-			dbb_info("offsite copy of %s: aborted %u unfinished multipart upload(s) "
-			         "of an earlier attempt",
-			         name, aborted);
-	}
+	if (attempts > 1)
+		abort_earlier_uploads(off, name, key, NULL);
 	dbb_code rc = dbb_s3_put_file(off->s3, key, fd, sha[0] ? sha : NULL, &res, &se);
 	close(fd);
 	time_t now = time(NULL);
@@ -426,8 +438,14 @@ static void upload_one(struct dbb_offsite *off, const char *name)
 			dbb_warn("offsite copy of %s uploaded, but its record was not written: %s",
 			         name, err.message);
 		dbb_info("offsite copy of %s uploaded and verified: %s (%llu bytes, %u parts, "
-		         "sha256 %s)",
-		         name, key, (unsigned long long)res.size, res.parts, res.sha256);
+		         "upload id %s, sha256 %s)",
+		         name, key, (unsigned long long)res.size, res.parts,
+		         res.upload_id[0] ? res.upload_id : "-", res.sha256);
+		/* an earlier attempt's upload the store did not list before (it had
+		 * just restarted, or the abort failed) is found now */
+		if (attempts > 1)
+			abort_earlier_uploads(off, name, key,
+			                      res.upload_id[0] ? res.upload_id : NULL);
 		pending_done(off, now);
 		if (off->move)
 			prune_local(off);

@@ -279,6 +279,7 @@ dbb_code dbb_s3_abort_upload(struct dbb_s3 *s3, const char *key, const char *upl
 
 struct incomplete {
 	const char *key;
+	const char *except_upload_id;
 	struct dbb_s3_upload *ids;
 	size_t n, cap;
 	bool no_memory;
@@ -287,7 +288,8 @@ struct incomplete {
 static int collect(const struct dbb_s3_upload *up, void *ud)
 {
 	struct incomplete *in = ud;
-	if (strcmp(up->key, in->key) != 0)
+	if (strcmp(up->key, in->key) != 0 ||
+	    (in->except_upload_id && strcmp(up->upload_id, in->except_upload_id) == 0))
 		return 0;
 	if (in->n == in->cap) {
 		size_t cap = in->cap ? in->cap * 2 : 4;
@@ -303,15 +305,15 @@ static int collect(const struct dbb_s3_upload *up, void *ud)
 	return 0;
 }
 
-dbb_code dbb_s3_abort_incomplete(struct dbb_s3 *s3, const char *key, unsigned *aborted,
-                                 struct dbb_s3_error *err)
+dbb_code dbb_s3_abort_incomplete(struct dbb_s3 *s3, const char *key, const char *except_upload_id,
+                                 unsigned *aborted, struct dbb_s3_error *err)
 {
 	if (aborted)
 		*aborted = 0;
 	if (!s3_key_valid(key))
 		return s3_fail(err, DBB_S3_FAULT_OTHER, DBB_ERR_INVALID_PARAMETER,
 		               "S3 abort: empty, too long or control characters in the key");
-	struct incomplete in = {.key = key};
+	struct incomplete in = {.key = key, .except_upload_id = except_upload_id};
 	dbb_code rc = dbb_s3_list_uploads(s3, key, 1000, collect, &in, NULL, err);
 	if (!rc && in.no_memory)
 		rc = s3_fail(err, DBB_S3_FAULT_LOCAL, DBB_ERR_INTERNAL, "S3 abort: out of memory");

@@ -487,6 +487,7 @@ static dbb_code put_multipart(struct upload *u, const char *expected, struct dbb
 	if (rc)
 		goto out;
 	pool.upload_id = upload_id;
+	snprintf(res->upload_id, sizeof(res->upload_id), "%s", upload_id);
 	pthread_mutex_init(&pool.lock, NULL);
 	rc = send_parts(u, &pool, expected, err);
 	pthread_mutex_destroy(&pool.lock);

@@ -17,6 +17,7 @@ struct dbb_ops {
 	pthread_mutex_t mu;
 	pthread_cond_t idle; /* signalled when the lock is released */
 	bool busy;
+	bool brief; /* the holder said it lets go within a moment (a deletion) */
 	char running[160];
 	time_t running_since;
 	bool interrupted; /* a journal is on disk from an unfinished restore */

@@ -194,10 +194,13 @@ dbb_code dbb_ops_lock_wait(struct dbb_ops *ops, const char *what, unsigned wait_
                            struct dbb_error *err)
 {
 	dbb_code rc = DBB_OK;
-	struct timespec until = deadline_after(wait_ms);
+	unsigned brief_ms = wait_ms > DBB_DELETE_WAIT_MS ? wait_ms : DBB_DELETE_WAIT_MS;
+	struct timespec until = deadline_after(wait_ms), until_brief = deadline_after(brief_ms);
 	pthread_mutex_lock(&ops->mu);
-	while (ops->busy && wait_ms > 0) {
-		if (pthread_cond_timedwait(&ops->idle, &ops->mu, &until) == ETIMEDOUT)
+	/* the holder may change while we wait: a brief one is waited for longer */
+	while (ops->busy && (wait_ms > 0 || ops->brief)) {
+		if (pthread_cond_timedwait(&ops->idle, &ops->mu,
+		                           ops->brief ? &until_brief : &until) == ETIMEDOUT)
 			break;
 	}
 	if (ops->busy) {
@@ -218,10 +221,18 @@ dbb_code dbb_ops_lock_wait(struct dbb_ops *ops, const char *what, unsigned wait_
 	return rc;
 }
 
+void dbb_ops_lock_brief(struct dbb_ops *ops)
+{
+	pthread_mutex_lock(&ops->mu);
+	ops->brief = true;
+	pthread_mutex_unlock(&ops->mu);
+}
+
 void dbb_ops_unlock(struct dbb_ops *ops)
 {
 	pthread_mutex_lock(&ops->mu);
 	ops->busy = false;
+	ops->brief = false;
 	ops->running[0] = '\0';
 	pthread_cond_broadcast(&ops->idle);
 	pthread_mutex_unlock(&ops->mu);
@@ -977,6 +988,7 @@ dbb_code dbb_ops_delete(struct dbb_ops *ops, const char *name, struct dbb_error 
 	}
 	if (rc)
 		return rc;
+	dbb_ops_lock_brief(ops);
 	rc = dbb_storage_delete(ops->st, name, err);
 	if (!rc)
 		dbb_info("backup %s deleted", name);

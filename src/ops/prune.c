@@ -143,6 +143,7 @@ dbb_code dbb_ops_prune(struct dbb_ops *ops, const struct dbb_prune_policy *p, bo
 	rc = dbb_ops_lock_wait(ops, "a prune (retention)", p->lock_wait_ms, err);
 	if (rc)
 		return rc;
+	dbb_ops_lock_brief(ops);
 	rc = plan(ops, p, res, err); /* under the lock: nothing changes in between */
 	for (size_t i = 0; rc == DBB_OK && i < res->count; i++) {
 		struct dbb_prune_entry *e = &res->entries[i];

@@ -277,7 +277,7 @@ static int run(struct dbb_s3 *s3, int argc, char **argv)
 	}
 	if (strcmp(cmd, "abort-incomplete") == 0 && argc == 3) {
 		unsigned n;
-		if (dbb_s3_abort_incomplete(s3, argv[2], &n, &e))
+		if (dbb_s3_abort_incomplete(s3, argv[2], NULL, &n, &e))
 			return fail(&e);
 		printf("aborted=%u\n", n);
 		return 0;

@@ -526,6 +526,14 @@ static void test_lock_wait(void)
 	pthread_join(t, NULL);
 	CHECK(dbb_ops_lock(e.ops, "a third", &err) == DBB_ERR_BUSY);
 	CHECK(strstr(err.message, "a waiter") != NULL);
+	/* a brief holder (a deletion) is waited for even without a wait */
+	dbb_ops_lock_brief(e.ops);
+	CHECK(pthread_create(&t, NULL, release_later, e.ops) == 0);
+	CHECK(dbb_ops_lock(e.ops, "a backup", &err) == DBB_OK);
+	pthread_join(t, NULL);
+	/* ... and the mark went with it: the backup is refused at once */
+	CHECK(dbb_ops_lock(e.ops, "a fourth", &err) == DBB_ERR_BUSY);
+	CHECK(strstr(err.message, "a backup") != NULL);
 	dbb_ops_unlock(e.ops);
 	env_close(&e);
 }
