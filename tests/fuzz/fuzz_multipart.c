@@ -242,7 +242,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		die("auth", &err);
 	if (dbb_ops_new(&ops, &cfg, drv, storage, &err))
 		die("ops", &err);
-	struct dbb_target target = {&cfg, ops};
+	struct dbb_target target = {.cfg = &cfg, .ops = ops};
 	if (dbb_server_start(&srv, &cfg, &target, 1, auth, &err))
 		die("server", &err);
 	snprintf(path, sizeof(path), "%s/keys/private.pem", base);
