@@ -77,6 +77,8 @@ static const struct dbb_setting vars[] = {
     BYTES0("MAX_RESTORE_BYTES", max_restore_bytes, "0"),
     UINT("CHILD_TIMEOUT", child_timeout, "21600", 1, 604800),
     STR("LOG_LEVEL", log_level, "info"),
+    STR("LOG_FORMAT", log_format, "text"),
+    STR("TRUSTED_PROXIES", trusted_proxies, ""),
     UINT("SHUTDOWN_TIMEOUT", shutdown_timeout, "300", 0, 86400),
     STR("TLS_CERT_FILE", tls_cert_file, ""),
     STR("TLS_KEY_FILE", tls_key_file, ""),

@@ -207,6 +207,9 @@ static dbb_code daemon_open(struct daemon *d, struct dbb_error *err)
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "LOG_LEVEL must be debug, info, warn or error, got \"%s\"",
 		                d->cfg.log_level);
+	if (dbb_log_set_format(d->cfg.log_format) != 0)
+		return dbb_fail(err, DBB_ERR_CONFIG, "LOG_FORMAT must be text or json, got \"%s\"",
+		                d->cfg.log_format);
 	rc = tls_files_trusted(&d->cfg, err);
 	if (rc)
 		return rc;

@@ -1,12 +1,15 @@
 /* Prometheus counters with lock-free atomics, and their text rendering. */
 #include "dbbackupd/metrics.h"
 
+#include <dirent.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 /* Statuses the daemon answers with; anything else is counted as "other". */
 static const unsigned statuses[] = {200, 206, 301, 304, 400, 401, 403, 404, 405,
@@ -16,6 +19,12 @@ static const unsigned statuses[] = {200, 206, 301, 304, 400, 401, 403, 404, 405,
 /* Upper bounds (seconds) of the backup/restore duration histogram. */
 static const double buckets[] = {0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 10800};
 #define NBUCKET (sizeof(buckets) / sizeof(buckets[0]))
+
+/* ... and of the HTTP request duration histogram (a list answers in
+ * milliseconds, a download or a restore takes minutes to hours). */
+static const double request_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                         2.5,   5,    10,    30,   60,  300,  900, 3600};
+#define NRBUCKET (sizeof(request_buckets) / sizeof(request_buckets[0]))
 
 static const char *const op_names[DBB_METRIC_OP_COUNT] = {"backup", "restore"};
 static const char *const outcome_names[DBB_OUTCOME_COUNT] = {"success", "rejected", "failed"};
@@ -30,6 +39,12 @@ struct op_series {
 	counter count;
 	counter sum_us;
 	counter bucket[NBUCKET]; /* non-cumulative; summed when rendered */
+};
+
+struct request_series {
+	counter count;
+	counter sum_us;
+	counter bucket[NRBUCKET]; /* non-cumulative; summed when rendered */
 };
 
 /* One target's series. */
@@ -55,9 +70,9 @@ struct dbb_metrics {
 	size_t ntargets;
 	const struct dbb_metrics_route *routes;
 	size_t nroutes;
-	counter *requests;    /* [(nroutes + 1) * NSTATUS] */
-	counter *request_us;  /* [nroutes + 1]: summed durations */
-	counter *request_cnt; /* [nroutes + 1] */
+	counter *requests;                  /* [(nroutes + 1) * NSTATUS] */
+	counter *not_allowed;               /* [nroutes]: 405s, by the route of their path */
+	struct request_series *request_dur; /* [nroutes + 1] */
 	counter authfail[DBB_AUTHFAIL_COUNT];
 	time_t started;
 };
@@ -82,10 +97,10 @@ dbb_code dbb_metrics_new_targets(struct dbb_metrics **out,
 	m->routes = routes;
 	m->nroutes = nroutes;
 	m->requests = calloc((nroutes + 1) * NSTATUS, sizeof(counter));
-	m->request_us = calloc(nroutes + 1, sizeof(counter));
-	m->request_cnt = calloc(nroutes + 1, sizeof(counter));
+	m->not_allowed = calloc(nroutes + 1, sizeof(counter));
+	m->request_dur = calloc(nroutes + 1, sizeof(*m->request_dur));
 	m->targets = calloc(ntargets, sizeof(*m->targets));
-	if (!m->requests || !m->request_us || !m->request_cnt || !m->targets) {
+	if (!m->requests || !m->not_allowed || !m->request_dur || !m->targets) {
 		dbb_metrics_free(m);
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
 	}
@@ -109,8 +124,8 @@ void dbb_metrics_free(struct dbb_metrics *m)
 	if (!m)
 		return;
 	free(m->requests);
-	free(m->request_us);
-	free(m->request_cnt);
+	free(m->not_allowed);
+	free(m->request_dur);
 	free(m->targets);
 	free(m);
 }
@@ -132,10 +147,23 @@ void dbb_metrics_request(struct dbb_metrics *m, size_t route, unsigned status, d
 {
 	if (route > m->nroutes)
 		route = m->nroutes;
-	atomic_fetch_add_explicit(&m->requests[route * NSTATUS + status_index(status)], 1,
-	                          memory_order_relaxed);
-	atomic_fetch_add_explicit(&m->request_us[route], to_us(seconds), memory_order_relaxed);
-	atomic_fetch_add_explicit(&m->request_cnt[route], 1, memory_order_relaxed);
+	if (status == 405 && route < m->nroutes) {
+		/* a method the path does not take: its path's count, and the
+		 * durations of requests no route served */
+		atomic_fetch_add_explicit(&m->not_allowed[route], 1, memory_order_relaxed);
+		route = m->nroutes;
+	} else {
+		atomic_fetch_add_explicit(&m->requests[route * NSTATUS + status_index(status)], 1,
+		                          memory_order_relaxed);
+	}
+	struct request_series *s = &m->request_dur[route];
+	size_t b = 0;
+	while (b < NRBUCKET && seconds > request_buckets[b])
+		b++;
+	if (b < NRBUCKET)
+		atomic_fetch_add_explicit(&s->bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->sum_us, to_us(seconds), memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
 }
 
 enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc)
@@ -214,13 +242,23 @@ static void help(FILE *f, const char *name, const char *type, const char *text)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* The method and route labels of series r (nroutes: no route matched;
+ * its method label is "other", never empty). */
+static void route_labels(const struct dbb_metrics *m, size_t r, const char **method,
+                         const char **path)
+{
+	*method = r < m->nroutes ? m->routes[r].method : "other";
+	*path = r < m->nroutes ? m->routes[r].path : "unmatched";
+}
+
 static void render_requests(struct dbb_metrics *m, FILE *f)
 {
+	const char *method, *path;
 	help(f, "dbbackupd_http_requests_total", "counter",
-	     "HTTP requests answered, by route and status.");
+	     "HTTP requests answered, by route and status (a 405: method \"other\" and the "
+	     "route of its path; no route: \"unmatched\").");
 	for (size_t r = 0; r <= m->nroutes; r++) {
-		const char *method = r < m->nroutes ? m->routes[r].method : "";
-		const char *path = r < m->nroutes ? m->routes[r].path : "unmatched";
+		route_labels(m, r, &method, &path);
 		for (size_t s = 0; s < NSTATUS; s++) {
 			uint64_t n = get(&m->requests[r * NSTATUS + s]);
 			if (!n)
@@ -235,23 +273,36 @@ static void render_requests(struct dbb_metrics *m, FILE *f)
 			        "status=\"%s\"} %llu\n",
 			        method, path, st, (unsigned long long)n);
 		}
+		uint64_t n405 = r < m->nroutes ? get(&m->not_allowed[r]) : 0;
+		if (n405)
+			fprintf(f,
+			        "dbbackupd_http_requests_total{method=\"other\",route=\"%s\","
+			        "status=\"405\"} %llu\n",
+			        path, (unsigned long long)n405);
 	}
-	help(f, "dbbackupd_http_request_duration_seconds", "summary",
+	help(f, "dbbackupd_http_request_duration_seconds", "histogram",
 	     "Time from the first byte of a request to the end of its response, by route.");
 	for (size_t r = 0; r <= m->nroutes; r++) {
-		uint64_t n = get(&m->request_cnt[r]);
-		if (!n)
+		struct request_series *s = &m->request_dur[r];
+		uint64_t count = get(&s->count), cum = 0;
+		if (!count)
 			continue;
-		const char *method = r < m->nroutes ? m->routes[r].method : "";
-		const char *path = r < m->nroutes ? m->routes[r].path : "unmatched";
-		fprintf(f,
-		        "dbbackupd_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} "
-		        "%.6f\n",
-		        method, path, (double)get(&m->request_us[r]) / 1e6);
-		fprintf(f,
-		        "dbbackupd_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} "
-		        "%llu\n",
-		        method, path, (unsigned long long)n);
+		route_labels(m, r, &method, &path);
+		char labels[300];
+		snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"", method, path);
+		for (size_t b = 0; b < NRBUCKET; b++) {
+			cum += get(&s->bucket[b]);
+			fprintf(
+			    f,
+			    "dbbackupd_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n",
+			    labels, request_buckets[b], (unsigned long long)cum);
+		}
+		fprintf(f, "dbbackupd_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
+		        labels, (unsigned long long)count);
+		fprintf(f, "dbbackupd_http_request_duration_seconds_sum{%s} %.6f\n", labels,
+		        (double)get(&s->sum_us) / 1e6);
+		fprintf(f, "dbbackupd_http_request_duration_seconds_count{%s} %llu\n", labels,
+		        (unsigned long long)count);
 	}
 }
 
@@ -483,6 +534,71 @@ static void render_offsite(struct dbb_metrics *m, FILE *f)
 	}
 }
 
+/* The standard process_* metrics of Prometheus's client libraries, read
+ * from /proc/self (Linux): CPU time, memory, file descriptors, start time.
+ * A value that cannot be read is left out, never made up. */
+static void render_process(const struct dbb_metrics *m, FILE *f)
+{
+	long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
+	long long rss = 0;
+	bool have_stat = false;
+	char buf[1024];
+	FILE *st = fopen("/proc/self/stat", "re");
+	if (st) {
+		size_t n = fread(buf, 1, sizeof(buf) - 1, st);
+		buf[n] = '\0';
+		fclose(st);
+		/* fields after the command name, which may hold spaces and ')' */
+		const char *p = strrchr(buf, ')');
+		have_stat =
+		    p && tick > 0 &&
+		    sscanf(p + 2,
+		           "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d "
+		           "%*d %*d %*d %llu %llu %lld",
+		           &utime, &stime, &start, &vsize, &rss) == 5;
+	}
+	if (have_stat) {
+		help(f, "process_cpu_seconds_total", "counter", "User and system CPU time spent.");
+		fprintf(f, "process_cpu_seconds_total %.2f\n",
+		        (double)(utime + stime) / (double)tick);
+		help(f, "process_resident_memory_bytes", "gauge", "Resident memory size.");
+		fprintf(f, "process_resident_memory_bytes %lld\n", rss * (long long)page);
+		help(f, "process_virtual_memory_bytes", "gauge", "Virtual memory size.");
+		fprintf(f, "process_virtual_memory_bytes %llu\n", vsize);
+	}
+	/* start time: boot time (btime of /proc/stat) + the process's start */
+	long long btime = -1;
+	FILE *ps = have_stat ? fopen("/proc/stat", "re") : NULL;
+	while (ps && fgets(buf, sizeof(buf), ps))
+		if (sscanf(buf, "btime %lld", &btime) == 1)
+			break;
+	if (ps)
+		fclose(ps);
+	help(f, "process_start_time_seconds", "gauge",
+	     "Start time of the process since the Unix epoch, in seconds.");
+	if (btime >= 0)
+		fprintf(f, "process_start_time_seconds %.2f\n",
+		        (double)btime + (double)start / (double)tick);
+	else
+		fprintf(f, "process_start_time_seconds %lld\n", (long long)m->started);
+	long long fds = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL)
+			fds += e->d_name[0] != '.';
+		closedir(d);
+		help(f, "process_open_fds", "gauge", "Number of open file descriptors.");
+		fprintf(f, "process_open_fds %lld\n", fds - 1); /* less the listing's own */
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		help(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+		fprintf(f, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+	}
+}
+
 char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *disk, size_t *len)
 {
 	char *buf = NULL;
@@ -505,6 +621,7 @@ char *dbb_metrics_render(struct dbb_metrics *m, const struct dbb_metrics_disk *d
 	render_disk(m, disk, f);
 	render_schedule(m, f);
 	render_offsite(m, f);
+	render_process(m, f);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

@@ -127,6 +127,8 @@ struct dbb_config {
 	uint64_t max_restore_bytes;      /* decompressed size of an uploaded backup */
 	unsigned child_timeout;          /* seconds before a hung child tool is killed */
 	char log_level[16];
+	char log_format[8];         /* "text" or "json" */
+	char trusted_proxies[1024]; /* addresses/CIDRs whose X-Forwarded-For, X-Request-Id count */
 
 	unsigned shutdown_timeout;    /* seconds SIGTERM waits for running requests */
 	char tls_cert_file[PATH_MAX]; /* PEM; with tls_key_file: HTTPS */

@@ -15,7 +15,9 @@
 #include "dbbackupd/config.h"
 #include "dbbackupd/metrics.h"
 #include "dbbackupd/ops.h"
+#include "dbbackupd/log.h"
 #include "dbbackupd/storage.h"
+#include "http/proxy.h"
 
 struct dbb_guard;
 
@@ -58,10 +60,11 @@ struct dbb_server {
 	struct dbb_metrics *metrics;             /* owned */
 	struct dbb_metrics_route *metric_routes; /* owned, one per route */
 	uint16_t port;
-	int listen_fd;            /* after quiesce: closed once MHD has stopped */
-	atomic_bool stopping;     /* new requests get 503 shutting_down */
-	atomic_uint in_flight;    /* requests begun and not yet completed */
-	char *tls_cert, *tls_key; /* PEM in memory (TLS_CERT_FILE/TLS_KEY_FILE), owned */
+	int listen_fd;              /* after quiesce: closed once MHD has stopped */
+	atomic_bool stopping;       /* new requests get 503 shutting_down */
+	atomic_uint in_flight;      /* requests begun and not yet completed */
+	char *tls_cert, *tls_key;   /* PEM in memory (TLS_CERT_FILE/TLS_KEY_FILE), owned */
+	struct dbb_proxies proxies; /* TRUSTED_PROXIES */
 };
 
 struct dbb_request;
@@ -102,6 +105,7 @@ struct dbb_request {
 	struct dbb_server *srv;
 	struct MHD_Connection *conn;
 	const struct dbb_route *route;
+	const struct dbb_route *path_route; /* a 405's: the route of its path */
 	/* The target of the request: the one named by /targets/NAME/ or
 	 * ?target=NAME on a /backup/ route; else the default target. */
 	const struct dbb_server_target *tgt;
@@ -124,6 +128,10 @@ struct dbb_request {
 	char audit_file[DBB_NAME_MAX + 64]; /* the file an audited action was about */
 	struct timespec started;
 	void *state; /* the handler's, freed by route->cleanup */
+	/* X-Request-Id: ours (random), or a trusted proxy's; on every log
+	 * line of the request and in its answer */
+	char request_id[DBB_REQUEST_ID_MAX + 1];
+	char client[64]; /* the client's address (TRUSTED_PROXIES), for the log */
 };
 
 /* ---- audit.c ---- */
@@ -133,12 +141,13 @@ void dbb_audit_request(const struct dbb_request *req, bool completed);
 
 /* ---- router.c ---- */
 /* Finds the route for method+url. Returns NULL with *status 404 or 405 (and
- * *allow set to the allowed methods for 405). A URL /targets/NAME/backup/...
- * is the route /backup/...: *target_name then receives NAME (malloc'd;
- * NULL otherwise). */
+ * *allow set to the allowed methods for 405, *path_route to the first route
+ * of that path, for the metrics). A URL /targets/NAME/backup/... is the
+ * route /backup/...: *target_name then receives NAME (malloc'd; NULL
+ * otherwise). */
 const struct dbb_route *dbb_route_find(const char *method, const char *url, char **param,
                                        char **target_name, unsigned *status, char *allow,
-                                       size_t allow_cap);
+                                       size_t allow_cap, const struct dbb_route **path_route);
 /* True for the routes of one target (/backup/...). */
 bool dbb_route_per_target(const struct dbb_route *r);
 /* The target of that name; NULL if there is none. */

@@ -31,6 +31,8 @@ enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status, struct
 		MHD_add_response_header(resp, "Content-Range", req->content_range);
 	if (req->close)
 		MHD_add_response_header(resp, "Connection", "close");
+	if (req->request_id[0])
+		MHD_add_response_header(resp, "X-Request-Id", req->request_id);
 	enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
 	MHD_destroy_response(resp);
 	req->status = status;

@@ -143,13 +143,14 @@ static bool split_target(const char *url, char **name, const char **rest)
 
 const struct dbb_route *dbb_route_find(const char *method, const char *url, char **param,
                                        char **target_name, unsigned *status, char *allow,
-                                       size_t allow_cap)
+                                       size_t allow_cap, const struct dbb_route **path_route)
 {
 	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
 	bool path_known = false;
 	size_t used = 0;
 	*param = NULL;
 	*target_name = NULL;
+	*path_route = NULL;
 	allow[0] = '\0';
 	if (split_target(url, target_name, &url) && !*target_name) {
 		*status = 500;
@@ -171,6 +172,8 @@ const struct dbb_route *dbb_route_find(const char *method, const char *url, char
 			}
 			return &routes[i];
 		}
+		if (!path_known)
+			*path_route = &routes[i];
 		path_known = true;
 		if (used < allow_cap)
 			used += (size_t)snprintf(allow + used, allow_cap - used, "%s%s",

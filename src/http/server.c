@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -137,8 +138,8 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 	unsigned status = 0;
 	struct dbb_error err = {0};
 	enum MHD_Result r = MHD_YES;
-	req->route =
-	    dbb_route_find(method, url, &req->param, &path_target, &status, allow, sizeof(allow));
+	req->route = dbb_route_find(method, url, &req->param, &path_target, &status, allow,
+	                            sizeof(allow), &req->path_route);
 	if (!req->route) {
 		if (status == 405) {
 			char msg[160];
@@ -206,6 +207,56 @@ out:
 	return r;
 }
 
+/* 16 hex digits from the kernel's generator (a counter if it fails: ids
+ * need only be unique in this log, not secret). */
+static void new_request_id(char id[DBB_REQUEST_ID_MAX + 1])
+{
+	static atomic_ullong fallback;
+	unsigned char b[8];
+	unsigned long long v;
+	if (getrandom(b, sizeof(b), GRND_NONBLOCK) == (ssize_t)sizeof(b)) {
+		v = 0;
+		for (size_t i = 0; i < sizeof(b); i++)
+			v = v << 8 | b[i];
+	} else {
+		v = atomic_fetch_add(&fallback, 1) + 1;
+	}
+	snprintf(id, DBB_REQUEST_ID_MAX + 1, "%016llx", v);
+}
+
+/* An X-Request-Id we take from a trusted proxy: 1 to DBB_REQUEST_ID_MAX
+ * characters of [A-Za-z0-9._-] (a UUID, a trace id), nothing to escape. */
+static bool request_id_valid(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+	if (n == 0 || n > DBB_REQUEST_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* The client address of the request, and its id when a trusted proxy
+ * passed one on. */
+static void identify_client(struct dbb_server *srv, struct dbb_request *req)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const char *xff =
+	    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+	bool trusted = dbb_proxies_client(&srv->proxies, ci ? ci->client_addr : NULL, xff,
+	                                  req->client, sizeof(req->client));
+	const char *id = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Request-Id");
+	if (trusted && request_id_valid(id)) {
+		snprintf(req->request_id, sizeof(req->request_id), "%s", id);
+		dbb_log_context(req->request_id);
+	}
+}
+
 static struct dbb_request *request_new(struct dbb_server *srv, struct MHD_Connection *conn)
 {
 	struct dbb_request *req = calloc(1, sizeof(*req));
@@ -216,6 +267,8 @@ static struct dbb_request *request_new(struct dbb_server *srv, struct MHD_Connec
 	req->conn = conn;
 	clock_gettime(CLOCK_MONOTONIC, &req->started);
 	snprintf(req->method, sizeof(req->method), "-");
+	snprintf(req->client, sizeof(req->client), "-");
+	new_request_id(req->request_id);
 	return req;
 }
 
@@ -319,6 +372,10 @@ static bool body_announced(struct MHD_Connection *conn)
 	return cl && strspn(cl, "0") != strlen(cl);
 }
 
+static enum MHD_Result serve(struct dbb_server *srv, struct dbb_request *req, const char *url,
+                             const char *method, const char *version, const char *upload_data,
+                             size_t *upload_data_size);
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -331,9 +388,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		*req_cls = req;
 	}
+	dbb_log_context(req->request_id);
+	enum MHD_Result r = serve(srv, req, url, method, version, upload_data, upload_data_size);
+	dbb_log_context(NULL);
+	return r;
+}
+
+/* One call of libmicrohttpd's access handler for req. */
+static enum MHD_Result serve(struct dbb_server *srv, struct dbb_request *req, const char *url,
+                             const char *method, const char *version, const char *upload_data,
+                             size_t *upload_data_size)
+{
+	struct MHD_Connection *conn = req->conn;
 	if (!req->begun) {
 		bool refused;
 		req->begun = true;
+		identify_client(srv, req);
 		dbb_guard_head_done(srv->guard, conn);
 		snprintf(req->method, sizeof(req->method), "%s", method);
 		snprintf(req->path, sizeof(req->path), "%s", url);
@@ -372,6 +442,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	dbb_guard_request_done(srv->guard, conn);
 	if (!req)
 		return;
+	dbb_log_context(req->request_id);
 	if (req->route && req->route->cleanup)
 		req->route->cleanup(req);
 	size_t nroutes;
@@ -390,7 +461,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	} else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !req->raw_reply) {
 		note = " (connection closed early)";
 	}
-	dbb_metrics_request(srv->metrics, req->route ? (size_t)(req->route - table) : nroutes,
+	/* a 405 is counted under the route of its path */
+	const struct dbb_route *counted = req->route ? req->route : req->path_route;
+	dbb_metrics_request(srv->metrics, counted ? (size_t)(counted - table) : nroutes,
 	                    req->status, seconds);
 	dbb_audit_request(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || req->raw_reply);
 	char method[64], path[sizeof(req->path) * 4 + 16], sub[300];
@@ -403,7 +476,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (req->route && dbb_route_per_target(req->route))
 		snprintf(target, sizeof(target), "target=%s ",
 		         req->tgt ? req->tgt->cfg->name : "-");
-	dbb_info("%s %s %u %.1fms %ssub=%s%s", method, path, req->status, ms, target, sub, note);
+	const char *role = "-";
+	if (req->authenticated)
+		role = dbb_role_name(req->tgt ? dbb_principal_role(&req->who, req->tgt->cfg->name)
+		                              : req->who.role);
+	dbb_info("%s %s %u %.1fms %ssub=%s role=%s client=%s%s", method, path, req->status, ms,
+	         target, sub, role, req->client, note);
+	dbb_log_context(NULL);
 	free(req->param);
 	free(req);
 	*req_cls = NULL;
@@ -590,6 +669,8 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 	    .reserve = cfg->max_connections / 8 > 2 ? cfg->max_connections / 8 : 2,
 	};
 	rc = dbb_guard_new(&srv->guard, &lim, err);
+	if (!rc)
+		rc = dbb_proxies_parse(&srv->proxies, cfg->trusted_proxies, err);
 	if (rc)
 		goto fail;
 	dbb_ready_cache_init(&srv->ready);

@@ -9,3 +9,4 @@ dbb_e2e_test(NAME operability.metrics SCRIPT operability_metrics.sh LABELS opera
 dbb_e2e_test(NAME operability.probes_tls SCRIPT operability_probes_tls.sh LABELS operability TIMEOUT 600)
 dbb_e2e_test(NAME operability.shutdown SCRIPT operability_shutdown.sh LABELS operability TIMEOUT 600)
 dbb_e2e_test(NAME operability.deploy_lint SCRIPT operability_deploy_lint.sh LABELS operability TIMEOUT 600)
+dbb_e2e_test(NAME operability.logs SCRIPT operability_logs.sh LABELS operability TIMEOUT 600)

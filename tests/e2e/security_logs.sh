@@ -66,7 +66,7 @@ check "its subject is one escaped field of the access line" \
 # (the token layer may already have replaced the control bytes by '?')
 check "  ... quoted, the forged sub= inside the quotes, no raw control byte" \
 	bash -c "grep -F 'GET /backup/list 200 ' '$DAEMON_LOG' |
-		grep -qE 'sub=\"dev-operator(\\\\n|\\?)2026-01-01T00:00:00Z info GET /backup/delete/x 200 0.1ms sub=dev-admin(\\\\x1b|\\?)\\[0m\"\$'"
+		grep -qE 'sub=\"dev-operator(\\\\n|\\?)2026-01-01T00:00:00Z info GET /backup/delete/x 200 0.1ms sub=dev-admin(\\\\x1b|\\?)\\[0m\" role=operator client=127\\.0\\.0\\.1 req=[0-9a-f]{16}\$'"
 check "no line starts with the forged timestamp" bash -c "! grep -q '^2026-01-01T00:00:00Z' '$DAEMON_LOG'"
 
 # 4. the audit line: the same subject, and an uploaded file's name with

@@ -247,11 +247,11 @@ check "metrics: the default target's carry target=\"sqlite\"" grep -Eq '^dbbacku
 check "metrics: shop-db's 409s counted as its rejected backups" grep -Eq '^dbbackupd_operations_total\{operation="backup",database="mysql",target="shop-db",outcome="rejected"\} [1-9]' "$BODY"
 check "metrics: backups on disk per target" grep -Eq '^dbbackupd_backups_on_disk\{target="pg",type="backup"\} [1-9]' "$BODY"
 check "metrics: last backup per target" grep -Eq '^dbbackupd_last_successful_backup_timestamp_seconds\{database="mysql",target="shop-db"\} [1-9]' "$BODY"
-check "audit line carries target=pg" grep -Eq 'audit action=create outcome=success .* target=pg$' "$DAEMON_LOG"
-check "audit line carries target=shop-db" grep -Eq 'audit action=delete outcome=success .* target=shop-db$' "$DAEMON_LOG"
-check "audit line of a refused target: role for it, and the target" grep -Eq 'audit action=create outcome=forbidden status=403 user="dev-operator:pg" .*role=none file="" target=shop-db$' "$DAEMON_LOG"
+check "audit line carries target=pg" grep -Eq 'audit action=create outcome=success .* target=pg req=[0-9a-f]{16}$' "$DAEMON_LOG"
+check "audit line carries target=shop-db" grep -Eq 'audit action=delete outcome=success .* target=shop-db req=[0-9a-f]{16}$' "$DAEMON_LOG"
+check "audit line of a refused target: role for it, and the target" grep -Eq 'audit action=create outcome=forbidden status=403 user="dev-operator:pg" .*role=none file="" target=shop-db req=[0-9a-f]{16}$' "$DAEMON_LOG"
 check "access log carries target=pg" grep -Eq 'info POST /targets/pg/backup/create 200 [0-9.]+ms target=pg sub=dev-operator' "$DAEMON_LOG"
-check "a refused token chose no target: audit target=-" grep -Eq 'audit action=create outcome=unauthorized status=401 .* target=-$' "$DAEMON_LOG"
+check "a refused token chose no target: audit target=-" grep -Eq 'audit action=create outcome=unauthorized status=401 .* target=- req=[0-9a-f]{16}$' "$DAEMON_LOG"
 check "access log carries target=sqlite for the old form" grep -Eq 'info POST /backup/create 200 [0-9.]+ms target=sqlite sub=' "$DAEMON_LOG"
 
 e2e_done

@@ -74,8 +74,9 @@ int main(void)
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
 	dbb_metrics_request(m, 1, 409, 0.5);
-	dbb_metrics_request(m, 2, 404, 0.5);  /* unmatched */
-	dbb_metrics_request(m, 99, 999, 0.5); /* clamped to unmatched, status other */
+	dbb_metrics_request(m, 2, 404, 0.5);   /* unmatched */
+	dbb_metrics_request(m, 99, 999, 0.5);  /* clamped to unmatched, status other */
+	dbb_metrics_request(m, 1, 405, 0.001); /* a method /backup/create does not take */
 	dbb_metrics_operation(dbb_metrics_target(m, 0), DBB_METRIC_BACKUP, DBB_OK, 2.0);
 	dbb_metrics_operation(dbb_metrics_target(m, 0), DBB_METRIC_BACKUP, DBB_OK, 20000.0);
 	dbb_metrics_operation(dbb_metrics_target(m, 0), DBB_METRIC_RESTORE, DBB_ERR_RESTORE_FAILED,
@@ -90,10 +91,27 @@ int main(void)
 	                     "status=\"200\"} 40000\n"));
 	CHECK(t && strstr(t, "dbbackupd_http_requests_total{method=\"POST\",route=\"/backup/"
 	                     "create\",status=\"409\"} 1\n"));
-	CHECK(t && strstr(t, "dbbackupd_http_requests_total{method=\"\",route=\"unmatched\","
+	CHECK(t && strstr(t, "dbbackupd_http_requests_total{method=\"other\",route=\"unmatched\","
 	                     "status=\"404\"} 1\n"));
-	CHECK(t && strstr(t, "dbbackupd_http_requests_total{method=\"\",route=\"unmatched\","
+	CHECK(t && strstr(t, "dbbackupd_http_requests_total{method=\"other\",route=\"unmatched\","
 	                     "status=\"other\"} 1\n"));
+	/* a 405: the route of its path, method "other"; never an empty label */
+	CHECK(t && strstr(t, "dbbackupd_http_requests_total{method=\"other\",route=\"/backup/"
+	                     "create\",status=\"405\"} 1\n"));
+	CHECK(t && !strstr(t, "=\"\""));
+	/* request durations: a histogram, cumulative buckets */
+	CHECK(t && strstr(t, "# TYPE dbbackupd_http_request_duration_seconds histogram\n"));
+	CHECK(t && strstr(t, "dbbackupd_http_request_duration_seconds_bucket{method=\"POST\","
+	                     "route=\"/backup/create\",le=\"0.25\"} 0\n"));
+	CHECK(t && strstr(t, "dbbackupd_http_request_duration_seconds_bucket{method=\"POST\","
+	                     "route=\"/backup/create\",le=\"0.5\"} 1\n"));
+	CHECK(t && strstr(t, "dbbackupd_http_request_duration_seconds_bucket{method=\"other\","
+	                     "route=\"unmatched\",le=\"+Inf\"} 3\n"));
+	/* the process's own */
+	CHECK(t && strstr(t, "\nprocess_resident_memory_bytes "));
+	CHECK(t && strstr(t, "\nprocess_cpu_seconds_total "));
+	CHECK(t && strstr(t, "\nprocess_open_fds "));
+	CHECK(t && strstr(t, "\nprocess_start_time_seconds "));
 	CHECK(t && strstr(t, "dbbackupd_bytes_total{database=\"sqlite\",kind=\"backup_written\"} "
 	                     "120000\n"));
 	CHECK(t && strstr(t, "dbbackupd_operations_total{operation=\"backup\",database=\"sqlite\","
