@@ -30,8 +30,16 @@ static const char *const op_names[DBB_METRIC_OP_COUNT] = {"backup", "restore"};
 static const char *const outcome_names[DBB_OUTCOME_COUNT] = {"success", "rejected", "failed"};
 static const char *const authfail_names[DBB_AUTHFAIL_COUNT] = {
     "missing_token", "expired_token", "invalid_token", "insufficient_role", "auth_unavailable"};
-static const char *const bytes_names[DBB_BYTES_COUNT] = {"backup_written", "restore_read",
-                                                         "upload_received"};
+/* each kind of bytes its own counter: they do not add up to anything */
+static const struct {
+	const char *name, *help;
+} bytes_metrics[DBB_BYTES_COUNT] = {
+    {"dbbackupd_backup_written_bytes_total",
+     "Bytes of backup files written by create (API and schedule)."},
+    {"dbbackupd_restore_read_bytes_total", "Bytes of backup files read by finished restores."},
+    {"dbbackupd_upload_received_bytes_total",
+     "Bytes of uploaded backups received and handed to a restore."},
+};
 
 typedef _Atomic uint64_t counter;
 
@@ -55,6 +63,9 @@ struct dbb_metrics_target {
 	_Atomic int64_t running[DBB_METRIC_OP_COUNT];
 	counter bytes[DBB_BYTES_COUNT];
 	_Atomic int64_t last_success;
+	/* the last backup this process made: its size and duration */
+	_Atomic uint64_t last_backup_bytes, last_backup_us;
+	_Atomic int64_t last_restore[DBB_OUTCOME_COUNT]; /* Unix time, by outcome */
 	/* issue 17: its schedule and notifications */
 	atomic_bool scheduled;
 	_Atomic int64_t sched_last_success, sched_last_failure, sched_next_run;
@@ -177,7 +188,10 @@ enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc)
 void dbb_metrics_operation(struct dbb_metrics_target *m, enum dbb_metric_op op, dbb_code rc,
                            double seconds)
 {
-	struct op_series *s = &m->ops[op][dbb_metrics_outcome(rc)];
+	enum dbb_metric_outcome outcome = dbb_metrics_outcome(rc);
+	struct op_series *s = &m->ops[op][outcome];
+	if (op == DBB_METRIC_RESTORE)
+		atomic_store(&m->last_restore[outcome], (int64_t)time(NULL));
 	size_t b = 0;
 	while (b < NBUCKET && seconds > buckets[b])
 		b++;
@@ -209,6 +223,12 @@ void dbb_metrics_backup_succeeded(struct dbb_metrics_target *m, time_t when)
 	       !atomic_compare_exchange_weak_explicit(&m->last_success, &prev, (int64_t)when,
 	                                              memory_order_relaxed, memory_order_relaxed))
 		;
+}
+
+void dbb_metrics_last_backup(struct dbb_metrics_target *m, uint64_t bytes, double seconds)
+{
+	atomic_store(&m->last_backup_bytes, bytes);
+	atomic_store(&m->last_backup_us, to_us(seconds));
 }
 
 void dbb_metrics_schedule(struct dbb_metrics_target *m, const struct dbb_metrics_schedule *s)
@@ -381,14 +401,38 @@ static void render_ops(struct dbb_metrics *m, FILE *f)
 			        (long long)atomic_load_explicit(&m->targets[t].running[o],
 			                                        memory_order_relaxed));
 	}
-	help(f, "dbbackupd_bytes_total", "counter",
-	     "Backup bytes written (backup_written), read by restores (restore_read) and "
-	     "received as uploads (upload_received).");
+	for (size_t k = 0; k < DBB_BYTES_COUNT; k++) {
+		help(f, bytes_metrics[k].name, "counter", bytes_metrics[k].help);
+		for (size_t t = 0; t < m->ntargets; t++) {
+			target_labels(&m->targets[t], tl, sizeof(tl));
+			fprintf(f, "%s{%s} %llu\n", bytes_metrics[k].name, tl,
+			        (unsigned long long)get(&m->targets[t].bytes[k]));
+		}
+	}
+	help(f, "dbbackupd_last_backup_size_bytes", "gauge",
+	     "Size of the last backup this process made; 0 if none yet.");
 	for (size_t t = 0; t < m->ntargets; t++) {
 		target_labels(&m->targets[t], tl, sizeof(tl));
-		for (size_t k = 0; k < DBB_BYTES_COUNT; k++)
-			fprintf(f, "dbbackupd_bytes_total{%s,kind=\"%s\"} %llu\n", tl,
-			        bytes_names[k], (unsigned long long)get(&m->targets[t].bytes[k]));
+		fprintf(f, "dbbackupd_last_backup_size_bytes{%s} %llu\n", tl,
+		        (unsigned long long)atomic_load(&m->targets[t].last_backup_bytes));
+	}
+	help(f, "dbbackupd_last_backup_duration_seconds", "gauge",
+	     "Duration of the last backup this process made; 0 if none yet.");
+	for (size_t t = 0; t < m->ntargets; t++) {
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		fprintf(f, "dbbackupd_last_backup_duration_seconds{%s} %.6f\n", tl,
+		        (double)atomic_load(&m->targets[t].last_backup_us) / 1e6);
+	}
+	help(f, "dbbackupd_last_restore_timestamp_seconds", "gauge",
+	     "Unix time of the last restore that ended with each outcome; 0 if none. The "
+	     "last restore failed when outcome=\"failed\" is the newest.");
+	for (size_t t = 0; t < m->ntargets; t++) {
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		for (size_t r = 0; r < DBB_OUTCOME_COUNT; r++)
+			fprintf(
+			    f, "dbbackupd_last_restore_timestamp_seconds{%s,outcome=\"%s\"} %lld\n",
+			    tl, outcome_names[r],
+			    (long long)atomic_load(&m->targets[t].last_restore[r]));
 	}
 }
 
@@ -408,6 +452,14 @@ static void render_disk(struct dbb_metrics *m, const struct dbb_metrics_disk *di
 		target_labels(&m->targets[t], tl, sizeof(tl));
 		fprintf(f, "dbbackupd_last_successful_backup_timestamp_seconds{%s} %lld\n", tl,
 		        (long long)last);
+	}
+	help(f, "dbbackupd_database_up", "gauge",
+	     "1 if the database answered its health check (at most 2 s old), 0 if not.");
+	for (size_t t = 0; t < m->ntargets; t++) {
+		if (disk[t].database_up < 0)
+			continue;
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		fprintf(f, "dbbackupd_database_up{%s} %d\n", tl, disk[t].database_up);
 	}
 	help(f, "dbbackupd_backup_dir_scrape_ok", "gauge",
 	     "1 if the backups directory could be read for this scrape.");
