@@ -154,6 +154,20 @@ static uint64_t to_us(double seconds)
 	return seconds > 0 ? (uint64_t)(seconds * 1e6) : 0;
 }
 
+/* One observation of a histogram: its (non-cumulative) bucket, sum and
+ * count. */
+static void observe(counter *bucket, const double *bounds, size_t n, counter *sum_us,
+                    counter *count, double seconds)
+{
+	size_t b = 0;
+	while (b < n && seconds > bounds[b])
+		b++;
+	if (b < n)
+		atomic_fetch_add_explicit(&bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(sum_us, to_us(seconds), memory_order_relaxed);
+	atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
+}
+
 void dbb_metrics_request(struct dbb_metrics *m, size_t route, unsigned status, double seconds)
 {
 	if (route > m->nroutes)
@@ -168,13 +182,7 @@ void dbb_metrics_request(struct dbb_metrics *m, size_t route, unsigned status, d
 		                          memory_order_relaxed);
 	}
 	struct request_series *s = &m->request_dur[route];
-	size_t b = 0;
-	while (b < NRBUCKET && seconds > request_buckets[b])
-		b++;
-	if (b < NRBUCKET)
-		atomic_fetch_add_explicit(&s->bucket[b], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->sum_us, to_us(seconds), memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+	observe(s->bucket, request_buckets, NRBUCKET, &s->sum_us, &s->count, seconds);
 }
 
 enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc)
@@ -192,13 +200,7 @@ void dbb_metrics_operation(struct dbb_metrics_target *m, enum dbb_metric_op op, 
 	struct op_series *s = &m->ops[op][outcome];
 	if (op == DBB_METRIC_RESTORE)
 		atomic_store(&m->last_restore[outcome], (int64_t)time(NULL));
-	size_t b = 0;
-	while (b < NBUCKET && seconds > buckets[b])
-		b++;
-	if (b < NBUCKET)
-		atomic_fetch_add_explicit(&s->bucket[b], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->sum_us, to_us(seconds), memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+	observe(s->bucket, buckets, NBUCKET, &s->sum_us, &s->count, seconds);
 }
 
 void dbb_metrics_running(struct dbb_metrics_target *m, enum dbb_metric_op op, int delta)
@@ -262,6 +264,22 @@ static void help(FILE *f, const char *name, const char *type, const char *text)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* A histogram's series under name{labels}: cumulative buckets, +Inf,
+ * sum and count. */
+static void render_histogram(FILE *f, const char *name, const char *labels, counter *bucket,
+                             const double *bounds, size_t n, counter *sum_us, counter *count)
+{
+	uint64_t cum = 0, total = get(count);
+	for (size_t b = 0; b < n; b++) {
+		cum += get(&bucket[b]);
+		fprintf(f, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels, bounds[b],
+		        (unsigned long long)cum);
+	}
+	fprintf(f, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels, (unsigned long long)total);
+	fprintf(f, "%s_sum{%s} %.6f\n", name, labels, (double)get(sum_us) / 1e6);
+	fprintf(f, "%s_count{%s} %llu\n", name, labels, (unsigned long long)total);
+}
+
 /* The method and route labels of series r (nroutes: no route matched;
  * its method label is "other", never empty). */
 static void route_labels(const struct dbb_metrics *m, size_t r, const char **method,
@@ -304,25 +322,13 @@ static void render_requests(struct dbb_metrics *m, FILE *f)
 	     "Time from the first byte of a request to the end of its response, by route.");
 	for (size_t r = 0; r <= m->nroutes; r++) {
 		struct request_series *s = &m->request_dur[r];
-		uint64_t count = get(&s->count), cum = 0;
-		if (!count)
+		if (!get(&s->count))
 			continue;
 		route_labels(m, r, &method, &path);
 		char labels[300];
 		snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"", method, path);
-		for (size_t b = 0; b < NRBUCKET; b++) {
-			cum += get(&s->bucket[b]);
-			fprintf(
-			    f,
-			    "dbbackupd_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n",
-			    labels, request_buckets[b], (unsigned long long)cum);
-		}
-		fprintf(f, "dbbackupd_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
-		        labels, (unsigned long long)count);
-		fprintf(f, "dbbackupd_http_request_duration_seconds_sum{%s} %.6f\n", labels,
-		        (double)get(&s->sum_us) / 1e6);
-		fprintf(f, "dbbackupd_http_request_duration_seconds_count{%s} %llu\n", labels,
-		        (unsigned long long)count);
+		render_histogram(f, "dbbackupd_http_request_duration_seconds", labels, s->bucket,
+		                 request_buckets, NRBUCKET, &s->sum_us, &s->count);
 	}
 }
 
@@ -372,23 +378,9 @@ static void render_ops(struct dbb_metrics *m, FILE *f)
 				snprintf(labels, sizeof(labels),
 				         "operation=\"%s\",%s,outcome=\"%s\"", op_names[o], tl,
 				         outcome_names[r]);
-				uint64_t cum = 0, count = get(&s->count);
-				for (size_t b = 0; b < NBUCKET; b++) {
-					cum += get(&s->bucket[b]);
-					fprintf(f,
-					        "dbbackupd_operation_duration_seconds_bucket{%s,"
-					        "le=\"%g\"} %llu\n",
-					        labels, buckets[b], (unsigned long long)cum);
-				}
-				fprintf(
-				    f,
-				    "dbbackupd_operation_duration_seconds_bucket{%s,le=\"+Inf\"} "
-				    "%llu\n",
-				    labels, (unsigned long long)count);
-				fprintf(f, "dbbackupd_operation_duration_seconds_sum{%s} %.6f\n",
-				        labels, (double)get(&s->sum_us) / 1e6);
-				fprintf(f, "dbbackupd_operation_duration_seconds_count{%s} %llu\n",
-				        labels, (unsigned long long)count);
+				render_histogram(f, "dbbackupd_operation_duration_seconds", labels,
+				                 s->bucket, buckets, NBUCKET, &s->sum_us,
+				                 &s->count);
 			}
 		}
 	}
