@@ -30,8 +30,16 @@ static const char *const op_names[DBB_METRIC_OP_COUNT] = {"backup", "restore"};
 static const char *const outcome_names[DBB_OUTCOME_COUNT] = {"success", "rejected", "failed"};
 static const char *const authfail_names[DBB_AUTHFAIL_COUNT] = {
     "missing_token", "expired_token", "invalid_token", "insufficient_role", "auth_unavailable"};
-static const char *const bytes_names[DBB_BYTES_COUNT] = {"backup_written", "restore_read",
-                                                         "upload_received"};
+/* each kind of bytes its own counter: they do not add up to anything */
+static const struct {
+	const char *name, *help;
+} bytes_metrics[DBB_BYTES_COUNT] = {
+    {"dbbackupd_backup_written_bytes_total",
+     "Bytes of backup files written by create (API and schedule)."},
+    {"dbbackupd_restore_read_bytes_total", "Bytes of backup files read by finished restores."},
+    {"dbbackupd_upload_received_bytes_total",
+     "Bytes of uploaded backups received and handed to a restore."},
+};
 
 typedef _Atomic uint64_t counter;
 
@@ -55,6 +63,9 @@ struct dbb_metrics_target {
 	_Atomic int64_t running[DBB_METRIC_OP_COUNT];
 	counter bytes[DBB_BYTES_COUNT];
 	_Atomic int64_t last_success;
+	/* the last backup this process made: its size and duration */
+	_Atomic uint64_t last_backup_bytes, last_backup_us;
+	_Atomic int64_t last_restore[DBB_OUTCOME_COUNT]; /* Unix time, by outcome */
 	/* issue 17: its schedule and notifications */
 	atomic_bool scheduled;
 	_Atomic int64_t sched_last_success, sched_last_failure, sched_next_run;
@@ -143,6 +154,20 @@ static uint64_t to_us(double seconds)
 	return seconds > 0 ? (uint64_t)(seconds * 1e6) : 0;
 }
 
+/* One observation of a histogram: its (non-cumulative) bucket, sum and
+ * count. */
+static void observe(counter *bucket, const double *bounds, size_t n, counter *sum_us,
+                    counter *count, double seconds)
+{
+	size_t b = 0;
+	while (b < n && seconds > bounds[b])
+		b++;
+	if (b < n)
+		atomic_fetch_add_explicit(&bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(sum_us, to_us(seconds), memory_order_relaxed);
+	atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
+}
+
 void dbb_metrics_request(struct dbb_metrics *m, size_t route, unsigned status, double seconds)
 {
 	if (route > m->nroutes)
@@ -157,13 +182,7 @@ void dbb_metrics_request(struct dbb_metrics *m, size_t route, unsigned status, d
 		                          memory_order_relaxed);
 	}
 	struct request_series *s = &m->request_dur[route];
-	size_t b = 0;
-	while (b < NRBUCKET && seconds > request_buckets[b])
-		b++;
-	if (b < NRBUCKET)
-		atomic_fetch_add_explicit(&s->bucket[b], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->sum_us, to_us(seconds), memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+	observe(s->bucket, request_buckets, NRBUCKET, &s->sum_us, &s->count, seconds);
 }
 
 enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc)
@@ -177,14 +196,11 @@ enum dbb_metric_outcome dbb_metrics_outcome(dbb_code rc)
 void dbb_metrics_operation(struct dbb_metrics_target *m, enum dbb_metric_op op, dbb_code rc,
                            double seconds)
 {
-	struct op_series *s = &m->ops[op][dbb_metrics_outcome(rc)];
-	size_t b = 0;
-	while (b < NBUCKET && seconds > buckets[b])
-		b++;
-	if (b < NBUCKET)
-		atomic_fetch_add_explicit(&s->bucket[b], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->sum_us, to_us(seconds), memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
+	enum dbb_metric_outcome outcome = dbb_metrics_outcome(rc);
+	struct op_series *s = &m->ops[op][outcome];
+	if (op == DBB_METRIC_RESTORE)
+		atomic_store(&m->last_restore[outcome], (int64_t)time(NULL));
+	observe(s->bucket, buckets, NBUCKET, &s->sum_us, &s->count, seconds);
 }
 
 void dbb_metrics_running(struct dbb_metrics_target *m, enum dbb_metric_op op, int delta)
@@ -209,6 +225,12 @@ void dbb_metrics_backup_succeeded(struct dbb_metrics_target *m, time_t when)
 	       !atomic_compare_exchange_weak_explicit(&m->last_success, &prev, (int64_t)when,
 	                                              memory_order_relaxed, memory_order_relaxed))
 		;
+}
+
+void dbb_metrics_last_backup(struct dbb_metrics_target *m, uint64_t bytes, double seconds)
+{
+	atomic_store(&m->last_backup_bytes, bytes);
+	atomic_store(&m->last_backup_us, to_us(seconds));
 }
 
 void dbb_metrics_schedule(struct dbb_metrics_target *m, const struct dbb_metrics_schedule *s)
@@ -240,6 +262,22 @@ static uint64_t get(counter *c)
 static void help(FILE *f, const char *name, const char *type, const char *text)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+/* A histogram's series under name{labels}: cumulative buckets, +Inf,
+ * sum and count. */
+static void render_histogram(FILE *f, const char *name, const char *labels, counter *bucket,
+                             const double *bounds, size_t n, counter *sum_us, counter *count)
+{
+	uint64_t cum = 0, total = get(count);
+	for (size_t b = 0; b < n; b++) {
+		cum += get(&bucket[b]);
+		fprintf(f, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels, bounds[b],
+		        (unsigned long long)cum);
+	}
+	fprintf(f, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels, (unsigned long long)total);
+	fprintf(f, "%s_sum{%s} %.6f\n", name, labels, (double)get(sum_us) / 1e6);
+	fprintf(f, "%s_count{%s} %llu\n", name, labels, (unsigned long long)total);
 }
 
 /* The method and route labels of series r (nroutes: no route matched;
@@ -284,25 +322,13 @@ static void render_requests(struct dbb_metrics *m, FILE *f)
 	     "Time from the first byte of a request to the end of its response, by route.");
 	for (size_t r = 0; r <= m->nroutes; r++) {
 		struct request_series *s = &m->request_dur[r];
-		uint64_t count = get(&s->count), cum = 0;
-		if (!count)
+		if (!get(&s->count))
 			continue;
 		route_labels(m, r, &method, &path);
 		char labels[300];
 		snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"", method, path);
-		for (size_t b = 0; b < NRBUCKET; b++) {
-			cum += get(&s->bucket[b]);
-			fprintf(
-			    f,
-			    "dbbackupd_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n",
-			    labels, request_buckets[b], (unsigned long long)cum);
-		}
-		fprintf(f, "dbbackupd_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
-		        labels, (unsigned long long)count);
-		fprintf(f, "dbbackupd_http_request_duration_seconds_sum{%s} %.6f\n", labels,
-		        (double)get(&s->sum_us) / 1e6);
-		fprintf(f, "dbbackupd_http_request_duration_seconds_count{%s} %llu\n", labels,
-		        (unsigned long long)count);
+		render_histogram(f, "dbbackupd_http_request_duration_seconds", labels, s->bucket,
+		                 request_buckets, NRBUCKET, &s->sum_us, &s->count);
 	}
 }
 
@@ -352,23 +378,9 @@ static void render_ops(struct dbb_metrics *m, FILE *f)
 				snprintf(labels, sizeof(labels),
 				         "operation=\"%s\",%s,outcome=\"%s\"", op_names[o], tl,
 				         outcome_names[r]);
-				uint64_t cum = 0, count = get(&s->count);
-				for (size_t b = 0; b < NBUCKET; b++) {
-					cum += get(&s->bucket[b]);
-					fprintf(f,
-					        "dbbackupd_operation_duration_seconds_bucket{%s,"
-					        "le=\"%g\"} %llu\n",
-					        labels, buckets[b], (unsigned long long)cum);
-				}
-				fprintf(
-				    f,
-				    "dbbackupd_operation_duration_seconds_bucket{%s,le=\"+Inf\"} "
-				    "%llu\n",
-				    labels, (unsigned long long)count);
-				fprintf(f, "dbbackupd_operation_duration_seconds_sum{%s} %.6f\n",
-				        labels, (double)get(&s->sum_us) / 1e6);
-				fprintf(f, "dbbackupd_operation_duration_seconds_count{%s} %llu\n",
-				        labels, (unsigned long long)count);
+				render_histogram(f, "dbbackupd_operation_duration_seconds", labels,
+				                 s->bucket, buckets, NBUCKET, &s->sum_us,
+				                 &s->count);
 			}
 		}
 	}
@@ -381,14 +393,38 @@ static void render_ops(struct dbb_metrics *m, FILE *f)
 			        (long long)atomic_load_explicit(&m->targets[t].running[o],
 			                                        memory_order_relaxed));
 	}
-	help(f, "dbbackupd_bytes_total", "counter",
-	     "Backup bytes written (backup_written), read by restores (restore_read) and "
-	     "received as uploads (upload_received).");
+	for (size_t k = 0; k < DBB_BYTES_COUNT; k++) {
+		help(f, bytes_metrics[k].name, "counter", bytes_metrics[k].help);
+		for (size_t t = 0; t < m->ntargets; t++) {
+			target_labels(&m->targets[t], tl, sizeof(tl));
+			fprintf(f, "%s{%s} %llu\n", bytes_metrics[k].name, tl,
+			        (unsigned long long)get(&m->targets[t].bytes[k]));
+		}
+	}
+	help(f, "dbbackupd_last_backup_size_bytes", "gauge",
+	     "Size of the last backup this process made; 0 if none yet.");
 	for (size_t t = 0; t < m->ntargets; t++) {
 		target_labels(&m->targets[t], tl, sizeof(tl));
-		for (size_t k = 0; k < DBB_BYTES_COUNT; k++)
-			fprintf(f, "dbbackupd_bytes_total{%s,kind=\"%s\"} %llu\n", tl,
-			        bytes_names[k], (unsigned long long)get(&m->targets[t].bytes[k]));
+		fprintf(f, "dbbackupd_last_backup_size_bytes{%s} %llu\n", tl,
+		        (unsigned long long)atomic_load(&m->targets[t].last_backup_bytes));
+	}
+	help(f, "dbbackupd_last_backup_duration_seconds", "gauge",
+	     "Duration of the last backup this process made; 0 if none yet.");
+	for (size_t t = 0; t < m->ntargets; t++) {
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		fprintf(f, "dbbackupd_last_backup_duration_seconds{%s} %.6f\n", tl,
+		        (double)atomic_load(&m->targets[t].last_backup_us) / 1e6);
+	}
+	help(f, "dbbackupd_last_restore_timestamp_seconds", "gauge",
+	     "Unix time of the last restore that ended with each outcome; 0 if none. The "
+	     "last restore failed when outcome=\"failed\" is the newest.");
+	for (size_t t = 0; t < m->ntargets; t++) {
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		for (size_t r = 0; r < DBB_OUTCOME_COUNT; r++)
+			fprintf(
+			    f, "dbbackupd_last_restore_timestamp_seconds{%s,outcome=\"%s\"} %lld\n",
+			    tl, outcome_names[r],
+			    (long long)atomic_load(&m->targets[t].last_restore[r]));
 	}
 }
 
@@ -408,6 +444,14 @@ static void render_disk(struct dbb_metrics *m, const struct dbb_metrics_disk *di
 		target_labels(&m->targets[t], tl, sizeof(tl));
 		fprintf(f, "dbbackupd_last_successful_backup_timestamp_seconds{%s} %lld\n", tl,
 		        (long long)last);
+	}
+	help(f, "dbbackupd_database_up", "gauge",
+	     "1 if the database answered its health check (at most 2 s old), 0 if not.");
+	for (size_t t = 0; t < m->ntargets; t++) {
+		if (disk[t].database_up < 0)
+			continue;
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		fprintf(f, "dbbackupd_database_up{%s} %d\n", tl, disk[t].database_up);
 	}
 	help(f, "dbbackupd_backup_dir_scrape_ok", "gauge",
 	     "1 if the backups directory could be read for this scrape.");

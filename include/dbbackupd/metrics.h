@@ -84,6 +84,8 @@ void dbb_metrics_bytes(struct dbb_metrics_target *m, enum dbb_metric_bytes kind,
 void dbb_metrics_auth_failure(struct dbb_metrics *m, enum dbb_auth_failure reason);
 /* The last backup the daemon itself made (time of success). */
 void dbb_metrics_backup_succeeded(struct dbb_metrics_target *m, time_t when);
+/* ... its size and how long it took. */
+void dbb_metrics_last_backup(struct dbb_metrics_target *m, uint64_t bytes, double seconds);
 
 /* A target's offsite copies (offsite.h): files waiting for upload, and the
  * time of the last verified upload (0: none yet). Its gauges are rendered
@@ -109,6 +111,7 @@ struct dbb_metrics_disk {
 	uint64_t safety, safety_bytes;
 	time_t newest_backup; /* newest regular backup's creation time, 0 if none */
 	uint64_t free_bytes;
+	int database_up; /* the database's health check: 1, 0; -1 not checked */
 };
 
 /* The whole exposition as a malloc'd NUL-terminated string; NULL when out

@@ -21,18 +21,16 @@
 
 struct dbb_guard;
 
-/* GET /ready's last result (handler/ready.c): one check at a time, reused
- * for DBB_READY_CACHE_SECONDS. */
+/* A target's last health check (handler/ready.c): its database answers,
+ * its backups directory takes a file. One check at a time, reused for
+ * DBB_READY_CACHE_SECONDS, so a flood of probes or scrapes opens no more
+ * database sessions than one. */
 #define DBB_READY_CACHE_SECONDS 2
-struct dbb_ready_result {
-	bool ready, auth_ok;
-	struct dbb_ops_health health; /* database and backups directory */
-};
-struct dbb_ready_cache {
+struct dbb_health_cache {
 	pthread_mutex_t mu;
 	bool valid;
 	struct timespec at; /* CLOCK_MONOTONIC */
-	struct dbb_ready_result res;
+	struct dbb_ops_health health;
 };
 
 /* A target the server serves (docs/targets.md): its settings, its
@@ -45,13 +43,12 @@ struct dbb_server_target {
 	struct dbb_list_cache *list_cache;       /* owned (handler/list.c) */
 	_Atomic(struct dbb_scheduler *) sched;   /* not owned (main.c); issue 17 */
 	_Atomic(struct dbb_notifier *) notifier; /* not owned (main.c); issue 17 */
+	struct dbb_health_cache health;          /* /ready and dbbackupd_database_up */
 };
 
 struct dbb_server {
 	struct MHD_Daemon *mhd;
 	struct dbb_guard *guard; /* slow clients, connection reserve (guard.c) */
-	struct dbb_ready_cache ready;
-	bool ready_init;
 	const struct dbb_config *cfg;
 	struct dbb_ops *ops;               /* the default target's */
 	struct dbb_server_target *targets; /* owned array; [0] the default target */
@@ -253,8 +250,10 @@ enum MHD_Result dbb_handle_health(struct dbb_request *req);
 /* {"source","safety_backup","started_at","message"} of an interrupted restore. */
 json_t *dbb_interrupted_json(const struct dbb_interrupted_restore *ir);
 enum MHD_Result dbb_handle_ready(struct dbb_request *req);
-void dbb_ready_cache_init(struct dbb_ready_cache *c);
-void dbb_ready_cache_destroy(struct dbb_ready_cache *c);
+void dbb_health_cache_init(struct dbb_health_cache *c);
+void dbb_health_cache_destroy(struct dbb_health_cache *c);
+/* The target's health, checked now or at most DBB_READY_CACHE_SECONDS ago. */
+void dbb_target_health(struct dbb_server_target *t, struct dbb_ops_health *out);
 enum MHD_Result dbb_handle_metrics(struct dbb_request *req);
 enum MHD_Result dbb_handle_openapi(struct dbb_request *req);
 enum MHD_Result dbb_handle_docs(struct dbb_request *req);

@@ -554,13 +554,12 @@ static void server_free(struct dbb_server *srv)
 	for (size_t i = 0; srv->targets && i < srv->ntargets; i++) {
 		dbb_ops_set_observer(srv->targets[i].ops, NULL);
 		dbb_list_cache_free(srv->targets[i].list_cache);
+		dbb_health_cache_destroy(&srv->targets[i].health);
 	}
 	free(srv->targets);
 	dbb_metrics_free(srv->metrics);
 	free(srv->metric_routes);
 	dbb_guard_free(srv->guard);
-	if (srv->ready_init)
-		dbb_ready_cache_destroy(&srv->ready);
 	free(srv);
 }
 
@@ -633,6 +632,7 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 	for (size_t i = 0; i < ntargets; i++) {
 		srv->targets[i].cfg = targets[i].cfg;
 		srv->targets[i].ops = targets[i].ops;
+		dbb_health_cache_init(&srv->targets[i].health);
 	}
 	rc = server_metrics(srv, err);
 	for (size_t i = 0; !rc && i < ntargets; i++)
@@ -673,8 +673,6 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 		rc = dbb_proxies_parse(&srv->proxies, cfg->trusted_proxies, err);
 	if (rc)
 		goto fail;
-	dbb_ready_cache_init(&srv->ready);
-	srv->ready_init = true;
 	srv->mhd = MHD_start_daemon(
 	    flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
 	    mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,

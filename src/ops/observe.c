@@ -64,6 +64,7 @@ static void metrics_finished(void *cls, const struct dbb_ops_report *r)
 	if (r->kind == DBB_METRIC_BACKUP) {
 		dbb_metrics_bytes(m, DBB_BYTES_BACKUP_WRITTEN, r->bytes);
 		dbb_metrics_backup_succeeded(m, time(NULL));
+		dbb_metrics_last_backup(m, r->bytes, r->seconds);
 	} else {
 		dbb_metrics_bytes(m, DBB_BYTES_RESTORE_READ, r->bytes);
 	}

@@ -92,6 +92,31 @@ check "  ... skipping hops of trusted proxies" \
 	grep -qE 'GET /health 200 .* client=198\.51\.100\.9 req=' "$DAEMON_LOG"
 e2e_stop
 
+# ---- readiness and dbbackupd_database_up per target ----
+# a second SQLite target whose file is not a database: the daemon starts,
+# that target is not ready, the default one is
+mkdir -p "$WORK/targets"
+head -c 4096 /dev/urandom >"$WORK/broken.db"
+printf 'DB_TYPE=sqlite\nSQLITE_PATH=%s\n' "$WORK/broken.db" >"$WORK/targets/broken.env"
+e2e_start SQLITE_PATH="$SQLITE_DB" TARGETS_DIR="$WORK/targets"
+api GET /ready none
+expect_status 503 "/ready: not ready while one target's database is not one"
+api GET /ready viewer
+check "  ... its details list both targets, only the default one ready" \
+	jq -e '.status == "not_ready" and ([.targets[] | {(.name): .ready}] | add) == {"sqlite": true, "broken": false}
+		and (.targets[] | select(.name == "broken") | .checks.database.ok == false and (.checks.database.message | length > 0))' "$BODY"
+api GET "/ready?target=sqlite" none
+expect_status 200 "/ready?target=sqlite: ready"
+api GET "/ready?target=broken" none
+expect_status 503 "/ready?target=broken: not ready"
+api GET "/ready?target=nope" none
+expect_error 404 unknown_target "/ready?target=nope"
+api GET /metrics viewer
+check "dbbackupd_database_up per target" \
+	bash -c "grep -qx 'dbbackupd_database_up{database=\"sqlite\",target=\"sqlite\"} 1' '$BODY' &&
+		grep -qx 'dbbackupd_database_up{database=\"sqlite\",target=\"broken\"} 0' '$BODY'"
+e2e_stop
+
 # ---- settings ----
 env SQLITE_PATH="$SQLITE_DB" BACKUP_DIR="$WORK/backups" AUTH_JWKS_FILE="$WORK/keys/jwks.json" \
 	LOG_FORMAT=yaml "$DBBACKUPD" >"$WORK/bad.log" 2>&1

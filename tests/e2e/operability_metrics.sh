@@ -16,7 +16,9 @@ scrape() {
 	curl -sS -H "Authorization: Bearer $MT" -o "$WORK/metrics.raw" "$BASE/metrics" &&
 		"$OP_PY" "$OP_TOOLS" prom "$WORK/metrics.raw" "$@" >"$WORK/metrics.txt"
 }
-NAMES=(dbbackupd_operations_total dbbackupd_bytes_total dbbackupd_http_requests_total
+NAMES=(dbbackupd_operations_total dbbackupd_backup_written_bytes_total dbbackupd_restore_read_bytes_total
+	dbbackupd_upload_received_bytes_total dbbackupd_last_backup_size_bytes dbbackupd_database_up
+	dbbackupd_last_restore_timestamp_seconds dbbackupd_http_requests_total
 	dbbackupd_backups_on_disk dbbackupd_backups_on_disk_bytes dbbackupd_auth_failures_total
 	dbbackupd_last_successful_backup_timestamp_seconds dbbackupd_operation_duration_seconds_count
 	dbbackupd_operations_running dbbackupd_build_info)
@@ -42,9 +44,12 @@ B_OK='dbbackupd_operations_total{database="sqlite",operation="backup",outcome="s
 R_OK='dbbackupd_operations_total{database="sqlite",operation="restore",outcome="success"}'
 R_REJ='dbbackupd_operations_total{database="sqlite",operation="restore",outcome="rejected"}'
 B_DUR='dbbackupd_operation_duration_seconds_count{database="sqlite",operation="backup",outcome="success"}'
-WRITTEN='dbbackupd_bytes_total{database="sqlite",kind="backup_written"}'
-READ='dbbackupd_bytes_total{database="sqlite",kind="restore_read"}'
-UPLOADED='dbbackupd_bytes_total{database="sqlite",kind="upload_received"}'
+WRITTEN='dbbackupd_backup_written_bytes_total{database="sqlite"}'
+READ='dbbackupd_restore_read_bytes_total{database="sqlite"}'
+UPLOADED='dbbackupd_upload_received_bytes_total{database="sqlite"}'
+LAST_SIZE='dbbackupd_last_backup_size_bytes{database="sqlite"}'
+DB_UP='dbbackupd_database_up{database="sqlite"}'
+RESTORED_AT='dbbackupd_last_restore_timestamp_seconds{database="sqlite",outcome="success"}'
 ON_DISK='dbbackupd_backups_on_disk{type="backup"}'
 SAFETY='dbbackupd_backups_on_disk{type="safety_backup"}'
 DISK_BYTES='dbbackupd_backups_on_disk_bytes{type="backup"}'
@@ -70,6 +75,9 @@ scrape "${NAMES[@]}"
 check "backups succeeded: 0 -> 1" test "$(value "$B_OK")" = 1
 check "backup durations: one observation" test "$(value "$B_DUR")" = 1
 check "bytes written grew by the backup's size ($size)" test "$(value "$WRITTEN")" = "$size"
+check "the last backup's size is its size" test "$(value "$LAST_SIZE")" = "$size"
+check "the database is up" test "$(value "$DB_UP")" = 1
+check "no restore yet" test "$(value "$RESTORED_AT")" = 0
 check "backups on disk: 1" test "$(value "$ON_DISK")" = 1
 check "bytes on disk: the backup's size" test "$(value "$DISK_BYTES")" = "$size"
 check "last successful backup time is now" \
@@ -88,6 +96,7 @@ scrape "${NAMES[@]}"
 check "restores succeeded: 1" test "$(value "$R_OK")" = 1
 check "restores rejected: 2 (missing file, junk upload)" test "$(value "$R_REJ")" = 2
 check "restore bytes read: the backup's size" test "$(value "$READ")" = "$size"
+check "the last successful restore's time is now" test "$(printf '%.0f' "$(value "$RESTORED_AT")")" -ge "$start"
 check "upload bytes received: 12" test "$(value "$UPLOADED")" = 12
 check "a safety backup is on disk" test "$(value "$SAFETY")" = 1
 

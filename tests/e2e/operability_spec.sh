@@ -15,6 +15,8 @@ check "openapi.yaml is valid OpenAPI 3.1 (openapi-spec-validator)" \
 	"$OP_PY" "$OP_TOOLS" validate "$SPEC_JSON"
 check "docs/openapi.json is the conversion of docs/openapi.yaml" \
 	"$OP_PY" "$OP_TOOLS" agree "$SPEC_YAML" "$SPEC_JSON"
+check "every error response shows its own codes; filename parameters have a pattern" \
+	"$OP_PY" "$OP_TOOLS" errors "$SPEC_JSON"
 "$DBBACKUPD" routes >"$WORK/routes.txt"
 check "dbbackupd routes lists routes" test "$(wc -l <"$WORK/routes.txt")" -ge 10
 check "every served route is in the spec with its role, and vice versa" \

@@ -8,6 +8,9 @@
                                  operations with the same roles
   prom FILE [NAME=VALUE...]      FILE parses as Prometheus text; prints
                                  "name{labels} value" lines for the names given
+  errors SPEC.json               every error response shows an example of each
+                                 code its description names (and only those),
+                                 every filename parameter has a pattern
 """
 import json
 import sys
@@ -98,10 +101,65 @@ def prom(path, *names):
     return 0
 
 
+def errors(spec_path):
+    """Each response whose body may be an Error has an example (example or
+    examples) for every `code` its description names, each example's error
+    is a documented code named there, and every path parameter "filename"
+    carries a pattern."""
+    import re
+    with open(spec_path, encoding="utf-8") as f:
+        spec = json.load(f)
+    codes = set(spec["components"]["schemas"]["Error"]["properties"]["error"]["enum"])
+    err_ref = "#/components/schemas/Error"
+    rc = 0
+
+    def check(where, resp):
+        nonlocal rc
+        if "$ref" in resp:
+            return
+        body = resp.get("content", {}).get("application/json", {})
+        schema = body.get("schema", {})
+        refs = [schema.get("$ref")] + [s.get("$ref") for s in schema.get("oneOf", [])]
+        if err_ref not in refs:
+            return
+        named = set(re.findall(r"`([a-z_]+)`", resp.get("description", ""))) & codes
+        shown = []
+        if "example" in body:
+            shown.append(body["example"])
+        for ex in body.get("examples", {}).values():
+            shown.append(ex.get("value", {}))
+        shown = {e.get("error") for e in shown if isinstance(e, dict) and "error" in e}
+        if not shown:
+            print(f"{where}: an error response without an example")
+            rc = 1
+        for c in sorted(shown - named):
+            print(f"{where}: example error {c} is not named in the description")
+            rc = 1
+        for c in sorted(named - shown):
+            print(f"{where}: {c} is named but has no example")
+            rc = 1
+
+    for name, resp in spec["components"]["responses"].items():
+        check(f"components.responses.{name}", resp)
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if not isinstance(op, dict):
+                continue
+            for status, resp in op.get("responses", {}).items():
+                check(f"{method.upper()} {path} {status}", resp)
+            for prm in op.get("parameters", []):
+                if "$ref" in prm:
+                    prm = spec["components"]["parameters"][prm["$ref"].rsplit("/", 1)[1]]
+                if prm.get("name") == "filename" and "pattern" not in prm.get("schema", {}):
+                    print(f"{method.upper()} {path}: filename without a pattern")
+                    rc = 1
+    return rc
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     fn = {"yaml2json": yaml2json, "agree": agree, "validate": validate,
-          "routes": routes, "prom": prom}[cmd]
+          "routes": routes, "prom": prom, "errors": errors}[cmd]
     return fn(*args) or 0
 
 

@@ -41,7 +41,8 @@ int main(void)
 	                                .safety = 1,
 	                                .safety_bytes = 50,
 	                                .newest_backup = 1000,
-	                                .free_bytes = 7};
+	                                .free_bytes = 7,
+	                                .database_up = 1};
 	CHECK(dbb_metrics_new(&m, "sqlite", routes, 2, &err) == DBB_OK);
 	if (!m)
 		DONE();
@@ -84,6 +85,7 @@ int main(void)
 	dbb_metrics_auth_failure(m, DBB_AUTHFAIL_EXPIRED);
 	dbb_metrics_backup_succeeded(dbb_metrics_target(m, 0), 5000);
 	dbb_metrics_backup_succeeded(dbb_metrics_target(m, 0), 4000); /* never goes back */
+	dbb_metrics_last_backup(dbb_metrics_target(m, 0), 4096, 1.5);
 	dbb_metrics_running(dbb_metrics_target(m, 0), DBB_METRIC_RESTORE, 1);
 
 	t = render(m, &disk);
@@ -112,8 +114,18 @@ int main(void)
 	CHECK(t && strstr(t, "\nprocess_cpu_seconds_total "));
 	CHECK(t && strstr(t, "\nprocess_open_fds "));
 	CHECK(t && strstr(t, "\nprocess_start_time_seconds "));
-	CHECK(t && strstr(t, "dbbackupd_bytes_total{database=\"sqlite\",kind=\"backup_written\"} "
-	                     "120000\n"));
+	CHECK(t && strstr(t, "dbbackupd_backup_written_bytes_total{database=\"sqlite\"} 120000\n"));
+	CHECK(t && strstr(t, "# TYPE dbbackupd_restore_read_bytes_total counter\n"));
+	CHECK(t && !strstr(t, "dbbackupd_bytes_total"));
+	/* the failed restore's time; none succeeded */
+	CHECK(t && strstr(t, "dbbackupd_last_restore_timestamp_seconds{database=\"sqlite\","
+	                     "outcome=\"success\"} 0\n"));
+	CHECK(t && !strstr(t, "dbbackupd_last_restore_timestamp_seconds{database=\"sqlite\","
+	                      "outcome=\"failed\"} 0\n"));
+	CHECK(t && strstr(t, "dbbackupd_database_up{database=\"sqlite\"} 1\n"));
+	CHECK(t && strstr(t, "dbbackupd_last_backup_size_bytes{database=\"sqlite\"} 4096\n"));
+	CHECK(t && strstr(t, "dbbackupd_last_backup_duration_seconds{database=\"sqlite\"} "
+	                     "1.500000\n"));
 	CHECK(t && strstr(t, "dbbackupd_operations_total{operation=\"backup\",database=\"sqlite\","
 	                     "outcome=\"success\"} 2\n"));
 	CHECK(t && strstr(t, "dbbackupd_operations_total{operation=\"restore\",database=\"sqlite\","
