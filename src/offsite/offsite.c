@@ -35,6 +35,7 @@
 #include "dbbackupd/s3.h"
 #include "dbbackupd/storage.h"
 #include "dbbackupd/trust.h"
+#include "offsite/internal.h"
 
 #define T                   struct dbb_offsite_settings
 #define STR(n, field, d)    DBB_SETTING_STRING(T, n, field, d, false)
@@ -91,6 +92,8 @@ struct dbb_offsite {
 	struct dbb_storage *st;
 	struct dbb_s3 *s3;
 	char prefix[512];
+	char bucket[64];
+	struct dbb_offsite_view view; /* lent to ops (remote.c, issue 18) */
 	bool move;
 	unsigned retry_initial, retry_limit;
 	atomic_bool cancel; /* set by free: the transfer under way stops */
@@ -679,6 +682,12 @@ dbb_code dbb_offsite_new(struct dbb_offsite **out, const struct dbb_offsite_sett
 	pthread_mutex_init(&off->mu, NULL);
 	pthread_cond_init(&off->cv, NULL);
 	dbb_ops_set_backup_hook(ops, backup_hook, off);
+	/* issue 18: list, download and restore what is only in the store */
+	snprintf(off->bucket, sizeof(off->bucket), "%s", s->bucket);
+	off->view = (struct dbb_offsite_view){off->s3, off->bucket, off->prefix};
+	dbb_ops_set_remote(ops, &(struct dbb_ops_remote){&off->view, off->bucket, off->prefix,
+	                                                 dbb_offsite_remote_list,
+	                                                 dbb_offsite_remote_fetch});
 	dbb_info("offsite copies: bucket %s at %s, keys %s<file>, OFFSITE_MODE=%s", s->bucket,
 	         endpoint, off->prefix, s->mode);
 	*out = off;
@@ -717,6 +726,7 @@ void dbb_offsite_free(struct dbb_offsite *off)
 	atomic_store(&off->cancel, true);
 	pthread_cond_broadcast(&off->cv);
 	pthread_mutex_unlock(&off->mu);
+	dbb_ops_set_remote(off->ops, NULL); /* waits for the requests using it (cancelled) */
 	if (off->started)
 		pthread_join(off->thread, NULL);
 	dbb_s3_free(off->s3);

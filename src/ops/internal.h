@@ -29,6 +29,12 @@ struct dbb_ops {
 	int safety_level;
 	dbb_ops_backup_hook backup_hook; /* the same; offsite copies */
 	void *backup_hook_cls;
+	/* issue 18 (remote.c): the store lent by the offsite uploader, and the
+	 * calls using it (under mu; remote_idle when they reach 0) */
+	struct dbb_ops_remote remote;
+	bool has_remote;
+	unsigned remote_users;
+	pthread_cond_t remote_idle;
 };
 
 /* What the driver's functions are given. */
@@ -45,5 +51,14 @@ void dbb_ops_watch_begin(struct dbb_ops *ops, struct dbb_ops_watch *w, enum dbb_
  * upload_bytes): reported once; returns its duration in seconds. */
 double dbb_ops_watch_end(struct dbb_ops *ops, const struct dbb_ops_watch *w, dbb_code rc,
                          uint64_t bytes, uint64_t upload_bytes);
+
+/* ---- ops.c, for remote.c (issue 18) ----
+ * Restores a backup fetched from the object store into tmp (consumed:
+ * discarded whatever happens) like an upload: validated before the lock,
+ * within MAX_RESTORE_BYTES and the free space. label names it in the log
+ * and the journal. */
+dbb_code dbb_ops_restore_fetched(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
+                                 const char *label, bool safety_backup,
+                                 struct dbb_restore_result *res, struct dbb_error *err);
 
 #endif
