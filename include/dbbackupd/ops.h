@@ -187,6 +187,7 @@ struct dbb_remote_fetch {
 	bool verified;   /* the object's x-amz-meta-sha256 matched the bytes */
 	char sha256[65]; /* of the bytes received */
 };
+struct dbb_remote_retention;
 struct dbb_ops_remote {
 	void *cls;
 	const char *bucket, *prefix; /* for messages and the listing's keys */
@@ -201,6 +202,11 @@ struct dbb_ops_remote {
 	 * DBB_ERR_NOT_FOUND when absent. */
 	dbb_code (*fetch)(void *cls, const char *name, int fd, uint64_t max_bytes,
 	                  struct dbb_remote_fetch *out, struct dbb_error *err);
+	/* retention (remote_prune.c): OFFSITE_RETENTION; a HEAD saying whether
+	 * the object carries x-amz-meta-sha256; a deletion */
+	const struct dbb_remote_retention *retention;
+	dbb_code (*verified)(void *cls, const char *name, bool *has_sha256, struct dbb_error *err);
+	dbb_code (*remove)(void *cls, const char *name, struct dbb_error *err);
 };
 /* Lends (r copied) or takes back (NULL) the store; taking it back waits for
  * the calls under way (the lender cancels its transfers first). */

@@ -174,6 +174,9 @@ dbb_code dbb_offsite_remote_list(void *cls, size_t max, dbb_ops_remote_fn fn, vo
                                  bool *truncated, struct dbb_error *err);
 dbb_code dbb_offsite_remote_fetch(void *cls, const char *name, int fd, uint64_t max_bytes,
                                   struct dbb_remote_fetch *out, struct dbb_error *err);
+dbb_code dbb_offsite_remote_verified(void *cls, const char *name, bool *has_sha256,
+                                     struct dbb_error *err);
+dbb_code dbb_offsite_remote_remove(void *cls, const char *name, struct dbb_error *err);
 /* "2026-11-25T21:00:00.000Z" to a time_t; 0 when malformed. */
 time_t s3_parse_iso8601(const char *s);
 /* Copies printable ASCII of s (n bytes) into out, anything else as '?'. */

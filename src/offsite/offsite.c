@@ -32,6 +32,7 @@
 #include "dbbackupd/log.h"
 #include "dbbackupd/metrics.h"
 #include "dbbackupd/ops.h"
+#include "dbbackupd/prune.h"
 #include "dbbackupd/s3.h"
 #include "dbbackupd/storage.h"
 #include "dbbackupd/trust.h"
@@ -70,6 +71,7 @@ static const struct dbb_setting vars[] = {
     STR("OFFSITE_MODE", mode, "copy"),
     UINT("OFFSITE_RETRY_INITIAL", retry_initial, "30", 1, 86400),
     UINT("OFFSITE_RETRY_LIMIT", retry_limit, "10", 1, 1000),
+    STR("OFFSITE_RETENTION", retention, ""), /* issue 18, prune.h */
 };
 
 const struct dbb_setting *dbb_offsite_settings_table(size_t *count)
@@ -94,6 +96,7 @@ struct dbb_offsite {
 	char prefix[512];
 	char bucket[64];
 	struct dbb_offsite_view view; /* lent to ops (remote.c, issue 18) */
+	struct dbb_remote_retention retention;
 	bool move;
 	unsigned retry_initial, retry_limit;
 	atomic_bool cancel; /* set by free: the transfer under way stops */
@@ -630,6 +633,10 @@ dbb_code dbb_offsite_new(struct dbb_offsite **out, const struct dbb_offsite_sett
 	rc = check_endpoint(s, endpoint, sizeof(endpoint), err);
 	if (rc)
 		return rc;
+	struct dbb_remote_retention retention;
+	rc = dbb_remote_retention_parse(s->retention, &retention, err);
+	if (rc)
+		return rc;
 	if (s->secret_access_key[0] && s->secret_access_key_file[0])
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "S3_SECRET_ACCESS_KEY and S3_SECRET_ACCESS_KEY_FILE are both set: "
@@ -685,9 +692,17 @@ dbb_code dbb_offsite_new(struct dbb_offsite **out, const struct dbb_offsite_sett
 	/* issue 18: list, download and restore what is only in the store */
 	snprintf(off->bucket, sizeof(off->bucket), "%s", s->bucket);
 	off->view = (struct dbb_offsite_view){off->s3, off->bucket, off->prefix};
-	dbb_ops_set_remote(ops, &(struct dbb_ops_remote){&off->view, off->bucket, off->prefix,
-	                                                 dbb_offsite_remote_list,
-	                                                 dbb_offsite_remote_fetch});
+	off->retention = retention;
+	dbb_ops_set_remote(ops, &(struct dbb_ops_remote){
+	                            .cls = &off->view,
+	                            .bucket = off->bucket,
+	                            .prefix = off->prefix,
+	                            .list = dbb_offsite_remote_list,
+	                            .fetch = dbb_offsite_remote_fetch,
+	                            .retention = &off->retention,
+	                            .verified = dbb_offsite_remote_verified,
+	                            .remove = dbb_offsite_remote_remove,
+	                        });
 	dbb_info("offsite copies: bucket %s at %s, keys %s<file>, OFFSITE_MODE=%s", s->bucket,
 	         endpoint, off->prefix, s->mode);
 	*out = off;

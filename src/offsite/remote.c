@@ -109,3 +109,44 @@ dbb_code dbb_offsite_remote_fetch(void *cls, const char *name, int fd, uint64_t 
 	memcpy(out->sha256, res.sha256, sizeof(out->sha256));
 	return DBB_OK;
 }
+
+/* ---- retention (ops/remote_prune.c) ---- */
+
+static dbb_code key_for(const struct dbb_offsite_view *v, const char *name, char *key, size_t cap,
+                        struct dbb_error *err)
+{
+	int n = snprintf(key, cap, "%s%s", v->prefix, name);
+	if (n < 0 || (size_t)n >= cap)
+		return dbb_fail(err, DBB_ERR_INVALID_FILENAME, "the key of %s is too long", name);
+	return DBB_OK;
+}
+
+dbb_code dbb_offsite_remote_verified(void *cls, const char *name, bool *has_sha256,
+                                     struct dbb_error *err)
+{
+	const struct dbb_offsite_view *v = cls;
+	char key[DBB_S3_KEY_MAX + 1];
+	struct dbb_s3_object obj;
+	struct dbb_s3_error se = {0};
+	*has_sha256 = false;
+	dbb_code rc = key_for(v, name, key, sizeof(key), err);
+	if (rc)
+		return rc;
+	if (dbb_s3_head(v->s3, key, &obj, &se) != DBB_OK)
+		return mapped(&se, err);
+	*has_sha256 = obj.sha256[0] != '\0';
+	return DBB_OK;
+}
+
+dbb_code dbb_offsite_remote_remove(void *cls, const char *name, struct dbb_error *err)
+{
+	const struct dbb_offsite_view *v = cls;
+	char key[DBB_S3_KEY_MAX + 1];
+	struct dbb_s3_error se = {0};
+	dbb_code rc = key_for(v, name, key, sizeof(key), err);
+	if (rc)
+		return rc;
+	if (dbb_s3_delete(v->s3, key, &se) != DBB_OK)
+		return mapped(&se, err);
+	return DBB_OK;
+}

@@ -37,9 +37,7 @@ bool dbb_ops_has_remote(struct dbb_ops *ops)
 	return on;
 }
 
-/* A reference to the store for one call (false: none lent); release it
- * with remote_put. */
-static bool remote_get(struct dbb_ops *ops, struct dbb_ops_remote *out)
+bool dbb_ops_remote_get(struct dbb_ops *ops, struct dbb_ops_remote *out)
 {
 	pthread_mutex_lock(&ops->mu);
 	bool on = ops->has_remote;
@@ -51,7 +49,7 @@ static bool remote_get(struct dbb_ops *ops, struct dbb_ops_remote *out)
 	return on;
 }
 
-static void remote_put(struct dbb_ops *ops)
+void dbb_ops_remote_put(struct dbb_ops *ops)
 {
 	pthread_mutex_lock(&ops->mu);
 	if (--ops->remote_users == 0)
@@ -133,11 +131,11 @@ dbb_code dbb_ops_list_remote(struct dbb_ops *ops, struct dbb_remote_info **items
 	*items = NULL;
 	*count = 0;
 	*truncated = false;
-	if (!remote_get(ops, &r))
+	if (!dbb_ops_remote_get(ops, &r))
 		return not_configured(err);
 	snprintf(key_prefix, cap, "%s", r.prefix);
 	dbb_code rc = r.list(r.cls, DBB_REMOTE_LIST_MAX, collect_one, &c, truncated, err);
-	remote_put(ops);
+	dbb_ops_remote_put(ops);
 	if (!rc && c.oom)
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory listing the object store");
 	if (rc) {
@@ -176,7 +174,7 @@ static dbb_code fetch(struct dbb_ops *ops, const char *name, struct dbb_storage_
 	tmp->fd = -1;
 	if (!dbb_name_is_valid(name))
 		return dbb_fail(err, DBB_ERR_INVALID_FILENAME, "invalid backup file name");
-	if (!remote_get(ops, &r))
+	if (!dbb_ops_remote_get(ops, &r))
 		return dbb_fail(err, DBB_ERR_NOT_FOUND, "backup not found: %s", name);
 	rc = dbb_storage_tmp_create(ops->st, tmp, err);
 	if (!rc)
@@ -188,7 +186,7 @@ static dbb_code fetch(struct dbb_ops *ops, const char *name, struct dbb_storage_
 		         "backup not found: %s (neither in the backups directory nor in the object "
 		         "store under s3://%s/%s)",
 		         name, r.bucket, r.prefix);
-	remote_put(ops);
+	dbb_ops_remote_put(ops);
 	if (rc) {
 		dbb_storage_tmp_discard(tmp);
 		return rc;

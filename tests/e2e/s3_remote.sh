@@ -219,6 +219,78 @@ check "no temporary left" no_temporaries
 bash "$SVC" resume >/dev/null
 e2e_stop
 
+# ---- retention of the store's objects (OFFSITE_RETENTION) ----
+P2=$(s3_prefix)
+prune_start() {
+	e2e_start SQLITE_PATH="$SQLITE_DB" S3_PREFIX="$P2" OFFSITE_RETRY_INITIAL=1 KEEP_LAST=1 "$@"
+}
+in_store() {
+	awsi s3api head-object --bucket "$S3_BUCKET" --key "$P2$1" >/dev/null 2>&1
+}
+prune_start OFFSITE_RETENTION="KEEP_LAST=2"
+R=()
+for i in 1 2 3; do
+	check "create R$i" create
+	R+=("$FILE")
+	check "R$i's copy is uploaded" wait_uploaded "$FILE"
+	sleep 1
+done
+O=backup_sqlite_20200101_000000.db.gz
+F=backup_other_20200101_000000.db.gz
+for k in "$O" "$F" notes.txt; do
+	awsi s3 cp --quiet "$WORK/cli.db.gz" "s3://$S3_BUCKET/$P2$k" >/dev/null
+done
+api POST "/backup/prune?dry_run=true" operator
+expect_status 200
+check "dry run: the store would lose R1 and the AWS CLI's older object, keep R3 and R2" \
+	test "$(jq -c '[[.remote.keep[].file], [.remote.remove[].file], .remote.would_remove, .remote.error]' "$BODY")" = \
+	"$(jq -nc --arg a "${R[2]}" --arg b "${R[1]}" --arg c "${R[0]}" --arg o "$O" '[[$a, $b], [$c, $o], 2, null]')"
+check "dry run: locally KEEP_LAST=1 (B, R1 and R2 would go)" test "$(jq -c '.would_remove' "$BODY")" = 3
+check "dry run: nothing deleted in the store" in_store "${R[0]}"
+api POST /backup/prune admin
+expect_status 200
+check "prune: 2 objects deleted from the store, none failed" \
+	test "$(jq -c '[.remote.removed, .remote.failed, .remote.error]' "$BODY")" = '[2,0,null]'
+check "the AWS CLI: R1 gone" absent "$P2${R[0]}"
+check "  the old object gone" absent "$P2$O"
+check "  R2 kept" in_store "${R[1]}"
+check "  R3 kept" in_store "${R[2]}"
+check "  another target's object and a non-backup key untouched" in_store "$F"
+check "  notes.txt untouched" in_store notes.txt
+check "an audit line per remote deletion" \
+	grep -qF "audit action=delete outcome=success status=200 user=\"retention\" sub=\"\" role=- file=\"${R[0]}\" location=remote target=sqlite" "$DAEMON_LOG"
+check "locally only R3 is left" test "$(ls "$WORK/backups" | grep -c '^backup_sqlite_.*\.gz$')" = 1
+e2e_stop
+
+# the guard: the newest object carrying a verified SHA-256 is kept whatever
+# the policy says (here the AWS CLI's newer object takes KEEP_LAST=1)
+NEWER=backup_sqlite_$(date -u -d '+1 hour' +%Y%m%d_%H%M%S).db.gz
+awsi s3 cp --quiet "$WORK/cli.db.gz" "s3://$S3_BUCKET/$P2$NEWER" >/dev/null
+prune_start OFFSITE_RETENTION="KEEP_LAST=1"
+api POST "/backup/prune?dry_run=true" operator
+check "guard: R3 (verified) kept as the newest validated backup, R2 would go" \
+	test "$(jq -c --arg r "${R[2]}" '[(.remote.keep[] | select(.file == $r) | .reasons), [.remote.remove[].file]]' "$BODY")" = \
+	"$(jq -nc --arg b "${R[1]}" '[["newest validated backup"], [$b]]')"
+bash "$SVC" pause
+api POST /backup/prune admin
+expect_status 200
+check "store down: the local prune answers, the store's part says why nothing was deleted" \
+	jq -e '.success == true and .remote.removed == 0 and (.remote.error | type == "string")' "$BODY" >/dev/null
+bash "$SVC" resume >/dev/null
+check "store down: R2 is still in the store" in_store "${R[1]}"
+e2e_stop
+prune_start OFFSITE_RETENTION=none
+api POST /backup/prune admin
+check "OFFSITE_RETENTION=none: no remote part" test "$(jq -c .remote "$BODY")" = null
+check "  R2 still in the store" in_store "${R[1]}"
+e2e_stop
+env SQLITE_PATH="$SQLITE_DB" BACKUP_DIR="$WORK/backups" AUTH_JWKS_FILE="$WORK/keys/jwks.json" \
+	OFFSITE_RETENTION="KEEP_DAILY=7,KEEP_FOREVER=1" "$DBBACKUPD" --check-config >"$WORK/check" 2>&1
+check "a bad OFFSITE_RETENTION is refused by --check-config, named" grep -q "OFFSITE_RETENTION: unknown setting KEEP_FOREVER" "$WORK/check"
+for k in "${R[@]}" "$O" "$F" "$NEWER" notes.txt; do
+	awsi s3 rm --quiet "s3://$S3_BUCKET/$P2$k" >/dev/null 2>&1 || true
+done
+
 # ---- offsite copies off ----
 start S3_BUCKET= S3_ENDPOINT= S3_ACCESS_KEY_ID= S3_SECRET_ACCESS_KEY=
 api GET "/backup/list?location=remote" viewer
