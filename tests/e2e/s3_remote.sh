@@ -71,6 +71,11 @@ safety_count() {
 }
 
 # item FILE JQ: the JSON of FILE's item in $BODY, through JQ
+# jqt ARGS...: jq -e, quiet
+jqt() {
+	jq -e "$@" >/dev/null
+}
+
 item() {
 	jq -c --arg f "$1" ".backups[] | select(.filename == \$f) | $2" "$BODY"
 }
@@ -180,7 +185,7 @@ check "the AWS CLI sees the lying metadata" \
 	test "$(awsi s3api head-object --bucket "$S3_BUCKET" --key "$P$T" | jq -r .Metadata.sha256)" = "$(sha "$WORK/aws.A")"
 api GET "/backup/download/$T" viewer
 expect_error 422 invalid_backup "download of a tampered object: 422"
-check "the message says the SHA-256 does not match" jq -e '.message | test("SHA-256")' "$BODY" >/dev/null
+check "the message says the SHA-256 does not match" jqt '.message | test("SHA-256")' "$BODY"
 SAFETY_BEFORE=$(safety_count)
 api POST "/backup/restore/$T" operator
 expect_error 422 invalid_backup "restore of a tampered object: 422"
@@ -206,14 +211,14 @@ api GET "/backup/list?location=all" viewer
 expect_error 503 offsite_unavailable "store down: location=all 503 offsite_unavailable"
 api GET "/backup/list" viewer
 expect_status 200
-check "store down: the local listing still answers" jq -e '.success == true' "$BODY" >/dev/null
+check "store down: the local listing still answers" jqt '.success == true' "$BODY"
 api GET "/backup/download/$A" viewer
 expect_error 503 offsite_unavailable "store down: download of remote-only A 503"
 api GET "/backup/download/$B" viewer
 expect_status 200
 api POST "/backup/restore/$A" operator
 expect_error 503 offsite_unavailable "store down: restore of remote-only A 503"
-check "the message names the store's address" jq -e --arg e "$S3_ENDPOINT" '.message | contains($e)' "$BODY" >/dev/null
+check "the message names the store's address" jqt --arg e "$S3_ENDPOINT" '.message | contains($e)' "$BODY"
 check "the database is untouched" test "$(sqlite_sum)" = "$SUM_NOW"
 check "no temporary left" no_temporaries
 bash "$SVC" resume >/dev/null
@@ -275,7 +280,7 @@ bash "$SVC" pause
 api POST /backup/prune admin
 expect_status 200
 check "store down: the local prune answers, the store's part says why nothing was deleted" \
-	jq -e '.success == true and .remote.removed == 0 and (.remote.error | type == "string")' "$BODY" >/dev/null
+	jqt '.success == true and .remote.removed == 0 and (.remote.error | type == "string")' "$BODY"
 bash "$SVC" resume >/dev/null
 check "store down: R2 is still in the store" in_store "${R[1]}"
 e2e_stop
