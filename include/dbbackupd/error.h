@@ -20,6 +20,7 @@ typedef enum dbb_code {
 	DBB_ERR_BUSY,               /* 409 operation_in_progress */
 	DBB_ERR_EXISTS,             /* 409 already_exists */
 	DBB_ERR_RESTORE_CONFLICT,   /* 409 restore_conflict */
+	DBB_ERR_OFFSITE_OFF,        /* 409 offsite_not_configured (issue 18) */
 	DBB_ERR_PAYLOAD_TOO_LARGE,  /* 413 payload_too_large */
 	DBB_ERR_UNSUPPORTED_MEDIA,  /* 415 unsupported_media_type */
 	DBB_ERR_RANGE,              /* 416 range_not_satisfiable */
@@ -30,6 +31,7 @@ typedef enum dbb_code {
 	DBB_ERR_DB_UNAVAILABLE,     /* 503 database_unavailable */
 	DBB_ERR_AUTH_UNAVAILABLE,   /* 503 auth_unavailable */
 	DBB_ERR_SHUTTING_DOWN,      /* 503 shutting_down */
+	DBB_ERR_OFFSITE_DOWN,       /* 503 offsite_unavailable (issue 18) */
 	DBB_ERR_NO_SPACE,           /* 507 insufficient_storage */
 	DBB_ERR_CONFIG,             /* config error (start-up only) */
 	DBB_CODE_COUNT

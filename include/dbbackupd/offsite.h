@@ -39,6 +39,7 @@ struct dbb_offsite_settings {
 	char mode[8];                          /* OFFSITE_MODE: copy or move */
 	unsigned retry_initial;                /* OFFSITE_RETRY_INITIAL: first back-off, s */
 	unsigned retry_limit;                  /* OFFSITE_RETRY_LIMIT: attempts before failed */
+	char retention[512]; /* OFFSITE_RETENTION: "" (the local KEEP_*), none, or KEEP_*=... */
 };
 
 /* The table config.c loads into cfg->offsite (and --check-config lists). */

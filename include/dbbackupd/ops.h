@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "dbbackupd/config.h"
 #include "dbbackupd/driver.h"
@@ -167,6 +168,81 @@ dbb_code dbb_ops_upload_restore(struct dbb_ops_upload *up, bool safety_backup,
                                 struct dbb_restore_result *res, struct dbb_error *err);
 /* Discards the temporary file (if still there) and frees. NULL is fine. */
 void dbb_ops_upload_free(struct dbb_ops_upload *up);
+
+/* ---- backups that live only in the object store (issue 18, ops/remote.c) ----
+ * The offsite uploader (offsite.h) lends the operation layer a view of the
+ * store: its listing under the target's S3_PREFIX and a verified download.
+ * Listing, download and restore of a file missing from the backups
+ * directory go through it; a fetched file is a temporary of the backups
+ * directory (removed on every path) and is restored like an upload. */
+struct dbb_remote_object {
+	const char *name; /* the key without S3_PREFIX (any text: checked here) */
+	uint64_t size;
+	time_t last_modified; /* 0 when unknown */
+	const char *etag, *storage_class;
+};
+typedef int (*dbb_ops_remote_fn)(const struct dbb_remote_object *o, void *ud);
+struct dbb_remote_fetch {
+	uint64_t size;
+	bool verified;   /* the object's x-amz-meta-sha256 matched the bytes */
+	char sha256[65]; /* of the bytes received */
+};
+struct dbb_remote_retention;
+struct dbb_ops_remote {
+	void *cls;
+	const char *bucket, *prefix; /* for messages and the listing's keys */
+	/* every object under the prefix, in key order, at most max; *truncated
+	 * when more were left. Errors: DBB_ERR_OFFSITE_DOWN (the store
+	 * cannot be asked; the message says why), DBB_ERR_SHUTTING_DOWN. */
+	dbb_code (*list)(void *cls, size_t max, dbb_ops_remote_fn fn, void *ud, bool *truncated,
+	                 struct dbb_error *err);
+	/* the object of name into fd (from offset 0), refused beyond max_bytes
+	 * (DBB_ERR_NO_SPACE) before any byte is written; its SHA-256 checked
+	 * against x-amz-meta-sha256 when it has one (DBB_ERR_INVALID_BACKUP);
+	 * DBB_ERR_NOT_FOUND when absent. */
+	dbb_code (*fetch)(void *cls, const char *name, int fd, uint64_t max_bytes,
+	                  struct dbb_remote_fetch *out, struct dbb_error *err);
+	/* retention (remote_prune.c): OFFSITE_RETENTION; a HEAD saying whether
+	 * the object carries x-amz-meta-sha256; a deletion */
+	const struct dbb_remote_retention *retention;
+	dbb_code (*verified)(void *cls, const char *name, bool *has_sha256, struct dbb_error *err);
+	dbb_code (*remove)(void *cls, const char *name, struct dbb_error *err);
+};
+/* Lends (r copied) or takes back (NULL) the store; taking it back waits for
+ * the calls under way (the lender cancels its transfers first). */
+void dbb_ops_set_remote(struct dbb_ops *ops, const struct dbb_ops_remote *r);
+bool dbb_ops_has_remote(struct dbb_ops *ops);
+
+/* An object of the store with a backup's name (dbb_name_is_valid). */
+struct dbb_remote_info {
+	char name[DBB_NAME_MAX];
+	uint64_t size_bytes;
+	time_t created_at;       /* from the name (UTC), else last_modified */
+	time_t last_modified;    /* the store's; 0 when unknown */
+	const char *compression; /* "none", "gzip", "zstd", from the name's suffix */
+	bool safety;
+	char db[DBB_NAME_MAX];
+	char etag[80];
+	char storage_class[32];
+};
+#define DBB_REMOTE_LIST_MAX 10000 /* objects read per listing */
+/* The store's backups, newest first (*items malloc'd; free() it); *key_prefix
+ * the prefix of their keys (the caller's buffer of cap bytes).
+ * DBB_ERR_OFFSITE_OFF without a store. */
+dbb_code dbb_ops_list_remote(struct dbb_ops *ops, struct dbb_remote_info **items, size_t *count,
+                             bool *truncated, char *key_prefix, size_t cap, struct dbb_error *err);
+/* A backup that is not in the directory, fetched from the store (verified)
+ * into a temporary of the backups directory that is already unlinked: *fd
+ * (the caller's to close) is all that is left of it. DBB_ERR_NOT_FOUND
+ * without a store or when the store has no such object. */
+dbb_code dbb_ops_open_remote(struct dbb_ops *ops, const char *name, int *fd, uint64_t *size,
+                             struct dbb_error *err);
+/* POST /backup/restore/{file}: a file of the directory is restored by
+ * dbb_ops_restore_file; one that is only in the store is fetched into a
+ * temporary (verified), then validated and restored like an uploaded file,
+ * and the temporary removed whatever happens. */
+dbb_code dbb_ops_restore_any(struct dbb_ops *ops, const char *name, bool safety_backup,
+                             struct dbb_restore_result *res, struct dbb_error *err);
 
 /* ---- reads (no lock: they run beside a backup or restore) ---- */
 

@@ -41,15 +41,49 @@ struct dbb_prune_entry {
 	char why[DBB_PRUNE_REASONS_MAX][64];
 };
 
+/* The objects of the offsite copies' store (issue 18, ops/remote_prune.c),
+ * pruned with OFFSITE_RETENTION (by default the same KEEP_* as the local
+ * files) and the same guards: "validated" is the newest regular object
+ * whose x-amz-meta-sha256 a HEAD showed (an upload the daemon verified). */
+struct dbb_prune_remote {
+	bool on;     /* offsite copies on, OFFSITE_RETENTION not none */
+	dbb_code rc; /* DBB_OK, or why nothing was deleted remotely */
+	char error[DBB_ERROR_MESSAGE_MAX];
+	struct dbb_prune_entry *entries; /* newest first; freed with the result */
+	size_t count, kept, removed, failed;
+	bool held_back, policy_empty;
+};
+
 struct dbb_prune_result {
 	struct dbb_prune_entry *entries; /* newest first; malloc'd: dbb_prune_result_free */
 	size_t count;
-	size_t kept, removed; /* removed: planned for removal (dry run) or deleted */
-	size_t failed;        /* deletes that failed (not a dry run) */
-	bool held_back;       /* the newest backup is older than the newest due time: the
-	                         "backups are failing" guard keeps everything */
-	bool policy_empty;    /* no KEEP_* set: nothing is ever deleted */
+	size_t kept, removed;           /* removed: planned for removal (dry run) or deleted */
+	size_t failed;                  /* deletes that failed (not a dry run) */
+	bool held_back;                 /* the newest backup is older than the newest due time: the
+	                                   "backups are failing" guard keeps everything */
+	bool policy_empty;              /* no KEEP_* set: nothing is ever deleted */
+	struct dbb_prune_remote remote; /* issue 18: the store's objects; a failure there
+	                                   is in remote.rc, never in the call's result */
 };
+
+/* OFFSITE_RETENTION, parsed (dbb_remote_retention_parse). */
+enum dbb_remote_retention_mode {
+	DBB_REMOTE_RETENTION_LOCAL, /* "": the local KEEP_* and guards */
+	DBB_REMOTE_RETENTION_NONE,  /* "none": the store's objects are never pruned */
+	DBB_REMOTE_RETENTION_OWN    /* "KEEP_DAILY=30,KEEP_MIN=3": its own */
+};
+struct dbb_remote_retention {
+	enum dbb_remote_retention_mode mode;
+	struct dbb_retention_policy policy;
+	unsigned keep_min;                 /* KEEP_MIN (1 when not given) */
+	struct dbb_duration safety_within; /* KEEP_SAFETY_WITHIN (7d when not given) */
+};
+/* "", "none", or KEEP_* assignments separated by commas or spaces
+ * (KEEP_LAST, KEEP_HOURLY .. KEEP_YEARLY, KEEP_WITHIN, KEEP_MIN,
+ * KEEP_SAFETY_WITHIN; values as the local settings'). DBB_ERR_CONFIG with
+ * the reason otherwise. */
+dbb_code dbb_remote_retention_parse(const char *text, struct dbb_remote_retention *out,
+                                    struct dbb_error *err);
 
 /* Plans (dry_run) or applies the policy. DBB_ERR_BUSY when the lock stays
  * held past lock_wait_ms (not a dry run); a delete that fails is logged,

@@ -259,6 +259,10 @@ enum MHD_Result dbb_handle_openapi(struct dbb_request *req);
 enum MHD_Result dbb_handle_docs(struct dbb_request *req);
 enum MHD_Result dbb_handle_docs_asset(struct dbb_request *req);
 enum MHD_Result dbb_handle_list(struct dbb_request *req);
+/* A listed backup's item (list.c), and ?location=remote|all (list_remote.c,
+ * issue 18; local is dbb_handle_list's own answer). */
+json_t *dbb_backup_info_json(const struct dbb_backup_info *b);
+enum MHD_Result dbb_handle_list_location(struct dbb_request *req, const char *location);
 /* The list's cache, one per server. */
 struct dbb_list_cache;
 dbb_code dbb_list_cache_new(struct dbb_list_cache **out, struct dbb_error *err);

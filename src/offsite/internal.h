@@ -162,6 +162,21 @@ dbb_code s3_fail(struct dbb_s3_error *err, enum dbb_s3_fault fault, dbb_code cod
                  ...) __attribute__((format(printf, 4, 5)));
 
 bool s3_key_valid(const char *key);
+
+/* ---- the view of the store lent to the operation layer (remote.c, issue 18) ---- */
+#include "dbbackupd/ops.h"
+struct dbb_offsite_view {
+	struct dbb_s3 *s3;
+	const char *bucket, *prefix;
+};
+/* struct dbb_ops_remote's list and fetch; cls: a struct dbb_offsite_view */
+dbb_code dbb_offsite_remote_list(void *cls, size_t max, dbb_ops_remote_fn fn, void *ud,
+                                 bool *truncated, struct dbb_error *err);
+dbb_code dbb_offsite_remote_fetch(void *cls, const char *name, int fd, uint64_t max_bytes,
+                                  struct dbb_remote_fetch *out, struct dbb_error *err);
+dbb_code dbb_offsite_remote_verified(void *cls, const char *name, bool *has_sha256,
+                                     struct dbb_error *err);
+dbb_code dbb_offsite_remote_remove(void *cls, const char *name, struct dbb_error *err);
 /* "2026-11-25T21:00:00.000Z" to a time_t; 0 when malformed. */
 time_t s3_parse_iso8601(const char *s);
 /* Copies printable ASCII of s (n bytes) into out, anything else as '?'. */

@@ -32,9 +32,11 @@
 #include "dbbackupd/log.h"
 #include "dbbackupd/metrics.h"
 #include "dbbackupd/ops.h"
+#include "dbbackupd/prune.h"
 #include "dbbackupd/s3.h"
 #include "dbbackupd/storage.h"
 #include "dbbackupd/trust.h"
+#include "offsite/internal.h"
 
 #define T                   struct dbb_offsite_settings
 #define STR(n, field, d)    DBB_SETTING_STRING(T, n, field, d, false)
@@ -69,6 +71,7 @@ static const struct dbb_setting vars[] = {
     STR("OFFSITE_MODE", mode, "copy"),
     UINT("OFFSITE_RETRY_INITIAL", retry_initial, "30", 1, 86400),
     UINT("OFFSITE_RETRY_LIMIT", retry_limit, "10", 1, 1000),
+    STR("OFFSITE_RETENTION", retention, ""), /* issue 18, prune.h */
 };
 
 const struct dbb_setting *dbb_offsite_settings_table(size_t *count)
@@ -91,6 +94,9 @@ struct dbb_offsite {
 	struct dbb_storage *st;
 	struct dbb_s3 *s3;
 	char prefix[512];
+	char bucket[64];
+	struct dbb_offsite_view view; /* lent to ops (remote.c, issue 18) */
+	struct dbb_remote_retention retention;
 	bool move;
 	unsigned retry_initial, retry_limit;
 	atomic_bool cancel; /* set by free: the transfer under way stops */
@@ -627,6 +633,10 @@ dbb_code dbb_offsite_new(struct dbb_offsite **out, const struct dbb_offsite_sett
 	rc = check_endpoint(s, endpoint, sizeof(endpoint), err);
 	if (rc)
 		return rc;
+	struct dbb_remote_retention retention;
+	rc = dbb_remote_retention_parse(s->retention, &retention, err);
+	if (rc)
+		return rc;
 	if (s->secret_access_key[0] && s->secret_access_key_file[0])
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "S3_SECRET_ACCESS_KEY and S3_SECRET_ACCESS_KEY_FILE are both set: "
@@ -679,6 +689,20 @@ dbb_code dbb_offsite_new(struct dbb_offsite **out, const struct dbb_offsite_sett
 	pthread_mutex_init(&off->mu, NULL);
 	pthread_cond_init(&off->cv, NULL);
 	dbb_ops_set_backup_hook(ops, backup_hook, off);
+	/* issue 18: list, download and restore what is only in the store */
+	snprintf(off->bucket, sizeof(off->bucket), "%s", s->bucket);
+	off->view = (struct dbb_offsite_view){off->s3, off->bucket, off->prefix};
+	off->retention = retention;
+	dbb_ops_set_remote(ops, &(struct dbb_ops_remote){
+	                            .cls = &off->view,
+	                            .bucket = off->bucket,
+	                            .prefix = off->prefix,
+	                            .list = dbb_offsite_remote_list,
+	                            .fetch = dbb_offsite_remote_fetch,
+	                            .retention = &off->retention,
+	                            .verified = dbb_offsite_remote_verified,
+	                            .remove = dbb_offsite_remote_remove,
+	                        });
 	dbb_info("offsite copies: bucket %s at %s, keys %s<file>, OFFSITE_MODE=%s", s->bucket,
 	         endpoint, off->prefix, s->mode);
 	*out = off;
@@ -717,6 +741,7 @@ void dbb_offsite_free(struct dbb_offsite *off)
 	atomic_store(&off->cancel, true);
 	pthread_cond_broadcast(&off->cv);
 	pthread_mutex_unlock(&off->mu);
+	dbb_ops_set_remote(off->ops, NULL); /* waits for the requests using it (cancelled) */
 	if (off->started)
 		pthread_join(off->thread, NULL);
 	dbb_s3_free(off->s3);

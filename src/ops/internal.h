@@ -29,6 +29,12 @@ struct dbb_ops {
 	int safety_level;
 	dbb_ops_backup_hook backup_hook; /* the same; offsite copies */
 	void *backup_hook_cls;
+	/* issue 18 (remote.c): the store lent by the offsite uploader, and the
+	 * calls using it (under mu; remote_idle when they reach 0) */
+	struct dbb_ops_remote remote;
+	bool has_remote;
+	unsigned remote_users;
+	pthread_cond_t remote_idle;
 };
 
 /* What the driver's functions are given. */
@@ -45,5 +51,37 @@ void dbb_ops_watch_begin(struct dbb_ops *ops, struct dbb_ops_watch *w, enum dbb_
  * upload_bytes): reported once; returns its duration in seconds. */
 double dbb_ops_watch_end(struct dbb_ops *ops, const struct dbb_ops_watch *w, dbb_code rc,
                          uint64_t bytes, uint64_t upload_bytes);
+
+/* ---- remote.c (issue 18): the store lent by the offsite uploader, for
+ * one call (false: none lent); dbb_ops_remote_put releases it. */
+bool dbb_ops_remote_get(struct dbb_ops *ops, struct dbb_ops_remote *out);
+void dbb_ops_remote_put(struct dbb_ops *ops);
+
+/* ---- ops.c, for remote.c (issue 18) ----
+ * Restores a backup fetched from the object store into tmp (consumed:
+ * discarded whatever happens) like an upload: validated before the lock,
+ * within MAX_RESTORE_BYTES and the free space. label names it in the log
+ * and the journal. */
+dbb_code dbb_ops_restore_fetched(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
+                                 const char *label, bool safety_backup,
+                                 struct dbb_restore_result *res, struct dbb_error *err);
+
+/* ---- prune.c, for remote_prune.c (issue 18) ---- */
+struct dbb_prune_policy;
+struct dbb_prune_entry;
+struct dbb_prune_remote;
+struct dbb_retention_item;
+/* Plans items (dbb_retention_plan) into *entries (calloc'd), counting. */
+dbb_code dbb_prune_plan_items(const struct dbb_prune_policy *p, struct dbb_retention_item *items,
+                              size_t count, struct dbb_prune_entry **entries, size_t *kept,
+                              size_t *removed, bool *held_back, bool *policy_empty,
+                              struct dbb_error *err);
+/* The audit line of a retention delete; where: "" or " location=remote". */
+void dbb_prune_audit_delete(const struct dbb_ops *ops, const char *name, const char *where,
+                            dbb_code rc);
+/* Prunes (or plans, dry_run) the store's objects into *out; never fails
+ * the caller: out->rc says. */
+void dbb_ops_prune_remote(struct dbb_ops *ops, const struct dbb_prune_policy *p, bool dry_run,
+                          struct dbb_prune_remote *out);
 
 #endif

@@ -99,6 +99,7 @@ dbb_code dbb_ops_new(struct dbb_ops **out, const struct dbb_config *cfg,
 	ops->st = st;
 	pthread_mutex_init(&ops->mu, NULL);
 	pthread_cond_init(&ops->idle, NULL);
+	pthread_cond_init(&ops->remote_idle, NULL); /* issue 18 */
 	dbb_code rc = safety_spec_load(ops, err);
 	if (rc) {
 		dbb_ops_free(ops);
@@ -114,6 +115,7 @@ void dbb_ops_free(struct dbb_ops *ops)
 	if (!ops)
 		return;
 	pthread_cond_destroy(&ops->idle);
+	pthread_cond_destroy(&ops->remote_idle);
 	pthread_mutex_destroy(&ops->mu);
 	free(ops);
 }
@@ -969,6 +971,40 @@ dbb_code dbb_ops_restore_upload(struct dbb_ops *ops, struct dbb_storage_tmp *tmp
 		dbb_error("restore from the uploaded file failed: %s", err->message);
 	else
 		dbb_info("restore from the uploaded file done");
+	dbb_ops_unlock(ops);
+	dbb_storage_tmp_discard(tmp);
+	return rc;
+}
+
+/* issue 18: a backup fetched from the object store (ops/remote.c). Like an
+ * upload, not like a listed backup: the daemon does not vouch for what the
+ * bucket holds (anyone with its keys may have put it there). */
+dbb_code dbb_ops_restore_fetched(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
+                                 const char *label, bool safety_backup,
+                                 struct dbb_restore_result *res, struct dbb_error *err)
+{
+	struct input_limit limit;
+	struct dbb_staged *staged = NULL;
+	char what[DBB_NAME_MAX + 64];
+	upload_limit(ops, &limit);
+	snprintf(what, sizeof(what), "a restore from %s", label);
+	dbb_code rc = validate_input(ops, tmp->fd, &limit, label, &staged, NULL, err);
+	if (!rc)
+		rc = dbb_ops_lock(ops, what, err);
+	if (rc) {
+		if (ops->drv->discard_staged)
+			ops->drv->discard_staged(staged);
+		dbb_error("restore from %s refused: %s", label, err->message);
+		dbb_storage_tmp_discard(tmp);
+		return rc;
+	}
+	dbb_info("restore from %s started (safety backup: %s)", label,
+	         safety_backup ? "yes" : "no");
+	rc = restore_locked(ops, tmp->fd, label, safety_backup, &limit, true, staged, res, err);
+	if (rc)
+		dbb_error("restore from %s failed: %s", label, err->message);
+	else
+		dbb_info("restore from %s done", label);
 	dbb_ops_unlock(ops);
 	dbb_storage_tmp_discard(tmp);
 	return rc;

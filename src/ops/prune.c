@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dbbackupd/log.h"
 #include "ops/internal.h"
 
 void dbb_prune_result_free(struct dbb_prune_result *res)
 {
+	free(res->remote.entries);
 	free(res->entries);
 	memset(res, 0, sizeof(*res));
 }
@@ -67,6 +69,39 @@ static void describe(const struct dbb_prune_policy *p, struct dbb_prune_entry *e
 	}
 }
 
+dbb_code dbb_prune_plan_items(const struct dbb_prune_policy *p, struct dbb_retention_item *items,
+                              size_t count, struct dbb_prune_entry **entries, size_t *kept,
+                              size_t *removed, bool *held_back, bool *policy_empty,
+                              struct dbb_error *err)
+{
+	*entries = calloc(count ? count : 1, sizeof(**entries));
+	if (!*entries)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory planning a prune");
+	dbb_retention_plan(p->policy, &p->guards, p->tz, time(NULL), items, count);
+	*policy_empty = dbb_retention_policy_empty(p->policy);
+	time_t newest = 0;
+	for (size_t i = 0; i < count; i++)
+		if (!items[i].safety && items[i].when > newest)
+			newest = items[i].when;
+	*held_back = p->guards.due != 0 && newest < p->guards.due;
+	for (size_t i = 0; i < count; i++) {
+		struct dbb_prune_entry *e = &(*entries)[i];
+		snprintf(e->name, sizeof(e->name), "%s", items[i].name);
+		e->created_at = items[i].when;
+		e->safety = items[i].safety;
+		e->validated = items[i].validated;
+		e->keep = items[i].keep;
+		e->reasons = items[i].reasons;
+		memcpy(e->counters, items[i].counters, sizeof(e->counters));
+		describe(p, e);
+		if (e->keep)
+			(*kept)++;
+		else
+			(*removed)++;
+	}
+	return DBB_OK;
+}
+
 /* This database's backups as retention items, newest first. */
 static dbb_code plan(struct dbb_ops *ops, const struct dbb_prune_policy *p,
                      struct dbb_prune_result *res, struct dbb_error *err)
@@ -78,8 +113,7 @@ static dbb_code plan(struct dbb_ops *ops, const struct dbb_prune_policy *p,
 	if (rc)
 		return rc;
 	items = calloc(n ? n : 1, sizeof(*items));
-	res->entries = calloc(n ? n : 1, sizeof(*res->entries));
-	if (!items || !res->entries) {
+	if (!items) {
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory planning a prune");
 		goto out;
 	}
@@ -94,28 +128,8 @@ static dbb_code plan(struct dbb_ops *ops, const struct dbb_prune_policy *p,
 		};
 		count++;
 	}
-	dbb_retention_plan(p->policy, &p->guards, p->tz, time(NULL), items, count);
-	res->policy_empty = dbb_retention_policy_empty(p->policy);
-	time_t newest = 0;
-	for (size_t i = 0; i < count; i++)
-		if (!items[i].safety && items[i].when > newest)
-			newest = items[i].when;
-	res->held_back = p->guards.due != 0 && newest < p->guards.due;
-	for (size_t i = 0; i < count; i++) {
-		struct dbb_prune_entry *e = &res->entries[i];
-		snprintf(e->name, sizeof(e->name), "%s", items[i].name);
-		e->created_at = items[i].when;
-		e->safety = items[i].safety;
-		e->validated = items[i].validated;
-		e->keep = items[i].keep;
-		e->reasons = items[i].reasons;
-		memcpy(e->counters, items[i].counters, sizeof(e->counters));
-		describe(p, e);
-		if (e->keep)
-			res->kept++;
-		else
-			res->removed++;
-	}
+	rc = dbb_prune_plan_items(p, items, count, &res->entries, &res->kept, &res->removed,
+	                          &res->held_back, &res->policy_empty, err);
 	res->count = count;
 out:
 	free(items);
@@ -123,14 +137,15 @@ out:
 	return rc;
 }
 
-static void audit_delete(const struct dbb_ops *ops, const char *name, dbb_code rc)
+void dbb_prune_audit_delete(const struct dbb_ops *ops, const char *name, const char *where,
+                            dbb_code rc)
 {
 	char file[DBB_NAME_MAX + 16];
 	dbb_log_quote(file, sizeof(file), name, true);
 	dbb_info("audit action=delete outcome=%s status=%u user=\"retention\" sub=\"\" role=- "
-	         "file=%s target=%s",
+	         "file=%s%s target=%s",
 	         rc ? dbb_code_name(rc) : "success", rc ? dbb_code_http_status(rc) : 200, file,
-	         dbb_ops_target_name(ops));
+	         where, dbb_ops_target_name(ops));
 }
 
 dbb_code dbb_ops_prune(struct dbb_ops *ops, const struct dbb_prune_policy *p, bool dry_run,
@@ -138,8 +153,12 @@ dbb_code dbb_ops_prune(struct dbb_ops *ops, const struct dbb_prune_policy *p, bo
 {
 	dbb_code rc, first = DBB_OK;
 	memset(res, 0, sizeof(*res));
-	if (dry_run)
-		return plan(ops, p, res, err);
+	if (dry_run) {
+		rc = plan(ops, p, res, err);
+		if (!rc)
+			dbb_ops_prune_remote(ops, p, true, &res->remote); /* issue 18 */
+		return rc;
+	}
 	rc = dbb_ops_lock_wait(ops, "a prune (retention)", p->lock_wait_ms, err);
 	if (rc)
 		return rc;
@@ -151,7 +170,7 @@ dbb_code dbb_ops_prune(struct dbb_ops *ops, const struct dbb_prune_policy *p, bo
 		if (e->keep)
 			continue;
 		dbb_code drc = dbb_storage_delete(ops->st, e->name, &derr);
-		audit_delete(ops, e->name, drc);
+		dbb_prune_audit_delete(ops, e->name, "", drc);
 		if (drc) {
 			dbb_error("retention: cannot delete %s: %s", e->name, derr.message);
 			res->failed++;
@@ -165,5 +184,7 @@ dbb_code dbb_ops_prune(struct dbb_ops *ops, const struct dbb_prune_policy *p, bo
 		dbb_info("backup %s deleted (retention)", e->name);
 	}
 	dbb_ops_unlock(ops);
+	if (!rc) /* issue 18: the store's objects, outside the lock (network) */
+		dbb_ops_prune_remote(ops, p, false, &res->remote);
 	return rc ? rc : first;
 }

@@ -1,4 +1,7 @@
-/* GET /backup/download/{filename}: sendfile, with byte ranges. */
+/* GET /backup/download/{filename}: sendfile, with byte ranges. A file that
+ * is only in the object store (issue 18) is fetched first into an unlinked
+ * temporary of the backups directory, its SHA-256 checked against the
+ * object's x-amz-meta-sha256, then sent the same way. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -10,7 +13,10 @@ enum MHD_Result dbb_handle_download(struct dbb_request *req)
 	struct dbb_error err = {0};
 	int fd;
 	uint64_t size;
-	if (dbb_ops_open_download(req->tgt->ops, req->param, &fd, &size, &err))
+	dbb_code rc = dbb_ops_open_download(req->tgt->ops, req->param, &fd, &size, &err);
+	if (rc == DBB_ERR_NOT_FOUND && dbb_ops_has_remote(req->tgt->ops))
+		rc = dbb_ops_open_remote(req->tgt->ops, req->param, &fd, &size, &err);
+	if (rc)
 		return dbb_reply_err(req, &err);
 	uint64_t first = 0, last = size ? size - 1 : 0;
 	const char *range = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Range");

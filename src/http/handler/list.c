@@ -15,7 +15,7 @@
 
 #include "http/internal.h"
 
-static json_t *info_json(const struct dbb_backup_info *b)
+json_t *dbb_backup_info_json(const struct dbb_backup_info *b)
 {
 	char ts[32];
 	struct tm tm;
@@ -121,7 +121,7 @@ static dbb_code build_body(struct dbb_ops *ops, struct dbb_storage_stamp *stamp,
 		return rc;
 	json_t *arr = json_array();
 	for (size_t i = 0; arr && i < n; i++)
-		json_array_append_new(arr, info_json(&items[i]));
+		json_array_append_new(arr, dbb_backup_info_json(&items[i]));
 	free(items);
 	char *text =
 	    arr ? json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(12))
@@ -260,6 +260,11 @@ enum MHD_Result dbb_handle_list(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
 	struct list_body *b = NULL;
+	const char *location = NULL; /* issue 18: remote and all in list_remote.c */
+	if (dbb_query_value(req, "location", &location, &err))
+		return dbb_reply_err(req, &err);
+	if (location && strcmp(location, "local") != 0)
+		return dbb_handle_list_location(req, location);
 	if (list_body(req->tgt->list_cache, req->tgt->ops, &b, &err))
 		return dbb_reply_err(req, &err);
 	struct dbb_interrupted_restore ir;

@@ -31,6 +31,29 @@ static json_t *entry_json(const struct dbb_prune_entry *e)
 	return o;
 }
 
+/* issue 18: the store's objects (OFFSITE_RETENTION); null when offsite
+ * copies are off or OFFSITE_RETENTION=none */
+static json_t *remote_json(const struct dbb_prune_remote *r, bool dry_run)
+{
+	if (!r->on)
+		return json_null();
+	json_t *keep = json_array(), *remove = json_array();
+	size_t deleted = 0;
+	for (size_t i = 0; i < r->count; i++) {
+		const struct dbb_prune_entry *e = &r->entries[i];
+		json_array_append_new(e->keep ? keep : remove, entry_json(e));
+		deleted += e->deleted;
+	}
+	json_t *o =
+	    json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:b, s:b}", "keep", keep, "remove", remove,
+	              "kept", (json_int_t)r->kept, "removed", (json_int_t)deleted, "would_remove",
+	              (json_int_t)(dry_run ? r->removed : 0), "failed", (json_int_t)r->failed,
+	              "held_back", r->held_back, "policy_empty", r->policy_empty);
+	if (o)
+		json_object_set_new(o, "error", r->rc ? dbb_json_text(r->error) : json_null());
+	return o;
+}
+
 static json_t *result_json(const struct dbb_prune_result *r, bool dry_run)
 {
 	json_t *keep = json_array(), *remove = json_array();
@@ -40,11 +63,14 @@ static json_t *result_json(const struct dbb_prune_result *r, bool dry_run)
 		json_array_append_new(e->keep ? keep : remove, entry_json(e));
 		deleted += e->deleted;
 	}
-	return json_pack("{s:b, s:b, s:o, s:o, s:I, s:I, s:I, s:b, s:b}", "success", 1, "dry_run",
-	                 dry_run, "keep", keep, "remove", remove, "kept", (json_int_t)r->kept,
-	                 "removed", (json_int_t)(dry_run ? 0 : deleted), "would_remove",
-	                 (json_int_t)(dry_run ? r->removed : 0), "held_back", r->held_back,
-	                 "policy_empty", r->policy_empty);
+	json_t *o = json_pack("{s:b, s:b, s:o, s:o, s:I, s:I, s:I, s:b, s:b}", "success", 1,
+	                      "dry_run", dry_run, "keep", keep, "remove", remove, "kept",
+	                      (json_int_t)r->kept, "removed", (json_int_t)(dry_run ? 0 : deleted),
+	                      "would_remove", (json_int_t)(dry_run ? r->removed : 0), "held_back",
+	                      r->held_back, "policy_empty", r->policy_empty);
+	if (o)
+		json_object_set_new(o, "remote", remote_json(&r->remote, dry_run));
+	return o;
 }
 
 enum MHD_Result dbb_handle_prune(struct dbb_request *req)

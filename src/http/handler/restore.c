@@ -39,7 +39,8 @@ enum MHD_Result dbb_handle_restore(struct dbb_request *req)
 	bool safety = true;
 	if (dbb_query_bool(req, "create_safety_backup", true, &safety, &err))
 		return dbb_reply_err(req, &err);
-	dbb_code rc = dbb_ops_restore_file(req->tgt->ops, req->param, safety, &res, &err);
+	/* a file only in the object store is fetched first (issue 18) */
+	dbb_code rc = dbb_ops_restore_any(req->tgt->ops, req->param, safety, &res, &err);
 	char what[DBB_NAME_MAX + 16];
 	snprintf(what, sizeof(what), ": %s", req->param);
 	return dbb_reply_restore(req, rc, &err, &res, what);
