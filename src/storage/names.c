@@ -47,7 +47,7 @@ static bool parse_stamp_rest(const char *p)
 		return false;
 	p++;
 	size_t n = span_alnum(p);
-	if (n == 0 || n > 10)
+	if (n == 0 || n > 10 || (n == 3 && strncmp(p, "age", 3) == 0)) /* .age: encryption */
 		return false;
 	p += n;
 	if (strncmp(p, ".gz", 3) == 0)
