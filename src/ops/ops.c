@@ -527,7 +527,7 @@ dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
 enum input_age {
 	INPUT_PLAIN = 0, /* not encrypted: no age layer */
 	INPUT_AGE,       /* a .age backup: an age file, binary or armored */
-	INPUT_AGE_MAYBE, /* an upload: an age file, or plain as before */
+	INPUT_AGE_MAYBE, /* an upload: an age file (by its first bytes), or plain */
 };
 
 /* How a restore input is read: how much it may decompress to (issue 14,
@@ -619,21 +619,33 @@ static dbb_code age_verdict(const struct dbb_ops *ops, enum dbb_age_failure why,
 	                "file that decrypts it; the database was not touched");
 }
 
+/* An upload that is not an age file by its first bytes is read as before,
+ * with no age layer (and no key file read). */
+static enum input_age input_age_of(int fd, enum input_age age)
+{
+	unsigned char head[DBB_AGE_SNIFF_MAX];
+	if (age != INPUT_AGE_MAYBE)
+		return age;
+	ssize_t got = pread(fd, head, sizeof(head), 0);
+	return got > 0 && dbb_age_sniff(head, (size_t)got) != DBB_AGE_KIND_NONE ? INPUT_AGE
+	                                                                        : INPUT_PLAIN;
+}
+
 static dbb_code input_open(struct restore_input *in, const struct dbb_ops *ops, int fd,
                            const struct input_limit *limit, struct dbb_error *err)
 {
 	memset(in, 0, sizeof(*in));
 	in->age.why = &in->why;
-	in->age.input =
-	    limit->age == INPUT_AGE_MAYBE ? DBB_AGE_INPUT_DETECT_PLAIN : DBB_AGE_INPUT_DETECT;
+	in->age.input = DBB_AGE_INPUT_DETECT;
+	enum input_age age = input_age_of(fd, limit->age);
 	const struct dbb_source_layer layers[] = {
-	    {limit->age != INPUT_PLAIN ? age_source_layer : NULL, &in->age},
+	    {age != INPUT_PLAIN ? age_source_layer : NULL, &in->age},
 	    {dbb_decompress_layer, NULL},
 	};
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "seek failed");
 	dbb_fd_source_init(&in->file, fd);
-	dbb_code rc = limit->age != INPUT_PLAIN ? age_identities_read(ops, &in->age.ids, err) : 0;
+	dbb_code rc = age != INPUT_PLAIN ? age_identities_read(ops, &in->age.ids, err) : DBB_OK;
 	if (!rc)
 		rc = dbb_source_chain_new(&in->file.base, layers, 2, &in->chain, err);
 	if (rc)

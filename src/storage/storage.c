@@ -278,7 +278,7 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
 	if (!dbb_name_target(name, bi->db, sizeof(bi->db)))
 		bi->db[0] = '\0';
 
-	unsigned char magic[4];
+	unsigned char magic[4] = {0};
 	ssize_t got_magic = 0;
 	enum dbb_compression c = DBB_COMPRESSION_NONE;
 	int fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);

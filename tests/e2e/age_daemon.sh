@@ -15,7 +15,8 @@
 #     restores); a flipped byte, a truncated file, a file for another key:
 #     422, the database untouched;
 #   - restore-upload takes files made by `age -r`, `age -a -r` and `age -p`
-#     (AGE_PASSPHRASE_FILE), and plain files as before;
+#     (AGE_PASSPHRASE_FILE), and plain files as before (even with the
+#     identity file gone, which makes an age upload a 409);
 #   - no secret key in the daemon's log.
 . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
 : "${E2E_AGE_DB:?E2E_AGE_DB must name the database (sqlite, postgresql)}"
@@ -240,6 +241,16 @@ api POST /backup/restore-upload operator -F "file=@$WORK/short.age" -F create_sa
 expect_error 422 invalid_backup "a truncated age upload"
 snapshot "$WORK/after_short"
 check "... the database was not touched" cmp -s "$WORK/before_short" "$WORK/after_short"
+
+# the identity file gone after start-up: plain uploads as before, age ones 409
+mv "$WORK/key.txt" "$WORK/key.away"
+change || exit 1
+api POST /backup/restore-upload operator -F "file=@$WORK/dump.gz" -F create_safety_backup=false
+expect_status 200 "a plain upload with the identity file gone"
+api POST /backup/restore-upload operator -F "file=@$WORK/up.age" -F create_safety_backup=false
+expect_error 409 restore_conflict "an age upload with the identity file gone"
+expect_json '.message | test("AGE_IDENTITY_FILE")' "... naming AGE_IDENTITY_FILE"
+mv "$WORK/key.away" "$WORK/key.txt"
 
 e2e_stop
 check "no secret key in the daemon logs" bash -c \
