@@ -3,7 +3,8 @@
 # same SQLite database, one plain, one with ENCRYPT_RECIPIENTS (the age
 # layer between the codec and the hash), creates taken in turn (plain,
 # encrypted, plain, ...) so both see the same load; prints each pair, the
-# median ratio (target: at most 1.15x), each daemon's peak RSS (VmHWM;
+# median ratio of wall times (target: at most 1.15x) and of the daemon's
+# CPU seconds (user + system), each daemon's peak RSS (VmHWM;
 # target: within 2 MiB) and the load average.
 #   tests/bench/age_create.sh [SIZE_MIB] [RUNS]   (defaults 512, 5)
 #   COMPRESS=true|zstd|false (default true: gzip)
@@ -59,14 +60,21 @@ start plain
 start enc ENCRYPT_RECIPIENTS="$(cat "$work/recipient")"
 tok=$("$bin" token --key "$work/keys/private.pem" --role operator --ttl 7200)
 
-# create NAME: one backup (removed after), prints its seconds
+# cpu PID: the process's user + system CPU seconds so far
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+# create NAME: one backup (removed after), prints its seconds; the daemon's
+# CPU seconds for it go to $work/NAME.cpu
 create() {
-	local base t0 t1 f
+	local base t0 t1 f pid c0
 	eval "base=\$base_$1"
+	eval "pid=\$pid_$1"
+	c0=$(cpu "$pid")
 	t0=$(now)
 	curl -sf -o "$work/answer.json" -X POST -H "Authorization: Bearer $tok" \
 		"$base/backup/create?compress=$compress"
 	t1=$(now)
+	elapsed "$c0" "$(cpu "$pid")" >"$work/$1.cpu"
 	f=$(jq -r .filename "$work/answer.json")
 	ls -l "$work/$1/$f" | awk '{ print $5 }' >"$work/$1.size"
 	rm -f "$work/$1/$f" "$work/$1/$f.sha256"
@@ -75,17 +83,23 @@ create() {
 
 create plain >/dev/null # warm the page cache
 ratios=()
-printf '%-8s %8s %8s %7s   load\n' run plain age ratio
+cpu_ratios=()
+printf '%-5s %8s %8s %7s %9s %9s %7s   load\n' run plain age ratio "plain cpu" "age cpu" ratio
 for i in $(seq 1 "$runs"); do
 	p=$(create plain)
+	pc=$(cat "$work/plain.cpu")
 	e=$(create enc)
+	ec=$(cat "$work/enc.cpu")
 	r=$(ratio "$e" "$p")
+	rc=$(ratio "$ec" "$pc")
 	ratios+=("$r")
-	printf '%-8s %7ss %7ss %6sx   %s\n' "$i" "$p" "$e" "$r" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	cpu_ratios+=("$rc")
+	printf '%-5s %7ss %7ss %6sx %8ss %8ss %6sx   %s\n' "$i" "$p" "$e" "$r" "$pc" "$ec" "$rc" \
+		"$(cut -d' ' -f1-3 /proc/loadavg)"
 done
 rss_plain=$(awk '/VmHWM/ { print $2 }' "/proc/$pid_plain/status")
 rss_enc=$(awk '/VmHWM/ { print $2 }' "/proc/$pid_enc/status")
 echo "database: $(stat -c %s "$work/app.db") bytes; backup: plain $(cat "$work/plain.size"), age $(cat "$work/enc.size") bytes (compress=$compress)"
-echo "median ratio age/plain: $(printf '%s\n' "${ratios[@]}" | median)x (target <= 1.15x)"
+echo "median ratio age/plain: wall $(printf '%s\n' "${ratios[@]}" | median)x (target <= 1.15x), daemon CPU $(printf '%s\n' "${cpu_ratios[@]}" | median)x"
 echo "peak RSS (VmHWM): plain ${rss_plain} KiB, age ${rss_enc} KiB, difference $((rss_enc - rss_plain)) KiB (target within 2048)"
 echo "uptime: $(uptime)"
