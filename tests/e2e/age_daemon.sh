@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 19, the daemon's side of the age encryption (docs/encryption.md), on
-# one database named by E2E_AGE_DB (sqlite, postgresql), against Debian's `age`:
+# one database named by E2E_AGE_DB (sqlite, postgresql, mysql), against
+# Debian's `age`:
 #   - dbbackupd keygen writes a 0600 identity file and prints its recipient;
 #   - bad settings stop start-up with one line naming the variable, never
 #     quoting a secret; --check-config shows recipients, never a secret key;
@@ -17,9 +18,12 @@
 #   - restore-upload takes files made by `age -r`, `age -a -r` and `age -p`
 #     (AGE_PASSPHRASE_FILE), and plain files as before (even with the
 #     identity file gone, which makes an age upload a 409);
+#   - MySQL (not transactional): a restore failing halfway is rolled back
+#     from its encrypted safety backup without AGE_IDENTITY_FILE (the run's
+#     own key);
 #   - no secret key in the daemon's log.
 . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
-: "${E2E_AGE_DB:?E2E_AGE_DB must name the database (sqlite, postgresql)}"
+: "${E2E_AGE_DB:?E2E_AGE_DB must name the database (sqlite, postgresql, mysql)}"
 e2e_init
 command -v age >/dev/null || {
 	echo "age_daemon: the age command is missing (setup/install-deps.sh --test installs it)" >&2
@@ -55,6 +59,19 @@ postgresql)
 			-U "$DB_USER" -d "$DB_NAME" >"$1"
 	}
 	start_args=(DB_TYPE=postgresql)
+	;;
+mysql)
+	ext=sql
+	e2e_use_service mysql
+	. "$DBB_SOURCE_DIR/tests/e2e/mysql_lib.sh"
+	my_load_fixture
+	snapshot() { my_dump "$1"; }
+	change() { my_sql "DELETE FROM orders WHERE id % 2 = 0; CREATE TABLE IF NOT EXISTS created_later (x int);"; }
+	native_snapshot() {
+		my_reset && my_sql_file "$1" && my_dump "$2"
+	}
+	plain_dump() { my_dump "$1"; }
+	start_args=(DB_TYPE=mysql)
 	;;
 *)
 	echo "age_daemon: unknown E2E_AGE_DB=$E2E_AGE_DB" >&2
@@ -124,9 +141,15 @@ check "age -d -i key decrypts it" test $? -eq 0
 gunzip -c "$WORK/gz.plain.gz" >"$WORK/gz.plain"
 native_snapshot "$WORK/gz.plain" "$WORK/native_gz"
 check "the native tool restores the decrypted .gz backup to the original" cmp -s "$WORK/original" "$WORK/native_gz"
-if [ "$E2E_AGE_DB" = postgresql ]; then # native_snapshot replaced the database
-	snapshot "$WORK/now" && cmp -s "$WORK/original" "$WORK/now" || { pg_reset; pg_load_fixture; }
-fi
+restore_original() { # native_snapshot replaced the database: put the original back
+	[ "$E2E_AGE_DB" = sqlite ] && return 0
+	snapshot "$WORK/now" && cmp -s "$WORK/original" "$WORK/now" && return 0
+	case "$E2E_AGE_DB" in
+	postgresql) pg_reset && pg_load_fixture ;;
+	mysql) my_load_fixture ;;
+	esac
+}
+restore_original
 
 api POST "/backup/create?compress=zstd" operator
 expect_status 200 "create compress=zstd"
@@ -143,9 +166,7 @@ age -d -i "$WORK/key.txt" -o "$WORK/plain.plain" "$WORK/backups/$plain"
 native_snapshot "$WORK/plain.plain" "$WORK/native_plain"
 check "the native tool restores the decrypted uncompressed backup to the original" \
 	cmp -s "$WORK/original" "$WORK/native_plain"
-if [ "$E2E_AGE_DB" = postgresql ]; then
-	snapshot "$WORK/now" && cmp -s "$WORK/original" "$WORK/now" || { pg_reset; pg_load_fixture; }
-fi
+restore_original
 check "only age files and sidecars in the backups directory (no plaintext)" bash -c \
 	"cd '$WORK/backups' && for f in backup_*; do case \$f in *.age) test \"\$(head -c 22 \$f)\" = age-encryption.org/v1 || exit 1;; *.age.sha256) ;; *) exit 1;; esac; done"
 
@@ -172,6 +193,24 @@ api POST /backup/restore-upload operator -F "file=@$WORK/upload.age" -F create_s
 expect_error 409 restore_conflict "an age upload without AGE_IDENTITY_FILE"
 snapshot "$WORK/after_refused"
 check "the database was not touched" cmp -s "$WORK/changed" "$WORK/after_refused"
+if [ "$E2E_AGE_DB" = mysql ]; then
+	# MySQL restores are not transactional: a restore failing halfway is
+	# rolled back from the safety backup, which is encrypted; this run's own
+	# key decrypts it, with no AGE_IDENTITY_FILE (docs/encryption.md)
+	my_dump "$WORK/good.sql"
+	awk '/^-- Dumping data for table `customers`/ { print "INSERT INTO no_such_table VALUES (1);" } { print }' \
+		"$WORK/good.sql" | gzip -c >"$WORK/broken.sql.gz"
+	snapshot "$WORK/before_broken"
+	api POST "/backup/restore-upload?create_safety_backup=true" operator -F "file=@$WORK/broken.sql.gz"
+	expect_error 500 restore_failed "a plain upload failing halfway"
+	expect_json '.rollback_performed == true and .rollback_succeeded == true and (.safety_backup_filename | test("\\.age$"))' \
+		"rolled back from the encrypted safety backup without AGE_IDENTITY_FILE"
+	rb=$(jq -r .safety_backup_filename "$BODY")
+	snapshot "$WORK/after_broken"
+	check "the database is as before the request" cmp -s "$WORK/before_broken" "$WORK/after_broken"
+	check "the safety backup's sidecar names the run's own key" grep -q "this daemon run's own key" "$WORK/backups/$rb.sha256"
+	check "age -d -i key decrypts the safety backup too" bash -c "age -d -i '$WORK/key.txt' -o /dev/null '$WORK/backups/$rb'"
+fi
 e2e_stop
 check "no secret key in the daemon log" bash -c "! grep -q AGE-SECRET-KEY '$DAEMON_LOG'"
 
