@@ -528,6 +528,8 @@ enum input_age {
 	INPUT_PLAIN = 0, /* not encrypted: no age layer */
 	INPUT_AGE,       /* a .age backup: an age file, binary or armored */
 	INPUT_AGE_MAYBE, /* an upload: an age file (by its first bytes), or plain */
+	INPUT_AGE_OURS,  /* the safety backup this run just made, for a rollback:
+	                  * the run's own key opens it, no key file is read */
 };
 
 /* How a restore input is read: how much it may decompress to (issue 14,
@@ -575,16 +577,16 @@ static dbb_code age_source_layer(struct dbb_source *next, const void *arg, struc
 /* What decrypts a restore input: AGE_IDENTITY_FILE, AGE_PASSPHRASE_FILE
  * (read now: either may have been put in place for this restore), and this
  * run's own key (safety backups). An error names the variable. */
-static dbb_code age_identities_read(const struct dbb_ops *ops, struct dbb_age_identities *ids,
-                                    struct dbb_error *err)
+static dbb_code age_identities_read(const struct dbb_ops *ops, bool files,
+                                    struct dbb_age_identities *ids, struct dbb_error *err)
 {
 	const struct dbb_config *cfg = ops->cfg;
 	dbb_code rc = DBB_OK;
 	const char *var = "AGE_IDENTITY_FILE";
-	if (cfg->age_identity_file[0])
+	if (files && cfg->age_identity_file[0])
 		rc = dbb_age_identities_load_file(ids, cfg->age_identity_file, DBB_AGE_FILE_PRIVATE,
 		                                  err);
-	if (!rc && cfg->age_passphrase_file[0]) {
+	if (!rc && files && cfg->age_passphrase_file[0]) {
 		var = "AGE_PASSPHRASE_FILE";
 		rc = dbb_age_identities_load_passphrase_file(ids, cfg->age_passphrase_file,
 		                                             DBB_AGE_FILE_PRIVATE, err);
@@ -645,7 +647,9 @@ static dbb_code input_open(struct restore_input *in, const struct dbb_ops *ops, 
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "seek failed");
 	dbb_fd_source_init(&in->file, fd);
-	dbb_code rc = age != INPUT_PLAIN ? age_identities_read(ops, &in->age.ids, err) : DBB_OK;
+	dbb_code rc = age != INPUT_PLAIN
+	                  ? age_identities_read(ops, age != INPUT_AGE_OURS, &in->age.ids, err)
+	                  : DBB_OK;
 	if (!rc)
 		rc = dbb_source_chain_new(&in->file.base, layers, 2, &in->chain, err);
 	if (rc)
@@ -772,6 +776,8 @@ static void rollback_from_safety(struct dbb_ops *ops, struct dbb_restore_result 
 	    dbb_storage_open_backup(ops->st, res->safety_backup_filename, &fd, &sb, &rb_err);
 	if (!rc) {
 		struct input_limit safety_in = listed_input(res->safety_backup_filename);
+		if (safety_in.age == INPUT_AGE) /* made just now: the run's key opens it */
+			safety_in.age = INPUT_AGE_OURS;
 		rc = clean_and_restore(ops, fd, &safety_in, NULL, &rb_err);
 		close(fd);
 	}
