@@ -281,6 +281,12 @@ expect_error 422 invalid_backup "a truncated age upload"
 snapshot "$WORK/after_short"
 check "... the database was not touched" cmp -s "$WORK/before_short" "$WORK/after_short"
 
+# a .age backup is deleted like any other, with its sidecar
+api DELETE "/backup/delete/$foreign" admin
+expect_status 200 "delete of a .age backup"
+check "... the file and its sidecar are gone" bash -c \
+	"! ls '$WORK/backups/$foreign' '$WORK/backups/$foreign.sha256' 2>/dev/null | grep -q ."
+
 # the identity file gone after start-up: plain uploads as before, age ones 409
 mv "$WORK/key.txt" "$WORK/key.away"
 change || exit 1
