@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "dbbackupd/age.h"
 #include "dbbackupd/driver.h"
 #include "dbbackupd/log.h"
 #include "dbbackupd/trust.h"
@@ -47,6 +48,10 @@ static const struct dbb_setting target_vars[] = {
     T_STR(TGT, "COMPRESSION", compression, "gzip"),
     T_NUM(TGT, DBB_SETTING_INT, "GZIP_LEVEL", gzip_level, "6", 1, 9),
     T_NUM(TGT, DBB_SETTING_INT, "ZSTD_LEVEL", zstd_level, "3", 1, 19),
+    T_STR(TGT, "ENCRYPT_RECIPIENTS", encrypt_recipients, ""),
+    T_STR(TGT, "ENCRYPT_RECIPIENTS_FILE", encrypt_recipients_file, ""),
+    T_STR(TGT, "AGE_IDENTITY_FILE", age_identity_file, ""),
+    T_STR(TGT, "AGE_PASSPHRASE_FILE", age_passphrase_file, ""),
 };
 
 /* The daemon-wide settings. */
@@ -466,6 +471,47 @@ bool dbb_target_name_is_valid(const char *name)
 	return true;
 }
 
+/* issue 19: the age settings (docs/encryption.md), each read once to check
+ * it; an error names the variable and never quotes a secret. */
+static dbb_code check_age(const struct dbb_target_config *t, struct dbb_error *err)
+{
+	struct dbb_age_recipients rs = {0};
+	struct dbb_age_identities ids = {0};
+	const char *var = NULL;
+	dbb_code rc = DBB_OK;
+	for (const char *p = t->encrypt_recipients; *p; p++)
+		if (strncasecmp(p, "AGE-SECRET-KEY-", 15) == 0)
+			return dbb_fail(
+			    err, DBB_ERR_CONFIG,
+			    "ENCRYPT_RECIPIENTS holds a secret key (AGE-SECRET-KEY-...): "
+			    "it takes the public key, age1..., that age-keygen prints");
+	if (t->encrypt_recipients[0]) {
+		var = "ENCRYPT_RECIPIENTS";
+		rc = dbb_age_recipients_parse_list(&rs, t->encrypt_recipients, err);
+	}
+	if (!rc && t->encrypt_recipients_file[0]) {
+		var = "ENCRYPT_RECIPIENTS_FILE";
+		rc = dbb_age_recipients_load_file(&rs, t->encrypt_recipients_file, err);
+	}
+	if (!rc && t->age_identity_file[0]) {
+		var = "AGE_IDENTITY_FILE";
+		rc = dbb_age_identities_load_file(&ids, t->age_identity_file, DBB_AGE_FILE_PRIVATE,
+		                                  err);
+	}
+	if (!rc && t->age_passphrase_file[0]) {
+		var = "AGE_PASSPHRASE_FILE";
+		rc = dbb_age_identities_load_passphrase_file(&ids, t->age_passphrase_file,
+		                                             DBB_AGE_FILE_PRIVATE, err);
+	}
+	dbb_age_recipients_free(&rs);
+	dbb_age_identities_free(&ids);
+	if (rc) {
+		dbb_error_prefix(err, "%s", var);
+		err->code = rc = DBB_ERR_CONFIG;
+	}
+	return rc;
+}
+
 /* Loads a target's settings (the target table, its schedule and offsite
  * tables, then every driver's own), and checks what does not need the
  * driver. */
@@ -489,6 +535,9 @@ static dbb_code load_target(struct dbb_target_config *t, const struct envfile *e
 		    "COMPRESSION must be gzip or zstd (the codec of compress=true), got "
 		    "\"%s\"",
 		    t->compression);
+	rc = check_age(t, err);
+	if (rc)
+		return rc;
 	drv = dbb_driver_find(t->db_type);
 	if (!drv)
 		return dbb_fail(err, DBB_ERR_CONFIG, "DB_TYPE must be one of %s, got \"%s\"",

@@ -17,6 +17,7 @@
 #include "dbbackupd/http.h"
 #include "dbbackupd/log.h"
 #include "dbbackupd/notify.h"
+#include "dbbackupd/age.h"
 #include "dbbackupd/offsite.h"
 #include "dbbackupd/scheduler.h"
 #include "dbbackupd/ops.h"
@@ -39,6 +40,8 @@ static const char usage[] =
     "                 [--ttl SECONDS]\n"
     "                            print a token signed with that key (negative ttl: expired);\n"
     "                            ROLE:TARGET: a role for that target only\n"
+    "  dbbackupd keygen FILE     write a new age identity to FILE (0600, never over a file)\n"
+    "                            and print its recipient for ENCRYPT_RECIPIENTS\n"
     "\n"
     "Settings are documented in setup/.env.template; the API in docs/.\n";
 
@@ -71,6 +74,25 @@ static int cmd_dev_keys(int argc, char **argv)
 		fprintf(stderr, "dbbackupd: the daemon will refuse these keys: %s\n", err.message);
 		return 1;
 	}
+	return 0;
+}
+
+/* issue 19: an age identity file, like age-keygen -o FILE; the recipient
+ * (public) on stdout, nothing secret printed. */
+static int cmd_keygen(int argc, char **argv)
+{
+	char recipient[DBB_AGE_RECIPIENT_LEN + 1];
+	struct dbb_error err = {0};
+	if (argc != 3) {
+		fprintf(stderr, "%s", usage);
+		return 2;
+	}
+	if (dbb_age_keygen_file(argv[2], recipient, &err)) {
+		fprintf(stderr, "dbbackupd: %s\n", err.message);
+		return 1;
+	}
+	fprintf(stderr, "wrote %s; its recipient (ENCRYPT_RECIPIENTS) is:\n", argv[2]);
+	printf("%s\n", recipient);
 	return 0;
 }
 
@@ -442,6 +464,8 @@ int main(int argc, char **argv)
 		rc = cmd_dev_keys(argc, argv);
 	else if (argc >= 2 && strcmp(argv[1], "token") == 0)
 		rc = cmd_token(argc, argv);
+	else if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
+		rc = cmd_keygen(argc, argv);
 	else if (argc == 2 && strcmp(argv[1], "routes") == 0)
 		rc = cmd_routes();
 	else if (argc == 1)

@@ -73,6 +73,13 @@ struct dbb_setting {
 	char compression[8]; /* "gzip" or "zstd": what compress=true means */                      \
 	int gzip_level;                                                                            \
 	int zstd_level;                                                                            \
+	/* issue 19, docs/encryption.md: age recipients (public keys) backups are                  \
+	 * encrypted to, and the files that decrypt them; checked at start-up,                     \
+	 * read again where used (ops.c) */                                                        \
+	char encrypt_recipients[4096];          /* ENCRYPT_RECIPIENTS: age1..., comma/space */     \
+	char encrypt_recipients_file[PATH_MAX]; /* ENCRYPT_RECIPIENTS_FILE */                      \
+	char age_identity_file[PATH_MAX];       /* AGE_IDENTITY_FILE: 0600, the daemon's */        \
+	char age_passphrase_file[PATH_MAX];     /* AGE_PASSPHRASE_FILE: for age -p uploads */      \
 	/* where the target's backups live: BACKUP_DIR for the default target,                     \
 	 * BACKUP_DIR/<name> for the others (derived, not a variable) */                           \
 	char target_dir[PATH_MAX];                                                                 \

@@ -220,6 +220,7 @@ struct dbb_remote_info {
 	time_t created_at;       /* from the name (UTC), else last_modified */
 	time_t last_modified;    /* the store's; 0 when unknown */
 	const char *compression; /* "none", "gzip", "zstd", from the name's suffix */
+	bool encrypted;          /* the name ends in .age (issue 19) */
 	bool safety;
 	char db[DBB_NAME_MAX];
 	char etag[80];

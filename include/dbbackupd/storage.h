@@ -28,10 +28,16 @@ dbb_code dbb_storage_open(struct dbb_storage **out, const char *dir, struct dbb_
 void dbb_storage_close(struct dbb_storage *st);
 const char *dbb_storage_dir(const struct dbb_storage *st);
 
-/* Whitelist: (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)?
+/* Whitelist: (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)?(.age)?
  * with <db> a target's name ([a-z0-9][a-z0-9_-]{0,31}) and <ext> lowercase
  * alphanumerics. Nothing else is ever served, listed, restored or deleted. */
 bool dbb_name_is_valid(const char *name);
+/* A valid name ending in .age: an age-encrypted backup (docs/encryption.md). */
+bool dbb_name_is_encrypted(const char *name);
+/* The codec a name says, under any .age: "gzip" (.gz), "zstd" (.zst) or
+ * "none" (static strings). For files that cannot be sniffed: encrypted
+ * ones, objects in the store. */
+const char *dbb_name_compression(const char *name);
 /* The <db> part (the target's name) of a valid name into out. */
 bool dbb_name_target(const char *name, char *out, size_t cap);
 
@@ -54,7 +60,8 @@ struct dbb_backup_name {
 	const char *prefix;    /* "backup" or "safety_backup" */
 	const char *db;        /* driver name */
 	const char *extension; /* "db", "sql", "cypher" */
-	const char *suffix;    /* "", ".gz" or ".zst" (dbb_compression_suffix) */
+	const char *suffix;    /* "", ".gz" or ".zst" (dbb_compression_suffix), then
+	                        * ".age" when encrypted (issue 19) */
 	time_t when;
 };
 
@@ -65,6 +72,11 @@ struct dbb_backup_name {
 dbb_code dbb_storage_tmp_commit(struct dbb_storage_tmp *tmp, const struct dbb_backup_name *nm,
                                 const char *sha256_hex, char final_name[DBB_NAME_MAX],
                                 struct dbb_error *err);
+/* The same, with note ("# ..." lines, which sha256sum -c skips; NULL:
+ * none) after the sidecar's checksum line: an encrypted backup's recipients. */
+dbb_code dbb_storage_tmp_commit_note(struct dbb_storage_tmp *tmp, const struct dbb_backup_name *nm,
+                                     const char *sha256_hex, const char *note,
+                                     char final_name[DBB_NAME_MAX], struct dbb_error *err);
 /* Closes and unlinks the temporary. Safe on a consumed or zeroed tmp. */
 void dbb_storage_tmp_discard(struct dbb_storage_tmp *tmp);
 
@@ -78,8 +90,10 @@ struct dbb_backup_info {
 	char name[DBB_NAME_MAX];
 	uint64_t size_bytes;
 	time_t created_at;       /* from the name (UTC), else mtime */
-	bool compressed;         /* by magic bytes, never by name */
+	bool compressed;         /* by magic bytes, never by name (but encrypted) */
 	const char *compression; /* "none", "gzip", "zstd" (static) */
+	bool encrypted;          /* an age file (by its first bytes); then compressed and
+	                          * compression come from its name (.gz.age, .zst.age) */
 	bool safety;
 	char db[DBB_NAME_MAX];        /* the target's name */
 	char sha256[65];              /* empty if no sidecar */

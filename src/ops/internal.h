@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "dbbackupd/age.h"
 #include "dbbackupd/ops.h"
 
 struct dbb_ops {
@@ -35,6 +36,14 @@ struct dbb_ops {
 	bool has_remote;
 	unsigned remote_users;
 	pthread_cond_t remote_idle;
+	/* issue 19 (docs/encryption.md): ENCRYPT_RECIPIENTS(_FILE), parsed once;
+	 * n == 0: backups are not encrypted. Safety backups are encrypted to
+	 * these and to run_id's recipient, a key made at start-up and never
+	 * written anywhere, so that a rollback needs no AGE_IDENTITY_FILE. The
+	 * notes are the sidecar's "# age-recipient: ..." lines. */
+	struct dbb_age_recipients recipients, safety_recipients;
+	struct dbb_age_identity run_id;
+	char *age_note, *safety_age_note;
 };
 
 /* What the driver's functions are given. */

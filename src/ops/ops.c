@@ -10,11 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "dbbackupd/log.h"
 #include "dbbackupd/stream.h"
 #include "ops/internal.h"
 
 static dbb_code safety_spec_load(struct dbb_ops *ops, struct dbb_error *err);
+static dbb_code age_load(struct dbb_ops *ops, struct dbb_error *err);
+static void age_free(struct dbb_ops *ops);
 
 /* "key=value" lines; unknown keys are ignored. */
 static void journal_parse(const char *text, struct dbb_interrupted_restore *j)
@@ -101,6 +105,8 @@ dbb_code dbb_ops_new(struct dbb_ops **out, const struct dbb_config *cfg,
 	pthread_cond_init(&ops->idle, NULL);
 	pthread_cond_init(&ops->remote_idle, NULL); /* issue 18 */
 	dbb_code rc = safety_spec_load(ops, err);
+	if (!rc)
+		rc = age_load(ops, err);
 	if (rc) {
 		dbb_ops_free(ops);
 		return rc;
@@ -117,6 +123,7 @@ void dbb_ops_free(struct dbb_ops *ops)
 	pthread_cond_destroy(&ops->idle);
 	pthread_cond_destroy(&ops->remote_idle);
 	pthread_mutex_destroy(&ops->mu);
+	age_free(ops);
 	free(ops);
 }
 
@@ -263,7 +270,9 @@ static dbb_code dump_failure(struct dbb_ops *ops, const struct dbb_driver_ctx *c
 struct backup_spec {
 	enum dbb_compression codec;
 	struct dbb_codec_options gz, zs;
-	const atomic_bool *cancel; /* NULL: runs to its end */
+	const atomic_bool *cancel;           /* NULL: runs to its end */
+	const struct dbb_age_recipients *to; /* NULL: not encrypted (issue 19) */
+	const char *age_note;                /* the sidecar's recipients lines */
 };
 
 static void backup_spec_init(const struct dbb_ops *ops, struct backup_spec *b,
@@ -273,6 +282,84 @@ static void backup_spec_init(const struct dbb_ops *ops, struct backup_spec *b,
 	b->codec = codec;
 	b->gz = (struct dbb_codec_options){ops->cfg->gzip_level, ops->cfg->compress_threads};
 	b->zs = (struct dbb_codec_options){ops->cfg->zstd_level, ops->cfg->compress_threads};
+	if (ops->recipients.n) {
+		b->to = &ops->recipients;
+		b->age_note = ops->age_note;
+	}
+}
+
+/* ---- issue 19: age encryption (docs/encryption.md) ---- */
+
+/* "# age-recipient: age1...\n" for each of rs (malloc'd). */
+static char *age_note_new(const struct dbb_age_recipients *rs, const char *last_comment)
+{
+	size_t cap = rs->n * (DBB_AGE_RECIPIENT_LEN + 32) + 128, at = 0;
+	char *note = malloc(cap);
+	for (size_t i = 0; note && i < rs->n; i++) {
+		char r[DBB_AGE_RECIPIENT_LEN + 1];
+		dbb_age_recipient_format(&rs->v[i], r);
+		at += (size_t)snprintf(note + at, cap - at, "# age-recipient: %s%s\n", r,
+		                       i + 1 == rs->n && last_comment ? last_comment : "");
+	}
+	return note;
+}
+
+/* The recipients of ENCRYPT_RECIPIENTS and ENCRYPT_RECIPIENTS_FILE into rs
+ * (checked at start-up already: config.c). */
+static dbb_code age_recipients_read(const struct dbb_config *cfg, struct dbb_age_recipients *rs,
+                                    struct dbb_error *err)
+{
+	dbb_code rc = DBB_OK;
+	if (cfg->encrypt_recipients[0])
+		rc = dbb_age_recipients_parse_list(rs, cfg->encrypt_recipients, err);
+	if (!rc && cfg->encrypt_recipients_file[0])
+		rc = dbb_age_recipients_load_file(rs, cfg->encrypt_recipients_file, err);
+	if (rc) {
+		dbb_error_prefix(err, "ENCRYPT_RECIPIENTS");
+		err->code = rc = DBB_ERR_CONFIG;
+	}
+	return rc;
+}
+
+static dbb_code age_load(struct dbb_ops *ops, struct dbb_error *err)
+{
+	char r[DBB_AGE_RECIPIENT_LEN + 1];
+	if (!ops->cfg->encrypt_recipients[0] && !ops->cfg->encrypt_recipients_file[0])
+		return DBB_OK;
+	dbb_code rc = age_recipients_read(ops->cfg, &ops->recipients, err);
+	if (!rc)
+		rc = age_recipients_read(ops->cfg, &ops->safety_recipients, err);
+	if (!rc)
+		rc = dbb_age_keygen(&ops->run_id, err);
+	if (!rc) {
+		struct dbb_age_recipient run;
+		dbb_age_identity_recipient(&ops->run_id, &run);
+		dbb_age_recipient_format(&run, r);
+		rc = dbb_age_recipients_parse_list(&ops->safety_recipients, r, err);
+	}
+	if (rc)
+		return rc;
+	ops->age_note = age_note_new(&ops->recipients, NULL);
+	ops->safety_age_note =
+	    age_note_new(&ops->safety_recipients, " (this daemon run's own key, for a rollback)");
+	if (!ops->age_note || !ops->safety_age_note)
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	return DBB_OK;
+}
+
+static void age_free(struct dbb_ops *ops)
+{
+	dbb_age_recipients_free(&ops->recipients);
+	dbb_age_recipients_free(&ops->safety_recipients);
+	OPENSSL_cleanse(&ops->run_id, sizeof(ops->run_id));
+	free(ops->age_note);
+	free(ops->safety_age_note);
+}
+
+static dbb_code age_sink_layer(struct dbb_sink *next, const void *arg, struct dbb_sink **out,
+                               struct dbb_error *err)
+{
+	return dbb_age_sink_new(next, arg, out, err);
 }
 
 /* A pass-through sink that fails once *flag is set. */
@@ -291,7 +378,7 @@ static dbb_code cancel_write(struct dbb_sink *self, const void *buf, size_t len,
 	return dbb_sink_write(s->next, buf, len, err);
 }
 
-/* driver dump → [gzip|zstd] → sha256 → temporary file (not yet listed:
+/* driver dump → [gzip|zstd] → [age] → sha256 → temporary file (not yet listed:
  * backup_commit names it). On failure tmp is discarded. */
 static dbb_code backup_to_tmp(struct dbb_ops *ops, const struct backup_spec *b,
                               const struct dbb_dump_options *opt, struct dbb_storage_tmp *tmp,
@@ -303,6 +390,7 @@ static dbb_code backup_to_tmp(struct dbb_ops *ops, const struct backup_spec *b,
 	const struct dbb_sink_layer layers[] = {
 	    {b->codec == DBB_COMPRESSION_GZIP ? dbb_gzip_layer : NULL, &b->gz},
 	    {b->codec == DBB_COMPRESSION_ZSTD ? dbb_zstd_layer : NULL, &b->zs},
+	    {b->to ? age_sink_layer : NULL, b->to}, /* above the hash: it sums the ciphertext */
 	};
 
 	dbb_ops_driver_ctx(ops, &ctx);
@@ -331,21 +419,25 @@ out:
 
 /* Lists what backup_to_tmp wrote, named prefix_<db>_<when>.<ext><suffix>;
  * tmp is consumed whatever happens. */
-static dbb_code backup_commit(struct dbb_ops *ops, const char *prefix, enum dbb_compression codec,
+static dbb_code backup_commit(struct dbb_ops *ops, const char *prefix, const struct backup_spec *b,
                               time_t when, struct dbb_storage_tmp *tmp,
                               const struct dbb_stream_totals *totals, struct dbb_backup_result *res,
                               struct dbb_error *err)
 {
+	char suffix[16];
 	memcpy(res->sha256, totals->sha256, sizeof(res->sha256));
 	res->size_bytes = totals->stored_bytes;
 	struct dbb_backup_name nm = {
 	    .prefix = prefix,
 	    .db = dbb_ops_target_name(ops),
 	    .extension = ops->drv->extension,
-	    .suffix = dbb_compression_suffix(codec),
+	    .suffix = suffix,
 	    .when = when,
 	};
-	dbb_code rc = dbb_storage_tmp_commit(tmp, &nm, res->sha256, res->filename, err);
+	snprintf(suffix, sizeof(suffix), "%s%s", dbb_compression_suffix(b->codec),
+	         b->to ? ".age" : "");
+	dbb_code rc = dbb_storage_tmp_commit_note(tmp, &nm, res->sha256, b->to ? b->age_note : NULL,
+	                                          res->filename, err);
 	dbb_storage_tmp_discard(tmp); /* no-op after a commit */
 	return rc;
 }
@@ -359,7 +451,7 @@ static dbb_code write_backup(struct dbb_ops *ops, const char *prefix, const stru
 	time_t when = time(NULL);
 	memset(res, 0, sizeof(*res));
 	dbb_code rc = backup_to_tmp(ops, b, opt, &tmp, &totals, err);
-	return rc ? rc : backup_commit(ops, prefix, b->codec, when, &tmp, &totals, res, err);
+	return rc ? rc : backup_commit(ops, prefix, b, when, &tmp, &totals, res, err);
 }
 
 /* The codec of compress=true (COMPRESSION). */
@@ -399,6 +491,10 @@ static void safety_spec(const struct dbb_ops *ops, struct backup_spec *b)
 		b->gz.level = ops->safety_level;
 	if (ops->safety_level && b->codec == DBB_COMPRESSION_ZSTD)
 		b->zs.level = ops->safety_level;
+	if (b->to) {
+		b->to = &ops->safety_recipients;
+		b->age_note = ops->safety_age_note;
+	}
 }
 
 dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
@@ -429,31 +525,137 @@ dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
 	return rc;
 }
 
-/* How much a restore input may decompress to (issue 14, gzip bombs). */
+/* Whether a restore input is age-encrypted (issue 19). */
+enum input_age {
+	INPUT_PLAIN = 0, /* not encrypted: no age layer */
+	INPUT_AGE,       /* a .age backup: an age file, binary or armored */
+	INPUT_AGE_MAYBE, /* an upload: an age file (by its first bytes), or plain */
+	INPUT_AGE_OURS,  /* the safety backup this run just made, for a rollback:
+	                  * the run's own key opens it, no key file is read */
+};
+
+/* How a restore input is read: how much it may decompress to (issue 14,
+ * gzip bombs), and whether it is encrypted. */
 struct input_limit {
 	uint64_t bytes; /* UINT64_MAX: none */
 	char why[160];  /* what set it, for the 413 */
+	enum input_age age;
 };
 
-static const struct input_limit no_limit = {UINT64_MAX, ""};
+static const struct input_limit no_limit = {UINT64_MAX, "", INPUT_PLAIN};
 
-/* fd (rewound) → [gunzip|unzstd, by magic bytes] → size limit: what a
- * driver reads. */
+/* A listed backup: no limit; encrypted when its name ends in .age. */
+static struct input_limit listed_input(const char *name)
+{
+	struct input_limit l = no_limit;
+	l.age = dbb_name_is_encrypted(name) ? INPUT_AGE : INPUT_PLAIN;
+	return l;
+}
+
+/* The age layer's settings (issue 19), and what it found. */
+struct age_input {
+	enum dbb_age_input input;
+	struct dbb_age_identities ids;
+	enum dbb_age_failure *why;
+};
+
+/* fd (rewound) → [age] → [gunzip|unzstd, by magic bytes] → size limit:
+ * what a driver reads. */
 struct restore_input {
 	struct dbb_fd_source file;
+	struct age_input age;
+	enum dbb_age_failure why;
 	struct dbb_source_chain *chain;
 	struct dbb_limit_source lim;
 };
 
-static dbb_code input_open(struct restore_input *in, int fd, const struct input_limit *limit,
-                           struct dbb_error *err)
+static dbb_code age_source_layer(struct dbb_source *next, const void *arg, struct dbb_source **out,
+                                 struct dbb_error *err)
 {
-	static const struct dbb_source_layer layers[] = {{dbb_decompress_layer, NULL}};
+	const struct age_input *a = arg;
+	return dbb_age_source_new(next, &a->ids, a->input, out, a->why, err);
+}
+
+/* What decrypts a restore input: AGE_IDENTITY_FILE, AGE_PASSPHRASE_FILE
+ * (read now: either may have been put in place for this restore), and this
+ * run's own key (safety backups). An error names the variable. */
+static dbb_code age_identities_read(const struct dbb_ops *ops, bool files,
+                                    struct dbb_age_identities *ids, struct dbb_error *err)
+{
+	const struct dbb_config *cfg = ops->cfg;
+	dbb_code rc = DBB_OK;
+	const char *var = "AGE_IDENTITY_FILE";
+	if (files && cfg->age_identity_file[0])
+		rc = dbb_age_identities_load_file(ids, cfg->age_identity_file, DBB_AGE_FILE_PRIVATE,
+		                                  err);
+	if (!rc && files && cfg->age_passphrase_file[0]) {
+		var = "AGE_PASSPHRASE_FILE";
+		rc = dbb_age_identities_load_passphrase_file(ids, cfg->age_passphrase_file,
+		                                             DBB_AGE_FILE_PRIVATE, err);
+	}
+	if (rc) {
+		dbb_error_prefix(err, "%s", var);
+		err->code = rc = DBB_ERR_RESTORE_CONFLICT;
+		return rc;
+	}
+	if (ops->recipients.n) {
+		char text[DBB_AGE_IDENTITY_LEN + 1];
+		dbb_age_identity_format(&ops->run_id, text);
+		rc = dbb_age_identities_parse_file_text(ids, text, strlen(text), err);
+		OPENSSL_cleanse(text, sizeof(text));
+	}
+	return rc;
+}
+
+/* An age file that nothing here can open for want of a key: the 409 that
+ * names the setting (docs/encryption.md); any other failure stays as the
+ * age layer put it (422 for a bad file or a wrong key). */
+static dbb_code age_verdict(const struct dbb_ops *ops, enum dbb_age_failure why, dbb_code rc,
+                            struct dbb_error *err)
+{
+	bool no_key = why == DBB_AGE_FAIL_NO_IDENTITY ||
+	              (why == DBB_AGE_FAIL_NO_MATCH && !ops->cfg->age_identity_file[0]);
+	if (!no_key)
+		return rc;
+	return dbb_fail(err, DBB_ERR_RESTORE_CONFLICT,
+	                "the backup is encrypted (age) and AGE_IDENTITY_FILE is not set (nor, for "
+	                "a file made with age -p, AGE_PASSPHRASE_FILE): set it to the identity "
+	                "file that decrypts it; the database was not touched");
+}
+
+/* An upload that is not an age file by its first bytes is read as before,
+ * with no age layer (and no key file read). */
+static enum input_age input_age_of(int fd, enum input_age age)
+{
+	unsigned char head[DBB_AGE_SNIFF_MAX];
+	if (age != INPUT_AGE_MAYBE)
+		return age;
+	ssize_t got = pread(fd, head, sizeof(head), 0);
+	return got > 0 && dbb_age_sniff(head, (size_t)got) != DBB_AGE_KIND_NONE ? INPUT_AGE
+	                                                                        : INPUT_PLAIN;
+}
+
+static dbb_code input_open(struct restore_input *in, const struct dbb_ops *ops, int fd,
+                           const struct input_limit *limit, struct dbb_error *err)
+{
 	memset(in, 0, sizeof(*in));
+	in->age.why = &in->why;
+	in->age.input = DBB_AGE_INPUT_DETECT;
+	enum input_age age = input_age_of(fd, limit->age);
+	const struct dbb_source_layer layers[] = {
+	    {age != INPUT_PLAIN ? age_source_layer : NULL, &in->age},
+	    {dbb_decompress_layer, NULL},
+	};
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "seek failed");
 	dbb_fd_source_init(&in->file, fd);
-	dbb_code rc = dbb_source_chain_new(&in->file.base, layers, 1, &in->chain, err);
+	dbb_code rc = age != INPUT_PLAIN
+	                  ? age_identities_read(ops, age != INPUT_AGE_OURS, &in->age.ids, err)
+	                  : DBB_OK;
+	if (!rc)
+		rc = dbb_source_chain_new(&in->file.base, layers, 2, &in->chain, err);
+	if (rc)
+		rc = age_verdict(ops, in->why, rc, err);
 	if (!rc)
 		dbb_limit_source_init(&in->lim, dbb_source_chain_top(in->chain), limit->bytes);
 	return rc;
@@ -463,6 +665,7 @@ static void input_close(struct restore_input *in)
 {
 	dbb_source_chain_free(in->chain);
 	in->chain = NULL;
+	dbb_age_identities_free(&in->age.ids);
 }
 
 /* The driver may have reported the limit in its own words (or wrapped it):
@@ -508,7 +711,7 @@ static dbb_code check_input(struct dbb_ops *ops, int fd, const struct input_limi
 	struct restore_input in;
 	struct dbb_stream_totals totals;
 	dbb_ops_driver_ctx(ops, &ctx);
-	dbb_code rc = input_open(&in, fd, limit, err);
+	dbb_code rc = input_open(&in, ops, fd, limit, err);
 	struct cancel_source cs = {{cancel_read, NULL, NULL}, &in.lim.base, cancel};
 	struct dbb_source *src = cancel ? &cs.base : &in.lim.base;
 	if (!rc && staged && ops->drv->stage)
@@ -551,7 +754,7 @@ static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, const struct inpu
 	}
 	if (staged)
 		return ops->drv->restore_staged(&ctx, staged, err);
-	rc = input_open(&in, fd, limit, err);
+	rc = input_open(&in, ops, fd, limit, err);
 	if (!rc)
 		rc = ops->drv->restore(&ctx, &in.lim.base, err);
 	if (in.lim.exceeded) /* cannot be: validation read the same bytes */
@@ -574,7 +777,10 @@ static void rollback_from_safety(struct dbb_ops *ops, struct dbb_restore_result 
 	dbb_code rc =
 	    dbb_storage_open_backup(ops->st, res->safety_backup_filename, &fd, &sb, &rb_err);
 	if (!rc) {
-		rc = clean_and_restore(ops, fd, &no_limit, NULL, &rb_err);
+		struct input_limit safety_in = listed_input(res->safety_backup_filename);
+		if (safety_in.age == INPUT_AGE) /* made just now: the run's key opens it */
+			safety_in.age = INPUT_AGE_OURS;
+		rc = clean_and_restore(ops, fd, &safety_in, NULL, &rb_err);
 		close(fd);
 	}
 	res->rollback_succeeded = rc == DBB_OK;
@@ -761,8 +967,8 @@ static dbb_code validate_and_safety(struct dbb_ops *ops, int fd, const char *lab
 	if (!rc) {
 		struct dbb_backup_result sb;
 		memset(&sb, 0, sizeof(sb));
-		rc = backup_commit(ops, "safety_backup", j->spec.codec, when, &j->tmp, &j->totals,
-		                   &sb, err);
+		rc = backup_commit(ops, "safety_backup", &j->spec, when, &j->tmp, &j->totals, &sb,
+		                   err);
 		if (rc) {
 			dbb_error_prefix(err,
 			                 "the safety backup could not be kept, so the restore was "
@@ -899,6 +1105,8 @@ dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety
 	sb.st_size = 0;
 	dbb_ops_watch_begin(ops, &w, DBB_METRIC_RESTORE);
 	dbb_code rc = dbb_storage_open_backup(ops->st, name, &fd, &sb, err);
+	if (!rc && dbb_name_is_encrypted(name) && !ops->cfg->age_identity_file[0])
+		rc = age_verdict(ops, DBB_AGE_FAIL_NO_IDENTITY, rc, err); /* before any step */
 	if (rc)
 		goto out;
 	snprintf(what, sizeof(what), "a restore from %s", name);
@@ -907,7 +1115,8 @@ dbb_code dbb_ops_restore_file(struct dbb_ops *ops, const char *name, bool safety
 		goto out;
 	dbb_info("restore from %s started (safety backup: %s)", name, safety_backup ? "yes" : "no");
 	/* a listed backup is one the daemon wrote: no size limit (docs) */
-	rc = restore_locked(ops, fd, name, safety_backup, &no_limit, false, NULL, res, err);
+	struct input_limit in = listed_input(name);
+	rc = restore_locked(ops, fd, name, safety_backup, &in, false, NULL, res, err);
 	if (rc)
 		dbb_error("restore from %s failed: %s", name, err->message);
 	else
@@ -929,6 +1138,7 @@ static void upload_limit(struct dbb_ops *ops, struct input_limit *limit)
 	uint64_t free_b, total_b;
 	struct dbb_error err = {0};
 	limit->bytes = ops->cfg->max_restore_bytes;
+	limit->age = INPUT_AGE_MAYBE; /* files made by the age command, or plain */
 	snprintf(limit->why, sizeof(limit->why), "MAX_RESTORE_BYTES");
 	if (dbb_storage_space(ops->st, &free_b, &total_b, &err))
 		return;
@@ -943,51 +1153,20 @@ static void upload_limit(struct dbb_ops *ops, struct input_limit *limit)
 	}
 }
 
-dbb_code dbb_ops_restore_upload(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
-                                bool safety_backup, struct dbb_restore_result *res,
-                                struct dbb_error *err)
+/* A spooled file the daemon does not vouch for (an upload, an object
+ * fetched from the store): validated before the lock, within upload_limit,
+ * then restored; tmp is discarded whatever happens. label names it in the
+ * log and messages, what in the 409 of a second operation. */
+static dbb_code restore_spooled(struct dbb_ops *ops, struct dbb_storage_tmp *tmp, const char *label,
+                                const char *what, bool safety_backup,
+                                struct dbb_restore_result *res, struct dbb_error *err)
 {
 	struct input_limit limit;
-	const char *label = "the uploaded file";
+	struct dbb_staged *staged = NULL;
 	memset(res, 0, sizeof(*res));
 	upload_limit(ops, &limit);
 	/* validated before the lock: it reads only the spooled file, and a slow
 	 * or large upload must not keep the nightly backup waiting */
-	struct dbb_staged *staged = NULL;
-	dbb_code rc = validate_input(ops, tmp->fd, &limit, label, &staged, NULL, err);
-	if (!rc)
-		rc = dbb_ops_lock(ops, "a restore from an uploaded file", err);
-	if (rc) {
-		if (ops->drv->discard_staged)
-			ops->drv->discard_staged(staged);
-		dbb_error("restore from the uploaded file refused: %s", err->message);
-		dbb_storage_tmp_discard(tmp);
-		return rc;
-	}
-	dbb_info("restore from an uploaded file started (safety backup: %s)",
-	         safety_backup ? "yes" : "no");
-	rc = restore_locked(ops, tmp->fd, label, safety_backup, &limit, true, staged, res, err);
-	if (rc)
-		dbb_error("restore from the uploaded file failed: %s", err->message);
-	else
-		dbb_info("restore from the uploaded file done");
-	dbb_ops_unlock(ops);
-	dbb_storage_tmp_discard(tmp);
-	return rc;
-}
-
-/* issue 18: a backup fetched from the object store (ops/remote.c). Like an
- * upload, not like a listed backup: the daemon does not vouch for what the
- * bucket holds (anyone with its keys may have put it there). */
-dbb_code dbb_ops_restore_fetched(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
-                                 const char *label, bool safety_backup,
-                                 struct dbb_restore_result *res, struct dbb_error *err)
-{
-	struct input_limit limit;
-	struct dbb_staged *staged = NULL;
-	char what[DBB_NAME_MAX + 64];
-	upload_limit(ops, &limit);
-	snprintf(what, sizeof(what), "a restore from %s", label);
 	dbb_code rc = validate_input(ops, tmp->fd, &limit, label, &staged, NULL, err);
 	if (!rc)
 		rc = dbb_ops_lock(ops, what, err);
@@ -1008,6 +1187,26 @@ dbb_code dbb_ops_restore_fetched(struct dbb_ops *ops, struct dbb_storage_tmp *tm
 	dbb_ops_unlock(ops);
 	dbb_storage_tmp_discard(tmp);
 	return rc;
+}
+
+dbb_code dbb_ops_restore_upload(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
+                                bool safety_backup, struct dbb_restore_result *res,
+                                struct dbb_error *err)
+{
+	return restore_spooled(ops, tmp, "the uploaded file", "a restore from an uploaded file",
+	                       safety_backup, res, err);
+}
+
+/* issue 18: a backup fetched from the object store (ops/remote.c). Like an
+ * upload, not like a listed backup: the daemon does not vouch for what the
+ * bucket holds (anyone with its keys may have put it there). */
+dbb_code dbb_ops_restore_fetched(struct dbb_ops *ops, struct dbb_storage_tmp *tmp,
+                                 const char *label, bool safety_backup,
+                                 struct dbb_restore_result *res, struct dbb_error *err)
+{
+	char what[DBB_NAME_MAX + 64];
+	snprintf(what, sizeof(what), "a restore from %s", label);
+	return restore_spooled(ops, tmp, label, what, safety_backup, res, err);
 }
 
 dbb_code dbb_ops_delete(struct dbb_ops *ops, const char *name, struct dbb_error *err)

@@ -65,16 +65,6 @@ struct collect {
 	bool oom;
 };
 
-static const char *compression_of(const char *name)
-{
-	size_t n = strlen(name);
-	if (n > 3 && strcmp(name + n - 3, ".gz") == 0)
-		return "gzip";
-	if (n > 4 && strcmp(name + n - 4, ".zst") == 0)
-		return "zstd";
-	return "none";
-}
-
 static int collect_one(const struct dbb_remote_object *o, void *ud)
 {
 	struct collect *c = ud;
@@ -97,7 +87,8 @@ static int collect_one(const struct dbb_remote_object *o, void *ud)
 	r->last_modified = o->last_modified;
 	if (!dbb_name_timestamp(o->name, &r->created_at))
 		r->created_at = o->last_modified;
-	r->compression = compression_of(o->name);
+	r->compression = dbb_name_compression(o->name);
+	r->encrypted = dbb_name_is_encrypted(o->name);
 	r->safety = strncmp(o->name, "safety_", 7) == 0;
 	if (!dbb_name_target(o->name, r->db, sizeof(r->db)))
 		r->db[0] = '\0';

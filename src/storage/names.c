@@ -26,7 +26,7 @@ static bool digits(const char *s, size_t n)
 	return true;
 }
 
-/* <YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)? at p. */
+/* <YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)?(.age)? at p. */
 static bool parse_stamp_rest(const char *p)
 {
 	if (!digits(p, 8) || p[8] != '_' || !digits(p + 9, 6))
@@ -47,15 +47,35 @@ static bool parse_stamp_rest(const char *p)
 		return false;
 	p++;
 	size_t n = span_alnum(p);
-	if (n == 0 || n > 10)
+	if (n == 0 || n > 10 || (n == 3 && strncmp(p, "age", 3) == 0)) /* .age: encryption */
 		return false;
 	p += n;
-	if (*p == '\0')
-		return true;
-	return strcmp(p, ".gz") == 0 || strcmp(p, ".zst") == 0;
+	if (strncmp(p, ".gz", 3) == 0)
+		p += 3;
+	else if (strncmp(p, ".zst", 4) == 0)
+		p += 4;
+	return *p == '\0' || strcmp(p, ".age") == 0; /* issue 19: encrypted */
 }
 
-/* (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)?
+bool dbb_name_is_encrypted(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	return dbb_name_is_valid(name) && n > 4 && strcmp(name + n - 4, ".age") == 0;
+}
+
+const char *dbb_name_compression(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n > 4 && strcmp(name + n - 4, ".age") == 0)
+		n -= 4;
+	if (n > 3 && strncmp(name + n - 3, ".gz", 3) == 0)
+		return "gzip";
+	if (n > 4 && strncmp(name + n - 4, ".zst", 4) == 0)
+		return "zstd";
+	return "none";
+}
+
+/* (safety_)?backup_<db>_<YYYYMMDD>_<HHMMSS>(_<n>)?.<ext>(.gz|.zst)?(.age)?
  * <db> is a target's name, [a-z0-9][a-z0-9_-]{0,31}: the first '_' after
  * which the rest is a time stamp and an extension ends it. *db_len: its
  * length. */

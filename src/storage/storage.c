@@ -158,15 +158,19 @@ static void build_name(char *out, size_t cap, const struct dbb_backup_name *nm, 
 	         nm->suffix ? nm->suffix : "");
 }
 
+/* "<hex>  <name>" as sha256sum writes it, then note's "# ..." lines (which
+ * sha256sum -c skips). */
 static dbb_code write_sidecar(struct dbb_storage *st, const char *name, const char *hex,
-                              struct dbb_error *err)
+                              const char *note, struct dbb_error *err)
 {
 	struct dbb_storage_tmp t;
 	dbb_code rc = dbb_storage_tmp_create(st, &t, err);
 	if (rc)
 		return rc;
-	char line[DBB_NAME_MAX + 80];
-	int n = snprintf(line, sizeof(line), "%s  %s\n", hex, name);
+	char line[DBB_NAME_MAX + 80 + 4096];
+	int n = snprintf(line, sizeof(line), "%s  %s\n%s", hex, name, note ? note : "");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = (int)strlen(line);
 	char target[DBB_NAME_MAX + 16];
 	snprintf(target, sizeof(target), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	if (write(t.fd, line, (size_t)n) != n || fsync(t.fd) != 0 ||
@@ -182,6 +186,13 @@ static dbb_code write_sidecar(struct dbb_storage *st, const char *name, const ch
 dbb_code dbb_storage_tmp_commit(struct dbb_storage_tmp *tmp, const struct dbb_backup_name *nm,
                                 const char *sha256_hex, char final_name[DBB_NAME_MAX],
                                 struct dbb_error *err)
+{
+	return dbb_storage_tmp_commit_note(tmp, nm, sha256_hex, NULL, final_name, err);
+}
+
+dbb_code dbb_storage_tmp_commit_note(struct dbb_storage_tmp *tmp, const struct dbb_backup_name *nm,
+                                     const char *sha256_hex, const char *note,
+                                     char final_name[DBB_NAME_MAX], struct dbb_error *err)
 {
 	struct dbb_storage *st = tmp->st;
 	dbb_code rc = DBB_OK;
@@ -207,7 +218,7 @@ dbb_code dbb_storage_tmp_commit(struct dbb_storage_tmp *tmp, const struct dbb_ba
 	tmp->fd = -1;
 	tmp->name[0] = '\0';
 	if (sha256_hex && sha256_hex[0]) {
-		rc = write_sidecar(st, final_name, sha256_hex, err);
+		rc = write_sidecar(st, final_name, sha256_hex, note, err);
 		if (rc) {
 			/* a backup without its checksum is still a backup: keep it */
 			dbb_warn("backup %s has no checksum sidecar: %s", final_name, err->message);
@@ -238,7 +249,7 @@ dbb_code dbb_storage_open_backup(struct dbb_storage *st, const char *name, int *
 	if (!dbb_name_is_valid(name))
 		return dbb_fail(err, DBB_ERR_INVALID_FILENAME,
 		                "invalid backup file name (expected "
-		                "backup_<db>_<YYYYMMDD>_<HHMMSS>.<ext>[.gz|.zst])");
+		                "backup_<db>_<YYYYMMDD>_<HHMMSS>.<ext>[.gz|.zst][.age])");
 	int f = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (f < 0) {
 		if (errno == ENOENT || errno == ELOOP)
@@ -267,17 +278,21 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
 	if (!dbb_name_target(name, bi->db, sizeof(bi->db)))
 		bi->db[0] = '\0';
 
-	unsigned char magic[4];
+	unsigned char magic[4] = {0};
+	ssize_t got_magic = 0;
 	enum dbb_compression c = DBB_COMPRESSION_NONE;
 	int fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd >= 0) {
-		ssize_t got = read(fd, magic, sizeof(magic));
+		ssize_t got = got_magic = read(fd, magic, sizeof(magic));
 		if (got > 0)
 			c = dbb_compression_sniff(magic, (size_t)got);
 		close(fd);
 	}
-	bi->compressed = c != DBB_COMPRESSION_NONE;
-	bi->compression = dbb_compression_name(c);
+	/* issue 19: an age file's codec is under the encryption: its name says */
+	bi->encrypted =
+	    dbb_name_is_encrypted(name) && got_magic >= 4 && memcmp(magic, "age-", 4) == 0;
+	bi->compression = bi->encrypted ? dbb_name_compression(name) : dbb_compression_name(c);
+	bi->compressed = strcmp(bi->compression, "none") != 0;
 	char side[DBB_NAME_MAX + 16];
 	snprintf(side, sizeof(side), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	fd = openat(st->dirfd, side, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);

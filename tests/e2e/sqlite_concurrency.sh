@@ -31,7 +31,7 @@ curl -s -o "$WORK/slow.json" -H "Authorization: Bearer $(token operator)" \
 	-F "file=@$WORK/backups/$good" "$BASE/backup/restore-upload" 4>&- &
 slow=$!
 for i in $(seq 1 100); do
-	grep -q 'restore from an uploaded file started' "$DAEMON_LOG" && break
+	grep -q 'restore from the uploaded file started' "$DAEMON_LOG" && break
 	sleep 0.1
 done
 

@@ -89,6 +89,32 @@ int main(void)
 	setenv("AUTH_ROLES_FROM", "everywhere", 1);
 	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_ERR_CONFIG);
 	unsetenv("AUTH_ROLES_FROM");
+	/* issue 19: age settings; an error names the variable, never quotes a
+	 * secret key (the spec's example identity and recipient) */
+	setenv("ENCRYPT_RECIPIENTS",
+	       "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj, ", 1);
+	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_OK);
+	setenv("ENCRYPT_RECIPIENTS", "age1nope", 1);
+	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_ERR_CONFIG);
+	CHECK(strstr(err.message, "ENCRYPT_RECIPIENTS") != NULL);
+	setenv("ENCRYPT_RECIPIENTS",
+	       "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX", 1);
+	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_ERR_CONFIG);
+	CHECK(strstr(err.message, "ENCRYPT_RECIPIENTS") != NULL);
+	CHECK(strstr(err.message, "GFPYYSJZ") == NULL);
+	unsetenv("ENCRYPT_RECIPIENTS");
+	setenv("AGE_IDENTITY_FILE", "/nonexistent/key.txt", 1);
+	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_ERR_CONFIG);
+	CHECK(strncmp(err.message, "AGE_IDENTITY_FILE", 17) == 0);
+	unsetenv("AGE_IDENTITY_FILE");
+	setenv("ENCRYPT_RECIPIENTS_FILE", "/nonexistent/recipients.txt", 1);
+	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_ERR_CONFIG);
+	CHECK(strncmp(err.message, "ENCRYPT_RECIPIENTS_FILE", 23) == 0);
+	unsetenv("ENCRYPT_RECIPIENTS_FILE");
+	setenv("AGE_PASSPHRASE_FILE", "/nonexistent/pass.txt", 1);
+	CHECK(dbb_config_load(&cfg, envfile, &err) == DBB_ERR_CONFIG);
+	CHECK(strncmp(err.message, "AGE_PASSPHRASE_FILE", 19) == 0);
+	unsetenv("AGE_PASSPHRASE_FILE");
 
 	/* a malformed .env line is an error, not silently skipped */
 	f = fopen(envfile, "w");

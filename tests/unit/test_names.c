@@ -13,6 +13,11 @@ int main(void)
 	    "backup_mysql_20241110_120000_2.sql.gz",
 	    "backup_postgresql_20241110_120000.sql.zst",
 	    "safety_backup_mysql_20241110_120000_3.sql.zst",
+	    /* issue 19: age-encrypted */
+	    "backup_postgresql_20241110_120000.sql.gz.age",
+	    "backup_postgresql_20241110_120000.sql.zst.age",
+	    "backup_postgresql_20241110_120000.sql.age",
+	    "safety_backup_sqlite_20241110_120000_2.db.zst.age",
 	};
 	static const char *const bad[] = {
 	    "",
@@ -42,6 +47,12 @@ int main(void)
 	    "xbackup_postgresql_20241110_120000.sql",
 	    "backup_postgresql_20241110_120000.sql%00",
 	    "backup_p\xc3\xa9_20241110_120000.sql",
+	    "backup_postgresql_20241110_120000.sql.age.gz",
+	    "backup_postgresql_20241110_120000.sql.gz.age.age",
+	    "backup_postgresql_20241110_120000.sql.gz.age.sha256",
+	    "backup_postgresql_20241110_120000.sql.gzage",
+	    "backup_postgresql_20241110_120000.sql.gz.ag",
+	    "backup_postgresql_20241110_120000.age",
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		CHECK(dbb_name_is_valid(good[i]));
@@ -54,6 +65,18 @@ int main(void)
 			fprintf(stderr, "  accepted %s\n", bad[i]);
 	}
 	CHECK(!dbb_name_is_valid(NULL));
+	CHECK(dbb_name_is_encrypted("backup_postgresql_20241110_120000.sql.gz.age"));
+	CHECK(dbb_name_is_encrypted("backup_postgresql_20241110_120000.sql.age"));
+	CHECK(!dbb_name_is_encrypted("backup_postgresql_20241110_120000.sql.gz"));
+	/* the codec a name says, under any .age (remote objects, age files) */
+	CHECK_STR(dbb_name_compression("backup_postgresql_20241110_120000.sql.gz.age"), "gzip");
+	CHECK_STR(dbb_name_compression("backup_postgresql_20241110_120000.sql.zst.age"), "zstd");
+	CHECK_STR(dbb_name_compression("backup_postgresql_20241110_120000.sql.age"), "none");
+	CHECK_STR(dbb_name_compression("backup_postgresql_20241110_120000.sql.zst"), "zstd");
+	CHECK_STR(dbb_name_compression("backup_sqlite_20241110_120000.db.gz"), "gzip");
+	CHECK_STR(dbb_name_compression("backup_sqlite_20241110_120000.db"), "none");
+	CHECK(!dbb_name_is_encrypted("x.age"));
+	CHECK(!dbb_name_is_encrypted(NULL));
 	char longname[300];
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';

@@ -27,6 +27,8 @@ json_t *dbb_backup_info_json(const struct dbb_backup_info *b)
 	              (json_int_t)b->size_bytes, "size_mb", mb, "created_at", ts, "compressed",
 	              b->compressed, "compression", b->compression ? b->compression : "none",
 	              "type", b->safety ? "safety_backup" : "backup", "database", b->db);
+	if (o) /* issue 19: an age file (then compression is from its name) */
+		json_object_set_new(o, "encrypted", json_boolean(b->encrypted));
 	if (o)
 		json_object_set_new(o, "sha256",
 		                    b->sha256[0] ? json_string(b->sha256) : json_null());

@@ -53,8 +53,10 @@ static json_t *remote_item(const struct dbb_remote_info *r, const char *prefix)
 	              iso_json(r->created_at), "compressed", strcmp(r->compression, "none") != 0,
 	              "compression", r->compression, "type", r->safety ? "safety_backup" : "backup",
 	              "database", r->db, "sha256", "offsite", "location", "remote");
-	if (o)
+	if (o) {
+		json_object_set_new(o, "encrypted", json_boolean(r->encrypted));
 		json_object_set_new(o, "remote", remote_json(r, prefix));
+	}
 	return o;
 }
 
