@@ -47,7 +47,7 @@ void dbb_target_health(struct dbb_server_target *t, struct dbb_ops_health *out)
 		dbb_ops_health(t->ops, &c->health);
 		clock_gettime(CLOCK_MONOTONIC, &c->at);
 		c->valid = true;
-		dbb_debug("health of target %s checked: database %s, backups directory %s",
+		dbb_debug("readiness checked (target %s): database %s, backups directory %s",
 		          t->cfg->name, c->health.db_ok ? "ok" : "failing",
 		          c->health.dir_ok ? "ok" : "failing");
 	}
