@@ -32,6 +32,7 @@ api GET /ready viewer
 expect_status 503 "database gone, viewer: 503"
 expect_json '.checks.database.ok == false and (.checks.database.message | length > 0)' "  ... with the database's error"
 mv "$SQLITE_DB.away" "$SQLITE_DB"
+sleep 2.5 # the failing result ages out, so the flood must run a check
 
 # a flood of probes: 400 requests, 40 at a time
 before=$(grep -c 'readiness checked' "$DAEMON_LOG")
