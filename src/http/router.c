@@ -93,6 +93,31 @@ static const struct dbb_route routes[] = {
      .action = "prune backups",
      .audit = "prune",
      .finish = dbb_handle_prune},
+    /* issue 20: asynchronous jobs; each sees the jobs its role could start
+     * (handler/jobs.c) */
+    {.method = "GET",
+     .path = "/jobs",
+     .role = DBB_ROLE_VIEWER,
+     .any_target = true,
+     .action = "list jobs",
+     .finish = dbb_handle_jobs},
+    {.method = "GET",
+     .path = "/jobs/",
+     .doc_path = "/jobs/{job_id}",
+     .has_param = true,
+     .role = DBB_ROLE_VIEWER,
+     .any_target = true,
+     .action = "read jobs",
+     .finish = dbb_handle_job},
+    {.method = "DELETE",
+     .path = "/jobs/",
+     .doc_path = "/jobs/{job_id}",
+     .has_param = true,
+     .role = DBB_ROLE_VIEWER,
+     .any_target = true,
+     .action = "cancel jobs",
+     .audit = "cancel-job",
+     .finish = dbb_handle_job_cancel},
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))

@@ -492,6 +492,9 @@ dbb_code dbb_jobs_submit(struct dbb_jobs *j, const struct dbb_job_spec *spec,
 	snprintf(jb->kind_name, sizeof(jb->kind_name), "%s", dbb_job_kind_name(spec->kind));
 	snprintf(jb->target, sizeof(jb->target), "%s", spec->target ? spec->target : "");
 	snprintf(jb->file, sizeof(jb->file), "%s", spec->file ? spec->file : "");
+	for (char *c = jb->file; *c; c++) /* a client's words: printable ASCII only */
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
 	snprintf(jb->subject, sizeof(jb->subject), "%s", spec->subject ? spec->subject : "");
 	snprintf(jb->role, sizeof(jb->role), "%s", dbb_role_name(spec->role));
 	jb->required = spec->required;
