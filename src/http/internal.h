@@ -75,6 +75,7 @@ struct dbb_route {
 	/* A route of one target (the /backup/ ones): ?target=NAME or the
 	 * /targets/NAME prefix chooses it (default: the default target). */
 	bool has_param;      /* the rest of the path is one parameter (a file name) */
+	const char *param_suffix; /* the path ends so, after the parameter ("/events") */
 	bool public;         /* no token needed */
 	bool token_optional; /* public, but a token given is verified (req->authenticated) */
 	enum dbb_role role;  /* least role needed */
@@ -316,6 +317,7 @@ void dbb_restore_outcome(struct dbb_outcome *o, dbb_code rc, const struct dbb_er
                          const struct dbb_restore_result *res, const char *what);
 enum MHD_Result dbb_handle_jobs(struct dbb_request *req);
 enum MHD_Result dbb_handle_job(struct dbb_request *req);
+enum MHD_Result dbb_handle_job_events(struct dbb_request *req);
 enum MHD_Result dbb_handle_job_cancel(struct dbb_request *req);
 
 /* GET /targets: every target the token may view, with its type, health and

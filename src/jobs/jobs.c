@@ -402,6 +402,15 @@ static void *job_thread(void *arg)
 	       (j->running >= j->max_running || !first_in_line(j, jb)))
 		pthread_cond_wait(&j->changed, &j->mu);
 	if (dbb_progress_is_cancelled(&jb->progress)) {
+		/* what it holds (an upload's spooled file) goes now */
+		void (*free_arg)(void *) = jb->free_arg;
+		void *a = jb->arg;
+		jb->free_arg = NULL;
+		jb->arg = NULL;
+		pthread_mutex_unlock(&j->mu);
+		if (free_arg)
+			free_arg(a);
+		pthread_mutex_lock(&j->mu);
 		job_end(j, jb, 409, cancelled_before_start());
 		goto out;
 	}

@@ -220,8 +220,9 @@ static ssize_t events_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
-static enum MHD_Result handle_events(struct dbb_request *req, const char *id)
+enum MHD_Result dbb_handle_job_events(struct dbb_request *req)
 {
+	const char *id = req->param;
 	struct dbb_error err = {0};
 	json_t *job = NULL;
 	if (dbb_jobs_get_json(req->srv->jobs, id, visible, req, &job, NULL, &err))
@@ -249,14 +250,7 @@ enum MHD_Result dbb_handle_job(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
 	json_t *job = NULL;
-	char id[DBB_JOB_ID_LEN + 8];
-	const char *slash = strchr(req->param, '/');
-	if (slash && strcmp(slash, "/events") == 0 && (size_t)(slash - req->param) < sizeof(id)) {
-		snprintf(id, sizeof(id), "%.*s", (int)(slash - req->param), req->param);
-		return handle_events(req, id);
-	}
-	if (dbb_jobs_get_json(req->srv->jobs, slash ? NULL : req->param, visible, req, &job, NULL,
-	                      &err))
+	if (dbb_jobs_get_json(req->srv->jobs, req->param, visible, req, &job, NULL, &err))
 		return dbb_reply_err(req, &err);
 	json_object_set_new(job, "success", json_true());
 	return dbb_reply_json(req, 200, job);
