@@ -1,2 +1,4 @@
 # Asynchronous jobs (issue 20): ?async=true, GET/DELETE /jobs/{id}, events.
 dbb_e2e_test(NAME jobs.sqlite SCRIPT jobs_sqlite.sh LABELS sqlite)
+dbb_e2e_test(NAME jobs.postgresql SCRIPT jobs_postgresql.sh LABELS postgresql SERVICES postgresql TIMEOUT 900)
+set_tests_properties(e2e.jobs.postgresql PROPERTIES RESOURCE_LOCK postgresql_db)
