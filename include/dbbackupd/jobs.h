@@ -93,8 +93,7 @@ json_t *dbb_jobs_list_json(struct dbb_jobs *j, dbb_job_visible_fn visible, void 
 /* One job (DBB_ERR_UNKNOWN_JOB when absent or not visible); *version
  * (optional) changes whenever the job does (state, phase, bytes). */
 dbb_code dbb_jobs_get_json(struct dbb_jobs *j, const char *id, dbb_job_visible_fn visible,
-                           void *cls, json_t **out, unsigned long *version,
-                           struct dbb_error *err);
+                           void *cls, json_t **out, unsigned long *version, struct dbb_error *err);
 /* Cancels a queued or running job (DBB_ERR_JOB_FINISHED when it ended,
  * DBB_ERR_UNKNOWN_JOB as above); *out (optional) its JSON after. */
 dbb_code dbb_jobs_cancel(struct dbb_jobs *j, const char *id, dbb_job_visible_fn visible, void *cls,

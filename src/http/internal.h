@@ -74,13 +74,13 @@ struct dbb_route {
 	const char *path;   /* exact, or a prefix ending in '/' when has_param */
 	/* A route of one target (the /backup/ ones): ?target=NAME or the
 	 * /targets/NAME prefix chooses it (default: the default target). */
-	bool has_param;      /* the rest of the path is one parameter (a file name) */
+	bool has_param;           /* the rest of the path is one parameter (a file name) */
 	const char *param_suffix; /* the path ends so, after the parameter ("/events") */
-	bool public;         /* no token needed */
-	bool token_optional; /* public, but a token given is verified (req->authenticated) */
-	enum dbb_role role;  /* least role needed */
-	const char *action;  /* for 403 messages: "create backups" */
-	const char *audit;   /* name in the audit log; NULL: not audited */
+	bool public;              /* no token needed */
+	bool token_optional;      /* public, but a token given is verified (req->authenticated) */
+	enum dbb_role role;       /* least role needed */
+	const char *action;       /* for 403 messages: "create backups" */
+	const char *audit;        /* name in the audit log; NULL: not audited */
 	const char
 	    *doc_path;      /* path template for docs and metrics: "/backup/download/{filename}" */
 	bool metrics_token; /* METRICS_TOKEN, when set, is accepted in place of a JWT */
@@ -307,9 +307,9 @@ enum MHD_Result dbb_reply_outcome(struct dbb_request *req, struct dbb_outcome *o
  * released by free_arg after the run or when the job never runs, then
  * free()d) into a job and answers 202 with its id and URL. free_arg may be
  * NULL. required: the least role that sees and cancels the job. */
-enum MHD_Result dbb_run_or_start(struct dbb_request *req, enum dbb_job_kind kind,
-                                 const char *file, enum dbb_role required, dbb_outcome_fn fn,
-                                 const void *arg, size_t size, void (*free_arg)(void *arg));
+enum MHD_Result dbb_run_or_start(struct dbb_request *req, enum dbb_job_kind kind, const char *file,
+                                 enum dbb_role required, dbb_outcome_fn fn, const void *arg,
+                                 size_t size, void (*free_arg)(void *arg));
 /* ?async= given as true (a bad value: *bad_reply answered, returns true). */
 bool dbb_query_async(struct dbb_request *req, bool *async, enum MHD_Result *bad_reply);
 /* The outcome of a restore, as dbb_reply_restore answers it. */

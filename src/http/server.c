@@ -180,10 +180,11 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 			goto out;
 		/* a role scoped to the request's target counts for its routes;
 		 * GET /targets lists what any role of the token may view */
-		enum dbb_role has = per_target ? dbb_principal_role(&req->who, req->tgt->cfg->name)
-		                    : req->route->finish == dbb_handle_targets || req->route->any_target
-		                        ? dbb_principal_role_any(&req->who)
-		                        : req->who.role;
+		enum dbb_role has =
+		    per_target ? dbb_principal_role(&req->who, req->tgt->cfg->name)
+		    : req->route->finish == dbb_handle_targets || req->route->any_target
+		        ? dbb_principal_role_any(&req->who)
+		        : req->who.role;
 		/* a public route decides itself what a token of a lower role sees */
 		if (has < req->route->role && !req->route->public) {
 			dbb_metrics_auth_failure(srv->metrics, DBB_AUTHFAIL_FORBIDDEN);

@@ -28,12 +28,12 @@ struct job {
 	enum dbb_role required;
 	enum dbb_job_state state;
 	time_t created, started, finished; /* 0: not yet */
-	struct dbb_progress progress;       /* live while unfinished */
-	char phase[32];                     /* the last phase, once finished */
-	uint64_t bytes_done, bytes_total;   /* once finished */
-	double rate;                        /* once finished */
-	unsigned status;                    /* the answer's HTTP status, once finished */
-	json_t *result;                     /* the answer's body, once finished */
+	struct dbb_progress progress;      /* live while unfinished */
+	char phase[32];                    /* the last phase, once finished */
+	uint64_t bytes_done, bytes_total;  /* once finished */
+	double rate;                       /* once finished */
+	unsigned status;                   /* the answer's HTTP status, once finished */
+	json_t *result;                    /* the answer's body, once finished */
 	/* the work, until it ran */
 	dbb_job_fn run;
 	void (*free_arg)(void *arg);
@@ -53,10 +53,9 @@ struct dbb_jobs {
 	char journal[4096];
 };
 
-static const char *const kind_names[DBB_JOB_KIND_COUNT] = {
-    "create", "restore", "restore-upload", "delete", "prune", "verify"};
-static const char *const state_names[] = {"queued", "running", "succeeded", "failed",
-                                          "cancelled"};
+static const char *const kind_names[DBB_JOB_KIND_COUNT] = {"create", "restore", "restore-upload",
+                                                           "delete", "prune",   "verify"};
+static const char *const state_names[] = {"queued", "running", "succeeded", "failed", "cancelled"};
 
 const char *dbb_job_kind_name(enum dbb_job_kind k)
 {
@@ -66,7 +65,7 @@ const char *dbb_job_kind_name(enum dbb_job_kind k)
 const char *dbb_job_state_name(enum dbb_job_state s)
 {
 	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s]
-	                                                                   : "unknown";
+	                                                                  : "unknown";
 }
 
 static bool unfinished(const struct job *jb)
@@ -124,15 +123,14 @@ static json_t *job_json(const struct job *jb)
 	}
 	char url[64];
 	snprintf(url, sizeof(url), "/jobs/%s", jb->id);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:I, s:o, s:I, s:o}", "id", jb->id,
-	                      "status_url", url, "kind", jb->kind_name, "target", jb->target,
-	                      "state", dbb_job_state_name(jb->state), "phase",
-	                      pv.phase && pv.phase[0] ? pv.phase : NULL, "bytes_done",
-	                      (json_int_t)pv.bytes_done, "bytes_total",
-	                      pv.bytes_total ? json_integer((json_int_t)pv.bytes_total) : json_null(),
-	                      "rate_bytes_per_second", (json_int_t)(pv.rate + 0.5), "eta_seconds",
-	                      pv.eta_seconds >= 0 ? json_integer((json_int_t)(pv.eta_seconds + 0.5))
-	                                          : json_null());
+	json_t *o = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s?, s:I, s:o, s:I, s:o}", "id", jb->id, "status_url", url,
+	    "kind", jb->kind_name, "target", jb->target, "state", dbb_job_state_name(jb->state),
+	    "phase", pv.phase && pv.phase[0] ? pv.phase : NULL, "bytes_done",
+	    (json_int_t)pv.bytes_done, "bytes_total",
+	    pv.bytes_total ? json_integer((json_int_t)pv.bytes_total) : json_null(),
+	    "rate_bytes_per_second", (json_int_t)(pv.rate + 0.5), "eta_seconds",
+	    pv.eta_seconds >= 0 ? json_integer((json_int_t)(pv.eta_seconds + 0.5)) : json_null());
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "file", jb->file[0] ? json_string(jb->file) : json_null());
@@ -142,8 +140,7 @@ static json_t *job_json(const struct job *jb)
 	json_object_set_new(o, "started_by",
 	                    json_pack("{s:s, s:s}", "subject", jb->subject, "role", jb->role));
 	json_object_set_new(o, "required_role", json_string(dbb_role_name(jb->required)));
-	json_object_set_new(o, "http_status",
-	                    jb->status ? json_integer(jb->status) : json_null());
+	json_object_set_new(o, "http_status", jb->status ? json_integer(jb->status) : json_null());
 	json_object_set_new(o, "result", jb->result ? json_incref(jb->result) : json_null());
 	return o;
 }
@@ -199,8 +196,8 @@ static struct job *job_from_json(const json_t *o)
 {
 	const char *id = json_string_value(json_object_get(o, "id"));
 	const char *state = json_string_value(json_object_get(o, "state"));
-	if (!id || strlen(id) != DBB_JOB_ID_LEN || strspn(id, "0123456789abcdef") != DBB_JOB_ID_LEN ||
-	    !state)
+	if (!id || strlen(id) != DBB_JOB_ID_LEN ||
+	    strspn(id, "0123456789abcdef") != DBB_JOB_ID_LEN || !state)
 		return NULL;
 	struct job *jb = calloc(1, sizeof(*jb));
 	if (!jb)
@@ -237,9 +234,9 @@ static struct job *job_from_json(const json_t *o)
 		jb->finished = time(NULL);
 		jb->status = 503;
 		json_decref(jb->result);
-		jb->result = json_pack("{s:b, s:s, s:s}", "success", 0, "error", "shutting_down",
-		                       "message",
-		                       "interrupted: the daemon stopped before the job ended");
+		jb->result =
+		    json_pack("{s:b, s:s, s:s}", "success", 0, "error", "shutting_down", "message",
+		              "interrupted: the daemon stopped before the job ended");
 		dbb_warn("job %s (%s of %s) was %s when the daemon stopped: marked failed", jb->id,
 		         jb->kind_name, jb->target, state);
 	}
@@ -557,8 +554,7 @@ dbb_code dbb_jobs_submit(struct dbb_jobs *j, const struct dbb_job_spec *spec,
 }
 
 /* Lock held. */
-static struct job *find(struct dbb_jobs *j, const char *id, dbb_job_visible_fn visible,
-                        void *cls)
+static struct job *find(struct dbb_jobs *j, const char *id, dbb_job_visible_fn visible, void *cls)
 {
 	for (size_t i = 0; id && i < j->n; i++)
 		if (strcmp(j->v[i]->id, id) == 0)
@@ -568,11 +564,10 @@ static struct job *find(struct dbb_jobs *j, const char *id, dbb_job_visible_fn v
 
 static dbb_code unknown(struct dbb_error *err, const char *id)
 {
-	return dbb_fail(err, DBB_ERR_UNKNOWN_JOB,
-	                "no job %.40s%s (GET /jobs lists the recent ones you may see)",
-	                id && strlen(id) <= 40 && strspn(id, "0123456789abcdef") == strlen(id) ? id
-	                                                                                       : "",
-	                "");
+	return dbb_fail(
+	    err, DBB_ERR_UNKNOWN_JOB,
+	    "no job %.40s%s (GET /jobs lists the recent ones you may see)",
+	    id && strlen(id) <= 40 && strspn(id, "0123456789abcdef") == strlen(id) ? id : "", "");
 }
 
 json_t *dbb_jobs_list_json(struct dbb_jobs *j, dbb_job_visible_fn visible, void *cls)
@@ -587,8 +582,7 @@ json_t *dbb_jobs_list_json(struct dbb_jobs *j, dbb_job_visible_fn visible, void 
 }
 
 dbb_code dbb_jobs_get_json(struct dbb_jobs *j, const char *id, dbb_job_visible_fn visible,
-                           void *cls, json_t **out, unsigned long *version,
-                           struct dbb_error *err)
+                           void *cls, json_t **out, unsigned long *version, struct dbb_error *err)
 {
 	*out = NULL;
 	pthread_mutex_lock(&j->mu);

@@ -2,3 +2,5 @@
 dbb_e2e_test(NAME jobs.sqlite SCRIPT jobs_sqlite.sh LABELS sqlite)
 dbb_e2e_test(NAME jobs.postgresql SCRIPT jobs_postgresql.sh LABELS postgresql SERVICES postgresql TIMEOUT 900)
 set_tests_properties(e2e.jobs.postgresql PROPERTIES RESOURCE_LOCK postgresql_db)
+dbb_e2e_test(NAME jobs.mysql SCRIPT jobs_mysql.sh LABELS mysql SERVICES mysql TIMEOUT 900)
+set_tests_properties(e2e.jobs.mysql PROPERTIES RESOURCE_LOCK mysql_database)

@@ -243,10 +243,11 @@ static void test_journal(const char *dir, const char *journal)
 	json_error_t jerr;
 	json_t *doc = json_load_file(journal, 0, &jerr);
 	CHECK(doc != NULL);
-	json_array_append_new(
-	    json_object_get(doc, "jobs"),
-	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", "0123456789abcdef0123456789abcdef", "kind",
-	              "restore", "target", "main", "state", "running", "required_role", "operator"));
+	json_array_append_new(json_object_get(doc, "jobs"),
+	                      json_pack("{s:s, s:s, s:s, s:s, s:s}", "id",
+	                                "0123456789abcdef0123456789abcdef", "kind", "restore",
+	                                "target", "main", "state", "running", "required_role",
+	                                "operator"));
 	json_array_append_new(json_object_get(doc, "jobs"),
 	                      json_pack("{s:s, s:s}", "id", "../../etc", "state", "running"));
 	CHECK(json_dump_file(doc, journal, 0) == 0);

@@ -63,9 +63,9 @@ static void job_arg_free(void *arg)
 	free(a);
 }
 
-enum MHD_Result dbb_run_or_start(struct dbb_request *req, enum dbb_job_kind kind,
-                                 const char *file, enum dbb_role required, dbb_outcome_fn fn,
-                                 const void *arg, size_t size, void (*free_arg)(void *arg))
+enum MHD_Result dbb_run_or_start(struct dbb_request *req, enum dbb_job_kind kind, const char *file,
+                                 enum dbb_role required, dbb_outcome_fn fn, const void *arg,
+                                 size_t size, void (*free_arg)(void *arg))
 {
 	enum MHD_Result r;
 	bool async;
