@@ -160,6 +160,15 @@ else
 	part_skipped "the first backup ended before the second was looked at"
 fi
 
+# events of a running job: each change, the stream ending with the job's end
+api POST "/backup/create?compress=true&async=true" operator
+ejob=$(jq -r .job_id "$BODY")
+STATUS=$(curl -sS -N -o "$WORK/events" -w '%{http_code}' --max-time 300 \
+	-H "Authorization: Bearer $(token operator)" "$BASE/jobs/$ejob/events")
+expect_status 200 "events of a running job"
+check "the stream ended with the job's final state" bash -c "sed -n 's/^data: //p' '$WORK/events' | tail -n 1 | jq -e '.state == \"succeeded\" and .result.success == true' >/dev/null"
+check "every event is the job's JSON" bash -c "sed -n 's/^data: //p' '$WORK/events' | jq -e '.id == \"$ejob\"' >/dev/null"
+
 # cancel a running restore: the database is as before (SQLite is atomic)
 api POST "/backup/create?compress=true" operator
 big=$(jq -r .filename "$BODY")
