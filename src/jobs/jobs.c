@@ -14,7 +14,6 @@
 #include "dbbackupd/log.h"
 #include "dbbackupd/progress.h"
 
-#define JOURNAL_MAX_BYTES (4u << 20)
 
 struct job {
 	char id[DBB_JOB_ID_LEN + 1];
