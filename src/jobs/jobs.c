@@ -14,7 +14,6 @@
 #include "dbbackupd/log.h"
 #include "dbbackupd/progress.h"
 
-
 struct job {
 	char id[DBB_JOB_ID_LEN + 1];
 	unsigned long seq; /* submission order: queued jobs start in it */
