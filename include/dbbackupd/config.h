@@ -137,8 +137,13 @@ struct dbb_config {
 	char log_format[8];         /* "text" or "json" */
 	char trusted_proxies[1024]; /* addresses/CIDRs whose X-Forwarded-For, X-Request-Id count */
 
-	unsigned shutdown_timeout;    /* seconds SIGTERM waits for running requests */
-	char tls_cert_file[PATH_MAX]; /* PEM; with tls_key_file: HTTPS */
+	unsigned shutdown_timeout; /* seconds SIGTERM waits for running requests */
+	/* issue 20: asynchronous jobs (jobs.h), progress lines (progress.h) */
+	unsigned jobs_max_running;      /* jobs running at once; the others wait */
+	unsigned jobs_history;          /* recent jobs kept (and journalled) */
+	char jobs_journal[PATH_MAX];    /* empty: BACKUP_DIR/.jobs.json */
+	unsigned progress_log_interval; /* seconds between progress lines; 0: none */
+	char tls_cert_file[PATH_MAX];   /* PEM; with tls_key_file: HTTPS */
 	char tls_key_file[PATH_MAX];
 	char metrics_token[256]; /* accepted for GET /metrics in place of a JWT; empty: none */
 

@@ -16,11 +16,14 @@ typedef enum dbb_code {
 	DBB_ERR_FORBIDDEN,          /* 403 forbidden */
 	DBB_ERR_NOT_FOUND,          /* 404 not_found */
 	DBB_ERR_UNKNOWN_TARGET,     /* 404 unknown_target (?target=, /targets/NAME/) */
+	DBB_ERR_UNKNOWN_JOB,        /* 404 unknown_job (issue 20) */
 	DBB_ERR_METHOD_NOT_ALLOWED, /* 405 method_not_allowed */
 	DBB_ERR_BUSY,               /* 409 operation_in_progress */
 	DBB_ERR_EXISTS,             /* 409 already_exists */
 	DBB_ERR_RESTORE_CONFLICT,   /* 409 restore_conflict */
 	DBB_ERR_OFFSITE_OFF,        /* 409 offsite_not_configured (issue 18) */
+	DBB_ERR_JOB_FINISHED,       /* 409 job_finished: cancel of an ended job (issue 20) */
+	DBB_ERR_CANCELLED,          /* 409 cancelled: the job was cancelled (issue 20) */
 	DBB_ERR_PAYLOAD_TOO_LARGE,  /* 413 payload_too_large */
 	DBB_ERR_UNSUPPORTED_MEDIA,  /* 415 unsupported_media_type */
 	DBB_ERR_RANGE,              /* 416 range_not_satisfiable */

@@ -13,6 +13,7 @@
 
 #include "dbbackupd/auth.h"
 #include "dbbackupd/config.h"
+#include "dbbackupd/jobs.h"
 #include "dbbackupd/metrics.h"
 #include "dbbackupd/ops.h"
 #include "dbbackupd/log.h"
@@ -62,6 +63,7 @@ struct dbb_server {
 	atomic_uint in_flight;      /* requests begun and not yet completed */
 	char *tls_cert, *tls_key;   /* PEM in memory (TLS_CERT_FILE/TLS_KEY_FILE), owned */
 	struct dbb_proxies proxies; /* TRUSTED_PROXIES */
+	struct dbb_jobs *jobs;      /* ?async=true (issue 20), owned; NULL: none */
 };
 
 struct dbb_request;
@@ -72,15 +74,17 @@ struct dbb_route {
 	const char *path;   /* exact, or a prefix ending in '/' when has_param */
 	/* A route of one target (the /backup/ ones): ?target=NAME or the
 	 * /targets/NAME prefix chooses it (default: the default target). */
-	bool has_param;      /* the rest of the path is one parameter (a file name) */
-	bool public;         /* no token needed */
-	bool token_optional; /* public, but a token given is verified (req->authenticated) */
-	enum dbb_role role;  /* least role needed */
-	const char *action;  /* for 403 messages: "create backups" */
-	const char *audit;   /* name in the audit log; NULL: not audited */
+	bool has_param;           /* the rest of the path is one parameter (a file name) */
+	const char *param_suffix; /* the path ends so, after the parameter ("/events") */
+	bool public;              /* no token needed */
+	bool token_optional;      /* public, but a token given is verified (req->authenticated) */
+	enum dbb_role role;       /* least role needed */
+	const char *action;       /* for 403 messages: "create backups" */
+	const char *audit;        /* name in the audit log; NULL: not audited */
 	const char
 	    *doc_path;      /* path template for docs and metrics: "/backup/download/{filename}" */
 	bool metrics_token; /* METRICS_TOKEN, when set, is accepted in place of a JWT */
+	bool any_target;    /* the token's role for any target counts; the handler filters */
 	/* Optional: runs on the first call, after auth, before any body is read.
 	 * May queue a response (the request then ends). */
 	enum MHD_Result (*begin)(struct dbb_request *req);
@@ -118,6 +122,7 @@ struct dbb_request {
 	unsigned status;
 	char allow[64];                     /* Allow header of a 405 */
 	char content_range[64];             /* Content-Range header of a 416 */
+	char location[64];                  /* Location header of a 202 (a job's URL) */
 	const char *csp;                    /* Content-Security-Policy; NULL: the API's */
 	bool close;                         /* Connection: close (a malformed request) */
 	bool raw_reply;                     /* answered on the socket (reply_raw) */
@@ -282,6 +287,39 @@ void dbb_upload_cleanup(struct dbb_request *req);
 enum MHD_Result dbb_handle_delete(struct dbb_request *req);
 enum MHD_Result dbb_handle_schedule(struct dbb_request *req);
 enum MHD_Result dbb_handle_prune(struct dbb_request *req);
+/* ---- handler/jobs.c: asynchronous jobs (issue 20) ----
+ * What a mutating handler's operation gives: the body of its success, or
+ * an error (with extra fields for its body). */
+struct dbb_outcome {
+	dbb_code rc;
+	struct dbb_error err;
+	json_t *body;                       /* the success body, or the error's extra fields */
+	char audit_file[DBB_NAME_MAX + 64]; /* for the audit line; "" when none */
+};
+/* The operation, on the request's thread or a job's; arg is the handler's. */
+typedef void (*dbb_outcome_fn)(void *arg, struct dbb_outcome *out);
+/* The body of an error answer (dbb_reply_error's). */
+json_t *dbb_error_body(dbb_code code, const char *message, json_t *extra);
+/* Answers an outcome as the synchronous call always has. */
+enum MHD_Result dbb_reply_outcome(struct dbb_request *req, struct dbb_outcome *o);
+/* Without ?async=true: runs fn(arg) now (its progress logged every
+ * PROGRESS_LOG_INTERVAL) and answers; with it: copies arg (size bytes,
+ * released by free_arg after the run or when the job never runs, then
+ * free()d) into a job and answers 202 with its id and URL. free_arg may be
+ * NULL. required: the least role that sees and cancels the job. */
+enum MHD_Result dbb_run_or_start(struct dbb_request *req, enum dbb_job_kind kind, const char *file,
+                                 enum dbb_role required, dbb_outcome_fn fn, const void *arg,
+                                 size_t size, void (*free_arg)(void *arg));
+/* ?async= given as true (a bad value: *bad_reply answered, returns true). */
+bool dbb_query_async(struct dbb_request *req, bool *async, enum MHD_Result *bad_reply);
+/* The outcome of a restore, as dbb_reply_restore answers it. */
+void dbb_restore_outcome(struct dbb_outcome *o, dbb_code rc, const struct dbb_error *err,
+                         const struct dbb_restore_result *res, const char *what);
+enum MHD_Result dbb_handle_jobs(struct dbb_request *req);
+enum MHD_Result dbb_handle_job(struct dbb_request *req);
+enum MHD_Result dbb_handle_job_events(struct dbb_request *req);
+enum MHD_Result dbb_handle_job_cancel(struct dbb_request *req);
+
 /* GET /targets: every target the token may view, with its type, health and
  * newest backup. */
 enum MHD_Result dbb_handle_targets(struct dbb_request *req);

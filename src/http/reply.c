@@ -29,6 +29,8 @@ enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status, struct
 		MHD_add_response_header(resp, "Allow", req->allow);
 	if (req->content_range[0])
 		MHD_add_response_header(resp, "Content-Range", req->content_range);
+	if (req->location[0])
+		MHD_add_response_header(resp, "Location", req->location);
 	if (req->close)
 		MHD_add_response_header(resp, "Connection", "close");
 	if (req->request_id[0])
@@ -132,21 +134,24 @@ enum MHD_Result dbb_reply_json(struct dbb_request *req, unsigned status, json_t 
 	return dbb_reply_queue(req, status, json_response(body));
 }
 
+json_t *dbb_error_body(dbb_code code, const char *message, json_t *extra)
+{
+	json_t *body =
+	    json_pack("{s:b, s:s, s:o}", "success", 0, "error", dbb_code_name(code), "message",
+	              dbb_json_text(message && *message ? message : dbb_code_name(code)));
+	if (body && extra)
+		json_object_update_missing(body, extra);
+	json_decref(extra);
+	return body;
+}
+
 enum MHD_Result dbb_reply_error(struct dbb_request *req, dbb_code code, const char *message,
                                 json_t *extra)
 {
 	req->error_name = dbb_code_name(code);
-	json_t *body =
-	    json_pack("{s:b, s:s, s:o}", "success", 0, "error", dbb_code_name(code), "message",
-	              dbb_json_text(message && *message ? message : dbb_code_name(code)));
-	if (!body) {
-		json_decref(extra);
+	json_t *body = dbb_error_body(code, message, extra);
+	if (!body)
 		return MHD_NO;
-	}
-	if (extra) {
-		json_object_update_missing(body, extra);
-		json_decref(extra);
-	}
 	struct MHD_Response *resp = json_response(body);
 	if (!resp)
 		return MHD_NO;

@@ -93,6 +93,40 @@ static const struct dbb_route routes[] = {
      .action = "prune backups",
      .audit = "prune",
      .finish = dbb_handle_prune},
+    /* issue 20: asynchronous jobs; each sees the jobs its role could start
+     * (handler/jobs.c) */
+    {.method = "GET",
+     .path = "/jobs",
+     .role = DBB_ROLE_VIEWER,
+     .any_target = true,
+     .action = "list jobs",
+     .finish = dbb_handle_jobs},
+    {.method = "GET",
+     .path = "/jobs/",
+     .param_suffix = "/events",
+     .doc_path = "/jobs/{job_id}/events",
+     .has_param = true,
+     .role = DBB_ROLE_VIEWER,
+     .any_target = true,
+     .action = "read jobs",
+     .finish = dbb_handle_job_events},
+    {.method = "GET",
+     .path = "/jobs/",
+     .doc_path = "/jobs/{job_id}",
+     .has_param = true,
+     .role = DBB_ROLE_VIEWER,
+     .any_target = true,
+     .action = "read jobs",
+     .finish = dbb_handle_job},
+    {.method = "DELETE",
+     .path = "/jobs/",
+     .doc_path = "/jobs/{job_id}",
+     .has_param = true,
+     .role = DBB_ROLE_VIEWER,
+     .any_target = true,
+     .action = "cancel jobs",
+     .audit = "cancel-job",
+     .finish = dbb_handle_job_cancel},
 };
 
 #define ROUTE_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -108,7 +142,8 @@ const char *dbb_route_doc_path(const struct dbb_route *r)
 	return r->doc_path ? r->doc_path : r->path;
 }
 
-static bool path_matches(const struct dbb_route *r, const char *url, const char **param)
+static bool path_matches(const struct dbb_route *r, const char *url, const char **param,
+                         size_t *param_len)
 {
 	size_t n = strlen(r->path);
 	if (!r->has_param)
@@ -116,6 +151,13 @@ static bool path_matches(const struct dbb_route *r, const char *url, const char 
 	if (strncmp(url, r->path, n) != 0 || url[n] == '\0')
 		return false;
 	*param = url + n;
+	*param_len = strlen(url + n);
+	if (r->param_suffix) { /* "/jobs/{job_id}/events" */
+		size_t sx = strlen(r->param_suffix);
+		if (*param_len <= sx || strcmp(url + n + *param_len - sx, r->param_suffix) != 0)
+			return false;
+		*param_len -= sx;
+	}
 	return true;
 }
 
@@ -158,13 +200,14 @@ const struct dbb_route *dbb_route_find(const char *method, const char *url, char
 	}
 	for (size_t i = 0; i < ROUTE_COUNT; i++) {
 		const char *p = NULL;
+		size_t plen = 0;
 		if (*target_name && !dbb_route_per_target(&routes[i]))
 			continue;
-		if (!path_matches(&routes[i], url, &p))
+		if (!path_matches(&routes[i], url, &p, &plen))
 			continue;
 		if (strcmp(routes[i].method, m) == 0) {
 			if (p) {
-				*param = strdup(p);
+				*param = strndup(p, plen);
 				if (!*param) {
 					*status = 500;
 					goto fail;

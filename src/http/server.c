@@ -180,10 +180,11 @@ static enum MHD_Result begin_request(struct dbb_server *srv, struct dbb_request 
 			goto out;
 		/* a role scoped to the request's target counts for its routes;
 		 * GET /targets lists what any role of the token may view */
-		enum dbb_role has = per_target ? dbb_principal_role(&req->who, req->tgt->cfg->name)
-		                    : req->route->finish == dbb_handle_targets
-		                        ? dbb_principal_role_any(&req->who)
-		                        : req->who.role;
+		enum dbb_role has =
+		    per_target ? dbb_principal_role(&req->who, req->tgt->cfg->name)
+		    : req->route->finish == dbb_handle_targets || req->route->any_target
+		        ? dbb_principal_role_any(&req->who)
+		        : req->who.role;
 		/* a public route decides itself what a token of a lower role sees */
 		if (has < req->route->role && !req->route->public) {
 			dbb_metrics_auth_failure(srv->metrics, DBB_AUTHFAIL_FORBIDDEN);
@@ -546,6 +547,7 @@ out:
 
 static void server_free(struct dbb_server *srv)
 {
+	dbb_jobs_free(srv->jobs); /* cancels and waits for its threads: they use the targets */
 	if (srv->tls_key) {
 		memset(srv->tls_key, 0, strlen(srv->tls_key));
 		free(srv->tls_key);
@@ -635,6 +637,16 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 		dbb_health_cache_init(&srv->targets[i].health);
 	}
 	rc = server_metrics(srv, err);
+	if (!rc) {
+		/* issue 20: the journal is BACKUP_DIR/.jobs.json unless JOBS_JOURNAL */
+		char journal[PATH_MAX + 16];
+		snprintf(journal, sizeof(journal), "%s", cfg->jobs_journal);
+		if (!journal[0])
+			snprintf(journal, sizeof(journal), "%s/.jobs.json", cfg->backup_dir);
+		struct dbb_jobs_settings js = {journal, cfg->jobs_max_running, cfg->jobs_history,
+		                               cfg->progress_log_interval};
+		rc = dbb_jobs_new(&srv->jobs, &js, err);
+	}
 	for (size_t i = 0; !rc && i < ntargets; i++)
 		rc = dbb_list_cache_new(&srv->targets[i].list_cache, err);
 	if (rc)
@@ -724,6 +736,7 @@ void dbb_server_quiesce(struct dbb_server *srv)
 {
 	if (!srv || atomic_exchange(&srv->stopping, true))
 		return;
+	dbb_jobs_stop(srv->jobs); /* cancelled: drain waits for them (in_flight) */
 	MHD_socket fd = MHD_quiesce_daemon(srv->mhd);
 	if (fd == MHD_INVALID_SOCKET) {
 		dbb_warn("could not stop listening; new connections wait until exit");
@@ -739,7 +752,7 @@ void dbb_server_quiesce(struct dbb_server *srv)
 
 unsigned dbb_server_in_flight(const struct dbb_server *srv)
 {
-	return srv ? atomic_load(&srv->in_flight) : 0;
+	return srv ? atomic_load(&srv->in_flight) + dbb_jobs_active(srv->jobs) : 0;
 }
 
 void dbb_server_stop(struct dbb_server *srv)

@@ -14,6 +14,7 @@
 
 #include "dbbackupd/log.h"
 #include "dbbackupd/stream.h"
+#include "dbbackupd/progress.h"
 #include "ops/internal.h"
 
 static dbb_code safety_spec_load(struct dbb_ops *ops, struct dbb_error *err);
@@ -271,6 +272,7 @@ struct backup_spec {
 	enum dbb_compression codec;
 	struct dbb_codec_options gz, zs;
 	const atomic_bool *cancel;           /* NULL: runs to its end */
+	const atomic_bool *job_cancel;       /* a job's cancellation (progress.h); may be NULL */
 	const struct dbb_age_recipients *to; /* NULL: not encrypted (issue 19) */
 	const char *age_note;                /* the sidecar's recipients lines */
 };
@@ -367,6 +369,7 @@ struct cancel_sink {
 	struct dbb_sink base;
 	struct dbb_sink *next;
 	const atomic_bool *flag;
+	const atomic_bool *job_flag;
 };
 
 static dbb_code cancel_write(struct dbb_sink *self, const void *buf, size_t len,
@@ -375,6 +378,8 @@ static dbb_code cancel_write(struct dbb_sink *self, const void *buf, size_t len,
 	struct cancel_sink *s = (struct cancel_sink *)self;
 	if (s->flag && atomic_load(s->flag))
 		return dbb_fail(err, DBB_ERR_INTERNAL, "stopped: the restore was refused");
+	if (s->job_flag && atomic_load(s->job_flag))
+		return dbb_fail(err, DBB_ERR_CANCELLED, "stopped: the job was cancelled");
 	return dbb_sink_write(s->next, buf, len, err);
 }
 
@@ -404,7 +409,10 @@ static dbb_code backup_to_tmp(struct dbb_ops *ops, const struct backup_spec *b,
 	    dbb_sink_chain_new(&file.base, layers, sizeof(layers) / sizeof(layers[0]), &chain, err);
 	if (rc)
 		goto out;
-	struct cancel_sink top = {{cancel_write, NULL, NULL}, dbb_sink_chain_top(chain), b->cancel};
+	/* the dump's bytes count into the bound progress (a job's, issue 20) */
+	struct dbb_progress_sink prog;
+	dbb_progress_sink_init(&prog, dbb_sink_chain_top(chain));
+	struct cancel_sink top = {{cancel_write, NULL, NULL}, &prog.base, b->cancel, b->job_cancel};
 	rc = ops->drv->dump(&ctx, opt, &top.base, err);
 	if (rc == DBB_ERR_BACKUP_FAILED && !(b->cancel && atomic_load(b->cancel)))
 		rc = dump_failure(ops, &ctx, err);
@@ -511,6 +519,7 @@ dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
 	}
 	struct backup_spec b;
 	backup_spec_init(ops, &b, codec);
+	dbb_progress_phase("dumping", 0);
 	rc = write_backup(ops, "backup", &b, opt, res, err);
 	dbb_ops_unlock(ops);
 	double secs = res->seconds = dbb_ops_watch_end(ops, &w, rc, rc ? 0 : res->size_bytes, 0);
@@ -563,6 +572,7 @@ struct age_input {
  * what a driver reads. */
 struct restore_input {
 	struct dbb_fd_source file;
+	struct dbb_progress_source prog; /* the file's bytes (progress.h) */
 	struct age_input age;
 	enum dbb_age_failure why;
 	struct dbb_source_chain *chain;
@@ -649,11 +659,12 @@ static dbb_code input_open(struct restore_input *in, const struct dbb_ops *ops, 
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return dbb_fail_errno(err, errno, DBB_ERR_INTERNAL, "seek failed");
 	dbb_fd_source_init(&in->file, fd);
+	dbb_progress_source_init(&in->prog, &in->file.base);
 	dbb_code rc = age != INPUT_PLAIN
 	                  ? age_identities_read(ops, age != INPUT_AGE_OURS, &in->age.ids, err)
 	                  : DBB_OK;
 	if (!rc)
-		rc = dbb_source_chain_new(&in->file.base, layers, 2, &in->chain, err);
+		rc = dbb_source_chain_new(&in->prog.base, layers, 2, &in->chain, err);
 	if (rc)
 		rc = age_verdict(ops, in->why, rc, err);
 	if (!rc)
@@ -739,6 +750,13 @@ static dbb_code validate_input(struct dbb_ops *ops, int fd, const struct input_l
 	return rc;
 }
 
+/* For the progress of a phase that reads fd (0: unknown). */
+static uint64_t file_size(int fd)
+{
+	struct stat sb;
+	return fstat(fd, &sb) == 0 && sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
+}
+
 /* staged: what validate_input kept, restored instead of reading fd again. */
 static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, const struct input_limit *limit,
                                   struct dbb_staged *staged, struct dbb_error *err)
@@ -748,10 +766,12 @@ static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, const struct inpu
 	dbb_ops_driver_ctx(ops, &ctx);
 	dbb_code rc = DBB_OK;
 	if (ops->drv->clean) {
+		dbb_progress_phase("cleaning", 0);
 		rc = ops->drv->clean(&ctx, err);
 		if (rc)
 			return rc;
 	}
+	dbb_progress_phase("restoring", file_size(fd));
 	if (staged)
 		return ops->drv->restore_staged(&ctx, staged, err);
 	rc = input_open(&in, ops, fd, limit, err);
@@ -774,6 +794,10 @@ static void rollback_from_safety(struct dbb_ops *ops, struct dbb_restore_result 
 	res->rollback_attempted = true;
 	dbb_warn("restore failed (%s); restoring the safety backup %s", err->message,
 	         res->safety_backup_filename);
+	/* a cancelled job's rollback runs to its end: its progress is unbound
+	 * meanwhile (no cancellation, no counting) */
+	dbb_progress_phase("rolling_back", 0);
+	struct dbb_progress *job = dbb_progress_bind(NULL);
 	dbb_code rc =
 	    dbb_storage_open_backup(ops->st, res->safety_backup_filename, &fd, &sb, &rb_err);
 	if (!rc) {
@@ -783,6 +807,7 @@ static void rollback_from_safety(struct dbb_ops *ops, struct dbb_restore_result 
 		rc = clean_and_restore(ops, fd, &safety_in, NULL, &rb_err);
 		close(fd);
 	}
+	dbb_progress_bind(job);
 	res->rollback_succeeded = rc == DBB_OK;
 	if (rc == DBB_OK) {
 		dbb_info("safety backup %s restored: the database is as it was before the request",
@@ -936,6 +961,8 @@ static dbb_code validate_and_safety(struct dbb_ops *ops, int fd, const char *lab
 	j->ops = ops;
 	safety_spec(ops, &j->spec);
 	j->spec.cancel = &j->stop_safety;
+	if (dbb_progress_current()) /* the thread has none bound: it sees the job's flag */
+		j->spec.job_cancel = &dbb_progress_current()->cancel;
 	j->tmp.fd = -1;
 	atomic_init(&j->stop_safety, false);
 	atomic_init(&j->stop_validation, false);
@@ -1030,6 +1057,10 @@ static dbb_code restore_flow(struct dbb_ops *ops, int fd, const char *label, boo
 	memset(res, 0, sizeof(*res));
 	bool single = !validated && !safety && single_pass(ops);
 	dbb_code rc;
+	if (safety)
+		dbb_progress_phase("safety_backup", validated ? 0 : file_size(fd));
+	else if (!validated && !single)
+		dbb_progress_phase("validating", file_size(fd));
 	if (safety) {
 		rc = validate_and_safety(ops, fd, label, limit, validated, staged, res, err);
 	} else {
@@ -1165,6 +1196,7 @@ static dbb_code restore_spooled(struct dbb_ops *ops, struct dbb_storage_tmp *tmp
 	struct dbb_staged *staged = NULL;
 	memset(res, 0, sizeof(*res));
 	upload_limit(ops, &limit);
+	dbb_progress_phase("validating", file_size(tmp->fd));
 	/* validated before the lock: it reads only the spooled file, and a slow
 	 * or large upload must not keep the nightly backup waiting */
 	dbb_code rc = validate_input(ops, tmp->fd, &limit, label, &staged, NULL, err);
@@ -1224,6 +1256,7 @@ dbb_code dbb_ops_delete(struct dbb_ops *ops, const char *name, struct dbb_error 
 	if (rc)
 		return rc;
 	dbb_ops_lock_brief(ops);
+	dbb_progress_phase("deleting", 0);
 	rc = dbb_storage_delete(ops->st, name, err);
 	if (!rc)
 		dbb_info("backup %s deleted", name);

@@ -1,6 +1,7 @@
 /* Child tools: posix_spawn with pipes, a minimal environment, stderr tail capture, poll-based
  * I/O, timeout, reaping. */
 #include "dbbackupd/child.h"
+#include "dbbackupd/progress.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,12 +41,14 @@ static int poll_timeout_ms(const struct dbb_child *c)
 {
 	time_t now;
 
+	/* a job's tool wakes up to see a cancellation (progress.h) */
+	int cap = dbb_progress_current() ? 250 : 60000;
 	if (c->deadline == 0)
-		return -1;
+		return dbb_progress_current() ? cap : -1;
 	now = mono_now();
 	if (now >= c->deadline)
 		return 0;
-	return (int)((c->deadline - now) * 1000 > 60000 ? 60000 : (c->deadline - now) * 1000);
+	return (int)((c->deadline - now) * 1000 > cap ? cap : (c->deadline - now) * 1000);
 }
 
 static bool past_deadline(const struct dbb_child *c)
@@ -361,6 +364,10 @@ static dbb_code wait_io(struct dbb_child *c, int fd, short events, struct dbb_er
 			timeout_kill(c);
 			return dbb_fail(err, DBB_ERR_INTERNAL, "child tool timed out");
 		}
+		if (dbb_progress_cancelled()) {
+			timeout_kill(c);
+			return dbb_fail(err, DBB_ERR_CANCELLED, "the job was cancelled");
+		}
 		pf[n++] = (struct pollfd){.fd = fd, .events = events};
 		if (c->stderr_fd >= 0)
 			pf[n++] = (struct pollfd){.fd = c->stderr_fd, .events = POLLIN};
@@ -457,7 +464,7 @@ static void drain_all(struct dbb_child *c)
 		nfds_t n = 0;
 		int r;
 
-		if (past_deadline(c)) {
+		if (past_deadline(c) || dbb_progress_cancelled()) {
 			timeout_kill(c);
 			return;
 		}
@@ -511,7 +518,7 @@ static int reap(struct dbb_child *c)
 			status = -1;
 			break;
 		}
-		if (past_deadline(c) && !c->timed_out)
+		if ((past_deadline(c) || dbb_progress_cancelled()) && !c->timed_out)
 			timeout_kill(c);
 		if (c->timed_out) {
 			if (kill_at == 0)
@@ -582,6 +589,8 @@ dbb_code dbb_child_finish(struct dbb_child *c, dbb_code fail_code, struct dbb_er
 	status = reap(c);
 	tail_oneline(c, tail, sizeof(tail));
 
+	if (c->timed_out && dbb_progress_cancelled())
+		return dbb_fail(err, DBB_ERR_CANCELLED, "stopped: the job was cancelled");
 	if (c->timed_out)
 		return dbb_fail(err, fail_code, "timed out and was killed%s%s", tail[0] ? ": " : "",
 		                tail);

@@ -2,6 +2,7 @@
  * would do (operator), in the shape of restic's `forget --dry-run --json`. */
 #include <stdio.h>
 
+#include "dbbackupd/progress.h"
 #include "dbbackupd/scheduler.h"
 #include "http/internal.h"
 
@@ -73,10 +74,26 @@ static json_t *result_json(const struct dbb_prune_result *r, bool dry_run)
 	return o;
 }
 
+struct prune_args {
+	struct dbb_scheduler *s;
+	bool dry_run;
+};
+
+/* On the request's thread, or a job's (?async=true, handler/jobs.c). */
+static void prune_run(void *arg, struct dbb_outcome *o)
+{
+	struct prune_args *a = arg;
+	struct dbb_prune_result res = {0};
+	dbb_progress_phase("pruning", 0);
+	o->rc = dbb_scheduler_prune(a->s, a->dry_run, &res, &o->err);
+	if (!o->rc)
+		o->body = result_json(&res, a->dry_run);
+	dbb_prune_result_free(&res);
+}
+
 enum MHD_Result dbb_handle_prune(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
-	struct dbb_prune_result res = {0};
 	/* the request's target's retention (docs/targets.md) */
 	struct dbb_scheduler *s = atomic_load(&req->tgt->sched);
 	bool dry_run = false;
@@ -92,12 +109,8 @@ enum MHD_Result dbb_handle_prune(struct dbb_request *req)
 	if (!s)
 		return dbb_reply_error(req, DBB_ERR_SHUTTING_DOWN, "the scheduler is not running",
 		                       NULL);
-	dbb_code rc = dbb_scheduler_prune(s, dry_run, &res, &err);
-	if (rc) {
-		dbb_prune_result_free(&res);
-		return dbb_reply_err(req, &err);
-	}
-	json_t *body = result_json(&res, dry_run);
-	dbb_prune_result_free(&res);
-	return dbb_reply_json(req, 200, body);
+	struct prune_args a = {s, dry_run};
+	return dbb_run_or_start(req, DBB_JOB_PRUNE, NULL,
+	                        dry_run ? DBB_ROLE_OPERATOR : DBB_ROLE_ADMIN, prune_run, &a,
+	                        sizeof(a), NULL);
 }

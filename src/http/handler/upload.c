@@ -130,6 +130,31 @@ enum MHD_Result dbb_upload_body(struct dbb_request *req, const char *data, size_
 	return MHD_YES;
 }
 
+/* ?async=true: the restore of what was received, on a job's thread. */
+struct upload_args {
+	struct dbb_ops_upload *session; /* owned */
+	bool safety;
+	char filename[128];
+};
+
+static void upload_run(void *arg, struct dbb_outcome *o)
+{
+	struct upload_args *a = arg;
+	struct dbb_error err = {0};
+	struct dbb_restore_result res = {0};
+	dbb_code rc = dbb_ops_upload_restore(a->session, a->safety, &res, &err);
+	char what[200];
+	snprintf(what, sizeof(what), " uploaded file: %s", a->filename);
+	dbb_restore_outcome(o, rc, &err, &res, what);
+}
+
+static void upload_args_free(void *arg)
+{
+	struct upload_args *a = arg;
+	dbb_ops_upload_free(a->session);
+	a->session = NULL;
+}
+
 enum MHD_Result dbb_upload_finish(struct dbb_request *req)
 {
 	struct upload *up = req->state;
@@ -156,6 +181,17 @@ enum MHD_Result dbb_upload_finish(struct dbb_request *req)
 	if (!given && up->safety_given &&
 	    dbb_parse_bool("create_safety_backup", up->safety_value, &safety, &err))
 		return dbb_reply_err(req, &err);
+	bool async;
+	enum MHD_Result r;
+	if (dbb_query_async(req, &async, &r))
+		return r;
+	if (async) { /* the job takes the spooled file (handler/jobs.c) */
+		struct upload_args a = {up->session, safety, ""};
+		snprintf(a.filename, sizeof(a.filename), "%s", up->filename);
+		up->session = NULL;
+		return dbb_run_or_start(req, DBB_JOB_RESTORE_UPLOAD, a.filename, DBB_ROLE_OPERATOR,
+		                        upload_run, &a, sizeof(a), upload_args_free);
+	}
 	dbb_code rc = dbb_ops_upload_restore(up->session, safety, &res, &err);
 	char what[200];
 	snprintf(what, sizeof(what), " uploaded file: %s", up->filename);
