@@ -52,6 +52,12 @@ static const struct dbb_setting target_vars[] = {
     T_STR(TGT, "ENCRYPT_RECIPIENTS_FILE", encrypt_recipients_file, ""),
     T_STR(TGT, "AGE_IDENTITY_FILE", age_identity_file, ""),
     T_STR(TGT, "AGE_PASSPHRASE_FILE", age_passphrase_file, ""),
+    T_STR(TGT, "VERIFY_DB_NAME", verify_db_name, "dbbackupd_verify"),
+    T_STR(TGT, "VERIFY_DB_HOST", verify_db_host, ""),
+    T_NUM(TGT, DBB_SETTING_UINT, "VERIFY_DB_PORT", verify_db_port, "0", 0, 65535),
+    T_STR(TGT, "VERIFY_DB_USER", verify_db_user, ""),
+    T_SECRET(TGT, "VERIFY_DB_PASSWORD", verify_db_password, ""),
+    T_NUM(TGT, DBB_SETTING_BOOL, "VERIFY_AFTER_BACKUP", verify_after_backup, "false", 0, 1),
 };
 
 /* The daemon-wide settings. */
