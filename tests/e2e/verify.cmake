@@ -1,0 +1,4 @@
+# Test-restores (issue 20, POST /backup/verify/{file}; docs/operations.md
+# "Test restores"): each database's scratch place, a good and a corrupted
+# backup, the live database never touched.
+dbb_e2e_test(NAME verify.sqlite SCRIPT verify_sqlite.sh LABELS sqlite)
