@@ -544,6 +544,15 @@ static dbb_code load_target(struct dbb_target_config *t, const struct envfile *e
 	rc = check_age(t, err);
 	if (rc)
 		return rc;
+	/* issue 20: a verification creates and drops VERIFY_DB_NAME */
+	bool verify_same_server =
+	    (!t->verify_db_host[0] || !strcmp(t->verify_db_host, t->db_host)) &&
+	    (!t->verify_db_port || t->verify_db_port == t->db_port);
+	if (t->db_name[0] && verify_same_server && !strcmp(t->verify_db_name, t->db_name))
+		return dbb_fail(err, DBB_ERR_CONFIG,
+		                "VERIFY_DB_NAME must not be DB_NAME (%s) on the same server: a "
+		                "verification creates and drops it",
+		                t->db_name);
 	drv = dbb_driver_find(t->db_type);
 	if (!drv)
 		return dbb_fail(err, DBB_ERR_CONFIG, "DB_TYPE must be one of %s, got \"%s\"",

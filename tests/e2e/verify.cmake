@@ -2,3 +2,5 @@
 # "Test restores"): each database's scratch place, a good and a corrupted
 # backup, the live database never touched.
 dbb_e2e_test(NAME verify.sqlite SCRIPT verify_sqlite.sh LABELS sqlite)
+dbb_e2e_test(NAME verify.postgresql SCRIPT verify_postgresql.sh LABELS postgresql SERVICES postgresql)
+set_tests_properties(e2e.verify.postgresql PROPERTIES RESOURCE_LOCK postgresql_db)
