@@ -4,3 +4,5 @@
 dbb_e2e_test(NAME verify.sqlite SCRIPT verify_sqlite.sh LABELS sqlite)
 dbb_e2e_test(NAME verify.postgresql SCRIPT verify_postgresql.sh LABELS postgresql SERVICES postgresql)
 set_tests_properties(e2e.verify.postgresql PROPERTIES RESOURCE_LOCK postgresql_db)
+dbb_e2e_test(NAME verify.mysql SCRIPT verify_mysql.sh LABELS mysql SERVICES mysql)
+set_tests_properties(e2e.verify.mysql PROPERTIES RESOURCE_LOCK mysql_database)
