@@ -251,7 +251,8 @@ dbb_code dbb_ops_restore_any(struct dbb_ops *ops, const char *name, bool safety_
  * database, checked and counted. It takes no lock of the target (a backup
  * or restore of the live database runs beside it) but one verification
  * runs at a time in the daemon (the scratch place has one name, which two
- * targets on one server may share): another gets DBB_ERR_BUSY. */
+ * targets on one server may share): another gets DBB_ERR_BUSY, or with
+ * wait (the scheduler) waits its turn. */
 struct dbb_verify_result {
 	bool verify_ok; /* false: the backup failed the test, reason says why */
 	char reason[DBB_ERROR_MESSAGE_MAX];
@@ -268,8 +269,10 @@ struct dbb_verify_result {
  * cannot be made, or an encrypted backup without its key),
  * DBB_ERR_DB_UNAVAILABLE... res->counts is initialised here whatever the
  * result: dbb_verify_result_free releases it. */
-dbb_code dbb_ops_verify(struct dbb_ops *ops, const char *name, struct dbb_verify_result *res,
-                        struct dbb_error *err);
+dbb_code dbb_ops_verify(struct dbb_ops *ops, const char *name, bool wait,
+                        struct dbb_verify_result *res, struct dbb_error *err);
+/* VERIFY_AFTER_BACKUP: the scheduler verifies each backup it made. */
+bool dbb_ops_verify_after_backup(const struct dbb_ops *ops);
 void dbb_verify_result_free(struct dbb_verify_result *res);
 /* res->counts as JSON text, {"table_count":N,"total_rows":N,"tables":
  * {"schema.name":rows}} (malloc'd; NULL when out of memory). */

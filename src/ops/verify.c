@@ -28,9 +28,10 @@ static pthread_mutex_t name_mu = PTHREAD_MUTEX_INITIALIZER;
 static char verify_running[DBB_NAME_MAX + 64];
 static time_t verify_since;
 
-static dbb_code verify_begin(struct dbb_ops *ops, const char *name, struct dbb_error *err)
+static dbb_code verify_begin(struct dbb_ops *ops, const char *name, bool wait,
+                             struct dbb_error *err)
 {
-	if (pthread_mutex_trylock(&verify_mu) == 0) {
+	if ((wait ? pthread_mutex_lock(&verify_mu) : pthread_mutex_trylock(&verify_mu)) == 0) {
 		pthread_mutex_lock(&name_mu);
 		snprintf(verify_running, sizeof(verify_running), "%s (target %s)", name,
 		         dbb_ops_target_name(ops));
@@ -176,8 +177,13 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-dbb_code dbb_ops_verify(struct dbb_ops *ops, const char *name, struct dbb_verify_result *res,
-                        struct dbb_error *err)
+bool dbb_ops_verify_after_backup(const struct dbb_ops *ops)
+{
+	return ops->cfg->verify_after_backup;
+}
+
+dbb_code dbb_ops_verify(struct dbb_ops *ops, const char *name, bool wait,
+                        struct dbb_verify_result *res, struct dbb_error *err)
 {
 	int fd = -1;
 	struct stat sb;
@@ -194,7 +200,7 @@ dbb_code dbb_ops_verify(struct dbb_ops *ops, const char *name, struct dbb_verify
 		                "touched (docs/operations.md, \"Test restores\")",
 		                ops->drv->name);
 	}
-	rc = verify_begin(ops, name, err);
+	rc = verify_begin(ops, name, wait, err);
 	if (rc) {
 		close(fd);
 		return rc;

@@ -70,4 +70,17 @@ check "no scratch file is left in the backups directory" \
 api DELETE "/backup/delete/$gz" admin
 expect_status 200 "delete the verified backup"
 check "its verify record went with it" test ! -e "$WORK/backups/$gz.verify"
+e2e_stop
+
+# VERIFY_AFTER_BACKUP: each scheduled backup is verified once written
+. "$DBB_SOURCE_DIR/tests/e2e/sched_lib.sh"
+rm -f "$WORK/backups/"*
+e2e_start DB_TYPE=sqlite SQLITE_PATH="$SQLITE_DB" BACKUP_SCHEDULE='* * * * *' \
+	SCHEDULE_CATCH_UP=true VERIFY_AFTER_BACKUP=true
+verified() { compgen -G "$WORK/backups/backup_sqlite_*.verify" >/dev/null; }
+check "a scheduled backup is verified after it is written" wait_for 150 verified
+api GET /backup/list viewer
+expect_json '[.backups[] | select(.type == "backup") | .verify_ok] | any(. == true)' \
+	"the list shows the scheduled backup verified"
+check "the live database was never touched by it" test "$(sqlite_sum)" = "$live_sum"
 e2e_done

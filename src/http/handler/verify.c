@@ -35,7 +35,7 @@ enum MHD_Result dbb_handle_verify(struct dbb_request *req)
 {
 	struct dbb_error err = {0};
 	struct dbb_verify_result res;
-	dbb_code rc = dbb_ops_verify(req->tgt->ops, req->param, &res, &err);
+	dbb_code rc = dbb_ops_verify(req->tgt->ops, req->param, false, &res, &err);
 	snprintf(req->audit_file, sizeof(req->audit_file), "%s", req->param);
 	enum MHD_Result ret;
 	if (rc) {
