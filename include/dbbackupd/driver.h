@@ -161,6 +161,10 @@ struct dbb_driver {
 	 * without a validation pass first when there is no safety backup to
 	 * overlap it with (issue 22: the file is decompressed once). */
 	bool restore_validates;
+	/* true: verify (below) checks, in its one pass, everything validate
+	 * checks of the bytes it reads, so ops runs no validation pass before
+	 * it (issue 20). */
+	bool verify_validates;
 
 	/* Optional: the driver's own settings (environment variables, or the
 	 * .env file), read and checked by config.c into a struct of
@@ -237,9 +241,9 @@ struct dbb_driver {
 	 * schema of dbb_verify_config), checks it, and counts each table's
 	 * rows into *counts (dbb_stats_init'ed by the caller, who frees it;
 	 * exact rows, rows_exact set). The scratch place is removed on every
-	 * path. ops calls it after validate read the whole backup, unless the
-	 * driver's restore_validates or stage says its restore checks what it
-	 * reads. DBB_ERR_INVALID_BACKUP or DBB_ERR_RESTORE_FAILED: the backup
+	 * path. ops calls it after validate read the whole backup, unless
+	 * verify_validates says it checks, in the same pass, everything
+	 * validate does. DBB_ERR_INVALID_BACKUP or DBB_ERR_RESTORE_FAILED: the backup
 	 * failed the test (the message says why); any other code: the test
 	 * could not run (DBB_ERR_RESTORE_CONFLICT: the scratch place cannot be
 	 * made, naming the privilege; DBB_ERR_DB_UNAVAILABLE...). NULL: the

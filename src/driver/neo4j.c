@@ -819,6 +819,7 @@ const struct dbb_driver dbb_driver_neo4j = {
     .name = "neo4j",
     .extension = "cypher",
     .atomic_restore = false,
+    .verify_validates = true,
     .settings = n4j_setting_table,
     .settings_count = sizeof(n4j_setting_table) / sizeof(n4j_setting_table[0]),
     .settings_size = sizeof(struct n4j_settings),

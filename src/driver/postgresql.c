@@ -826,6 +826,7 @@ const struct dbb_driver dbb_driver_postgresql = {
     .extension = "sql",
     .atomic_restore = true,
     .restore_validates = true,
+    .verify_validates = true,
     .recognise = pg_recognise,
     .check_config = pg_check_config,
     .health = pg_health,

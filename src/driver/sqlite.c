@@ -731,6 +731,7 @@ const struct dbb_driver dbb_driver_sqlite = {
     .name = "sqlite",
     .extension = "db",
     .atomic_restore = true,
+    .verify_validates = true,
     .recognise = sqlite_recognise,
     .check_config = sqlite_check_config,
     .health = sqlite_health,

@@ -208,8 +208,8 @@ dbb_code dbb_ops_verify(struct dbb_ops *ops, const char *name, bool wait,
 	dbb_info("verify of %s started", name);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct verify_call call = {ops->drv, &res->counts};
-	/* a driver whose restore checks what it reads needs no pass before */
-	bool validate_first = !ops->drv->restore_validates && !ops->drv->stage;
+	/* a driver whose verify checks what it reads needs no pass before */
+	bool validate_first = !ops->drv->verify_validates;
 	struct dbb_error verr = {0};
 	rc = dbb_ops_read_listed(ops, fd, name, validate_first, verify_reader, &call, &verr);
 	res->duration_seconds = seconds_since(&t0);
