@@ -701,7 +701,8 @@ out:
 /* ---- verify (issue 20): a test-restore into a scratch database ---- */
 
 /* Where the scratch database is created and dropped from: the server's
- * maintenance database, never the live one. */
+ * maintenance database (template1 where there is none), never the live
+ * one. */
 #define PG_VERIFY_MAINTENANCE_DB "postgres"
 
 /* "DROP|CREATE DATABASE <name> ..." on the maintenance connection. */
@@ -786,8 +787,11 @@ static dbb_code pg_verify(const struct dbb_driver_ctx *ctx, struct dbb_source *i
 	bool created = false;
 	dbb_code rc = dbb_verify_config(ctx->cfg, &vcfg, err);
 
-	if (!rc)
+	if (!rc) {
 		rc = pg_connect_db(vcfg, PG_VERIFY_MAINTENANCE_DB, &admin, err);
+		if (rc == DBB_ERR_DB_UNAVAILABLE && strstr(err->message, "does not exist"))
+			rc = pg_connect_db(vcfg, "template1", &admin, err); /* no "postgres" */
+	}
 	if (!rc)
 		rc = pg_scratch_drop(admin, vcfg->db_name, err);
 	if (!rc) {

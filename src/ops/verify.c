@@ -129,8 +129,9 @@ static char *record_text(const struct dbb_verify_result *res)
 			json_object_set_new(o, "counts", c ? c : json_null());
 		} else {
 			char reason[DBB_ERROR_MESSAGE_MAX];
-			snprintf(reason, sizeof(reason), "%.*s", attempt == 2 ? 200 : 400,
-			         res->reason);
+			/* the last attempt leaves it out (escapes may grow it sixfold) */
+			snprintf(reason, sizeof(reason), "%.*s", attempt == 0 ? 400 : 60,
+			         attempt == 2 ? "see the log" : res->reason);
 			json_object_set_new(o, "reason", json_string(reason));
 		}
 		char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
