@@ -36,6 +36,10 @@ expect_json ".success == true and .verify_ok == true and .filename == \"$gz\" an
 expect_json ".counts.tables.customers == $customers and .counts.tables.orders == $orders and .counts.table_count == $tables" \
 	"the counts are the database's ($customers customers, $orders orders, $tables tables)"
 check "the verdict is recorded next to the backup" test -s "$WORK/backups/$gz.verify"
+api POST "/targets/sqlite/backup/verify/$gz" operator
+expect_status 200 "the target's route verifies too"
+api POST "/backup/verify/$gz?target=sqlite" operator
+expect_status 200 "... and ?target="
 api GET /backup/list viewer
 expect_json "[.backups[] | select(.filename == \"$gz\") | .verify_ok] == [true] and ([.backups[] | select(.filename == \"$gz\") | .verified_at | type] == [\"string\"])" \
 	"the list shows verify_ok true and verified_at"
