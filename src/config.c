@@ -548,6 +548,12 @@ static dbb_code load_target(struct dbb_target_config *t, const struct envfile *e
 	bool verify_same_server =
 	    (!t->verify_db_host[0] || !strcmp(t->verify_db_host, t->db_host)) &&
 	    (!t->verify_db_port || t->verify_db_port == t->db_port);
+	if (t->verify_db_name[0] == '-' || t->verify_db_user[0] == '-' ||
+	    t->verify_db_host[0] == '-')
+		return dbb_fail(
+		    err, DBB_ERR_CONFIG,
+		    "VERIFY_DB_NAME, VERIFY_DB_USER and VERIFY_DB_HOST must not start with "
+		    "'-' (the client tools would read an option)");
 	if (t->db_name[0] && verify_same_server && !strcmp(t->verify_db_name, t->db_name))
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "VERIFY_DB_NAME must not be DB_NAME (%s) on the same server: a "

@@ -15,6 +15,11 @@ dbb_code dbb_verify_config(const struct dbb_config *cfg, struct dbb_config **out
 		return dbb_fail(err, DBB_ERR_CONFIG,
 		                "VERIFY_DB_NAME is empty: a verification "
 		                "needs a scratch database of its own");
+	if (cfg->verify_db_name[0] == '-' || cfg->verify_db_user[0] == '-' ||
+	    cfg->verify_db_host[0] == '-')
+		return dbb_fail(err, DBB_ERR_CONFIG,
+		                "VERIFY_DB_NAME, VERIFY_DB_USER and VERIFY_DB_HOST must not start "
+		                "with '-'");
 	bool same_host = !cfg->verify_db_host[0] || strcmp(cfg->verify_db_host, cfg->db_host) == 0;
 	bool same_port = !cfg->verify_db_port || cfg->verify_db_port == cfg->db_port;
 	if (same_host && same_port && strcmp(cfg->verify_db_name, cfg->db_name) == 0)

@@ -87,4 +87,7 @@ env DB_TYPE=postgresql VERIFY_DB_NAME="$DB_NAME" BACKUP_DIR="$WORK/backups" \
 	AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config >"$WORK/check.out" 2>&1
 check "VERIFY_DB_NAME naming the live database is refused at start-up" test $? -ne 0
 check "... saying why" grep -q 'VERIFY_DB_NAME must not be DB_NAME' "$WORK/check.out"
+env DB_TYPE=postgresql VERIFY_DB_NAME=--help BACKUP_DIR="$WORK/backups" \
+	AUTH_JWKS_FILE="$WORK/keys/jwks.json" "$DBBACKUPD" --check-config >"$WORK/check.out" 2>&1
+check "a VERIFY_DB_NAME a client tool would read as an option is refused" test $? -ne 0
 e2e_done
