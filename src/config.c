@@ -52,6 +52,12 @@ static const struct dbb_setting target_vars[] = {
     T_STR(TGT, "ENCRYPT_RECIPIENTS_FILE", encrypt_recipients_file, ""),
     T_STR(TGT, "AGE_IDENTITY_FILE", age_identity_file, ""),
     T_STR(TGT, "AGE_PASSPHRASE_FILE", age_passphrase_file, ""),
+    T_STR(TGT, "VERIFY_DB_NAME", verify_db_name, "dbbackupd_verify"),
+    T_STR(TGT, "VERIFY_DB_HOST", verify_db_host, ""),
+    T_NUM(TGT, DBB_SETTING_UINT, "VERIFY_DB_PORT", verify_db_port, "0", 0, 65535),
+    T_STR(TGT, "VERIFY_DB_USER", verify_db_user, ""),
+    T_SECRET(TGT, "VERIFY_DB_PASSWORD", verify_db_password, ""),
+    T_NUM(TGT, DBB_SETTING_BOOL, "VERIFY_AFTER_BACKUP", verify_after_backup, "false", 0, 1),
 };
 
 /* The daemon-wide settings. */
@@ -542,6 +548,21 @@ static dbb_code load_target(struct dbb_target_config *t, const struct envfile *e
 	rc = check_age(t, err);
 	if (rc)
 		return rc;
+	/* issue 20: a verification creates and drops VERIFY_DB_NAME */
+	bool verify_same_server =
+	    (!t->verify_db_host[0] || !strcmp(t->verify_db_host, t->db_host)) &&
+	    (!t->verify_db_port || t->verify_db_port == t->db_port);
+	if (t->verify_db_name[0] == '-' || t->verify_db_user[0] == '-' ||
+	    t->verify_db_host[0] == '-')
+		return dbb_fail(
+		    err, DBB_ERR_CONFIG,
+		    "VERIFY_DB_NAME, VERIFY_DB_USER and VERIFY_DB_HOST must not start with "
+		    "'-' (the client tools would read an option)");
+	if (t->db_name[0] && verify_same_server && !strcmp(t->verify_db_name, t->db_name))
+		return dbb_fail(err, DBB_ERR_CONFIG,
+		                "VERIFY_DB_NAME must not be DB_NAME (%s) on the same server: a "
+		                "verification creates and drops it",
+		                t->db_name);
 	drv = dbb_driver_find(t->db_type);
 	if (!drv)
 		return dbb_fail(err, DBB_ERR_CONFIG, "DB_TYPE must be one of %s, got \"%s\"",

@@ -445,6 +445,14 @@ static void render_disk(struct dbb_metrics *m, const struct dbb_metrics_disk *di
 		fprintf(f, "dbbackupd_last_successful_backup_timestamp_seconds{%s} %lld\n", tl,
 		        (long long)last);
 	}
+	help(f, "dbbackupd_last_verified_timestamp_seconds", "gauge",
+	     "Unix time of the newest successful test-restore (POST /backup/verify) of a "
+	     "backup still in the backups directory; 0 if none.");
+	for (size_t t = 0; t < m->ntargets; t++) {
+		target_labels(&m->targets[t], tl, sizeof(tl));
+		fprintf(f, "dbbackupd_last_verified_timestamp_seconds{%s} %lld\n", tl,
+		        (long long)(disk[t].ok ? disk[t].last_verified : 0));
+	}
 	help(f, "dbbackupd_database_up", "gauge",
 	     "1 if the database answered its health check (at most 2 s old), 0 if not.");
 	for (size_t t = 0; t < m->ntargets; t++) {

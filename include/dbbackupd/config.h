@@ -80,6 +80,15 @@ struct dbb_setting {
 	char encrypt_recipients_file[PATH_MAX]; /* ENCRYPT_RECIPIENTS_FILE */                      \
 	char age_identity_file[PATH_MAX];       /* AGE_IDENTITY_FILE: 0600, the daemon's */        \
 	char age_passphrase_file[PATH_MAX];     /* AGE_PASSPHRASE_FILE: for age -p uploads */      \
+	/* issue 20, docs/operations.md "Test restores": where a verification                      \
+	 * restores (PostgreSQL: a database; MySQL: a schema), created and dropped                 \
+	 * by the daemon; empty host/port/user/password: the target's own */                       \
+	char verify_db_name[128];     /* VERIFY_DB_NAME */                                         \
+	char verify_db_host[256];     /* VERIFY_DB_HOST */                                         \
+	unsigned verify_db_port;      /* VERIFY_DB_PORT, 0: DB_PORT */                             \
+	char verify_db_user[128];     /* VERIFY_DB_USER */                                         \
+	char verify_db_password[256]; /* VERIFY_DB_PASSWORD */                                     \
+	bool verify_after_backup;     /* VERIFY_AFTER_BACKUP: each scheduled backup */             \
 	/* where the target's backups live: BACKUP_DIR for the default target,                     \
 	 * BACKUP_DIR/<name> for the others (derived, not a variable) */                           \
 	char target_dir[PATH_MAX];                                                                 \

@@ -161,6 +161,10 @@ struct dbb_driver {
 	 * without a validation pass first when there is no safety backup to
 	 * overlap it with (issue 22: the file is decompressed once). */
 	bool restore_validates;
+	/* true: verify (below) checks, in its one pass, everything validate
+	 * checks of the bytes it reads, so ops runs no validation pass before
+	 * it (issue 20). */
+	bool verify_validates;
 
 	/* Optional: the driver's own settings (environment variables, or the
 	 * .env file), read and checked by config.c into a struct of
@@ -230,7 +234,32 @@ struct dbb_driver {
 	 * caller, who frees it whatever the result). */
 	dbb_code (*stats)(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
 	                  struct dbb_error *err);
+
+	/* Optional (issue 20, a test-restore): restores the backup read from
+	 * in into a scratch place of the driver's own, never the live
+	 * database (a scratch file from ctx->scratch; a scratch database or
+	 * schema of dbb_verify_config), checks it, and counts each table's
+	 * rows into *counts (dbb_stats_init'ed by the caller, who frees it;
+	 * exact rows, rows_exact set). The scratch place is removed on every
+	 * path. ops calls it after validate read the whole backup, unless
+	 * verify_validates says it checks, in the same pass, everything
+	 * validate does. DBB_ERR_INVALID_BACKUP or DBB_ERR_RESTORE_FAILED: the backup
+	 * failed the test (the message says why); any other code: the test
+	 * could not run (DBB_ERR_RESTORE_CONFLICT: the scratch place cannot be
+	 * made, naming the privilege; DBB_ERR_DB_UNAVAILABLE...). NULL: the
+	 * database has no test-restore (501). */
+	dbb_code (*verify)(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
+	                   struct dbb_stats *counts, struct dbb_error *err);
 };
+
+/* The settings of a verification's scratch database (issue 20): a copy of
+ * cfg (*out malloc'd; dbb_verify_config_free wipes and frees it) whose
+ * db_name is VERIFY_DB_NAME and whose host, port, user and password are
+ * the VERIFY_DB_* ones where set. DBB_ERR_CONFIG when that is the live
+ * database itself (same name on the same server). */
+dbb_code dbb_verify_config(const struct dbb_config *cfg, struct dbb_config **out,
+                           struct dbb_error *err);
+void dbb_verify_config_free(struct dbb_config *c);
 
 /* Looks a driver up by DB_TYPE; NULL if unknown. */
 const struct dbb_driver *dbb_driver_find(const char *name);

@@ -28,9 +28,11 @@ typedef enum dbb_code {
 	DBB_ERR_UNSUPPORTED_MEDIA,  /* 415 unsupported_media_type */
 	DBB_ERR_RANGE,              /* 416 range_not_satisfiable */
 	DBB_ERR_INVALID_BACKUP,     /* 422 invalid_backup */
+	DBB_ERR_VERIFY_FAILED,      /* 422 verify_failed (issue 20: a test-restore failed) */
 	DBB_ERR_BACKUP_FAILED,      /* 500 backup_failed */
 	DBB_ERR_RESTORE_FAILED,     /* 500 restore_failed */
 	DBB_ERR_INTERNAL,           /* 500 internal_error */
+	DBB_ERR_NOT_IMPLEMENTED,    /* 501 not_implemented (issue 20: no test-restore) */
 	DBB_ERR_DB_UNAVAILABLE,     /* 503 database_unavailable */
 	DBB_ERR_AUTH_UNAVAILABLE,   /* 503 auth_unavailable */
 	DBB_ERR_SHUTTING_DOWN,      /* 503 shutting_down */

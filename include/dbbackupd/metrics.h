@@ -110,6 +110,7 @@ struct dbb_metrics_disk {
 	uint64_t backups, backup_bytes;
 	uint64_t safety, safety_bytes;
 	time_t newest_backup; /* newest regular backup's creation time, 0 if none */
+	time_t last_verified; /* newest successful test-restore (issue 20), 0 if none */
 	uint64_t free_bytes;
 	int database_up; /* the database's health check: 1, 0; -1 not checked */
 };

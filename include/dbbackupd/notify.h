@@ -25,7 +25,7 @@ struct dbb_notifier;
 
 struct dbb_notify_event {
 	const char *target;    /* the target's name (docs/targets.md) */
-	const char *operation; /* "backup", "prune", "restore" */
+	const char *operation; /* "backup", "prune", "restore", "verify" */
 	const char *trigger;   /* "schedule", "api" */
 	bool success;
 	bool recovery;   /* a success after one or more failures */

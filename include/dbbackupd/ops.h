@@ -245,6 +245,42 @@ dbb_code dbb_ops_open_remote(struct dbb_ops *ops, const char *name, int *fd, uin
 dbb_code dbb_ops_restore_any(struct dbb_ops *ops, const char *name, bool safety_backup,
                              struct dbb_restore_result *res, struct dbb_error *err);
 
+/* ---- test-restores (issue 20, ops/verify.c) ----
+ * A listed backup is restored into the driver's scratch place (a scratch
+ * file, a scratch database or schema: driver.h's verify), never the live
+ * database, checked and counted. It takes no lock of the target (a backup
+ * or restore of the live database runs beside it) but one verification
+ * runs at a time in the daemon (the scratch place has one name, which two
+ * targets on one server may share): another gets DBB_ERR_BUSY, or with
+ * wait (the scheduler) waits its turn. */
+struct dbb_verify_result {
+	bool verify_ok; /* false: the backup failed the test, reason says why */
+	char reason[DBB_ERROR_MESSAGE_MAX];
+	time_t verified_at;      /* when it ended */
+	double duration_seconds; /* the test-restore itself */
+	struct dbb_stats counts; /* tables with their exact rows (verify_ok only) */
+	bool recorded;           /* the outcome is in the backup's "verify" record */
+};
+/* DBB_OK: a verdict (res->verify_ok), recorded in the backup's "verify"
+ * record and reported to the metrics' last-verified time. Any error: no
+ * verdict, nothing recorded: DBB_ERR_NOT_FOUND (no such backup),
+ * DBB_ERR_NOT_IMPLEMENTED (the driver has no test-restore), DBB_ERR_BUSY
+ * (another verification runs), DBB_ERR_RESTORE_CONFLICT (the scratch place
+ * cannot be made, or an encrypted backup without its key),
+ * DBB_ERR_DB_UNAVAILABLE... res->counts is initialised here whatever the
+ * result: dbb_verify_result_free releases it. */
+dbb_code dbb_ops_verify(struct dbb_ops *ops, const char *name, bool wait,
+                        struct dbb_verify_result *res, struct dbb_error *err);
+/* VERIFY_AFTER_BACKUP: the scheduler verifies each backup it made. */
+bool dbb_ops_verify_after_backup(const struct dbb_ops *ops);
+void dbb_verify_result_free(struct dbb_verify_result *res);
+/* res->counts as JSON text, {"table_count":N,"total_rows":N,"tables":
+ * {"schema.name":rows}} (malloc'd; NULL when out of memory). */
+char *dbb_verify_counts_text(const struct dbb_verify_result *res);
+/* A backup's "verify" record (struct dbb_backup_info's verify): its
+ * verify_ok and verified_at; false when it is empty or unreadable. */
+bool dbb_verify_record_parse(const char *text, bool *ok, time_t *at);
+
 /* ---- reads (no lock: they run beside a backup or restore) ---- */
 
 /* Statistics of the live database. *out is initialised here; the caller

@@ -115,6 +115,8 @@ struct dbb_retention_item {
 	time_t when;      /* UTC, from the name */
 	bool safety;      /* a safety_backup_... file */
 	bool validated;   /* passed validation when it was written */
+	/* issue 20: its last test-restore (POST /backup/verify) passed, or failed */
+	bool verified, verify_failed;
 	/* out */
 	bool keep;
 	uint32_t reasons;               /* bit (1u << enum dbb_keep_reason) */
@@ -134,7 +136,9 @@ void dbb_retention_apply_policy(const struct dbb_retention_policy *p, const stru
 /* Guard 1: safety backups by KEEP_SAFETY_WITHIN. */
 void dbb_retention_guard_safety(const struct dbb_retention_guards *g, const struct dbb_tz *tz,
                                 time_t now, struct dbb_retention_item *items, size_t n);
-/* Guard 2: the newest validated regular backup. */
+/* Guard 2: the newest good regular backup: the newest verified one (a
+ * test-restore passed), else the newest validated one whose test-restore
+ * did not fail. */
 void dbb_retention_guard_validated(struct dbb_retention_item *items, size_t n);
 /* Guard 3: at least keep_min regular backups. */
 void dbb_retention_guard_min(unsigned keep_min, struct dbb_retention_item *items, size_t n);

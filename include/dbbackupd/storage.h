@@ -18,7 +18,9 @@
 
 #define DBB_NAME_MAX   128
 #define DBB_RECORD_MAX 1024
-#define DBB_TMP_PREFIX ".tmp-"
+/* a test-restore's record (issue 20) is at most this long, NUL included */
+#define DBB_VERIFY_RECORD_MAX 512
+#define DBB_TMP_PREFIX        ".tmp-"
 
 struct dbb_storage;
 
@@ -95,9 +97,10 @@ struct dbb_backup_info {
 	bool encrypted;          /* an age file (by its first bytes); then compressed and
 	                          * compression come from its name (.gz.age, .zst.age) */
 	bool safety;
-	char db[DBB_NAME_MAX];        /* the target's name */
-	char sha256[65];              /* empty if no sidecar */
-	char offsite[DBB_RECORD_MAX]; /* its offsite record (JSON, offsite.h); "" if none */
+	char db[DBB_NAME_MAX];              /* the target's name */
+	char sha256[65];                    /* empty if no sidecar */
+	char offsite[DBB_RECORD_MAX];       /* its offsite record (JSON, offsite.h); "" if none */
+	char verify[DBB_VERIFY_RECORD_MAX]; /* its last test-restore (JSON, ops.h); "" if none */
 };
 
 /* Lists valid backups, newest first. *items is malloc'd; free() it. */
@@ -108,7 +111,8 @@ dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb
 
 /* ---- records next to a backup ----
  * "<name>.<kind>": kind "sha256" is the checksum sidecar above (read only
- * here), kind "offsite" the offsite copy's state (offsite.h), written
+ * here), kind "offsite" the offsite copy's state (offsite.h), kind "verify"
+ * the last test-restore's outcome (ops.h, dbb_ops_verify), written
  * atomically (temporary, fsync, rename, directory fsync) and removed with
  * the backup. A record is never listed or served. */
 /* DBB_ERR_NOT_FOUND when the backup itself is gone (no record is made for

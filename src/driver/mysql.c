@@ -80,8 +80,18 @@ static unsigned my_port(const struct dbb_config *cfg)
 
 /* Opens a connection to the configured database with utf8mb4. read_timeout_s
  * 0 means libmariadb's default (none). */
+static dbb_code my_connect_db(const struct dbb_config *cfg, const char *db, unsigned read_timeout_s,
+                              MYSQL **out, struct dbb_error *err);
+
 static dbb_code my_connect(const struct dbb_config *cfg, unsigned read_timeout_s, MYSQL **out,
                            struct dbb_error *err)
+{
+	return my_connect_db(cfg, cfg->db_name, read_timeout_s, out, err);
+}
+
+/* The same with db as the default database (NULL: none). */
+static dbb_code my_connect_db(const struct dbb_config *cfg, const char *db, unsigned read_timeout_s,
+                              MYSQL **out, struct dbb_error *err)
 {
 	unsigned connect_timeout = MY_CONNECT_TIMEOUT_S;
 	MYSQL *my;
@@ -99,8 +109,8 @@ static dbb_code my_connect(const struct dbb_config *cfg, unsigned read_timeout_s
 		mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout_s);
 	}
 	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (!mysql_real_connect(my, cfg->db_host, cfg->db_user, cfg->db_password, cfg->db_name,
-	                        my_port(cfg), NULL, 0)) {
+	if (!mysql_real_connect(my, cfg->db_host, cfg->db_user, cfg->db_password, db, my_port(cfg),
+	                        NULL, 0)) {
 		dbb_code rc = dbb_fail(
 		    err, DBB_ERR_DB_UNAVAILABLE,
 		    "cannot connect to MySQL/MariaDB at %s:%u as %s: %s (MySQL error %u)",
@@ -935,6 +945,121 @@ out:
 	return rc;
 }
 
+/* ---- verify (issue 20): a test-restore into a scratch schema ---- */
+
+/* "DROP|CREATE DATABASE `name`" on a connection without a default schema. */
+static dbb_code my_scratch_exec(MYSQL *my, const char *verb, const char *name,
+                                struct dbb_error *err)
+{
+	char sql[512];
+	size_t len = (size_t)snprintf(sql, sizeof(sql), "%s ", verb);
+	if (!quote_ident(sql, sizeof(sql), &len, name))
+		return dbb_fail(err, DBB_ERR_CONFIG, "VERIFY_DB_NAME is too long");
+	return my_exec(my, sql, DBB_ERR_INTERNAL, err);
+}
+
+/* Every base table's exact row count in the scratch schema. */
+static dbb_code my_count_tables(MYSQL *my, const char *schema, struct dbb_stats *counts,
+                                struct dbb_error *err)
+{
+	char lit[2 * 128 + 1], sql[1024];
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	int64_t total = 0;
+	dbb_code rc = DBB_OK;
+
+	mysql_real_escape_string(my, lit, schema, strlen(schema));
+	snprintf(sql, sizeof(sql),
+	         "SELECT table_name FROM information_schema.tables WHERE table_schema = '%s' "
+	         "AND table_type = 'BASE TABLE' ORDER BY table_name",
+	         lit);
+	rc = my_select(my, sql, &res, DBB_ERR_INTERNAL, err);
+	while (!rc && (row = mysql_fetch_row(res)) != NULL) {
+		int64_t rows = 0;
+		size_t len = (size_t)snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM ");
+		if (!quote_ident(sql, sizeof(sql), &len, schema) || len + 1 >= sizeof(sql))
+			rc = dbb_fail(err, DBB_ERR_INTERNAL, "table name too long");
+		else {
+			sql[len++] = '.';
+			sql[len] = '\0';
+			if (!quote_ident(sql, sizeof(sql), &len, row[0] ? row[0] : ""))
+				rc = dbb_fail(err, DBB_ERR_INTERNAL, "table name too long");
+		}
+		if (!rc)
+			rc = count_objects(my, sql, &rows, err);
+		if (!rc) {
+			total += rows;
+			rc = dbb_stats_add_table(counts, NULL, row[0] ? row[0] : "", rows,
+			                         DBB_STATS_UNKNOWN, NULL, err);
+		}
+	}
+	if (res)
+		mysql_free_result(res);
+	counts->table_count = (int64_t)counts->ntables;
+	counts->total_rows = total;
+	counts->rows_exact = true;
+	return rc;
+}
+
+/* The dump (validated by ops before) is restored by the restore's own
+ * client into VERIFY_DB_NAME, a schema created for it (left over from a
+ * crash: dropped first) and dropped again on every path. The live schema is
+ * never connected to. */
+static dbb_code mysql_verify(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
+                             struct dbb_stats *counts, struct dbb_error *err)
+{
+	struct dbb_config *vcfg = NULL;
+	MYSQL *admin = NULL;
+	bool created = false;
+	dbb_code rc = dbb_verify_config(ctx->cfg, &vcfg, err);
+
+	if (!rc)
+		rc = my_connect_db(vcfg, NULL, 0, &admin, err);
+	if (!rc)
+		rc = my_scratch_exec(admin, "DROP DATABASE IF EXISTS", vcfg->db_name, err);
+	if (!rc)
+		rc = my_scratch_exec(admin, "CREATE DATABASE", vcfg->db_name, err);
+	if (rc && admin && rc != DBB_ERR_CONFIG) {
+		/* access denied on the schema comes as "unavailable": a privilege */
+		dbb_error_prefix(err,
+		                 "cannot make the scratch schema %s (VERIFY_DB_NAME; the user %s "
+		                 "needs CREATE and DROP on it)",
+		                 vcfg->db_name, vcfg->db_user);
+		rc = dbb_error_recode(err, DBB_ERR_RESTORE_CONFLICT);
+	}
+	created = rc == DBB_OK;
+	if (admin) /* a restore may outlast the server's wait_timeout: a new one after */
+		mysql_close(admin);
+	admin = NULL;
+	if (!rc) {
+		struct dbb_driver_ctx vctx = *ctx;
+		vctx.cfg = vcfg;
+		rc = mysql_restore(&vctx, in, err);
+	}
+	if (created) {
+		struct dbb_error conn_err = {0};
+		dbb_code crc = my_connect_db(vcfg, NULL, 0, &admin, rc ? &conn_err : err);
+		if (!rc)
+			rc = crc;
+		if (!rc)
+			rc = my_count_tables(admin, vcfg->db_name, counts, err);
+	}
+	if (created && admin) {
+		struct dbb_error drop_err = {0};
+		if (my_scratch_exec(admin, "DROP DATABASE IF EXISTS", vcfg->db_name, &drop_err))
+			dbb_warn("mysql verify: the scratch schema %s was not dropped: %s",
+			         vcfg->db_name, drop_err.message);
+	} else if (created) {
+		dbb_warn("mysql verify: the scratch schema %s was not dropped (no connection); "
+		         "the next verification drops it",
+		         vcfg->db_name);
+	}
+	if (admin)
+		mysql_close(admin);
+	dbb_verify_config_free(vcfg);
+	return rc;
+}
+
 const struct dbb_driver dbb_driver_mysql = {
     .name = "mysql",
     .extension = "sql",
@@ -947,4 +1072,5 @@ const struct dbb_driver dbb_driver_mysql = {
     .clean = mysql_clean,
     .restore = mysql_restore,
     .stats = mysql_stats,
+    .verify = mysql_verify,
 };

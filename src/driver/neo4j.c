@@ -498,6 +498,68 @@ static dbb_code neo4j_validate(const struct dbb_driver_ctx *ctx __attribute__((u
 	return rc;
 }
 
+/* A test-restore (issue 20) without a scratch database (Community has one
+ * database): a full parse, every parameter line included (validate), and
+ * a structural check: the rows of the statements that create nodes and
+ * relationships add up to the totals of the trailer (a dump of this
+ * driver's; an APOC export has none). The database is never contacted. */
+static dbb_code neo4j_verify(const struct dbb_driver_ctx *ctx __attribute__((unused)),
+                             struct dbb_source *in, struct dbb_stats *counts, struct dbb_error *err)
+{
+	static const char node_stmt[] = "UNWIND $rows AS r CREATE (n:";
+	static const char rel_stmt[] = "UNWIND $rows AS r MATCH (a:";
+	struct n4j_reader *r = malloc(sizeof(*r));
+	const char *stmt, *params;
+	unsigned long long nodes = 0, rels = 0, statements = 0;
+	dbb_code rc;
+
+	if (!r)
+		return oom(err);
+	n4j_reader_init(r, in, true);
+	while (!(rc = n4j_reader_next(r, &stmt, &params, err)) && stmt) {
+		bool is_node = !strncmp(stmt, node_stmt, sizeof(node_stmt) - 1);
+		bool is_rel = !strncmp(stmt, rel_stmt, sizeof(rel_stmt) - 1);
+		statements++;
+		if (!is_node && !is_rel)
+			continue;
+		json_t *p = params ? json_loads(params, 0, NULL) : NULL;
+		json_t *rows = json_object_get(p, "rows");
+		if (json_is_object(rows)) /* typed JSON: {"$type":"List","_value":[...]} */
+			rows = json_object_get(rows, "_value");
+		if (!json_is_array(rows))
+			rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+			              "line %lu: a %s statement without its rows", r->stmt_line,
+			              is_node ? "node" : "relationship");
+		else if (is_node)
+			nodes += json_array_size(rows);
+		else
+			rels += json_array_size(rows);
+		json_decref(p);
+		if (rc)
+			break;
+	}
+	if (!rc && r->trailer_counts && (nodes != r->trailer_nodes || rels != r->trailer_rels))
+		rc = dbb_fail(err, DBB_ERR_INVALID_BACKUP,
+		              "the backup's trailer says %llu nodes and %llu relationships, its "
+		              "statements create %llu and %llu",
+		              r->trailer_nodes, r->trailer_rels, nodes, rels);
+	n4j_reader_free(r);
+	free(r);
+	if (!rc)
+		rc = dbb_stats_add_table(counts, NULL, "nodes", (int64_t)nodes, DBB_STATS_UNKNOWN,
+		                         NULL, err);
+	if (!rc)
+		rc = dbb_stats_add_table(counts, NULL, "relationships", (int64_t)rels,
+		                         DBB_STATS_UNKNOWN, NULL, err);
+	if (!rc)
+		rc = dbb_stats_add_table(counts, NULL, "statements", (int64_t)statements,
+		                         DBB_STATS_UNKNOWN, NULL, err);
+	counts->table_count = (int64_t)counts->ntables;
+	counts->total_rows = (int64_t)(nodes + rels);
+	counts->rows_exact = true;
+	return rc;
+}
+
 static dbb_code neo4j_restore(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
                               struct dbb_error *err)
 {
@@ -757,6 +819,7 @@ const struct dbb_driver dbb_driver_neo4j = {
     .name = "neo4j",
     .extension = "cypher",
     .atomic_restore = false,
+    .verify_validates = true,
     .settings = n4j_setting_table,
     .settings_count = sizeof(n4j_setting_table) / sizeof(n4j_setting_table[0]),
     .settings_size = sizeof(struct n4j_settings),
@@ -768,4 +831,5 @@ const struct dbb_driver dbb_driver_neo4j = {
     .clean = neo4j_clean,
     .restore = neo4j_restore,
     .stats = neo4j_stats,
+    .verify = neo4j_verify,
 };

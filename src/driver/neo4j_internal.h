@@ -133,6 +133,9 @@ struct n4j_reader {
 	bool check;      /* validate: also parse parameters, check UTF-8 */
 	bool header_done;
 	bool trailer_seen;
+	/* the trailer's totals (": N nodes, M relationships"), when it has them */
+	bool trailer_counts;
+	unsigned long long trailer_nodes, trailer_rels;
 	unsigned long line;
 	unsigned long stmt_line;
 	unsigned long statements;

@@ -153,6 +153,9 @@ static dbb_code end_comment(struct n4j_reader *r, struct dbb_error *err)
 		return DBB_OK;
 	if (starts_with(c, r->comment.len, N4J_TRAILER)) {
 		r->trailer_seen = true;
+		r->trailer_counts =
+		    sscanf(c + strlen(N4J_TRAILER), ": %llu nodes, %llu relationships",
+		           &r->trailer_nodes, &r->trailer_rels) == 2;
 	} else if (starts_with(c, r->comment.len, N4J_PARAMS)) {
 		n4j_buf_reset(&r->params);
 		if (n4j_buf_adds(&r->params, c + strlen(N4J_PARAMS)))

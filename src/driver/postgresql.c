@@ -162,7 +162,17 @@ static dbb_code pg_conn_error(const struct dbb_config *cfg, const char *port, PG
 	                cfg->db_host[0] ? cfg->db_host : "local socket", port, msg);
 }
 
+static dbb_code pg_connect_db(const struct dbb_config *cfg, const char *dbname, PGconn **out,
+                              struct dbb_error *err);
+
 static dbb_code pg_connect(const struct dbb_config *cfg, PGconn **out, struct dbb_error *err)
+{
+	return pg_connect_db(cfg, cfg->db_name, out, err);
+}
+
+/* A connection to dbname on cfg's server, as cfg's user. */
+static dbb_code pg_connect_db(const struct dbb_config *cfg, const char *dbname, PGconn **out,
+                              struct dbb_error *err)
 {
 	char port[16];
 	const char *keys[8], *vals[8];
@@ -178,7 +188,7 @@ static dbb_code pg_connect(const struct dbb_config *cfg, PGconn **out, struct db
 	keys[k] = "port";
 	vals[k++] = port;
 	keys[k] = "dbname";
-	vals[k++] = cfg->db_name;
+	vals[k++] = dbname;
 	keys[k] = "user";
 	vals[k++] = cfg->db_user;
 	if (cfg->db_password[0]) {
@@ -688,11 +698,139 @@ out:
 	return rc;
 }
 
+/* ---- verify (issue 20): a test-restore into a scratch database ---- */
+
+/* Where the scratch database is created and dropped from: the server's
+ * maintenance database (template1 where there is none), never the live
+ * one. */
+#define PG_VERIFY_MAINTENANCE_DB "postgres"
+
+/* "DROP|CREATE DATABASE <name> ..." on the maintenance connection. */
+static dbb_code pg_scratch_exec(PGconn *conn, const char *verb, const char *name, const char *tail,
+                                const char *what, struct dbb_error *err)
+{
+	char *id = PQescapeIdentifier(conn, name, strlen(name));
+	PGresult *res = NULL;
+	dbb_code rc;
+
+	if (!id)
+		return pg_query_error(conn, what, err);
+	size_t cap = strlen(verb) + strlen(id) + strlen(tail) + 4;
+	char *sql = malloc(cap);
+	if (!sql) {
+		PQfreemem(id);
+		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory");
+	}
+	snprintf(sql, cap, "%s %s%s", verb, id, tail);
+	rc = pg_exec(conn, sql, what, &res, err);
+	PQclear(res);
+	free(sql);
+	PQfreemem(id);
+	return rc;
+}
+
+/* Drops the scratch database (a stray session of it included, 13+). */
+static dbb_code pg_scratch_drop(PGconn *conn, const char *name, struct dbb_error *err)
+{
+	return pg_scratch_exec(conn, "DROP DATABASE IF EXISTS", name,
+	                       PQserverVersion(conn) >= 130000 ? " WITH (FORCE)" : "",
+	                       "dropping the scratch database", err);
+}
+
+/* Every table's exact row count in the scratch database. */
+static dbb_code pg_count_tables(const struct dbb_config *vcfg, struct dbb_stats *counts,
+                                struct dbb_error *err)
+{
+	static const char tables_sql[] =
+	    "SELECT n.nspname, c.relname,"
+	    " pg_catalog.format('SELECT count(*) FROM %I.%I', n.nspname, c.relname)"
+	    " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+	    " WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema')"
+	    " AND n.nspname !~ '^pg_' ORDER BY 1, 2";
+	PGconn *conn = NULL;
+	PGresult *res = NULL;
+	int64_t total = 0;
+	dbb_code rc = pg_connect(vcfg, &conn, err);
+
+	if (!rc)
+		rc = pg_exec(conn, tables_sql, "listing the restored tables", &res, err);
+	for (int i = 0; !rc && i < PQntuples(res); i++) {
+		PGresult *cnt = NULL;
+		rc = pg_exec(conn, PQgetvalue(res, i, 2), "counting rows", &cnt, err);
+		if (!rc) {
+			int64_t rows = strtoll(PQgetvalue(cnt, 0, 0), NULL, 10);
+			total += rows;
+			rc = dbb_stats_add_table(counts, PQgetvalue(res, i, 0),
+			                         PQgetvalue(res, i, 1), rows, DBB_STATS_UNKNOWN,
+			                         NULL, err);
+		}
+		PQclear(cnt);
+	}
+	counts->table_count = (int64_t)counts->ntables;
+	counts->total_rows = total;
+	counts->rows_exact = true;
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
+/* The dump is restored, by the restore's own path (one psql, one
+ * transaction, every check of pg_validate), into VERIFY_DB_NAME: created
+ * from template0 (left over from a crash: dropped first) and dropped again
+ * on every path, from the maintenance database. The live database is never
+ * connected to. */
+static dbb_code pg_verify(const struct dbb_driver_ctx *ctx, struct dbb_source *in,
+                          struct dbb_stats *counts, struct dbb_error *err)
+{
+	struct dbb_config *vcfg = NULL;
+	PGconn *admin = NULL;
+	bool created = false;
+	dbb_code rc = dbb_verify_config(ctx->cfg, &vcfg, err);
+
+	if (!rc) {
+		rc = pg_connect_db(vcfg, PG_VERIFY_MAINTENANCE_DB, &admin, err);
+		if (rc == DBB_ERR_DB_UNAVAILABLE && strstr(err->message, "does not exist"))
+			rc = pg_connect_db(vcfg, "template1", &admin, err); /* no "postgres" */
+	}
+	if (!rc)
+		rc = pg_scratch_drop(admin, vcfg->db_name, err);
+	if (!rc) {
+		rc = pg_scratch_exec(admin, "CREATE DATABASE", vcfg->db_name, " TEMPLATE template0",
+		                     "creating the scratch database", err);
+		if (rc == DBB_ERR_INTERNAL) {
+			dbb_error_prefix(
+			    err,
+			    "cannot create the scratch database %s (VERIFY_DB_NAME; the "
+			    "role %s needs CREATEDB)",
+			    vcfg->db_name, vcfg->db_user);
+			rc = dbb_error_recode(err, DBB_ERR_RESTORE_CONFLICT);
+		}
+		created = rc == DBB_OK;
+	}
+	if (!rc) {
+		struct dbb_driver_ctx vctx = *ctx;
+		vctx.cfg = vcfg;
+		rc = pg_restore_fn(&vctx, in, err);
+	}
+	if (!rc)
+		rc = pg_count_tables(vcfg, counts, err);
+	if (created) {
+		struct dbb_error drop_err = {0};
+		if (pg_scratch_drop(admin, vcfg->db_name, &drop_err))
+			dbb_warn("postgresql verify: the scratch database %s was not dropped: %s",
+			         vcfg->db_name, drop_err.message);
+	}
+	PQfinish(admin);
+	dbb_verify_config_free(vcfg);
+	return rc;
+}
+
 const struct dbb_driver dbb_driver_postgresql = {
     .name = "postgresql",
     .extension = "sql",
     .atomic_restore = true,
     .restore_validates = true,
+    .verify_validates = true,
     .recognise = pg_recognise,
     .check_config = pg_check_config,
     .health = pg_health,
@@ -702,4 +840,5 @@ const struct dbb_driver dbb_driver_postgresql = {
     .clean = NULL, /* the restore cleans, in its own transaction */
     .restore = pg_restore_fn,
     .stats = pg_stats,
+    .verify = pg_verify,
 };

@@ -280,6 +280,8 @@ enum MHD_Result dbb_handle_restore(struct dbb_request *req);
  * (": name" or " uploaded file: name"). */
 enum MHD_Result dbb_reply_restore(struct dbb_request *req, dbb_code rc, const struct dbb_error *err,
                                   const struct dbb_restore_result *res, const char *what);
+/* POST /backup/verify/{filename} (issue 20) */
+enum MHD_Result dbb_handle_verify(struct dbb_request *req);
 enum MHD_Result dbb_upload_begin(struct dbb_request *req);
 enum MHD_Result dbb_upload_body(struct dbb_request *req, const char *data, size_t *size);
 enum MHD_Result dbb_upload_finish(struct dbb_request *req);

@@ -75,6 +75,17 @@ dbb_code dbb_ops_restore_fetched(struct dbb_ops *ops, struct dbb_storage_tmp *tm
                                  const char *label, bool safety_backup,
                                  struct dbb_restore_result *res, struct dbb_error *err);
 
+/* ---- ops.c, for verify.c (issue 20) ----
+ * Reads the listed backup name, open on fd, as a restore of it would: with
+ * validate_first, one pass through the driver's validate (nothing touched;
+ * DBB_ERR_INVALID_BACKUP says what the file is), then fd → [age] →
+ * gunzip|unzstd → fn, and whatever fn left is drained so every checksum of
+ * the stream is verified to the last byte. */
+typedef dbb_code (*dbb_ops_reader)(void *arg, const struct dbb_driver_ctx *ctx,
+                                   struct dbb_source *in, struct dbb_error *err);
+dbb_code dbb_ops_read_listed(struct dbb_ops *ops, int fd, const char *name, bool validate_first,
+                             dbb_ops_reader fn, void *arg, struct dbb_error *err);
+
 /* ---- prune.c, for remote_prune.c (issue 18) ---- */
 struct dbb_prune_policy;
 struct dbb_prune_entry;

@@ -757,6 +757,29 @@ static uint64_t file_size(int fd)
 	return fstat(fd, &sb) == 0 && sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
 }
 
+dbb_code dbb_ops_read_listed(struct dbb_ops *ops, int fd, const char *name, bool validate_first,
+                             dbb_ops_reader fn, void *arg, struct dbb_error *err)
+{
+	struct dbb_driver_ctx ctx;
+	struct restore_input in;
+	struct dbb_stream_totals totals;
+	struct input_limit limit = listed_input(name);
+	dbb_code rc =
+	    validate_first ? validate_input(ops, fd, &limit, name, NULL, NULL, err) : DBB_OK;
+	if (rc)
+		return rc;
+	dbb_ops_driver_ctx(ops, &ctx);
+	rc = input_open(&in, ops, fd, &limit, err);
+	if (!rc)
+		rc = fn(arg, &ctx, &in.lim.base, err);
+	if (!rc)
+		rc = dbb_source_finish(&in.lim.base, err);
+	if (!rc)
+		rc = dbb_source_chain_finish(in.chain, &totals, err);
+	input_close(&in);
+	return rc;
+}
+
 /* staged: what validate_input kept, restored instead of reading fd again. */
 static dbb_code clean_and_restore(struct dbb_ops *ops, int fd, const struct input_limit *limit,
                                   struct dbb_staged *staged, struct dbb_error *err)

@@ -120,11 +120,16 @@ static dbb_code plan(struct dbb_ops *ops, const struct dbb_prune_policy *p,
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(list[i].db, dbb_ops_target_name(ops)) != 0)
 			continue; /* another target's file: not ours to judge */
+		bool vok = false, verified = false;
+		time_t vat;
+		verified = dbb_verify_record_parse(list[i].verify, &vok, &vat);
 		items[count] = (struct dbb_retention_item){
 		    .name = list[i].name,
 		    .when = list[i].created_at,
 		    .safety = list[i].safety,
 		    .validated = list[i].sha256[0] != '\0',
+		    .verified = verified && vok,
+		    .verify_failed = verified && !vok,
 		};
 		count++;
 	}

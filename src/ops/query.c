@@ -76,6 +76,11 @@ void dbb_ops_disk_usage(struct dbb_ops *ops, struct dbb_metrics_disk *d)
 			if (items[i].created_at > d->newest_backup)
 				d->newest_backup = items[i].created_at;
 		}
+		bool ok;
+		time_t at;
+		if (dbb_verify_record_parse(items[i].verify, &ok, &at) && ok &&
+		    at > d->last_verified)
+			d->last_verified = at;
 	}
 	d->ok = true;
 out:

@@ -323,8 +323,16 @@ void dbb_retention_guard_safety(const struct dbb_retention_guards *g, const stru
 
 void dbb_retention_guard_validated(struct dbb_retention_item *items, size_t n)
 {
+	/* issue 20: a backup that passed a test-restore is the surest good one */
 	for (size_t i = 0; i < n; i++) {
-		if (items[i].safety || !items[i].validated)
+		if (items[i].safety || !items[i].verified)
+			continue;
+		if (!items[i].keep)
+			keep_for(&items[i], DBB_KEEP_GUARD_VALIDATED);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].safety || !items[i].validated || items[i].verify_failed)
 			continue;
 		if (!items[i].keep)
 			keep_for(&items[i], DBB_KEEP_GUARD_VALIDATED);

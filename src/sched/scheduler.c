@@ -190,6 +190,32 @@ dbb_code dbb_scheduler_prune(struct dbb_scheduler *s, bool dry_run, struct dbb_p
 	return prune_with(s, due, dry_run, "api", res, err);
 }
 
+/* VERIFY_AFTER_BACKUP (issue 20): a test-restore of the backup just made,
+ * waiting for another verification to end; its outcome is recorded
+ * (dbb_ops_verify) and notified as operation "verify" (a backup that fails
+ * it, or a test that could not run, is a failure). */
+static void verify_scheduled(struct dbb_scheduler *s, const char *file)
+{
+	struct dbb_verify_result vr;
+	struct dbb_error err = {0};
+	dbb_code rc = dbb_ops_verify(s->ops, file, true, &vr, &err);
+	struct dbb_notify_event ev = {
+	    .target = dbb_ops_target_name(s->ops),
+	    .operation = "verify",
+	    .trigger = "schedule",
+	    .success = rc == DBB_OK && vr.verify_ok,
+	    .duration_seconds = vr.duration_seconds,
+	};
+	snprintf(ev.file, sizeof(ev.file), "%s", file);
+	if (rc)
+		snprintf(ev.error, sizeof(ev.error), "the test-restore could not run: %.200s",
+		         err.message);
+	else if (!vr.verify_ok)
+		snprintf(ev.error, sizeof(ev.error), "the test-restore failed: %.200s", vr.reason);
+	dbb_verify_result_free(&vr);
+	dbb_notify(s->notifier, &ev);
+}
+
 static void run_once(struct dbb_scheduler *s, time_t due)
 {
 	struct dbb_error err = {0};
@@ -242,6 +268,8 @@ static void run_once(struct dbb_scheduler *s, time_t due)
 		          err.message);
 		return;
 	}
+	if (dbb_ops_verify_after_backup(s->ops))
+		verify_scheduled(s, res.filename);
 	struct dbb_prune_result pr;
 	struct dbb_error perr = {0};
 	if (!dbb_retention_policy_empty(&s->parsed.policy))

@@ -25,6 +25,7 @@ struct dbb_storage {
 
 #define SIDECAR_SUFFIX ".sha256"
 #define OFFSITE_SUFFIX ".offsite"
+#define VERIFY_SUFFIX  ".verify" /* issue 20: the last test-restore's outcome */
 
 static dbb_code read_small(struct dbb_storage *st, const char *name, char *buf, size_t cap,
                            struct dbb_error *err);
@@ -308,6 +309,9 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
 	struct dbb_error ignored;
 	if (read_small(st, side, bi->offsite, sizeof(bi->offsite), &ignored) != DBB_OK)
 		bi->offsite[0] = '\0';
+	snprintf(side, sizeof(side), "%.*s" VERIFY_SUFFIX, DBB_NAME_MAX - 1, name);
+	if (read_small(st, side, bi->verify, sizeof(bi->verify), &ignored) != DBB_OK)
+		bi->verify[0] = '\0';
 }
 
 static int newest_first(const void *a, const void *b)
@@ -384,6 +388,8 @@ dbb_code dbb_storage_delete(struct dbb_storage *st, const char *name, struct dbb
 	snprintf(side, sizeof(side), "%.*s" SIDECAR_SUFFIX, DBB_NAME_MAX - 1, name);
 	unlinkat(st->dirfd, side, 0);
 	snprintf(side, sizeof(side), "%.*s" OFFSITE_SUFFIX, DBB_NAME_MAX - 1, name);
+	unlinkat(st->dirfd, side, 0);
+	snprintf(side, sizeof(side), "%.*s" VERIFY_SUFFIX, DBB_NAME_MAX - 1, name);
 	unlinkat(st->dirfd, side, 0);
 	fsync(st->dirfd);
 	atomic_fetch_add(&st->generation, 1);
@@ -497,7 +503,8 @@ dbb_code dbb_storage_state_read(struct dbb_storage *st, const char *name, char *
 /* "<name>.<kind>" for a valid backup name and a known kind. */
 static bool record_name(const char *name, const char *kind, bool writable, char *out, size_t cap)
 {
-	bool known = strcmp(kind, "offsite") == 0 || (!writable && strcmp(kind, "sha256") == 0);
+	bool known = strcmp(kind, "offsite") == 0 || strcmp(kind, "verify") == 0 ||
+	             (!writable && strcmp(kind, "sha256") == 0);
 	if (!known || !dbb_name_is_valid(name))
 		return false;
 	int n = snprintf(out, cap, "%s.%s", name, kind);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Asynchronous jobs on SQLite (issue 20): ?async=true answers 202 with a job
 # polled to its end, whose result is the synchronous call's; who sees which
-# job; cancellation; the journal keeps jobs across a restart and marks the
-# ones a stop interrupted as failed.
+# job; cancellation; an async verify; the journal keeps jobs across a
+# restart and marks the ones a stop interrupted as failed.
 . "$DBB_SOURCE_DIR/tests/e2e/lib.sh"
 e2e_init
 e2e_sqlite_demo
@@ -36,6 +36,18 @@ expect_json '(.created_at | test("Z$")) and (.started_at | test("Z$")) and (.fin
 gz=$(jq -r .result.filename "$BODY")
 api GET /backup/list viewer
 expect_json "[.backups[].filename] | index(\"$gz\") != null" "the job's backup is listed"
+
+# an async verify: a job of kind verify whose result is the synchronous answer
+api POST "/backup/verify/$gz?async=true" operator
+expect_status 202 "async verify answers 202"
+vjob=$(jq -r .job_id "$BODY")
+check "the verify job ends" poll_job "$vjob" operator
+expect_json '.state == "succeeded" and .kind == "verify" and .file == "'"$gz"'" and .http_status == 200' "the verify job succeeded"
+expect_json '.result.success == true and .result.verify_ok == true and .result.recorded == true and (.result.counts.total_rows > 0)' "its result is the verification's"
+api GET "/jobs/$vjob" viewer
+expect_error 404 unknown_job "a viewer does not see the verify job"
+api GET /backup/list viewer
+expect_json "[.backups[] | select(.filename == \"$gz\") | .verify_ok] == [true]" "the list shows the async verification"
 
 # the synchronous call is unchanged
 api POST "/backup/create?compress=true" operator

@@ -308,6 +308,20 @@ static void test_guard_validated(void)
 	dbb_retention_guard_validated(s.it, s.n);
 	CHECK_KEPT(&s, "r0");
 	CHECK(!has(&s, "r0", DBB_KEEP_GUARD_VALIDATED));
+	/* issue 20: the newest verified backup (a test-restore passed) is the
+	 * good one kept, over a newer one only validated */
+	find(&s, "r0")->validated = false;
+	find(&s, "r2")->verified = true;
+	dbb_retention_apply_policy(&p, tz, (time_t)now, s.it, s.n);
+	dbb_retention_guard_validated(s.it, s.n);
+	CHECK_KEPT(&s, "r0 r2");
+	CHECK(has(&s, "r2", DBB_KEEP_GUARD_VALIDATED));
+	/* ... and one whose test-restore failed is passed over */
+	find(&s, "r2")->verified = false;
+	find(&s, "r1")->verify_failed = true;
+	dbb_retention_apply_policy(&p, tz, (time_t)now, s.it, s.n);
+	dbb_retention_guard_validated(s.it, s.n);
+	CHECK_KEPT(&s, "r0 r2");
 	dbb_tz_free(tz);
 }
 

@@ -38,6 +38,19 @@ json_t *dbb_backup_info_json(const struct dbb_backup_info *b)
 		json_object_set_new(o, "offsite",
 		                    json_is_object(off) ? json_incref(off) : json_null());
 	json_decref(off);
+	/* issue 20: the last test-restore, null when never verified */
+	bool vok = false;
+	time_t vat = 0;
+	if (o && dbb_verify_record_parse(b->verify, &vok, &vat)) {
+		char vts[32];
+		gmtime_r(&vat, &tm);
+		strftime(vts, sizeof(vts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_object_set_new(o, "verified_at", json_string(vts));
+		json_object_set_new(o, "verify_ok", json_boolean(vok));
+	} else if (o) {
+		json_object_set_new(o, "verified_at", json_null());
+		json_object_set_new(o, "verify_ok", json_null());
+	}
 	return o;
 }
 
