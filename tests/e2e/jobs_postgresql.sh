@@ -10,11 +10,14 @@
 e2e_init
 e2e_use_service postgresql
 pg_reset
-# large enough that a restore takes seconds (about 100 MB of SQL)
-pgq >/dev/null <<'SQL'
+# large enough that a restore takes seconds (about 100 MB of SQL);
+# DBB_JOBS_PG_ROWS=10000000 makes it the issue's 1 GB (docs/operations.md,
+# "Watching long operations": run by hand, too long for every CI run)
+rows=${DBB_JOBS_PG_ROWS:-1000000}
+pgq >/dev/null <<SQL
 CREATE TABLE public.big (id int PRIMARY KEY, a text, b text);
 INSERT INTO public.big SELECT g, md5(g::text), repeat(md5((g * 7)::text), 2)
-	FROM generate_series(1, 1000000) g;
+	FROM generate_series(1, $rows) g;
 SQL
 e2e_start DB_TYPE=postgresql PROGRESS_LOG_INTERVAL=1
 
@@ -28,14 +31,15 @@ pg_canon "$WORK/canon_backup"
 pgq -c "DELETE FROM public.big WHERE id % 10 = 0; INSERT INTO public.big VALUES (0, 'x', 'y');" >/dev/null
 
 # poll_progress ID: polls until the job ends; every poll's phase and bytes
-# go to $WORK/polls (phase bytes_done bytes_total); the job's JSON in $BODY.
+# go to $WORK/polls (phase bytes_done bytes_total eta_seconds); the job's
+# JSON in $BODY.
 poll_progress() {
 	: >"$WORK/polls"
 	local i
 	for i in $(seq 1 3000); do
 		api GET "/jobs/$1" operator
 		[ "$STATUS" = 200 ] || return 1
-		jq -r '"\(.phase) \(.bytes_done) \(.bytes_total)"' "$BODY" >>"$WORK/polls"
+		jq -r '"\(.phase) \(.bytes_done) \(.bytes_total) \(.eta_seconds)"' "$BODY" >>"$WORK/polls"
 		jq -e '.state != "queued" and .state != "running"' "$BODY" >/dev/null && return 0
 		sleep 0.1
 	done
@@ -57,6 +61,8 @@ expect_json ".phase == \"restoring\" and .bytes_total == $size and .bytes_done =
 check "bytes_done never went back within a phase, nor past bytes_total" monotonic
 check "progress was seen while it ran (a poll with 0 < bytes_done < total)" \
 	awk -v s="$size" '$1 == "restoring" && $2 > 0 && $2 < s { found = 1 } END { exit !found }' "$WORK/polls"
+check "an ETA was given while it restored (a number of seconds, at most a day)" \
+	awk '$1 == "restoring" && $4 ~ /^[0-9]+$/ && $4 <= 86400 { found = 1 } END { exit !found }' "$WORK/polls"
 pg_canon "$WORK/canon_after"
 check "the database is the backup's" cmp -s "$WORK/canon_backup" "$WORK/canon_after"
 check "a progress line was logged" grep -q "restoring, [0-9]* bytes of $size" "$DAEMON_LOG"
