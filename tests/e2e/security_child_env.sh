@@ -65,8 +65,12 @@ sample_children() {
 			[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" != "$exe" ] || continue
 			[ -e "$out/$pid" ] && continue
 			# (a child that ended between the two reads has no command line
-			# left to say what it was: that sample is dropped)
+			# left to say what it was, and one read in the middle of an
+			# execve (pg_wrapper exec'ing the versioned tool) shows an empty
+			# environment for a moment: such samples are dropped; every
+			# child the daemon starts has PATH at least)
 			cat "/proc/$pid/environ" >"$out/$pid.tmp" 2>/dev/null &&
+				[ -s "$out/$pid.tmp" ] &&
 				tr '\0' ' ' <"/proc/$pid/cmdline" >"$out/$pid.cmd" 2>/dev/null &&
 				[ -s "$out/$pid.cmd" ] &&
 				mv "$out/$pid.tmp" "$out/$pid" && n=$((n + 1))
