@@ -75,7 +75,7 @@ static dbb_code fake_restore(const struct dbb_driver_ctx *ctx, struct dbb_source
 	(void)ctx;
 	dbb_code rc = read_all(in, buf, sizeof(buf), err);
 	if (!rc)
-		snprintf(F.live, sizeof(F.live), "%s", buf + strlen(MAGIC));
+		snprintf(F.live, sizeof(F.live), "%.63s", buf + strlen(MAGIC));
 	return rc;
 }
 
@@ -99,7 +99,7 @@ static dbb_code fake_verify(const struct dbb_driver_ctx *ctx, struct dbb_source 
 		usleep(1000);
 	dbb_code rc = read_all(in, buf, sizeof(buf), err);
 	if (!rc)
-		snprintf(F.scratch, sizeof(F.scratch), "%s", buf + strlen(MAGIC));
+		snprintf(F.scratch, sizeof(F.scratch), "%.63s", buf + strlen(MAGIC));
 	if (!rc && F.verify_rc)
 		rc = dbb_fail(err, F.verify_rc, "fake: verify says %d", (int)F.verify_rc);
 	if (!rc)
