@@ -235,6 +235,12 @@ struct dbb_driver {
 	dbb_code (*stats)(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
 	                  struct dbb_error *err);
 
+	/* Optional (issue 20): what a dump will write, roughly, from one cheap
+	 * query (the database's size on disk): a job's bytes_total while it
+	 * dumps. An error or 0: unknown. */
+	dbb_code (*size_estimate)(const struct dbb_driver_ctx *ctx, uint64_t *bytes,
+	                          struct dbb_error *err);
+
 	/* Optional (issue 20, a test-restore): restores the backup read from
 	 * in into a scratch place of the driver's own, never the live
 	 * database (a scratch file from ctx->scratch; a scratch database or

@@ -26,6 +26,7 @@ struct dbb_progress {
 	_Atomic int64_t last_log_ns;
 	atomic_bool cancel;
 	unsigned log_interval_s; /* 0: no log lines */
+	bool wants_totals;       /* a job's: worth a query for a dump's bytes_total */
 	char label[96];          /* names the operation in the log lines */
 };
 
@@ -46,6 +47,9 @@ struct dbb_progress *dbb_progress_current(void);
 void dbb_progress_phase(const char *phase, uint64_t total);
 /* n more bytes of the phase. */
 void dbb_progress_add(uint64_t n);
+/* The bound progress is a job's, whose bytes_total is worth a query
+ * (a dump's size estimate); false when none is bound. */
+bool dbb_progress_wants_totals(void);
 /* The bound progress was cancelled (false when none is bound). */
 bool dbb_progress_cancelled(void);
 

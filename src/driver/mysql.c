@@ -870,6 +870,35 @@ static dbb_code count_objects(MYSQL *my, const char *sql, int64_t *n, struct dbb
 	return DBB_OK;
 }
 
+static dbb_code mysql_size_estimate(const struct dbb_driver_ctx *ctx, uint64_t *bytes,
+                                    struct dbb_error *err)
+{
+	const struct dbb_config *cfg = ctx->cfg;
+	char dblit[2 * sizeof(cfg->db_name) + 1];
+	char sql[512];
+	MYSQL *my = NULL;
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	*bytes = 0;
+	dbb_code rc = my_connect(cfg, MY_QUERY_TIMEOUT_S, &my, err);
+	if (!rc)
+		rc = my_db_literal(my, cfg, dblit, sizeof(dblit), err);
+	if (!rc) {
+		schema_query(sql, sizeof(sql),
+		             "SELECT COALESCE(SUM(DATA_LENGTH), 0) FROM information_schema.TABLES "
+		             "WHERE TABLE_SCHEMA =",
+		             dblit, "AND TABLE_TYPE = 'BASE TABLE'");
+		rc = my_select(my, sql, &res, DBB_ERR_INTERNAL, err);
+	}
+	if (!rc && (row = mysql_fetch_row(res)) != NULL && cell_int(row[0]) > 0)
+		*bytes = (uint64_t)cell_int(row[0]);
+	if (res)
+		mysql_free_result(res);
+	if (my)
+		mysql_close(my);
+	return rc;
+}
+
 static dbb_code mysql_stats(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
                             struct dbb_error *err)
 {
@@ -1072,5 +1101,6 @@ const struct dbb_driver dbb_driver_mysql = {
     .clean = mysql_clean,
     .restore = mysql_restore,
     .stats = mysql_stats,
+    .size_estimate = mysql_size_estimate,
     .verify = mysql_verify,
 };

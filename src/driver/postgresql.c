@@ -640,6 +640,25 @@ out:
 
 /* ---- stats ---- */
 
+static dbb_code pg_size_estimate(const struct dbb_driver_ctx *ctx, uint64_t *bytes,
+                                 struct dbb_error *err)
+{
+	PGconn *conn = NULL;
+	PGresult *res = NULL;
+	*bytes = 0;
+	dbb_code rc = pg_connect(ctx->cfg, &conn, err);
+	if (!rc)
+		rc = pg_exec(conn, "SELECT pg_catalog.pg_database_size(current_database())",
+		             "database size", &res, err);
+	if (!rc) {
+		long long v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		*bytes = v > 0 ? (uint64_t)v : 0;
+	}
+	PQclear(res);
+	PQfinish(conn);
+	return rc;
+}
+
 static dbb_code pg_stats(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
                          struct dbb_error *err)
 {
@@ -840,5 +859,6 @@ const struct dbb_driver dbb_driver_postgresql = {
     .clean = NULL, /* the restore cleans, in its own transaction */
     .restore = pg_restore_fn,
     .stats = pg_stats,
+    .size_estimate = pg_size_estimate,
     .verify = pg_verify,
 };

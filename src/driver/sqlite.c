@@ -609,6 +609,29 @@ static dbb_code sqlite_restore(const struct dbb_driver_ctx *ctx, struct dbb_sour
 	return rc;
 }
 
+/* A dump is a copy of the database's pages: their size is the dump's. */
+static dbb_code sqlite_size_estimate(const struct dbb_driver_ctx *ctx, uint64_t *bytes,
+                                     struct dbb_error *err)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	long long size = 0;
+	*bytes = 0;
+	dbb_code rc = open_live(ctx, &db, err);
+	if (rc)
+		return rc;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT page_count * page_size FROM pragma_page_count(), "
+	                       "pragma_page_size()",
+	                       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		size = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	*bytes = size > 0 ? (uint64_t)size : 0;
+	return DBB_OK;
+}
+
 static dbb_code sqlite_stats(const struct dbb_driver_ctx *ctx, struct dbb_stats *out,
                              struct dbb_error *err)
 {
@@ -743,5 +766,6 @@ const struct dbb_driver dbb_driver_sqlite = {
     .restore_staged = sqlite_restore_staged,
     .discard_staged = sqlite_discard_staged,
     .stats = sqlite_stats,
+    .size_estimate = sqlite_size_estimate,
     .verify = sqlite_verify,
 };

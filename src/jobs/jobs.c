@@ -512,6 +512,7 @@ dbb_code dbb_jobs_submit(struct dbb_jobs *j, const struct dbb_job_spec *spec,
 	snprintf(label, sizeof(label), "job %.8s (%.16s of %.40s)", jb->id, jb->kind_name,
 	         jb->target);
 	dbb_progress_init(&jb->progress, label, j->log_interval_s);
+	jb->progress.wants_totals = true;
 
 	dbb_code rc = DBB_OK;
 	pthread_mutex_lock(&j->mu);

@@ -505,6 +505,24 @@ static void safety_spec(const struct dbb_ops *ops, struct backup_spec *b)
 	}
 }
 
+/* A job's bytes_total while it dumps (progress.h): the driver's estimate of
+ * the dump's size (the database's on disk); 0, unknown, for a request's
+ * progress (no query for a log line) or without an estimate. */
+static uint64_t dump_estimate(struct dbb_ops *ops)
+{
+	uint64_t bytes = 0;
+	struct dbb_driver_ctx ctx;
+	struct dbb_error e = {0};
+	if (!ops->drv->size_estimate || !dbb_progress_wants_totals())
+		return 0;
+	dbb_ops_driver_ctx(ops, &ctx);
+	if (ops->drv->size_estimate(&ctx, &bytes, &e)) {
+		dbb_debug("no size estimate for the dump: %s", e.message);
+		return 0;
+	}
+	return bytes;
+}
+
 dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
                                const struct dbb_dump_options *opt, struct dbb_backup_result *res,
                                struct dbb_error *err)
@@ -519,7 +537,7 @@ dbb_code dbb_ops_create_backup(struct dbb_ops *ops, enum dbb_compression codec,
 	}
 	struct backup_spec b;
 	backup_spec_init(ops, &b, codec);
-	dbb_progress_phase("dumping", 0);
+	dbb_progress_phase("dumping", dump_estimate(ops));
 	rc = write_backup(ops, "backup", &b, opt, res, err);
 	dbb_ops_unlock(ops);
 	double secs = res->seconds = dbb_ops_watch_end(ops, &w, rc, rc ? 0 : res->size_bytes, 0);

@@ -26,6 +26,7 @@ void dbb_progress_init(struct dbb_progress *p, const char *label, unsigned log_i
 	atomic_init(&p->last_log_ns, t);
 	atomic_init(&p->cancel, false);
 	p->log_interval_s = log_interval_s;
+	p->wants_totals = false;
 	snprintf(p->label, sizeof(p->label), "%s", label ? label : "operation");
 }
 
@@ -39,6 +40,11 @@ struct dbb_progress *dbb_progress_bind(struct dbb_progress *p)
 struct dbb_progress *dbb_progress_current(void)
 {
 	return bound;
+}
+
+bool dbb_progress_wants_totals(void)
+{
+	return bound && bound->wants_totals;
 }
 
 void dbb_progress_phase(const char *phase, uint64_t total)

@@ -51,5 +51,17 @@ expect_json '.interrupted_restore == null' "no interrupted restore is reported"
 
 api POST "/backup/create?compress=false" operator
 expect_status 200 "the daemon works on after a cancel"
+
+# an async create's bytes_total: the schema's size on disk (an estimate)
+api POST "/backup/create?compress=false&async=true" operator
+expect_status 202 "an async create"
+job=$(jq -r .job_id "$BODY")
+for i in $(seq 1 3000); do
+	api GET "/jobs/$job" operator
+	jq -e '.state != "queued" and .state != "running"' "$BODY" >/dev/null && break
+	sleep 0.1
+done
+expect_json '.state == "succeeded" and .phase == "dumping" and .bytes_total > 0 and .bytes_done > 0' \
+	"it dumped with an estimated bytes_total"
 my_reset
 e2e_done

@@ -33,6 +33,7 @@ check "the job ends" poll_job "$job" operator
 expect_json '.state == "succeeded" and .kind == "create" and .target == "sqlite" and .http_status == 200' "the create job succeeded"
 expect_json '.result.success == true and (.result.filename | test("^backup_sqlite_.*\\.db\\.gz$")) and (.result.size_bytes > 0) and (.result.sha256 | length == 64) and .result.message == "Backup created successfully: \(.result.filename)"' "the result is the synchronous call's"
 expect_json '(.created_at | test("Z$")) and (.started_at | test("Z$")) and (.finished_at | test("Z$")) and .started_by.role == "operator"' "timestamps and starter"
+expect_json '.phase == "dumping" and .bytes_total > 0 and .bytes_done > 0' "a create job's bytes: the dump's, bytes_total the database's size"
 gz=$(jq -r .result.filename "$BODY")
 api GET /backup/list viewer
 expect_json "[.backups[].filename] | index(\"$gz\") != null" "the job's backup is listed"
