@@ -97,5 +97,12 @@ check "no psql of the restore is left running" bash -c "! pgrep -f 'psql.*$DB_NA
 # the lock is free again: a synchronous backup works
 api POST "/backup/create?compress=false" operator
 expect_status 200 "the daemon works on after a cancel"
+
+# an async create's bytes_total: the database's size on disk (an estimate)
+api POST "/backup/create?compress=gzip&async=true" operator
+expect_status 202 "an async create"
+check "the create job ends" poll_progress "$(jq -r .job_id "$BODY")"
+expect_json '.state == "succeeded" and .phase == "dumping" and .bytes_total > 0 and .bytes_done > 0' \
+	"it dumped with an estimated bytes_total"
 pg_reset
 e2e_done
