@@ -298,8 +298,11 @@ dbb_code dbb_jobs_new(struct dbb_jobs **out, const struct dbb_jobs_settings *s,
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->changed, NULL);
 	journal_load(j, history);
+	/* rewritten with the interrupted jobs failed; a daemon that never ran
+	 * a job writes no journal (an empty backups directory stays empty) */
 	pthread_mutex_lock(&j->mu);
-	journal_write(j);
+	if (j->n > 0)
+		journal_write(j);
 	pthread_mutex_unlock(&j->mu);
 	*out = j;
 	return DBB_OK;
@@ -330,7 +333,8 @@ void dbb_jobs_free(struct dbb_jobs *j)
 	pthread_mutex_lock(&j->mu);
 	while (j->threads > 0)
 		pthread_cond_wait(&j->changed, &j->mu);
-	journal_write(j);
+	if (j->n > 0)
+		journal_write(j);
 	pthread_mutex_unlock(&j->mu);
 	for (size_t i = 0; i < j->n; i++)
 		job_free(j->v[i]);

@@ -93,6 +93,12 @@ expect_error 404 unknown_job "cancel of an unknown job"
 api GET /jobs/nonsense/events operator
 expect_error 404 unknown_job "events of an unknown job"
 
+# what the synchronous call refuses at once is refused before a job starts
+api DELETE "/backup/delete/not_a_backup.txt?async=true" admin
+expect_error 400 invalid_filename "async delete of a name that is no backup's: 400, no job"
+api POST "/backup/verify/not_a_backup.txt?async=true" operator
+expect_error 400 invalid_filename "async verify of a name that is no backup's: 400, no job"
+
 # visibility: a viewer sees none; an operator sees operator jobs; admin all
 api DELETE "/backup/delete/$gz?async=true" admin
 expect_status 202 "async delete answers 202"

@@ -231,7 +231,12 @@ static void test_journal(const char *dir, const char *journal)
 	struct dbb_jobs_settings s = {journal, 2, 10, 0};
 	char a[DBB_JOB_ID_LEN + 1];
 	int n = 3;
+	struct stat st;
 	unlink(journal);
+	/* a daemon that never ran a job writes no journal */
+	CHECK(dbb_jobs_new(&j, &s, &err) == DBB_OK);
+	dbb_jobs_free(j);
+	CHECK(stat(journal, &st) != 0);
 	CHECK(dbb_jobs_new(&j, &s, &err) == DBB_OK);
 	struct dbb_job_spec sq = spec_of(quick_job, &n, DBB_ROLE_OPERATOR);
 	sq.file = "bad\nname";

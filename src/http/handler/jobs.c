@@ -90,6 +90,15 @@ enum MHD_Result dbb_run_or_start(struct dbb_request *req, enum dbb_job_kind kind
 			free_arg((void *)arg);
 		return dbb_reply_outcome(req, &o);
 	}
+	/* what the synchronous call refuses before it starts is refused before
+	 * a job does: a backup's name that cannot be one (an upload's file is
+	 * the client's own name, not a backup's) */
+	if (file && kind != DBB_JOB_RESTORE_UPLOAD && !dbb_name_is_valid(file)) {
+		if (free_arg)
+			free_arg((void *)arg);
+		return dbb_reply_error(req, DBB_ERR_INVALID_FILENAME, "invalid backup file name",
+		                       NULL);
+	}
 	struct job_arg *a = malloc(sizeof(*a) + size);
 	if (!a) {
 		if (free_arg)
