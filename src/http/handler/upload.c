@@ -178,9 +178,14 @@ enum MHD_Result dbb_upload_finish(struct dbb_request *req)
 		return dbb_reply_err(req, &err);
 	const char *given =
 	    MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "create_safety_backup");
-	if (!given && up->safety_given &&
-	    dbb_parse_bool("create_safety_backup", up->safety_value, &safety, &err))
+	/* the query wins, but a form field that is neither true nor false is a
+	 * 400 either way (before an async job could accept it) */
+	bool form_safety = safety;
+	if (up->safety_given &&
+	    dbb_parse_bool("create_safety_backup", up->safety_value, &form_safety, &err))
 		return dbb_reply_err(req, &err);
+	if (!given)
+		safety = form_safety;
 	bool async;
 	enum MHD_Result r;
 	if (dbb_query_async(req, &async, &r))
