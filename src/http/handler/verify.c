@@ -50,8 +50,10 @@ static void verify_run(void *arg, struct dbb_outcome *o)
 	struct dbb_verify_result res;
 	snprintf(o->audit_file, sizeof(o->audit_file), "%s", a->name);
 	o->rc = dbb_ops_verify(a->ops, a->name, false, &res, &o->err);
-	if (o->rc)
+	if (o->rc) {
+		dbb_verify_result_free(&res); /* counts a failed run may have begun */
 		return;
+	}
 	o->body = verify_fields(a->name, &res);
 	if (!res.verify_ok) {
 		o->rc = dbb_fail(&o->err, DBB_ERR_VERIFY_FAILED, "the test-restore failed: %s",
