@@ -24,24 +24,10 @@ my_dump "$WORK/before.sql"
 api POST "/backup/restore/$file?async=true" operator
 expect_status 202 "async restore answers 202"
 job=$(jq -r .job_id "$BODY")
-seen=""
-for i in $(seq 1 3000); do
-	api GET "/jobs/$job" operator
-	if jq -e '.phase == "restoring" and .bytes_done > 0' "$BODY" >/dev/null; then
-		seen=yes
-		break
-	fi
-	jq -e '.state == "running" or .state == "queued"' "$BODY" >/dev/null || break
-	sleep 0.05
-done
-check "the restore reached its restoring phase" test -n "$seen"
+check "the restore reached its restoring phase" wait_restoring "$job"
 api DELETE "/jobs/$job" operator
 expect_status 202 "cancel of the running restore"
-for i in $(seq 1 3000); do
-	api GET "/jobs/$job" operator
-	jq -e '.state != "queued" and .state != "running"' "$BODY" >/dev/null && break
-	sleep 0.1
-done
+check "the job ends" poll_job "$job" operator
 expect_json '.state == "cancelled" and .http_status == 500 and .result.error == "restore_failed"' "cancelled; the result is a failed restore's"
 expect_json '.result.rollback_performed == true and .result.rollback_succeeded == true and (.result.message | test("cancelled")) and (.result.message | test("rolled back"))' "the result says it was cancelled and rolled back"
 check "the database is as it was before the request" my_same_as "$WORK/before.sql"
@@ -56,11 +42,7 @@ expect_status 200 "the daemon works on after a cancel"
 api POST "/backup/create?compress=false&async=true" operator
 expect_status 202 "an async create"
 job=$(jq -r .job_id "$BODY")
-for i in $(seq 1 3000); do
-	api GET "/jobs/$job" operator
-	jq -e '.state != "queued" and .state != "running"' "$BODY" >/dev/null && break
-	sleep 0.1
-done
+check "the job ends" poll_job "$job" operator
 expect_json '.state == "succeeded" and .phase == "dumping" and .bytes_total > 0 and .bytes_done > 0' \
 	"it dumped with an estimated bytes_total"
 my_reset

@@ -73,17 +73,7 @@ pg_canon "$WORK/canon_before"
 api POST "/backup/restore/$file?async=true" operator
 expect_status 202 "a second async restore"
 job=$(jq -r .job_id "$BODY")
-seen=""
-for i in $(seq 1 3000); do
-	api GET "/jobs/$job" operator
-	if jq -e '.phase == "restoring" and .bytes_done > 0' "$BODY" >/dev/null; then
-		seen=yes
-		break
-	fi
-	jq -e '.state == "running" or .state == "queued"' "$BODY" >/dev/null || break
-	sleep 0.05
-done
-check "the restore reached its restoring phase" test -n "$seen"
+check "the restore reached its restoring phase" wait_restoring "$job"
 api DELETE "/jobs/$job" operator
 expect_status 202 "cancel of the running restore"
 check "the cancelled job ends" poll_progress "$job"

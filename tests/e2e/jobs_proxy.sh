@@ -77,17 +77,7 @@ STATUS=$(curl -sS -D "$hdr" -o "$BODY" -w '%{http_code}' -X POST \
 expect_status 202 "async restore through the proxy answers 202"
 job=$(jq -r .job_id "$BODY")
 check "Location comes through" grep -qi "^Location: .*/jobs/$job" "$hdr"
-ended=""
-for i in $(seq 1 3000); do
-	api GET "/jobs/$job" operator
-	[ "$STATUS" = 200 ] || break
-	if jq -e '.state != "queued" and .state != "running"' "$BODY" >/dev/null; then
-		ended=yes
-		break
-	fi
-	sleep 0.2
-done
-check "the job was polled to its end through the proxy" test -n "$ended"
+check "the job was polled to its end through the proxy" poll_job "$job" operator
 expect_json '.state == "succeeded" and .result.success == true' "the restore succeeded"
 took=$(jq -r '(.finished_at | fromdateiso8601) - (.started_at | fromdateiso8601)' "$BODY")
 check "the restore took ${took}s, longer than the proxy's 5 s timeout" test "$took" -gt 5

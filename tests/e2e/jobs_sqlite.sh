@@ -8,19 +8,6 @@ e2e_init
 e2e_sqlite_demo
 e2e_start DB_TYPE=sqlite SQLITE_PATH="$SQLITE_DB"
 
-# poll_job ID ROLE: waits for the job's end (state not queued/running);
-# the job's JSON in $BODY.
-poll_job() {
-	local i
-	for i in $(seq 1 600); do
-		api GET "/jobs/$1" "$2"
-		[ "$STATUS" = 200 ] || return 1
-		jq -e '.state != "queued" and .state != "running"' "$BODY" >/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # an async create: 202, a Location, a job that ends with the sync result
 hdr="$WORK/headers"
 STATUS=$(curl -sS -D "$hdr" -o "$BODY" -w '%{http_code}' -X POST \

@@ -160,6 +160,32 @@ check() {
 # part_skipped WHAT: a part of a test that cannot run here (not root, no
 # tmpfs, a build option). Under CI=true that is a failure, never a silent
 # skip: CI runs as root with the default build, so every part must run.
+# poll_job ID ROLE: waits (5 min at most) for the async job's end (a state
+# not queued/running); the job's JSON in $BODY. Fails on any answer but 200.
+poll_job() {
+	local i
+	for i in $(seq 1 3000); do
+		api GET "/jobs/$1" "$2"
+		[ "$STATUS" = 200 ] || return 1
+		jq -e '.state != "queued" and .state != "running"' "$BODY" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_restoring ID: waits until the job restores (bytes moving); fails when
+# it ended first.
+wait_restoring() {
+	local i
+	for i in $(seq 1 3000); do
+		api GET "/jobs/$1" operator
+		jq -e '.phase == "restoring" and .bytes_done > 0' "$BODY" >/dev/null && return 0
+		jq -e '.state == "running" or .state == "queued"' "$BODY" >/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
 part_skipped() {
 	if [ "${CI:-}" = true ]; then
 		fail "$1 (CI=true: not skipped)"
