@@ -1262,11 +1262,15 @@ static dbb_code run(struct my_script *s, const unsigned char *start, size_t len,
 
 					while (q < end && s->cls[*q] == C_WORD)
 						q++;
-					if (q == end || s->word_len) {
+					if (q == end || s->cls[*q] == C_SPECIAL) {
+						/* the word may go on: in the next chunk, or
+						 * past a byte the slow path reads (the
+						 * client drops a \- between two halves) */
 						word_add(s, w, (size_t)(q - w));
-						if (q == end)
-							break; /* the word goes on in the next chunk
-							        */
+						break;
+					}
+					if (s->word_len) {
+						word_add(s, w, (size_t)(q - w));
 						rc = end_word(s, err);
 					} else {
 						rc = check_word(s, (const char *)w, (size_t)(q - w),

@@ -291,6 +291,11 @@ static void test_session_state(void)
 	CHECK(refuses("SET character_set_client = 'cp932';\n", "cp932"));
 	CHECK(refuses("SET character_set_client = @nobody_saved_this;\n", "cannot follow"));
 	CHECK(refuses("SET NAMES DEFAULT;\n", "cannot follow"));
+	/* the client drops a \- between two halves of a word: the server reads
+	 * one word, and so must the checker, however the chunks are cut */
+	CHECK(refuses("SET sql\\-_mode = @unknown;\n", "cannot follow"));
+	CHECK(refuses("SET @@session.character_set\\-_client = @x;\n", "cannot follow"));
+	CHECK(accepts("SET @OLD_\\-CHARACTER_SET_CLIENT = 1;\n"));
 }
 
 static void test_broken(void)
