@@ -1,6 +1,7 @@
 /* dbbackupd: the daemon's entry point and its small command-line tools. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -405,6 +406,17 @@ static dbb_code targets_start(struct daemon *d, struct dbb_error *err)
 	return rc;
 }
 
+/* Buffers of 128 KiB and more (codec jobs, stream buffers) are mapped and
+ * unmapped with each use. glibc's own threshold climbs to the largest block
+ * freed so far, after which such buffers stay in the heaps of the threads
+ * that freed them: the daemon's peak was the sum of its operations' instead
+ * of the largest (docs/benchmarks.md, issue 15). GLIBC_TUNABLES wins. */
+static void malloc_setup(void)
+{
+	if (!getenv("GLIBC_TUNABLES"))
+		(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
+
 static int cmd_serve(void)
 {
 	struct daemon d = {0};
@@ -418,6 +430,7 @@ static int cmd_serve(void)
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+	malloc_setup();
 	signal(SIGPIPE, SIG_IGN);
 
 	dbb_code rc = daemon_open(&d, &err);

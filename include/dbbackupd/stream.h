@@ -137,6 +137,7 @@ void dbb_hash_sink_digest(struct dbb_sink *hash, char hex[65], uint64_t *bytes);
 struct dbb_codec_options {
 	int level;
 	unsigned threads; /* 0: the number of online CPUs (capped by the codec) */
+	size_t job_size;  /* zstd with workers: bytes per job; 0: 2 MiB */
 };
 
 /* gzip: one gzip member, compressed on several threads. Input is cut into
@@ -156,6 +157,9 @@ dbb_code dbb_gzip_sink_new(struct dbb_sink *next, const struct dbb_codec_options
  * unchanged. */
 dbb_code dbb_gunzip_source_new(struct dbb_source *next, struct dbb_source **out,
                                struct dbb_error *err);
+
+/* libzstd's smallest job (ZSTDMT_JOBSIZE_MIN): for safety backups */
+#define DBB_ZSTD_SAFETY_JOB_SIZE (512u * 1024u)
 
 /* zstd (stream/zstd.c): one standard frame with its content checksum, as
  * `zstd -d` reads it; threads are libzstd's own workers (ZSTD_c_nbWorkers,

@@ -282,8 +282,10 @@ static void backup_spec_init(const struct dbb_ops *ops, struct backup_spec *b,
 {
 	memset(b, 0, sizeof(*b));
 	b->codec = codec;
-	b->gz = (struct dbb_codec_options){ops->cfg->gzip_level, ops->cfg->compress_threads};
-	b->zs = (struct dbb_codec_options){ops->cfg->zstd_level, ops->cfg->compress_threads};
+	b->gz = (struct dbb_codec_options){.level = ops->cfg->gzip_level,
+	                                   .threads = ops->cfg->compress_threads};
+	b->zs = (struct dbb_codec_options){.level = ops->cfg->zstd_level,
+	                                   .threads = ops->cfg->compress_threads};
 	if (ops->recipients.n) {
 		b->to = &ops->recipients;
 		b->age_note = ops->age_note;
@@ -499,6 +501,10 @@ static void safety_spec(const struct dbb_ops *ops, struct backup_spec *b)
 		b->gz.level = ops->safety_level;
 	if (ops->safety_level && b->codec == DBB_COMPRESSION_ZSTD)
 		b->zs.level = ops->safety_level;
+	/* libzstd's smallest jobs: the workers' jobs in flight sit beside the
+	 * validation's buffers (issue 15's 32 MiB bound); a safety backup's
+	 * size matters less than a backup's (docs/compression.md) */
+	b->zs.job_size = DBB_ZSTD_SAFETY_JOB_SIZE;
 	if (b->to) {
 		b->to = &ops->safety_recipients;
 		b->age_note = ops->safety_age_note;

@@ -127,7 +127,8 @@ dbb_code dbb_zstd_sink_new(struct dbb_sink *next, const struct dbb_codec_options
 		 * workers. 2 MiB jobs, each primed with the last half window of
 		 * the one before (overlapLog 8), hold that to about 12 MiB for a
 		 * file no bigger than zstd -3 -T0's (docs/compression.md). */
-		(void)ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_jobSize, ZSTD_JOB_SIZE);
+		(void)ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_jobSize,
+		                             (int)(opt->job_size ? opt->job_size : ZSTD_JOB_SIZE));
 		(void)ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_overlapLog, 8);
 	}
 	*out = &s->base;

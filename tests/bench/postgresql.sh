@@ -283,6 +283,7 @@ native_full_s=$(awk -v a="$native_restore_s" -v b="$native_reset_s" 'BEGIN { pri
 daemon_safety_restore_s=$(median <"$work/times.daemon_safety_restore")
 daemon_restore_s=$(median <"$work/times.daemon_restore")
 native_zstd_restore_s=$(median <"$work/times.native_zstd_restore")
+native_zstd_full_s=$(awk -v a="$native_zstd_restore_s" -v b="$native_reset_s" 'BEGIN { print a + b }')
 daemon_zstd_restore_s=$(median <"$work/times.daemon_zstd_restore")
 daemon_rss=$(rss_now)
 
@@ -317,6 +318,6 @@ restore
   ratio time  default restore / (reset + gunzip|psql) = $(ratio "$daemon_safety_restore_s" "$native_full_s")   (target <= 1.5); without the reset timed: $(ratio "$daemon_safety_restore_s" "$native_restore_s")
   zstd -dc | psql -1       $(secs "$native_zstd_restore_s")s
   daemon restore .zst  $(secs "$daemon_zstd_restore_s")s
-  ratio time  daemon .zst / (zstd -dc|psql) = $(ratio "$daemon_zstd_restore_s" "$native_zstd_restore_s")   (target <= 1.05)
+  ratio time  daemon .zst / (zstd -dc|psql) = $(ratio "$daemon_zstd_restore_s" "$native_zstd_restore_s")   (target <= 1.05); with the reset timed: $(ratio "$daemon_zstd_restore_s" "$native_zstd_full_s")
 daemon peak RSS over the run: $(mib "$daemon_rss") MiB (target <= 32)
 EOF

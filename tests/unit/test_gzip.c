@@ -82,7 +82,7 @@ static void gz_compress_n(const unsigned char *data, size_t len, struct mem *out
 {
 	struct dbb_sink *gz = NULL;
 	struct dbb_error err;
-	const struct dbb_codec_options opt = {level, threads};
+	const struct dbb_codec_options opt = {.level = level, .threads = threads};
 	CHECK(dbb_gzip_sink_new(&out->sink, &opt, &gz, &err) == DBB_OK);
 	size_t off = 0;
 	while (off < len) {
@@ -308,7 +308,7 @@ int main(void)
 		for (size_t r = 0; r < sizeof(rooms) / sizeof(rooms[0]); r++) {
 			struct full_sink fs = {.sink.write = full_write, .room = rooms[r]};
 			struct dbb_sink *gz = NULL;
-			const struct dbb_codec_options opt = {6, t};
+			const struct dbb_codec_options opt = {.level = 6, .threads = t};
 			CHECK(dbb_gzip_sink_new(&fs.sink, &opt, &gz, &err) == DBB_OK);
 			dbb_code rc = DBB_OK;
 			for (size_t off = 0; off < tn && !rc; off += 65536)
@@ -330,7 +330,7 @@ int main(void)
 		struct mem zz;
 		mem_init(&zz);
 		struct dbb_sink *gz = NULL;
-		const struct dbb_codec_options opt = {6, 4};
+		const struct dbb_codec_options opt = {.level = 6, .threads = 4};
 		CHECK(dbb_gzip_sink_new(&zz.sink, &opt, &gz, &err) == DBB_OK);
 		CHECK(dbb_sink_write(gz, text, tn, &err) == DBB_OK);
 		dbb_sink_free(gz);

@@ -62,13 +62,12 @@ static unsigned char *make_data(size_t n)
 	return d;
 }
 
-static void zstd_compress(const unsigned char *data, size_t len, struct mem_sink *out, int level,
-                          unsigned threads, size_t piece)
+static void zstd_compress_with(const unsigned char *data, size_t len, struct mem_sink *out,
+                               const struct dbb_codec_options *opt, size_t piece)
 {
 	struct dbb_sink *z = NULL;
 	struct dbb_error err = {0};
-	const struct dbb_codec_options opt = {level, threads};
-	CHECK(dbb_zstd_sink_new(&out->base, &opt, &z, &err) == DBB_OK);
+	CHECK(dbb_zstd_sink_new(&out->base, opt, &z, &err) == DBB_OK);
 	for (size_t off = 0; off < len;) {
 		size_t n = piece && piece < len - off ? piece : len - off;
 		CHECK(dbb_sink_write(z, data + off, n, &err) == DBB_OK);
@@ -76,6 +75,13 @@ static void zstd_compress(const unsigned char *data, size_t len, struct mem_sink
 	}
 	CHECK(dbb_sink_finish(z, &err) == DBB_OK);
 	dbb_sink_free(z);
+}
+
+static void zstd_compress(const unsigned char *data, size_t len, struct mem_sink *out, int level,
+                          unsigned threads, size_t piece)
+{
+	const struct dbb_codec_options opt = {.level = level, .threads = threads};
+	zstd_compress_with(data, len, out, &opt, piece);
 }
 
 /* Decodes in through the magic-bytes source (as a restore does). */
@@ -233,7 +239,7 @@ static void check_failing_sink(const unsigned char *data, size_t n)
 			full.room = rooms[r];
 			struct dbb_sink *z = NULL;
 			struct dbb_error err = {0};
-			const struct dbb_codec_options opt = {3, t};
+			const struct dbb_codec_options opt = {.level = 3, .threads = t};
 			CHECK(dbb_zstd_sink_new(&full.base, &opt, &z, &err) == DBB_OK);
 			dbb_code rc = DBB_OK;
 			for (size_t off = 0; off < n && !rc; off += 65536)
@@ -257,7 +263,7 @@ static void check_chains(const unsigned char *data, size_t n)
 {
 	struct mem_sink file = mem_sink();
 	struct dbb_error err = {0};
-	const struct dbb_codec_options opt = {3, 2};
+	const struct dbb_codec_options opt = {.level = 3, .threads = 2};
 	const struct dbb_sink_layer layers[] = {{NULL, NULL}, {dbb_zstd_layer, &opt}};
 	struct dbb_sink_chain *c = NULL;
 	struct dbb_stream_totals t;
@@ -296,7 +302,7 @@ static void check_chains(const unsigned char *data, size_t n)
 	/* a chain freed without finish (gzip over zstd, data in flight) leaves
 	 * nothing behind (ASan says so) */
 	struct mem_sink f2 = mem_sink();
-	const struct dbb_codec_options one = {3, 1};
+	const struct dbb_codec_options one = {.level = 3, .threads = 1};
 	const struct dbb_sink_layer two[] = {{dbb_gzip_layer, &opt}, {dbb_zstd_layer, &one}};
 	CHECK(dbb_sink_chain_new(&f2.base, two, 2, &c, &err) == DBB_OK);
 	CHECK(dbb_sink_write(dbb_sink_chain_top(c), data, n, &err) == DBB_OK);
@@ -345,6 +351,14 @@ int main(void)
 	zstd_compress(data, n, &z2, 3, 2, 100000); /* libzstd workers, in pieces */
 	CHECK(z2.buf[4] & 0x04);
 	check_round_trip(data, n, &z2);
+	/* a safety backup's: level 1, workers with libzstd's smallest jobs */
+	struct mem_sink z3 = mem_sink();
+	const struct dbb_codec_options safety = {
+	    .level = 1, .threads = 2, .job_size = DBB_ZSTD_SAFETY_JOB_SIZE};
+	zstd_compress_with(data, n, &z3, &safety, 100000);
+	check_round_trip(data, n, &z3);
+	check_with_zstd_tool(data, n, &z3);
+	free(z3.buf);
 	zstd_compress(data, 0, &e, 3, 1, 0); /* an empty dump is still a frame */
 	check_round_trip(data, 0, &e);
 	check_with_zstd_tool(data, n, &z1);
