@@ -223,33 +223,44 @@ async function loadJobDurations() {
 }
 
 let uPlotMod = null;
+// size (in the unit that suits the largest) and duration of the target's
+// backups of the last 90 days, x from 90 days ago to now
 async function drawChart(card, name, backups) {
   const box = $('.chart', card);
-  const since = Date.now() - 90 * 86400e3;
-  const pts = backups.filter((b) => Date.parse(b.created_at) >= since).sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
-  const data = [
-    pts.map((b) => Date.parse(b.created_at) / 1000),
-    pts.map((b) => b.size_bytes / 1048576),
-    pts.map((b) => { const d = durationOf(b); return d === undefined ? null : d; }),
-  ];
+  const now = Date.now() / 1000, since = now - 90 * 86400;
+  const pts = backups.filter((b) => Date.parse(b.created_at) / 1000 >= since)
+    .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
   const old = state.charts.get(name);
   if (old) { old.destroy(); state.charts.delete(name); }
-  box.replaceChildren();
-  if (!pts.length) { box.append(el('p', { class: 'muted' }, 'No backups in the last 90 days.')); return; }
+  if (!pts.length) {
+    box.replaceChildren(el('p', { class: 'muted' }, 'No backups in the last 90 days.'));
+    return;
+  }
+  const maxSize = Math.max(...pts.map((b) => b.size_bytes));
+  const [div, unit] = maxSize >= 2 ** 30 ? [2 ** 30, 'GiB'] : maxSize >= 2 ** 20 ? [2 ** 20, 'MiB'] : [1024, 'KiB'];
+  const data = [
+    pts.map((b) => Date.parse(b.created_at) / 1000),
+    pts.map((b) => b.size_bytes / div),
+    pts.map((b) => { const d = durationOf(b); return d === undefined ? null : d; }),
+  ];
   uPlotMod = uPlotMod || (await import('./uPlot.esm.js')).default;
-  const width = Math.max(240, box.clientWidth - 8);
+  const plot = el('div', { class: 'plot' });
+  box.replaceChildren(el('p', { class: 'legend' },
+    el('span', { class: 'swatch size' }), `size (${unit}) `, el('span', { class: 'swatch dur' }), 'duration (s)'), plot);
   const chart = new uPlotMod({
-    width, height: 160, legend: { show: true },
-    series: [{}, { label: 'Size (MiB)', stroke: '#1f5fa8', width: 2, points: { show: true } },
-      { label: 'Duration (s)', stroke: '#a34a00', width: 2, scale: 's', points: { show: true }, spanGaps: true }],
-    axes: [{}, { label: 'MiB', size: 50 }, { side: 1, scale: 's', label: 's', grid: { show: false }, size: 50 }],
-  }, data, box);
+    width: chartWidth(box), height: 170, legend: { show: false },
+    scales: { x: { time: true, range: () => [since, now] } },
+    series: [{}, { label: `Size (${unit})`, stroke: '#1f5fa8', width: 2, points: { show: true, size: 6 } },
+      { label: 'Duration (s)', stroke: '#a34a00', width: 2, dash: [6, 4], scale: 's', points: { show: true, size: 6 }, spanGaps: true }],
+    axes: [{ space: 60 }, { size: 48 }, { side: 1, scale: 's', grid: { show: false }, size: 40 }],
+  }, data, plot);
   state.charts.set(name, chart);
 }
+const chartWidth = (box) => Math.max(220, box.clientWidth);
 window.addEventListener('resize', () => {
   for (const [name, c] of state.charts) {
     const box = $(`section[data-target="${CSS.escape(name)}"] .chart`);
-    if (box) c.setSize({ width: Math.max(240, box.clientWidth - 8), height: 160 });
+    if (box) c.setSize({ width: chartWidth(box), height: 170 });
   }
 });
 
