@@ -327,12 +327,13 @@ function backupRow(b, target) {
     actions.push(act('restore', 'Restore', () => openRestore({ target, file: b.filename })));
   }
   if (local && auth.can('admin', target)) actions.push(act('delete', 'Delete', () => openDelete(b, target), 'danger'));
+  // data-label: the column's name, shown beside the cell on a narrow screen
   return el('tr', { dataset: { file: b.filename } },
     el('th', { scope: 'row', class: 'file' }, b.filename),
-    el('td', {}, el('time', { datetime: b.created_at, title: fmtTime(b.created_at) }, fmtAge(b.created_at))),
-    el('td', { class: 'num' }, fmtBytes(b.size_bytes)),
-    el('td', { class: 'badges' }, ...badges.flatMap((x) => [x, ' '])),
-    el('td', {}, b.location),
+    el('td', { dataset: { label: 'Created' } }, el('time', { datetime: b.created_at, title: fmtTime(b.created_at) }, fmtAge(b.created_at))),
+    el('td', { class: 'num', dataset: { label: 'Size' } }, fmtBytes(b.size_bytes)),
+    el('td', { class: 'badges', dataset: { label: 'State' } }, ...badges.flatMap((x) => [x, ' '])),
+    el('td', { dataset: { label: 'Location' } }, b.location),
     el('td', { class: 'actions' }, ...actions));
 }
 
@@ -384,6 +385,12 @@ function addJob(id, what, job) {
   const cancel = el('button', { type: 'button', dataset: { action: 'cancel' }, 'aria-label': 'Cancel ' + what, onclick: () => cancelJob(id) }, 'Cancel');
   const node = el('div', { class: 'job', dataset: { jobId: id, status: 'queued' } }, label, status, bar, cancel);
   box.prepend(node);
+  // keep the panel short: the 10 newest jobs, and any still running
+  const ended = $$('.job', box).filter((n) => ['succeeded', 'failed', 'cancelled'].includes(n.dataset.status));
+  for (const n of ended.slice(Math.max(0, 10 - ($$('.job', box).length - ended.length)))) {
+    state.jobs.delete(n.dataset.jobId);
+    n.remove();
+  }
   const abort = new AbortController();
   state.jobs.set(id, { node, abort });
   if (job) updateJob(id, job);
@@ -406,6 +413,7 @@ function updateJob(id, j) {
   if (!ended && j.bytes_done) text += ' · ' + fmtBytes(j.bytes_done) + (j.bytes_total ? ' of ' + fmtBytes(j.bytes_total) : '');
   if (!ended && j.eta_seconds) text += ' · ' + fmtDuration(j.eta_seconds) + ' left';
   if (ended && j.result && j.result.message) text += ': ' + j.result.message;
+  else if (ended && j.kind === 'prune' && j.result && typeof j.result.removed === 'number') text += ': ' + j.result.removed + ' deleted, ' + j.result.kept + ' kept';
   $('.job-status', node).textContent = text;
   const cancel = $('button[data-action="cancel"]', node);
   if (ended && cancel) cancel.remove();
@@ -532,7 +540,7 @@ function renderPrune() {
     el('th', { scope: 'row', class: 'file' }, e.file),
     el('td', {}, fmtTime(e.time)),
     el('td', {}, badge(decision === 'keep' ? 'would keep' : 'would delete', decision === 'keep' ? 'ok' : 'bad')),
-    el('td', { class: 'reason' }, [...(e.reasons || []), ...(e.matches || [])].join('; ') || (e.safety ? 'safety backup' : '—')));
+    el('td', { class: 'reason' }, [...new Set([...(e.reasons || []), ...(e.matches || [])])].join('; ') || (e.safety ? 'safety backup' : '—')));
   tbody.replaceChildren(...r.remove.map((e) => row(e, 'delete')), ...r.keep.map((e) => row(e, 'keep')));
   $('#prune-summary').textContent = r.policy_empty
     ? 'No retention policy is set for this target: nothing would be deleted.'
