@@ -122,22 +122,20 @@ $('#upload-target').addEventListener('change', setupRoleControls);
 // ---- overview ----
 async function loadOverview() {
   const view = $('#view-overview');
+  const cards = $('#cards');
+  // the cards first, with their space reserved, then their data
+  const cardOf = (name) => $(`section[data-target="${CSS.escape(name)}"]`, cards) || cards.appendChild(targetCard(name));
+  state.targets.forEach((t) => cardOf(t.name));
   try {
     await loadTargets();
     await loadJobDurations();
     const [ready] = await Promise.all([api('GET', '/ready').catch((e) => (e.body && e.body.checks ? e.body : null))]);
     const free = readyFree(ready);
     $('#free-space').textContent = free[state.defaultTarget] !== undefined ? fmtBytes(free[state.defaultTarget]) : 'unknown';
-    const cards = $('#cards');
     const seen = new Set();
     await Promise.all(state.targets.map(async (t) => {
       seen.add(t.name);
-      let card = $(`section[data-target="${CSS.escape(t.name)}"]`, cards);
-      if (!card) {
-        card = targetCard(t.name);
-        cards.append(card);
-      }
-      await fillCard(card, t, free[t.name]);
+      await fillCard(cardOf(t.name), t, free[t.name]);
     }));
     for (const c of $$('section[data-testid="target-card"]', cards)) if (!seen.has(c.dataset.target)) c.remove();
     view.dataset.loaded = 'true';
@@ -249,13 +247,14 @@ async function drawChart(card, name, backups) {
     el('span', { class: 'swatch size' }), `size (${unit}) `, el('span', { class: 'swatch dur' }), 'duration (s)'), plot);
   const chart = new uPlotMod({
     width: chartWidth(box), height: 170, legend: { show: false },
-    scales: { x: { time: true, range: () => [since, now] } },
+    scales: { x: { time: true, range: () => [since, now] }, y: { range: fromZero }, s: { range: fromZero } },
     series: [{}, { label: `Size (${unit})`, stroke: '#1f5fa8', width: 2, points: { show: true, size: 6 } },
       { label: 'Duration (s)', stroke: '#a34a00', width: 2, dash: [6, 4], scale: 's', points: { show: true, size: 6 }, spanGaps: true }],
     axes: [{ space: 60 }, { size: 48 }, { side: 1, scale: 's', grid: { show: false }, size: 40 }],
   }, data, plot);
   state.charts.set(name, chart);
 }
+const fromZero = (u, min, max) => [0, max > 0 ? max * 1.15 : 1];
 const chartWidth = (box) => Math.max(220, box.clientWidth);
 window.addEventListener('resize', () => {
   for (const [name, c] of state.charts) {
