@@ -58,6 +58,7 @@ async function start() {
     notify('Sign-in failed: ' + e.message, 'error');
     return;
   }
+  $('#token-input').value = ''; // the token lives in auth.js's memory only
   showSignedIn(true);
   renderSession();
   setupRoleControls();
