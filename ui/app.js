@@ -124,6 +124,7 @@ $('#upload-target').addEventListener('change', setupRoleControls);
 async function loadOverview() {
   const view = $('#view-overview');
   const cards = $('#cards');
+  view.removeAttribute('data-loaded'); // set again once this load's data arrived
   // the cards first, with their space reserved, then their data
   const cardOf = (name) => $(`section[data-target="${CSS.escape(name)}"]`, cards) || cards.appendChild(targetCard(name));
   state.targets.forEach((t) => cardOf(t.name));
@@ -279,6 +280,7 @@ function offsiteBadge(b) {
 async function loadBackups() {
   const table = $('#backups-table');
   const target = $('#target-select').value || state.defaultTarget;
+  table.removeAttribute('data-loaded'); // set again once this list arrived
   try {
     const r = await api('GET', '/backup/list', { target, location: state.offsite[target] ? 'all' : undefined });
     state.backups = r.backups.map((b) => ({ ...b, location: b.location || 'local' }));
