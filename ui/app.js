@@ -90,6 +90,10 @@ function show(view) {
   if (view === 'backups') loadBackups();
 }
 for (const b of $$('.tabs button')) b.addEventListener('click', () => show(b.dataset.view));
+// the overview stays current while it is open (ages, next run, new backups)
+setInterval(() => {
+  if (auth.current() && state.view === 'overview' && !document.hidden) loadOverview(true);
+}, 60000);
 
 // ---- targets ----
 async function loadTargets() {
@@ -121,10 +125,11 @@ $('#prune-target').addEventListener('change', () => { state.prune = null; render
 $('#upload-target').addEventListener('change', setupRoleControls);
 
 // ---- overview ----
-async function loadOverview() {
+// background: a periodic refresh, which leaves data-loaded as it is
+async function loadOverview(background = false) {
   const view = $('#view-overview');
   const cards = $('#cards');
-  view.removeAttribute('data-loaded'); // set again once this load's data arrived
+  if (!background) view.removeAttribute('data-loaded'); // set again once this load's data arrived
   const seq = ++state.overviewSeq;
   // the cards first, with their space reserved, then their data
   const cardOf = (name) => $(`section[data-target="${CSS.escape(name)}"]`, cards) || cards.appendChild(targetCard(name));
