@@ -550,7 +550,8 @@ function renderPrune() {
     el('th', { scope: 'row', class: 'file' }, e.file),
     el('td', {}, fmtTime(e.time)),
     el('td', {}, badge(decision === 'keep' ? 'would keep' : 'would delete', decision === 'keep' ? 'ok' : 'bad')),
-    el('td', { class: 'reason' }, [...new Set([...(e.reasons || []), ...(e.matches || [])])].join('; ') || (e.safety ? 'safety backup' : '—')));
+    el('td', { class: 'reason' }, [...new Set([...(e.reasons || []), ...(e.matches || [])])].join('; ') ||
+      (decision === 'delete' ? 'no rule of the policy keeps it' : e.safety ? 'safety backup' : '—')));
   tbody.replaceChildren(...r.remove.map((e) => row(e, 'delete')), ...r.keep.map((e) => row(e, 'keep')));
   $('#prune-summary').textContent = r.policy_empty
     ? 'No retention policy is set for this target: nothing would be deleted.'
