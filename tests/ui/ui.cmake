@@ -1,0 +1,43 @@
+# Browser tests of the /ui dashboard (issue 21): Debian's Chromium driven by
+# puppeteer-core, accessibility by axe-core, both from npm pinned by
+# tests/ui/package-lock.json. Plain node scripts (tests/ui/*.mjs) that start
+# the real daemon (tests/ui/lib/daemon.mjs) and print "N passed, N failed".
+# The fixture ui.deps (tests/ui/deps.sh) installs chromium with apt and the npm
+# packages into ${CMAKE_BINARY_DIR}/ui-tests when missing. Screenshots go to
+# ${CMAKE_CURRENT_BINARY_DIR}/ui-artifacts; `cmake --build build --target
+# ui-screenshots` copies the main views' into docs/ui/.
+# Included from tests/CMakeLists.txt after the e2e fragments.
+
+set(DBB_UI_DIR ${CMAKE_BINARY_DIR}/ui-tests)
+set(DBB_UI_ARTIFACTS ${CMAKE_CURRENT_BINARY_DIR}/ui-artifacts)
+
+add_test(NAME ui.deps COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/ui/deps.sh ${DBB_UI_DIR})
+set_tests_properties(ui.deps PROPERTIES FIXTURES_SETUP ui_deps LABELS "ui" TIMEOUT 1200)
+
+# dbb_ui_test(NAME n SCRIPT file.mjs [LABELS l...] [SERVICES s...] [TIMEOUT t])
+function(dbb_ui_test)
+  cmake_parse_arguments(T "" "NAME;SCRIPT;TIMEOUT" "LABELS;SERVICES" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 600)
+  endif()
+  # the script's own watchdog fires first, so its cleanups (daemon, browser) run
+  math(EXPR inner "${T_TIMEOUT} - 30")
+  add_test(NAME ui.${T_NAME} COMMAND node ${CMAKE_CURRENT_SOURCE_DIR}/ui/${T_SCRIPT})
+  set(fixtures ui_deps)
+  foreach(s ${T_SERVICES})
+    list(APPEND fixtures svc_${s})
+  endforeach()
+  set_tests_properties(ui.${T_NAME} PROPERTIES
+    LABELS "ui;${T_LABELS};${T_SERVICES}"
+    TIMEOUT ${T_TIMEOUT}
+    FIXTURES_REQUIRED "${fixtures}"
+    ENVIRONMENT "DBBACKUPD=$<TARGET_FILE:dbbackupd>;DBB_SOURCE_DIR=${CMAKE_SOURCE_DIR};DBB_SERVICES_DIR=${DBB_SERVICES_DIR};DBB_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp;DBB_SERVICE_STATE=${DBB_SERVICE_STATE};DBB_UI_NODE_MODULES=${DBB_UI_DIR}/node_modules;DBB_UI_ARTIFACTS=${DBB_UI_ARTIFACTS};DBB_UI_TIMEOUT=${inner}")
+  # the dashboard's tests run the daemon on SQLite
+  if(NOT sqlite IN_LIST DBB_DRIVERS)
+    set_tests_properties(ui.${T_NAME} PROPERTIES DISABLED TRUE)
+  endif()
+endfunction()
+
+# The harness itself (Chromium, daemon with two targets, tokens, console
+# errors, axe under a CSP, screenshots) on /docs, which needs no dashboard.
+dbb_ui_test(NAME harness SCRIPT harness.mjs LABELS sqlite)
