@@ -41,3 +41,30 @@ endfunction()
 # The harness itself (Chromium, daemon with two targets, tokens, console
 # errors, axe under a CSP, screenshots) on /docs, which needs no dashboard.
 dbb_ui_test(NAME harness SCRIPT harness.mjs LABELS sqlite)
+
+# The dashboard (issue 21), dev keys, two SQLite targets (app and shop)
+dbb_ui_test(NAME dev SCRIPT dev.mjs LABELS sqlite TIMEOUT 900)
+dbb_ui_test(NAME viewer SCRIPT viewer.mjs LABELS sqlite)
+dbb_ui_test(NAME upload SCRIPT upload.mjs LABELS sqlite)
+dbb_ui_test(NAME retention SCRIPT retention.mjs LABELS sqlite)
+# axe-core, console errors and screenshots of every view at both widths
+dbb_ui_test(NAME views SCRIPT views.mjs LABELS sqlite TIMEOUT 900)
+# Measurements (issue 21's bounds), each its own test: the gzipped size of
+# the UI's own files, and the first paint on loopback
+dbb_ui_test(NAME measure.size SCRIPT size.mjs LABELS sqlite measurement)
+dbb_ui_test(NAME measure.first_paint SCRIPT first_paint.mjs LABELS sqlite measurement)
+# A real login through Keycloak's own page. It changes the realm's
+# dbbackupd-ui client (its redirect URIs, restored at the end), so it holds
+# the keycloak tests' lock, and runs before the rotation and down tests.
+dbb_ui_test(NAME keycloak SCRIPT keycloak.mjs LABELS keycloak SERVICES keycloak TIMEOUT 600)
+set_tests_properties(ui.keycloak PROPERTIES RESOURCE_LOCK keycloak_shared)
+if(TEST e2e.keycloak.rotation)
+  set_property(TEST e2e.keycloak.rotation e2e.keycloak.down APPEND PROPERTY DEPENDS ui.keycloak)
+endif()
+
+# cmake --build <build> --target ui-screenshots: the screenshots of the main
+# views from the last ui.views (and ui.keycloak) run into docs/ui/, to commit.
+add_custom_target(ui-screenshots
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/ui/copy-screenshots.sh ${DBB_UI_ARTIFACTS} ${CMAKE_SOURCE_DIR}/docs/ui
+  COMMENT "Copying the dashboard's screenshots into docs/ui/"
+  VERBATIM)

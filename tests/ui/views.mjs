@@ -1,0 +1,99 @@
+// ui.views: every view of the dashboard at 1280x800 and at a phone's
+// 390x844: axe-core finds no serious or critical violation, the page logs no
+// console error, and a screenshot of each (sign-in, overview, backups, a
+// running job, the restore dialog, upload, retention) goes to the build
+// directory (DBB_UI_ARTIFACTS; `cmake --build build --target ui-screenshots`
+// copies them into docs/ui/).
+import { run, waitFor } from './lib/check.mjs';
+import { expectClean, axe, screenshot, newPage, DESKTOP, PHONE } from './lib/browser.mjs';
+import { startDaemon, bigDbMaker } from './lib/setup.mjs';
+import { launch } from './lib/browser.mjs';
+import * as ui from './lib/ui.mjs';
+
+run('ui.views', async (t) => {
+  const d = await startDaemon(t, {
+    targets: { shop: { make: bigDbMaker(40), lines: ['GZIP_LEVEL=9', 'KEEP_LAST=1'] } },
+    env: { COMPRESS_THREADS: '1', KEEP_LAST: '2' },
+  });
+  for (let i = 0; i < 3; i++) {
+    const r = await d.api('POST', '/backup/create?compress=true&target=app', 'operator');
+    t.check(r.status === 200, `backup ${i + 1} of app`, r.text);
+  }
+  const v = await d.api('POST', `/backup/verify/${(await d.api('GET', '/backup/list?target=app', 'viewer')).json.backups[0].filename}?target=app`, 'operator');
+  t.check(v.status === 200, 'the newest app backup verified');
+  const browser = await launch(t, d.work);
+
+  for (const vp of [DESKTOP, PHONE]) {
+    const at = `at ${vp.width}x${vp.height}`;
+    await t.step(`views ${at}`, async () => {
+      const page = await newPage(browser, t, vp);
+      await ui.openUi(page, d.base);
+      await axe(t, page, `on the sign-in view ${at}`);
+      await screenshot(t, page, 'signin');
+      await ui.signInWithToken(page, d.token('admin'));
+
+      await ui.overviewLoaded(page);
+      await axe(t, page, `on the overview ${at}`);
+      await screenshot(t, page, 'overview');
+      expectClean(t, page, `on sign-in and overview ${at}`);
+
+      await ui.go(page, 'backups');
+      await ui.backupsLoaded(page, 'app');
+      await axe(t, page, `on the backups view ${at}`);
+      await screenshot(t, page, 'backups');
+
+      const file = (await ui.rowFiles(page))[0];
+      await page.click(`#backups-table tr[data-file="${file}"] button[data-action="restore"]`);
+      await ui.dialogOpen(page, 'restore-dialog');
+      await page.type('#restore-confirm', 'app');
+      await axe(t, page, `on the restore dialog ${at}`);
+      await screenshot(t, page, 'restore-dialog');
+      await page.keyboard.press('Escape');
+      await ui.dialogClosed(page, 'restore-dialog');
+      t.ok(`Escape closes the restore dialog ${at}`);
+      expectClean(t, page, `on backups and the restore dialog ${at}`);
+
+      // a running job: shop's backup takes seconds
+      await ui.backupsLoaded(page, 'shop');
+      const known = await ui.jobIds(page);
+      await page.click('#create-backup');
+      const w = await ui.watchNewJob(page, known, {
+        timeout: 180000,
+        onRunning: async (j) => {
+          await page.$eval(`#jobs [data-job-id="${j.id}"]`, (e) => e.scrollIntoView({ block: 'center' }));
+          await screenshot(t, page, 'job-running');
+          await axe(t, page, `with a running job ${at}`);
+        },
+      });
+      t.check(w.seen.includes('running') && w.final === 'succeeded', `the job was seen running and ended succeeded ${at} (${w.seen.join(' -> ')})`);
+      await page.evaluate(() => window.scrollTo(0, 0));
+
+      await ui.go(page, 'upload');
+      await axe(t, page, `on the upload view ${at}`);
+      await screenshot(t, page, 'upload');
+
+      await ui.go(page, 'retention');
+      if (await ui.exists(page, '#prune-target')) await page.select('#prune-target', 'app');
+      await page.click('#prune-preview');
+      await page.waitForSelector('#prune-table tbody tr[data-decision="delete"]', { timeout: 30000 });
+      await axe(t, page, `on the retention view ${at}`);
+      await screenshot(t, page, 'retention');
+
+      // nothing wider than the viewport: usable at this width
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      t.check(overflow <= 0, `no horizontal scrolling of the page ${at} (${overflow} px too wide)`);
+      // keyboard: Tab from the top reaches the navigation
+      await page.evaluate(() => document.activeElement && document.activeElement.blur());
+      const reached = await waitFor(
+        async () => {
+          await page.keyboard.press('Tab');
+          return page.evaluate(() => (document.activeElement && document.activeElement.id.startsWith('nav-') ? document.activeElement.id : null));
+        },
+        { timeout: 5000, interval: 0, what: 'Tab to reach the navigation' },
+      );
+      t.ok(`the keyboard reaches the navigation (${reached}) ${at}`);
+      expectClean(t, page, `on the other views ${at}`);
+      await page.close();
+    });
+  }
+});
