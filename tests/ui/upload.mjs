@@ -39,7 +39,7 @@ run('ui.upload', async (t) => {
     window.__uploadValues = [];
     const p = document.getElementById('upload-progress');
     const rec = () => {
-      const v = `${p.value}/${p.max}`;
+      const v = `${Math.round(p.value)}/${Math.round(p.max)}`;
       if (window.__uploadValues[window.__uploadValues.length - 1] !== v) window.__uploadValues.push(v);
     };
     new MutationObserver(rec).observe(p, { attributes: true });

@@ -1,6 +1,9 @@
 // ui.viewer: a viewer sees the dashboard without any mutating button, and
 // the API refuses the mutations anyway (a fetch from the page with the
 // viewer's token, and from outside the browser): 403 each time.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { run } from './lib/check.mjs';
 import { expectClean, newPage } from './lib/browser.mjs';
 import { setup } from './lib/setup.mjs';
@@ -67,14 +70,20 @@ run('ui.viewer', async (t) => {
     tok,
   );
   for (const [m, p, status, err] of res) t.check(status === 403 && err === 'forbidden', `from the page: ${m} ${p} as viewer -> 403 forbidden (${status} ${err})`);
-  const form = new FormData();
-  form.append('file', new Blob([Buffer.from('not a backup')]), 'x.db');
-  const up = await d.api('POST', '/backup/restore-upload?target=app', tok, { body: form });
-  t.check(up.status === 403, `outside the browser: restore-upload as viewer -> 403 (${up.status})`);
+  // and with curl, outside the browser (the token in a 0600 header file,
+  // not on the command line)
+  const hdr = path.join(d.work, 'viewer.header');
+  fs.writeFileSync(hdr, `Authorization: Bearer ${tok}\n`, { mode: 0o600 });
+  const bogus = path.join(d.work, 'bogus.db');
+  fs.writeFileSync(bogus, 'not a backup');
+  const curl = (m, p, ...extra) =>
+    execFileSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-X', m, '-H', `@${hdr}`, ...extra, `${d.base}${p}`]).toString();
   for (const [m, p] of calls) {
-    const r = await d.api(m, p, tok);
-    t.check(r.status === 403, `outside the browser: ${m} ${p} as viewer -> 403 (${r.status})`);
+    const st = curl(m, p);
+    t.check(st === '403', `curl: ${m} ${p} as viewer -> 403 (${st})`);
   }
+  const up = curl('POST', '/backup/restore-upload?target=app', '-F', `file=@${bogus}`);
+  t.check(up === '403', `curl: POST /backup/restore-upload as viewer -> 403 (${up})`);
   const still = await d.api('GET', '/backup/list?target=app', 'viewer');
   t.check(still.json.backups.some((b) => b.filename === file), 'the backup is still there');
 });
