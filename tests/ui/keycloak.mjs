@@ -58,11 +58,13 @@ run('ui.keycloak', async (t) => {
   t.check(client.publicClient === true && client.standardFlowEnabled !== false, `${UI_CLIENT} is a public client with the standard (code) flow`);
   const pkce = (client.attributes || {})['pkce.code.challenge.method'];
   t.check(pkce === 'S256', `${UI_CLIENT} requires PKCE S256 (${pkce})`);
-  const original = { redirectUris: client.redirectUris || [], webOrigins: client.webOrigins || [] };
+  const original = { redirectUris: client.redirectUris || [], webOrigins: client.webOrigins || [], attributes: client.attributes || {} };
+  // and access tokens of 30 s, so the renewal happens within the test
   const upd = await admin('PUT', `/clients/${client.id}`, {
     ...client,
     redirectUris: [...original.redirectUris, `${d.base}/ui/*`, `${d.base}/ui/`],
     webOrigins: [...original.webOrigins, d.base],
+    attributes: { ...original.attributes, 'access.token.lifespan': '30' },
   });
   t.check(upd.status === 204, `the redirect URI ${d.base}/ui/ added to ${UI_CLIENT} (admin API ${upd.status})`, upd.text);
   t.onDone(async () => {
@@ -118,6 +120,31 @@ run('ui.keycloak', async (t) => {
   await axe(t, page, 'signed in through Keycloak');
   await screenshot(t, page, 'keycloak-signed-in');
   expectClean(t, page, 'after the Keycloak sign-in');
+
+  // the token is renewed before it expires (refresh token, no new login)
+  await t.step('renewal', async () => {
+    const refreshes = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/protocol/openid-connect/token') && /grant_type=refresh_token/.test(r.postData() || '')) refreshes.push(r.url());
+    });
+    const expAt = async () => (await ui.text(page, '#token-expiry')).split(' (')[0];
+    const first = await expAt();
+    const next = await waitFor(async () => {
+      const e = await expAt();
+      return refreshes.length > 0 && e !== first ? e : null;
+    }, { timeout: 60000, interval: 500, what: 'the token to be renewed' });
+    t.ok(`the token was renewed before expiry with the refresh token (expiry ${first} -> ${next})`);
+    t.check((await ui.text(page, '#user-role')) === 'operator', 'still signed in as operator after the renewal');
+    await ui.go(page, 'overview');
+    const r = await page.evaluate(() => document.getElementById('view-overview').dataset.loaded);
+    t.check(r === 'true', 'the overview still has its data');
+    // past the first token's lifetime, the API still answers the page
+    await new Promise((res) => setTimeout(res, 12000));
+    await ui.go(page, 'backups');
+    await ui.backupsLoaded(page, 'shop');
+    t.ok('past the first token\'s expiry the dashboard still loads data (the renewed token is used)');
+    expectClean(t, page, 'through the renewal');
+  });
 
   // a reload signs out (the token was in memory only)
   await page.reload({ waitUntil: 'load' });
