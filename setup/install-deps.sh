@@ -22,9 +22,9 @@ if ! command -v go >/dev/null 2>&1; then
 	test_pkgs+=(golang-go)
 fi
 
-# npm installs Swagger UI (swagger-ui-dist) for /docs at build time. Any npm
-# will do (Debian's, or one that came with a Node.js install), so it is
-# only asked of apt when there is none.
+# npm installs Swagger UI (swagger-ui-dist) for /docs and uPlot for the /ui
+# dashboard at build time. Any npm will do (Debian's, or one that came with
+# a Node.js install), so it is only asked of apt when there is none.
 if ! command -v npm >/dev/null 2>&1; then
 	build_pkgs+=(npm)
 fi

@@ -58,6 +58,7 @@ async function start() {
     notify('Sign-in failed: ' + e.message, 'error');
     return;
   }
+  $('#token-input').value = ''; // the token lives in auth.js's memory only
   showSignedIn(true);
   renderSession();
   setupRoleControls();
@@ -122,22 +123,20 @@ $('#upload-target').addEventListener('change', setupRoleControls);
 // ---- overview ----
 async function loadOverview() {
   const view = $('#view-overview');
+  const cards = $('#cards');
+  // the cards first, with their space reserved, then their data
+  const cardOf = (name) => $(`section[data-target="${CSS.escape(name)}"]`, cards) || cards.appendChild(targetCard(name));
+  state.targets.forEach((t) => cardOf(t.name));
   try {
     await loadTargets();
     await loadJobDurations();
     const [ready] = await Promise.all([api('GET', '/ready').catch((e) => (e.body && e.body.checks ? e.body : null))]);
     const free = readyFree(ready);
     $('#free-space').textContent = free[state.defaultTarget] !== undefined ? fmtBytes(free[state.defaultTarget]) : 'unknown';
-    const cards = $('#cards');
     const seen = new Set();
     await Promise.all(state.targets.map(async (t) => {
       seen.add(t.name);
-      let card = $(`section[data-target="${CSS.escape(t.name)}"]`, cards);
-      if (!card) {
-        card = targetCard(t.name);
-        cards.append(card);
-      }
-      await fillCard(card, t, free[t.name]);
+      await fillCard(cardOf(t.name), t, free[t.name]);
     }));
     for (const c of $$('section[data-testid="target-card"]', cards)) if (!seen.has(c.dataset.target)) c.remove();
     view.dataset.loaded = 'true';
@@ -223,33 +222,45 @@ async function loadJobDurations() {
 }
 
 let uPlotMod = null;
+// size (in the unit that suits the largest) and duration of the target's
+// backups of the last 90 days, x from 90 days ago to now
 async function drawChart(card, name, backups) {
   const box = $('.chart', card);
-  const since = Date.now() - 90 * 86400e3;
-  const pts = backups.filter((b) => Date.parse(b.created_at) >= since).sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
-  const data = [
-    pts.map((b) => Date.parse(b.created_at) / 1000),
-    pts.map((b) => b.size_bytes / 1048576),
-    pts.map((b) => { const d = durationOf(b); return d === undefined ? null : d; }),
-  ];
+  const now = Date.now() / 1000, since = now - 90 * 86400;
+  const pts = backups.filter((b) => Date.parse(b.created_at) / 1000 >= since)
+    .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
   const old = state.charts.get(name);
   if (old) { old.destroy(); state.charts.delete(name); }
-  box.replaceChildren();
-  if (!pts.length) { box.append(el('p', { class: 'muted' }, 'No backups in the last 90 days.')); return; }
+  if (!pts.length) {
+    box.replaceChildren(el('p', { class: 'muted' }, 'No backups in the last 90 days.'));
+    return;
+  }
+  const maxSize = Math.max(...pts.map((b) => b.size_bytes));
+  const [div, unit] = maxSize >= 2 ** 30 ? [2 ** 30, 'GiB'] : maxSize >= 2 ** 20 ? [2 ** 20, 'MiB'] : [1024, 'KiB'];
+  const data = [
+    pts.map((b) => Date.parse(b.created_at) / 1000),
+    pts.map((b) => b.size_bytes / div),
+    pts.map((b) => { const d = durationOf(b); return d === undefined ? null : d; }),
+  ];
   uPlotMod = uPlotMod || (await import('./uPlot.esm.js')).default;
-  const width = Math.max(240, box.clientWidth - 8);
+  const plot = el('div', { class: 'plot' });
+  box.replaceChildren(el('p', { class: 'legend' },
+    el('span', { class: 'swatch size' }), `size (${unit}) `, el('span', { class: 'swatch dur' }), 'duration (s)'), plot);
   const chart = new uPlotMod({
-    width, height: 160, legend: { show: true },
-    series: [{}, { label: 'Size (MiB)', stroke: '#1f5fa8', width: 2, points: { show: true } },
-      { label: 'Duration (s)', stroke: '#a34a00', width: 2, scale: 's', points: { show: true }, spanGaps: true }],
-    axes: [{}, { label: 'MiB', size: 50 }, { side: 1, scale: 's', label: 's', grid: { show: false }, size: 50 }],
-  }, data, box);
+    width: chartWidth(box), height: 170, legend: { show: false },
+    scales: { x: { time: true, range: () => [since, now] }, y: { range: fromZero }, s: { range: fromZero } },
+    series: [{}, { label: `Size (${unit})`, stroke: '#1f5fa8', width: 2, points: { show: true, size: 6 } },
+      { label: 'Duration (s)', stroke: '#a34a00', width: 2, dash: [6, 4], scale: 's', points: { show: true, size: 6 }, spanGaps: true }],
+    axes: [{ space: 60 }, { size: 48 }, { side: 1, scale: 's', grid: { show: false }, size: 40 }],
+  }, data, plot);
   state.charts.set(name, chart);
 }
+const fromZero = (u, min, max) => [0, max > 0 ? max * 1.15 : 1];
+const chartWidth = (box) => Math.max(220, box.clientWidth);
 window.addEventListener('resize', () => {
   for (const [name, c] of state.charts) {
     const box = $(`section[data-target="${CSS.escape(name)}"] .chart`);
-    if (box) c.setSize({ width: Math.max(240, box.clientWidth - 8), height: 160 });
+    if (box) c.setSize({ width: chartWidth(box), height: 170 });
   }
 });
 
@@ -316,12 +327,13 @@ function backupRow(b, target) {
     actions.push(act('restore', 'Restore', () => openRestore({ target, file: b.filename })));
   }
   if (local && auth.can('admin', target)) actions.push(act('delete', 'Delete', () => openDelete(b, target), 'danger'));
+  // data-label: the column's name, shown beside the cell on a narrow screen
   return el('tr', { dataset: { file: b.filename } },
     el('th', { scope: 'row', class: 'file' }, b.filename),
-    el('td', {}, el('time', { datetime: b.created_at, title: fmtTime(b.created_at) }, fmtAge(b.created_at))),
-    el('td', { class: 'num' }, fmtBytes(b.size_bytes)),
-    el('td', { class: 'badges' }, ...badges.flatMap((x) => [x, ' '])),
-    el('td', {}, b.location),
+    el('td', { dataset: { label: 'Created' } }, el('time', { datetime: b.created_at, title: fmtTime(b.created_at) }, fmtAge(b.created_at))),
+    el('td', { class: 'num', dataset: { label: 'Size' } }, fmtBytes(b.size_bytes)),
+    el('td', { class: 'badges', dataset: { label: 'State' } }, ...badges.flatMap((x) => [x, ' '])),
+    el('td', { dataset: { label: 'Location' } }, b.location),
     el('td', { class: 'actions' }, ...actions));
 }
 
@@ -373,6 +385,12 @@ function addJob(id, what, job) {
   const cancel = el('button', { type: 'button', dataset: { action: 'cancel' }, 'aria-label': 'Cancel ' + what, onclick: () => cancelJob(id) }, 'Cancel');
   const node = el('div', { class: 'job', dataset: { jobId: id, status: 'queued' } }, label, status, bar, cancel);
   box.prepend(node);
+  // keep the panel short: the 10 newest jobs, and any still running
+  const ended = $$('.job', box).filter((n) => ['succeeded', 'failed', 'cancelled'].includes(n.dataset.status));
+  for (const n of ended.slice(Math.max(0, 10 - ($$('.job', box).length - ended.length)))) {
+    state.jobs.delete(n.dataset.jobId);
+    n.remove();
+  }
   const abort = new AbortController();
   state.jobs.set(id, { node, abort });
   if (job) updateJob(id, job);
@@ -395,6 +413,7 @@ function updateJob(id, j) {
   if (!ended && j.bytes_done) text += ' · ' + fmtBytes(j.bytes_done) + (j.bytes_total ? ' of ' + fmtBytes(j.bytes_total) : '');
   if (!ended && j.eta_seconds) text += ' · ' + fmtDuration(j.eta_seconds) + ' left';
   if (ended && j.result && j.result.message) text += ': ' + j.result.message;
+  else if (ended && j.kind === 'prune' && j.result && typeof j.result.removed === 'number') text += ': ' + j.result.removed + ' deleted, ' + j.result.kept + ' kept';
   $('.job-status', node).textContent = text;
   const cancel = $('button[data-action="cancel"]', node);
   if (ended && cancel) cancel.remove();
@@ -521,7 +540,7 @@ function renderPrune() {
     el('th', { scope: 'row', class: 'file' }, e.file),
     el('td', {}, fmtTime(e.time)),
     el('td', {}, badge(decision === 'keep' ? 'would keep' : 'would delete', decision === 'keep' ? 'ok' : 'bad')),
-    el('td', { class: 'reason' }, [...(e.reasons || []), ...(e.matches || [])].join('; ') || (e.safety ? 'safety backup' : '—')));
+    el('td', { class: 'reason' }, [...new Set([...(e.reasons || []), ...(e.matches || [])])].join('; ') || (e.safety ? 'safety backup' : '—')));
   tbody.replaceChildren(...r.remove.map((e) => row(e, 'delete')), ...r.keep.map((e) => row(e, 'keep')));
   $('#prune-summary').textContent = r.policy_empty
     ? 'No retention policy is set for this target: nothing would be deleted.'

@@ -55,8 +55,14 @@ export function notify(text, kind = 'info') {
   n.textContent = text;
   n.className = 'notice ' + kind;
   clearTimeout(noticeTimer);
-  if (kind !== 'error') noticeTimer = setTimeout(() => { n.textContent = ''; n.className = 'notice'; }, 8000);
+  noticeTimer = setTimeout(clearNotice, kind === 'error' ? 30000 : 8000);
 }
+function clearNotice() {
+  const n = $('#notice');
+  n.textContent = '';
+  n.className = 'notice';
+}
+document.addEventListener('DOMContentLoaded', () => $('#notice').addEventListener('click', clearNotice));
 
 export function badge(text, kind = '', title = '') {
   return el('span', { class: 'badge ' + kind, title: title || undefined }, text);
