@@ -6,9 +6,10 @@
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sleep } from './check.mjs';
 
-export const SOURCE_DIR = process.env.DBB_SOURCE_DIR || path.resolve(import.meta.dirname, '../../..');
+export const SOURCE_DIR = process.env.DBB_SOURCE_DIR || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = process.env.DBBACKUPD;
 
 function need(v, name) {
