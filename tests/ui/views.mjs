@@ -42,6 +42,46 @@ run('ui.views', async (t) => {
       await axe(t, page, `on the backups view ${at}`);
       await screenshot(t, page, 'backups');
 
+      if (vp === DESKTOP) {
+        // filter, location filter and sort
+        const all = await ui.rowFiles(page);
+        t.check(all.length === 3, `three backups of app listed (${all.length})`);
+        const one = all[1];
+        await page.type('#backup-filter', one.slice(-12));
+        await waitFor(async () => (await ui.rowFiles(page)).join() === one, { what: `the filter to leave ${one}`, timeout: 5000 });
+        t.ok('#backup-filter narrows the table to the matching file');
+        await page.$eval('#backup-filter', (i) => {
+          i.value = '';
+          i.dispatchEvent(new Event('input', { bubbles: true }));
+        });
+        await waitFor(async () => (await ui.rowFiles(page)).length === 3, { what: 'all rows back', timeout: 5000 });
+        await page.select('#location-filter', 'remote');
+        await waitFor(async () => (await ui.rowFiles(page)).length === 0, { what: 'no remote rows', timeout: 5000 });
+        t.ok('location "remote" shows nothing (no offsite copies here)');
+        await page.select('#location-filter', 'local');
+        await waitFor(async () => (await ui.rowFiles(page)).length === 3, { what: 'the local rows', timeout: 5000 });
+        t.ok('location "local" shows the three');
+        await page.select('#location-filter', 'all');
+        const sortBtn = await page.$('#backups-table thead button[data-key="filename"], #backups-table thead th:nth-child(1) button');
+        if (sortBtn) {
+          const asc = [...all].sort();
+          const desc = [...asc].reverse();
+          await sortBtn.click();
+          const o1 = await waitFor(async () => {
+            const r = (await ui.rowFiles(page)).join();
+            return r === asc.join() ? 'ascending' : r === desc.join() ? 'descending' : null;
+          }, { what: 'the rows sorted by file name', timeout: 5000 });
+          await sortBtn.click();
+          const o2 = await waitFor(async () => {
+            const r = (await ui.rowFiles(page)).join();
+            return r === (o1 === 'ascending' ? desc : asc).join() ? 'reversed' : null;
+          }, { what: 'the order reversed', timeout: 5000 });
+          const aria = await page.$eval('#backups-table thead th:has(button[data-key="filename"])', (th) => th.getAttribute('aria-sort')).catch(() => null);
+          t.ok(`the File header sorts the table (${o1}, then ${o2}; aria-sort=${aria})`);
+        } else {
+          t.fail('a sort button in the File column header');
+        }
+      }
       const file = (await ui.rowFiles(page))[0];
       await page.click(`#backups-table tr[data-file="${file}"] button[data-action="restore"]`);
       await ui.dialogOpen(page, 'restore-dialog');
