@@ -5,7 +5,7 @@ import { $, $$, el, fmtBytes, fmtDuration, fmtAge, fmtTime, notify, badge } from
 
 const state = {
   targets: [], defaultTarget: null, offsite: {}, view: 'overview',
-  backups: [], sort: { key: 'created_at', dir: -1 }, prune: null,
+  backups: [], backupsSeq: 0, overviewSeq: 0, sort: { key: 'created_at', dir: -1 }, prune: null,
   charts: new Map(), durations: new Map(), jobs: new Map(),
 };
 
@@ -124,6 +124,8 @@ $('#upload-target').addEventListener('change', setupRoleControls);
 async function loadOverview() {
   const view = $('#view-overview');
   const cards = $('#cards');
+  view.removeAttribute('data-loaded'); // set again once this load's data arrived
+  const seq = ++state.overviewSeq;
   // the cards first, with their space reserved, then their data
   const cardOf = (name) => $(`section[data-target="${CSS.escape(name)}"]`, cards) || cards.appendChild(targetCard(name));
   state.targets.forEach((t) => cardOf(t.name));
@@ -139,7 +141,7 @@ async function loadOverview() {
       await fillCard(cardOf(t.name), t, free[t.name]);
     }));
     for (const c of $$('section[data-testid="target-card"]', cards)) if (!seen.has(c.dataset.target)) c.remove();
-    view.dataset.loaded = 'true';
+    if (seq === state.overviewSeq) view.dataset.loaded = 'true';
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 401)) notify('Overview: ' + e.message, 'error');
   }
@@ -279,8 +281,11 @@ function offsiteBadge(b) {
 async function loadBackups() {
   const table = $('#backups-table');
   const target = $('#target-select').value || state.defaultTarget;
+  table.removeAttribute('data-loaded'); // set again once this list arrived
+  const seq = ++state.backupsSeq;
   try {
     const r = await api('GET', '/backup/list', { target, location: state.offsite[target] ? 'all' : undefined });
+    if (seq !== state.backupsSeq) return; // a newer load is on its way
     state.backups = r.backups.map((b) => ({ ...b, location: b.location || 'local' }));
     state.backupsTarget = target;
     renderBackups();
