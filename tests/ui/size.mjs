@@ -15,6 +15,8 @@ const CHART = /uplot|chart(\.umd)?(\.min)?\.js/i;
 run('ui.size', async (t) => {
   const urls = new Set();
   const d = await startDaemon(t);
+  // a backup, so the overview draws its chart (the chart library loads then)
+  t.check((await d.api('POST', '/backup/create?compress=true&target=app', 'operator')).status === 200, 'a backup of app, for the chart');
   const browser = await launch(t, d.work);
   // a page that records every /ui response while it visits everything
   const page = await newPage(browser, t);
@@ -25,6 +27,7 @@ run('ui.size', async (t) => {
   await ui.openUi(page, d.base);
   await ui.signInWithToken(page, d.token('admin'));
   await ui.overviewLoaded(page);
+  await page.waitForSelector('[data-target="app"] .chart canvas, [data-target="app"] .chart svg', { timeout: 15000 }).catch(() => {});
   for (const v of ui.VIEWS) await ui.go(page, v);
   // and whatever index.html names
   const html = await (await fetch(`${d.base}/ui/`)).text();
