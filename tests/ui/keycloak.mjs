@@ -136,8 +136,8 @@ run('ui.keycloak', async (t) => {
     t.ok(`the token was renewed before expiry with the refresh token (expiry ${first} -> ${next})`);
     t.check((await ui.text(page, '#user-role')) === 'operator', 'still signed in as operator after the renewal');
     await ui.go(page, 'overview');
-    const r = await page.evaluate(() => document.getElementById('view-overview').dataset.loaded);
-    t.check(r === 'true', 'the overview still has its data');
+    await ui.overviewLoaded(page);
+    t.ok('the overview loads its data with the renewed token');
     // past the first token's lifetime, the API still answers the page
     await new Promise((res) => setTimeout(res, 12000));
     await ui.go(page, 'backups');
