@@ -90,6 +90,10 @@ function show(view) {
   if (view === 'backups') loadBackups();
 }
 for (const b of $$('.tabs button')) b.addEventListener('click', () => show(b.dataset.view));
+// the overview stays current while it is open (ages, next run, new backups)
+setInterval(() => {
+  if (auth.current() && state.view === 'overview' && !document.hidden) loadOverview(true);
+}, 60000);
 
 // ---- targets ----
 async function loadTargets() {
@@ -121,10 +125,11 @@ $('#prune-target').addEventListener('change', () => { state.prune = null; render
 $('#upload-target').addEventListener('change', setupRoleControls);
 
 // ---- overview ----
-async function loadOverview() {
+// background: a periodic refresh, which leaves data-loaded as it is
+async function loadOverview(background = false) {
   const view = $('#view-overview');
   const cards = $('#cards');
-  view.removeAttribute('data-loaded'); // set again once this load's data arrived
+  if (!background) view.removeAttribute('data-loaded'); // set again once this load's data arrived
   const seq = ++state.overviewSeq;
   // the cards first, with their space reserved, then their data
   const cardOf = (name) => $(`section[data-target="${CSS.escape(name)}"]`, cards) || cards.appendChild(targetCard(name));
@@ -545,7 +550,8 @@ function renderPrune() {
     el('th', { scope: 'row', class: 'file' }, e.file),
     el('td', {}, fmtTime(e.time)),
     el('td', {}, badge(decision === 'keep' ? 'would keep' : 'would delete', decision === 'keep' ? 'ok' : 'bad')),
-    el('td', { class: 'reason' }, [...new Set([...(e.reasons || []), ...(e.matches || [])])].join('; ') || (e.safety ? 'safety backup' : '—')));
+    el('td', { class: 'reason' }, [...new Set([...(e.reasons || []), ...(e.matches || [])])].join('; ') ||
+      (decision === 'delete' ? 'no rule of the policy keeps it' : e.safety ? 'safety backup' : '—')));
   tbody.replaceChildren(...r.remove.map((e) => row(e, 'delete')), ...r.keep.map((e) => row(e, 'keep')));
   $('#prune-summary').textContent = r.policy_empty
     ? 'No retention policy is set for this target: nothing would be deleted.'

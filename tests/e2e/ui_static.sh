@@ -47,6 +47,15 @@ done
 check "uPlot is the npm package's" bash -c "curl -sS '$BASE/ui/assets/uPlot.esm.js' | grep -q 'export { uPlot as default }'"
 check "the app uses neither localStorage nor cookies" bash -c "! curl -sS '$BASE/ui/assets/auth.js' '$BASE/ui/assets/app.js' '$BASE/ui/assets/api.js' '$BASE/ui/assets/util.js' | grep -Eq 'localStorage\.|document\.cookie'"
 
+# issue 21's bound: the dashboard's own bundle (page, modules, styles; not
+# the chart library) is at most 150 KB gzipped, as served
+own=0
+for a in /ui/ /ui/assets/app.js /ui/assets/api.js /ui/assets/auth.js /ui/assets/util.js /ui/assets/app.css; do
+	own=$((own + $(curl -sS "$BASE$a" | gzip -9 | wc -c)))
+done
+echo "bundle: ${own} bytes gzipped without uPlot"
+check "size bound: the bundle without the chart library is <= 150 KB gzipped (${own} bytes)" test "$own" -le 153600
+
 get /ui/config.json
 expect_status 200 "GET /ui/config.json without a token"
 check "/ui/config.json is JSON" test "$(header Content-Type)" = "application/json"
