@@ -19,6 +19,13 @@ run('ui.dev', async (t) => {
     },
   });
 
+  // how the page follows jobs: Server-Sent Events read with fetch() and the
+  // bearer header (EventSource cannot send it)
+  const sse = [];
+  page.on('request', (r) => {
+    if (/\/jobs\/[0-9a-f]+\/events/.test(r.url())) sse.push({ type: r.resourceType(), auth: /^Bearer /.test(r.headers().authorization || '') });
+  });
+
   // header
   t.check((await ui.text(page, '#user-role')) === 'operator', `the header shows the role operator (${await ui.text(page, '#user-role')})`);
   t.check((await ui.text(page, '#user-name')).length > 0, `the header shows the user (${await ui.text(page, '#user-name')})`);
@@ -80,6 +87,8 @@ run('ui.dev', async (t) => {
     const after = await d.api('GET', '/backup/list?target=shop', 'viewer');
     t.check(after.json.backups.length === 1, 'a cancelled backup left no file', after.text);
   });
+  t.check(sse.length >= 2, `the page followed the jobs through GET /jobs/{id}/events (${sse.length} streams)`);
+  t.check(sse.every((x) => x.auth && x.type !== 'eventsource'), `with fetch() and the bearer header, not EventSource (${[...new Set(sse.map((x) => x.type))]})`);
   expectClean(t, page, 'while creating and cancelling');
 
   // app: create, verify, restore
