@@ -101,6 +101,13 @@ run('ui.views', async (t) => {
         timeout: 180000,
         onRunning: async (j) => {
           await page.$eval(`#jobs [data-job-id="${j.id}"]`, (e) => e.scrollIntoView({ block: 'center' }));
+          // a picture with bytes moving, when they do within 3 s
+          await page
+            .waitForFunction((id) => {
+              const p = document.querySelector(`#jobs [data-job-id="${id}"] progress`);
+              return p && p.value > 0;
+            }, { timeout: 3000, polling: 50 }, j.id)
+            .catch(() => {});
           await screenshot(t, page, 'job-running');
           await axe(t, page, `with a running job ${at}`);
         },
