@@ -36,8 +36,13 @@ function(dbb_ui_test)
     TIMEOUT ${T_TIMEOUT}
     FIXTURES_REQUIRED "${fixtures}"
     ENVIRONMENT "DBBACKUPD=$<TARGET_FILE:dbbackupd>;DBB_SOURCE_DIR=${CMAKE_SOURCE_DIR};DBB_SERVICES_DIR=${DBB_SERVICES_DIR};DBB_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp;DBB_SERVICE_STATE=${DBB_SERVICE_STATE};DBB_UI_NODE_MODULES=${DBB_UI_DIR}/node_modules;DBB_UI_ARTIFACTS=${DBB_UI_ARTIFACTS};DBB_UI_TIMEOUT=${inner}")
-  # the dashboard's tests run the daemon on SQLite
-  if(NOT sqlite IN_LIST DBB_DRIVERS)
+  # the dashboard's tests run the daemon on SQLite, and need the pages
+  # (-DDBB_UI=OFF: no /ui; -DDBB_DOCS_UI=OFF: no /docs for the harness)
+  set(page_option DBB_UI)
+  if(T_NAME STREQUAL "harness")
+    set(page_option DBB_DOCS_UI)
+  endif()
+  if(NOT sqlite IN_LIST DBB_DRIVERS OR (DEFINED ${page_option} AND NOT ${page_option}))
     set_tests_properties(ui.${T_NAME} PROPERTIES DISABLED TRUE)
   endif()
 endfunction()
