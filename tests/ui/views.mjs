@@ -85,6 +85,8 @@ run('ui.views', async (t) => {
       const file = (await ui.rowFiles(page))[0];
       await page.click(`#backups-table tr[data-file="${file}"] button[data-action="restore"]`);
       await ui.dialogOpen(page, 'restore-dialog');
+      const focus = await page.evaluate(() => (document.activeElement && document.getElementById('restore-dialog').contains(document.activeElement) ? document.activeElement.id || document.activeElement.tagName : null));
+      t.check(focus !== null, `opening the restore dialog moves the keyboard focus into it (${focus}) ${at}`);
       await page.type('#restore-confirm', 'app');
       await axe(t, page, `on the restore dialog ${at}`);
       await screenshot(t, page, 'restore-dialog');
