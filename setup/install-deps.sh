@@ -13,17 +13,18 @@ build_pkgs=(build-essential cmake pkg-config ca-certificates curl jq sqlite3
 # age: the other side of the age interoperability test (tests/age/interop.sh)
 # systemd: systemd-analyze verifies setup/dbbackupd.service (tests/e2e/deploy_systemd.sh);
 # nothing of it needs to run
+# chromium, fonts-liberation: the browser tests of /ui (tests/ui/, puppeteer-core drives /usr/bin/chromium)
 test_pkgs=(procps iproute2 psmisc gzip pigz zstd coreutils findutils clang-format cppcheck git openssl
-	clang libclang-rt-14-dev restic python3 age systemd)
+	clang libclang-rt-14-dev restic python3 age systemd chromium fonts-liberation)
 # Go fetches the age test vectors (tests/age/cctv.sh) from the Go module
 # proxy; any go will do, so Debian's is only asked for when there is none.
 if ! command -v go >/dev/null 2>&1; then
 	test_pkgs+=(golang-go)
 fi
 
-# npm installs Swagger UI (swagger-ui-dist) for /docs at build time. Any npm
-# will do (Debian's, or one that came with a Node.js install), so it is
-# only asked of apt when there is none.
+# npm installs Swagger UI (swagger-ui-dist) for /docs and uPlot for the /ui
+# dashboard at build time. Any npm will do (Debian's, or one that came with
+# a Node.js install), so it is only asked of apt when there is none.
 if ! command -v npm >/dev/null 2>&1; then
 	build_pkgs+=(npm)
 fi

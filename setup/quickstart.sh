@@ -37,6 +37,7 @@ Try (in another terminal, after the exports above):
   curl "http://localhost:$PORT/backup/list" -H "Authorization: Bearer \$VIEWER_TOKEN"
   curl "http://localhost:$PORT/backup/stats" -H "Authorization: Bearer \$VIEWER_TOKEN"
   curl -X DELETE "http://localhost:$PORT/backup/delete/FILENAME" -H "Authorization: Bearer \$ADMIN_TOKEN"
+Or open the dashboard at http://localhost:$PORT/ui and paste one of the tokens.
 
 TRY
 fi

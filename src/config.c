@@ -98,6 +98,8 @@ static const struct dbb_setting vars[] = {
     STR("TLS_CERT_FILE", tls_cert_file, ""),
     STR("TLS_KEY_FILE", tls_key_file, ""),
     SECRET("METRICS_TOKEN", metrics_token, ""),
+    STR("UI_CLIENT_ID", ui_client_id, "dbbackupd-ui"),
+    STR("UI_KEYCLOAK_URL", ui_keycloak_url, ""),
 };
 
 #define ENVFILE_MAX_LINES 512
@@ -630,6 +632,22 @@ dbb_code dbb_config_load(struct dbb_config *cfg, const char *env_file, struct db
 	if (cfg->metrics_token[0] && strlen(cfg->metrics_token) < 16) {
 		rc = dbb_fail(err, DBB_ERR_CONFIG,
 		              "METRICS_TOKEN must be at least 16 characters (or empty)");
+		goto out;
+	}
+	/* issue 21: an origin for the dashboard's CSP and its sign-in page */
+	if (cfg->ui_keycloak_url[0] && strncasecmp(cfg->ui_keycloak_url, "http://", 7) != 0 &&
+	    strncasecmp(cfg->ui_keycloak_url, "https://", 8) != 0) {
+		rc = dbb_fail(err, DBB_ERR_CONFIG,
+		              "UI_KEYCLOAK_URL must start with http:// or https://");
+		goto out;
+	}
+	if (strspn(cfg->ui_client_id,
+	           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+	        strlen(cfg->ui_client_id) ||
+	    !cfg->ui_client_id[0]) {
+		rc = dbb_fail(
+		    err, DBB_ERR_CONFIG,
+		    "UI_CLIENT_ID must be a client id of letters, digits, '-', '_' or '.'");
 		goto out;
 	}
 	/* the default target: TARGET_NAME was read above, into its name */

@@ -155,6 +155,9 @@ struct dbb_config {
 	char tls_cert_file[PATH_MAX];   /* PEM; with tls_key_file: HTTPS */
 	char tls_key_file[PATH_MAX];
 	char metrics_token[256]; /* accepted for GET /metrics in place of a JWT; empty: none */
+	/* issue 21: the dashboard at /ui (docs/dashboard.md) */
+	char ui_client_id[128];            /* UI_CLIENT_ID: its Keycloak public client */
+	char ui_keycloak_url[DBB_CFG_STR]; /* UI_KEYCLOAK_URL: Keycloak as browsers reach it */
 
 	/* The target this configuration serves: dbb_config_load fills it with
 	 * the default target, dbb_config_load_targets gives one struct

@@ -92,6 +92,7 @@ struct dbb_backup_info {
 	char name[DBB_NAME_MAX];
 	uint64_t size_bytes;
 	time_t created_at;       /* from the name (UTC), else mtime */
+	time_t modified_at;      /* mtime: when its last byte was written */
 	bool compressed;         /* by magic bytes, never by name (but encrypted) */
 	const char *compression; /* "none", "gzip", "zstd" (static) */
 	bool encrypted;          /* an age file (by its first bytes); then compressed and

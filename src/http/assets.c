@@ -2,7 +2,8 @@
  * docs/openapi.json, the /docs page and Swagger UI's files from the npm
  * package swagger-ui-dist (installed into the build tree by CMake). Paths
  * come from CMake as DBB_OPENAPI_JSON, DBB_DOCS_INDEX, DBB_DOCS_INIT and
- * DBB_SWAGGER_UI_DIR. */
+ * DBB_SWAGGER_UI_DIR; and the dashboard's (/ui, issue 21) from DBB_UI_DIR
+ * (ui/) and DBB_UPLOT_DIR (the npm package uplot). */
 #include <string.h>
 
 #include "http/internal.h"
@@ -51,16 +52,56 @@ static const struct entry entries[] = {
 #endif
 };
 
-bool dbb_asset_find(const char *name, struct dbb_asset *out)
+#ifdef DBB_UI_DIR
+INCBIN(dbb_ui_index, DBB_UI_DIR "/index.html");
+INCBIN(dbb_ui_css, DBB_UI_DIR "/app.css");
+INCBIN(dbb_ui_app, DBB_UI_DIR "/app.js");
+INCBIN(dbb_ui_api, DBB_UI_DIR "/api.js");
+INCBIN(dbb_ui_auth, DBB_UI_DIR "/auth.js");
+INCBIN(dbb_ui_util, DBB_UI_DIR "/util.js");
+INCBIN(dbb_ui_uplot, DBB_UPLOT_DIR "/uPlot.esm.js");
+INCBIN(dbb_ui_uplot_css, DBB_UPLOT_DIR "/uPlot.min.css");
+#define JS  "text/javascript; charset=utf-8"
+#define CSS "text/css; charset=utf-8"
+/* the dashboard's files (issue 21): ui/ and uPlot's from npm */
+static const struct entry ui_entries[] = {
+    {"index.html", "text/html; charset=utf-8", dbb_ui_index_start, dbb_ui_index_end},
+    {"app.css", CSS, dbb_ui_css_start, dbb_ui_css_end},
+    {"app.js", JS, dbb_ui_app_start, dbb_ui_app_end},
+    {"api.js", JS, dbb_ui_api_start, dbb_ui_api_end},
+    {"auth.js", JS, dbb_ui_auth_start, dbb_ui_auth_end},
+    {"util.js", JS, dbb_ui_util_start, dbb_ui_util_end},
+    {"uPlot.esm.js", JS, dbb_ui_uplot_start, dbb_ui_uplot_end},
+    {"uPlot.min.css", CSS, dbb_ui_uplot_css_start, dbb_ui_uplot_css_end},
+};
+#endif
+
+static bool find(const struct entry *e, size_t n, const char *name, struct dbb_asset *out)
 {
-	for (size_t i = 0; name && i < sizeof(entries) / sizeof(entries[0]); i++) {
-		if (strcmp(entries[i].name, name) != 0)
+	for (size_t i = 0; name && i < n; i++) {
+		if (strcmp(e[i].name, name) != 0)
 			continue;
-		out->name = entries[i].name;
-		out->type = entries[i].type;
-		out->data = entries[i].start;
-		out->size = (size_t)(entries[i].end - entries[i].start);
+		out->name = e[i].name;
+		out->type = e[i].type;
+		out->data = e[i].start;
+		out->size = (size_t)(e[i].end - e[i].start);
 		return true;
 	}
 	return false;
+}
+
+bool dbb_ui_asset_find(const char *name, struct dbb_asset *out)
+{
+#ifdef DBB_UI_DIR
+	return find(ui_entries, sizeof(ui_entries) / sizeof(ui_entries[0]), name, out);
+#else
+	(void)name;
+	(void)out;
+	return false;
+#endif
+}
+
+bool dbb_asset_find(const char *name, struct dbb_asset *out)
+{
+	return find(entries, sizeof(entries) / sizeof(entries[0]), name, out);
 }

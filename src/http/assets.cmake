@@ -45,6 +45,40 @@ if(DBB_DOCS_UI)
        ${ui_dist}/swagger-ui.css ${ui_dist}/swagger-ui-standalone-preset.js)
 endif()
 
+# issue 21: the dashboard at /ui (docs/dashboard.md). Its own files are
+# ui/index.html, ui/*.js (ES modules) and ui/app.css, hand-written; the
+# chart is uPlot from npm, pinned in ui/package-lock.json and installed
+# into the build tree with `npm ci` like Swagger UI. -DDBB_UI=OFF builds
+# without it: /ui then answers 404.
+option(DBB_UI "Embed the web dashboard (uPlot from npm) for GET /ui" ON)
+set(DBB_UI_FILES index.html app.css app.js api.js auth.js util.js)
+if(DBB_UI)
+  find_program(DBB_NPM npm)
+  if(NOT DBB_NPM)
+    message(FATAL_ERROR "npm is needed to install uPlot for /ui: run setup/install-deps.sh "
+                        "(or apt-get install npm), or configure with -DDBB_UI=OFF")
+  endif()
+  set(dash_src ${CMAKE_SOURCE_DIR}/ui)
+  set(dash_dir ${CMAKE_BINARY_DIR}/ui)
+  set(dash_uplot ${dash_dir}/node_modules/uplot/dist)
+  add_custom_command(
+    OUTPUT ${dash_uplot}/uPlot.esm.js ${dash_uplot}/uPlot.min.css
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${dash_dir}
+    COMMAND ${CMAKE_COMMAND} -E copy ${dash_src}/package.json ${dash_src}/package-lock.json ${dash_dir}/
+    COMMAND ${DBB_NPM} ci --prefix ${dash_dir} --ignore-scripts --no-audit --no-fund --loglevel=error
+    COMMAND ${CMAKE_COMMAND} -E touch ${dash_uplot}/uPlot.esm.js ${dash_uplot}/uPlot.min.css
+    DEPENDS ${dash_src}/package.json ${dash_src}/package-lock.json
+    COMMENT "Installing uplot with npm ci"
+    VERBATIM)
+  add_custom_target(dbb_dashboard_npm DEPENDS ${dash_uplot}/uPlot.esm.js)
+  add_dependencies(dbbcore dbb_dashboard_npm)
+  list(APPEND dbb_asset_defs DBB_UI_DIR="${dash_src}" DBB_UPLOT_DIR="${dash_uplot}")
+  list(APPEND dbb_asset_deps ${dash_uplot}/uPlot.esm.js ${dash_uplot}/uPlot.min.css)
+  foreach(f ${DBB_UI_FILES})
+    list(APPEND dbb_asset_deps ${dash_src}/${f})
+  endforeach()
+endif()
+
 set_source_files_properties(src/http/assets.c PROPERTIES
   COMPILE_DEFINITIONS "${dbb_asset_defs}"
   OBJECT_DEPENDS "${dbb_asset_deps}")

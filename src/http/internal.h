@@ -64,6 +64,9 @@ struct dbb_server {
 	char *tls_cert, *tls_key;   /* PEM in memory (TLS_CERT_FILE/TLS_KEY_FILE), owned */
 	struct dbb_proxies proxies; /* TRUSTED_PROXIES */
 	struct dbb_jobs *jobs;      /* ?async=true (issue 20), owned; NULL: none */
+	/* issue 21: the dashboard's CSP and sign-in (handler/ui.c) */
+	char ui_csp[1280];
+	bool ui_keycloak; /* tokens come from Keycloak: the page offers its sign-in */
 };
 
 struct dbb_request;
@@ -249,6 +252,9 @@ struct dbb_asset {
 /* Fills *out with the embedded file of that name; false if there is none
  * (also for "index.html" and the Swagger UI files in a build without UI). */
 bool dbb_asset_find(const char *name, struct dbb_asset *out);
+/* The same for the dashboard's files (/ui, issue 21): "index.html",
+ * "app.js"...; false for every name in a build with DBB_UI=OFF. */
+bool dbb_ui_asset_find(const char *name, struct dbb_asset *out);
 
 /* ---- handlers, one file each in handler/ ---- */
 enum MHD_Result dbb_handle_health(struct dbb_request *req);
@@ -263,6 +269,12 @@ enum MHD_Result dbb_handle_metrics(struct dbb_request *req);
 enum MHD_Result dbb_handle_openapi(struct dbb_request *req);
 enum MHD_Result dbb_handle_docs(struct dbb_request *req);
 enum MHD_Result dbb_handle_docs_asset(struct dbb_request *req);
+/* issue 21: the dashboard (handler/ui.c); dbb_ui_setup fills srv->ui_csp
+ * and srv->ui_keycloak from the settings, once at start. */
+void dbb_ui_setup(struct dbb_server *srv);
+enum MHD_Result dbb_handle_ui(struct dbb_request *req);
+enum MHD_Result dbb_handle_ui_asset(struct dbb_request *req);
+enum MHD_Result dbb_handle_ui_config(struct dbb_request *req);
 enum MHD_Result dbb_handle_list(struct dbb_request *req);
 /* A listed backup's item (list.c), and ?location=remote|all (list_remote.c,
  * issue 18; local is dbb_handle_list's own answer). */

@@ -24,6 +24,8 @@ enum MHD_Result dbb_reply_queue(struct dbb_request *req, unsigned status, struct
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	/* nothing the daemon serves may be framed; only /docs runs scripts */
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	/* no URL of the daemon's (a job's, a file name) leaves in a Referer */
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "Content-Security-Policy", req->csp ? req->csp : DBB_CSP_API);
 	if (req->allow[0])
 		MHD_add_response_header(resp, "Allow", req->allow);

@@ -623,6 +623,7 @@ dbb_code dbb_server_start(struct dbb_server **out, const struct dbb_config *cfg,
 	srv->ops = targets[0].ops;
 	srv->auth = auth;
 	srv->listen_fd = -1;
+	dbb_ui_setup(srv);
 	atomic_init(&srv->stopping, false);
 	atomic_init(&srv->in_flight, 0);
 	srv->targets = calloc(ntargets, sizeof(*srv->targets));

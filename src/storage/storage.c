@@ -273,6 +273,7 @@ static void read_info(struct dbb_storage *st, const char *name, const struct sta
 	memset(bi, 0, sizeof(*bi));
 	snprintf(bi->name, sizeof(bi->name), "%.*s", DBB_NAME_MAX - 1, name);
 	bi->size_bytes = (uint64_t)sb->st_size;
+	bi->modified_at = sb->st_mtime;
 	if (!dbb_name_timestamp(name, &bi->created_at))
 		bi->created_at = sb->st_mtime;
 	bi->safety = strncmp(name, "safety_", 7) == 0;

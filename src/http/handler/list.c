@@ -15,6 +15,9 @@
 
 #include "http/internal.h"
 
+/* a backup longer than this is a file copied in later, not a duration */
+#define DURATION_MAX_S (7 * 86400)
+
 json_t *dbb_backup_info_json(const struct dbb_backup_info *b)
 {
 	char ts[32];
@@ -38,6 +41,17 @@ json_t *dbb_backup_info_json(const struct dbb_backup_info *b)
 		json_object_set_new(o, "offsite",
 		                    json_is_object(off) ? json_incref(off) : json_null());
 	json_decref(off);
+	/* issue 21: how long the backup took, about: the name holds the time
+	 * it began, the file's mtime when its last byte was written; null for
+	 * a file without a time in its name or a mtime that does not fit (a
+	 * copy made later) */
+	time_t began;
+	if (o && b->modified_at && dbb_name_timestamp(b->name, &began) && b->modified_at >= began &&
+	    b->modified_at - began <= DURATION_MAX_S)
+		json_object_set_new(o, "duration_seconds",
+		                    json_integer((json_int_t)(b->modified_at - began)));
+	else if (o)
+		json_object_set_new(o, "duration_seconds", json_null());
 	/* issue 20: the last test-restore, null when never verified */
 	bool vok = false;
 	time_t vat = 0;

@@ -1,6 +1,7 @@
 /* GET /targets: the targets this daemon serves (docs/targets.md) that the
  * token may view, each with its database type, its health (the driver's
- * check and the backups directory, as GET /ready) and its newest backup. */
+ * check and the backups directory, as GET /ready), its newest backup, and
+ * whether it has offsite copies. */
 #include <stdlib.h>
 #include <time.h>
 
@@ -40,9 +41,12 @@ static json_t *target_json(const struct dbb_server_target *t)
 		json_object_set_new(health, "database_message", dbb_json_text(h.db_message));
 	if (health && !h.dir_ok)
 		json_object_set_new(health, "backup_dir_message", dbb_json_text(h.dir_message));
-	return json_pack("{s:s, s:s, s:b, s:o, s:o}", "name", t->cfg->name, "type",
-	                 dbb_ops_database_type(t->ops), "default", t->cfg->is_default, "health",
-	                 health ? health : json_null(), "last_backup", last_backup_json(t->ops));
+	/* offsite: S3_BUCKET is set, so ?location=remote|all can be asked
+	 * (the dashboard, issue 21) */
+	return json_pack("{s:s, s:s, s:b, s:b, s:o, s:o}", "name", t->cfg->name, "type",
+	                 dbb_ops_database_type(t->ops), "default", t->cfg->is_default, "offsite",
+	                 t->cfg->offsite.bucket[0] != '\0', "health", health ? health : json_null(),
+	                 "last_backup", last_backup_json(t->ops));
 }
 
 enum MHD_Result dbb_handle_targets(struct dbb_request *req)
