@@ -105,3 +105,13 @@ bool dbb_asset_find(const char *name, struct dbb_asset *out)
 {
 	return find(entries, sizeof(entries) / sizeof(entries[0]), name, out);
 }
+
+enum MHD_Result dbb_reply_asset(struct dbb_request *req, const struct dbb_asset *a)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(a->size, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", a->type);
+	return dbb_reply_queue(req, 200, resp);
+}

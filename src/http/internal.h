@@ -255,6 +255,9 @@ bool dbb_asset_find(const char *name, struct dbb_asset *out);
 /* The same for the dashboard's files (/ui, issue 21): "index.html",
  * "app.js"...; false for every name in a build with DBB_UI=OFF. */
 bool dbb_ui_asset_find(const char *name, struct dbb_asset *out);
+/* 200 with an embedded file and its Content-Type (req->csp as the caller
+ * set it): /openapi.json, /docs and /ui. */
+enum MHD_Result dbb_reply_asset(struct dbb_request *req, const struct dbb_asset *a);
 
 /* ---- handlers, one file each in handler/ ---- */
 enum MHD_Result dbb_handle_health(struct dbb_request *req);

@@ -14,14 +14,9 @@ static enum MHD_Result serve(struct dbb_request *req, const char *name)
 		                       "no such documentation file (a build with DBB_DOCS_UI=OFF "
 		                       "has no Swagger UI; the API is described at /openapi.json)",
 		                       NULL);
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(a.size, (void *)a.data, MHD_RESPMEM_PERSISTENT);
-	if (!resp)
-		return MHD_NO;
-	MHD_add_response_header(resp, "Content-Type", a.type);
 	if (strcmp(name, "index.html") == 0)
 		req->csp = DBB_CSP_DOCS;
-	return dbb_reply_queue(req, 200, resp);
+	return dbb_reply_asset(req, &a);
 }
 
 enum MHD_Result dbb_handle_openapi(struct dbb_request *req)

@@ -78,12 +78,7 @@ static enum MHD_Result serve(struct dbb_request *req, const char *name)
 		                       "no such dashboard file (a build with DBB_UI=OFF has no "
 		                       "dashboard)",
 		                       NULL);
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(a.size, (void *)a.data, MHD_RESPMEM_PERSISTENT);
-	if (!resp)
-		return MHD_NO;
-	MHD_add_response_header(resp, "Content-Type", a.type);
-	return dbb_reply_queue(req, 200, resp);
+	return dbb_reply_asset(req, &a);
 }
 
 enum MHD_Result dbb_handle_ui(struct dbb_request *req)
