@@ -62,6 +62,11 @@ struct dbb_child {
  * being the current directory, as for posix_spawnp), or a path that is. */
 bool dbb_child_program_exists(const char *name);
 
+/* As dbb_child_program_exists, and copies the path it found (the PATH
+ * element joined with name, or name itself when it has a slash) to out
+ * (cap bytes; false if it does not fit). out may be NULL. */
+bool dbb_child_program_find(const char *name, char *out, size_t cap);
+
 dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
                          struct dbb_error *err);
 

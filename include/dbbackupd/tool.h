@@ -33,9 +33,15 @@ struct dbb_tool_run {
 const char *dbb_tool_find(const char *const *names);
 
 /* Runs `tool --version` (base environment only) and copies the start of
- * what it printed (NUL-terminated) to out. Fails with fail_code. */
+ * what it printed (NUL-terminated) to out. Fails with fail_code. The answer
+ * is kept (process-wide, thread-safe) while the program PATH finds for tool
+ * is the same file: a program replaced in place is asked again. A wrapper
+ * that picks its program at each start (Debian's pg_wrapper) stays the same
+ * file when another version is installed: a caller whose check fails on
+ * the version calls dbb_tool_version_forget(tool) and asks once more. */
 dbb_code dbb_tool_version(const char *tool, unsigned timeout_s, dbb_code fail_code, char *out,
                           size_t cap, struct dbb_error *err);
+void dbb_tool_version_forget(const char *tool);
 
 /* Whether argv (nothing on stdin or stdout) runs and exits 0: a probe for
  * an option the tool may not know (mariadb --sandbox). */

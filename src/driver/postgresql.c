@@ -325,10 +325,44 @@ static int server_major(PGconn *conn)
 	return PQserverVersion(conn) / 10000;
 }
 
+/* What a run needs of its tool's version (the caller says why not). */
+typedef bool (*pg_tool_enough)(int smajor, int major, int minor);
+
+static bool dump_enough(int smajor, int major, int minor)
+{
+	(void)minor;
+	return major >= smajor;
+}
+
+static bool restore_enough(int smajor, int major, int minor)
+{
+	(void)smajor;
+	return psql_has_restrict(major, minor);
+}
+
+/* The tool's version, which `enough` judges against the server's major
+ * (smajor). The version is cached (dbb_tool_version); one that is not
+ * enough is asked again, uncached: the same wrapper may run a newer client
+ * since it was cached. */
+static dbb_code pg_tool_version(const struct dbb_config *cfg, const char *tool, dbb_code fail_code,
+                                pg_tool_enough enough, int smajor, int *major, int *minor,
+                                struct dbb_error *err)
+{
+	dbb_code rc = tool_version(tool, cfg->child_timeout, fail_code, major, minor, err);
+
+	if (!rc && !enough(smajor, *major, *minor)) {
+		dbb_tool_version_forget(tool);
+		rc = tool_version(tool, cfg->child_timeout, fail_code, major, minor, err);
+	}
+	return rc;
+}
+
 /* libpq answers first (reachability and credentials in its own words), then
- * the tool must be at least as new as the server. */
-static dbb_code pg_tool_ready(const struct dbb_config *cfg, const char *tool, dbb_code fail_code,
-                              int *smajor, int *major, int *minor, struct dbb_error *err)
+ * the tool, which must be at least as new as the server. (A restore needs
+ * no server version: check_restore has just connected, and psql says in
+ * its own words if it cannot.) */
+static dbb_code pg_dump_ready(const struct dbb_config *cfg, int *smajor, int *major, int *minor,
+                              struct dbb_error *err)
 {
 	PGconn *conn = NULL;
 	dbb_code rc = pg_connect(cfg, &conn, err);
@@ -337,7 +371,8 @@ static dbb_code pg_tool_ready(const struct dbb_config *cfg, const char *tool, db
 		return rc;
 	*smajor = server_major(conn);
 	PQfinish(conn);
-	return tool_version(tool, cfg->child_timeout, fail_code, major, minor, err);
+	return pg_tool_version(cfg, "pg_dump", DBB_ERR_BACKUP_FAILED, dump_enough, *smajor, major,
+	                       minor, err);
 }
 
 static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_dump_options *opt,
@@ -352,11 +387,10 @@ static dbb_code pg_dump_fn(const struct dbb_driver_ctx *ctx, const struct dbb_du
 
 	(void)opt;
 	pg_params_init(&p, ctx->cfg);
-	rc = pg_tool_ready(ctx->cfg, "pg_dump", DBB_ERR_BACKUP_FAILED, &smajor, &dmajor, &dminor,
-	                   err);
+	rc = pg_dump_ready(ctx->cfg, &smajor, &dmajor, &dminor, err);
 	if (rc)
 		goto out;
-	if (dmajor < smajor) {
+	if (!dump_enough(smajor, dmajor, dminor)) {
 		rc = dbb_fail(
 		    err, DBB_ERR_BACKUP_FAILED,
 		    "pg_dump %d.%d is older than the PostgreSQL %d server and cannot dump it:"
@@ -597,7 +631,7 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	const char *argv[16];
 	struct pg_params p;
 	struct pg_feed feed;
-	int smajor, vmajor = 0, vminor = 0;
+	int vmajor = 0, vminor = 0;
 	dbb_code rc;
 
 	pg_params_init(&p, ctx->cfg);
@@ -605,11 +639,11 @@ static dbb_code pg_restore_fn(const struct dbb_driver_ctx *ctx, struct dbb_sourc
 	 * reading of quotes depends on both. */
 	pg_params_add_env(&p, "PGCLIENTENCODING=UTF8");
 	pg_params_add_env(&p, "PGOPTIONS=-c standard_conforming_strings=on");
-	rc =
-	    pg_tool_ready(ctx->cfg, "psql", DBB_ERR_RESTORE_FAILED, &smajor, &vmajor, &vminor, err);
+	rc = pg_tool_version(ctx->cfg, "psql", DBB_ERR_RESTORE_FAILED, restore_enough, 0, &vmajor,
+	                     &vminor, err);
 	if (rc)
 		goto out;
-	if (!psql_has_restrict(vmajor, vminor)) {
+	if (!restore_enough(0, vmajor, vminor)) {
 		/* Validation follows psql's lexer, but psql reads each line with
 		 * the session's client_encoding and standard_conforming_strings,
 		 * which SQL in the file can change at run time in ways no reading

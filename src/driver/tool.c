@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dbbackupd/child.h"
@@ -24,8 +26,8 @@ const char *dbb_tool_find(const char *const *names)
 	return NULL;
 }
 
-dbb_code dbb_tool_version(const char *tool, unsigned timeout_s, dbb_code fail_code, char *out,
-                          size_t cap, struct dbb_error *err)
+static dbb_code version_probe(const char *tool, unsigned timeout_s, dbb_code fail_code, char *out,
+                              size_t cap, struct dbb_error *err)
 {
 	const char *argv[] = {tool, "--version", NULL};
 	struct dbb_child_spec spec = {.argv = argv,
@@ -62,6 +64,108 @@ out:
 	dbb_child_abort(&c);
 	if (rc)
 		rc = dbb_error_recode(err, fail_code);
+	return rc;
+}
+
+/* What `tool --version` printed, kept while the program PATH finds is the
+ * same file (device, inode, size, modification and change times): Debian's
+ * psql and pg_dump are pg_wrapper, a Perl script that takes about 50 ms to
+ * start, and every dump and restore asked for the version before running
+ * the tool. Successes only; a caller that finds the version wanting asks
+ * again (dbb_tool_version_forget). */
+#define VERSION_CACHE_SLOTS 8
+
+struct version_entry {
+	char tool[64];
+	char path[PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	char out[256];
+};
+
+static struct version_entry version_cache[VERSION_CACHE_SLOTS];
+static unsigned version_cache_next;
+static pthread_mutex_t version_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* The identity of the program `tool` runs as; false if it cannot be told. */
+static bool program_identity(const char *tool, struct version_entry *id)
+{
+	struct stat sb;
+
+	memset(id, 0, sizeof(*id));
+	if ((size_t)snprintf(id->tool, sizeof(id->tool), "%s", tool) >= sizeof(id->tool) ||
+	    !dbb_child_program_find(tool, id->path, sizeof(id->path)) || stat(id->path, &sb) != 0)
+		return false;
+	id->dev = sb.st_dev;
+	id->ino = sb.st_ino;
+	id->size = sb.st_size;
+	id->mtime = sb.st_mtim;
+	id->ctime = sb.st_ctim;
+	return true;
+}
+
+static bool same_program(const struct version_entry *a, const struct version_entry *b)
+{
+	return strcmp(a->tool, b->tool) == 0 && strcmp(a->path, b->path) == 0 && a->dev == b->dev &&
+	       a->ino == b->ino && a->size == b->size && same_time(&a->mtime, &b->mtime) &&
+	       same_time(&a->ctime, &b->ctime);
+}
+
+/* Copies the cached answer for id to out; false if there is none. */
+static bool version_cache_get(const struct version_entry *id, char *out, size_t cap)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&version_cache_lock);
+	for (size_t i = 0; i < VERSION_CACHE_SLOTS && !hit; i++)
+		if (same_program(&version_cache[i], id)) {
+			snprintf(out, cap, "%s", version_cache[i].out);
+			hit = true;
+		}
+	pthread_mutex_unlock(&version_cache_lock);
+	return hit;
+}
+
+static void version_cache_put(const struct version_entry *id, const char *out)
+{
+	pthread_mutex_lock(&version_cache_lock);
+	struct version_entry *e = &version_cache[version_cache_next++ % VERSION_CACHE_SLOTS];
+	*e = *id;
+	snprintf(e->out, sizeof(e->out), "%s", out);
+	pthread_mutex_unlock(&version_cache_lock);
+}
+
+void dbb_tool_version_forget(const char *tool)
+{
+	pthread_mutex_lock(&version_cache_lock);
+	for (size_t i = 0; i < VERSION_CACHE_SLOTS; i++)
+		if (strcmp(version_cache[i].tool, tool) == 0)
+			memset(&version_cache[i], 0, sizeof(version_cache[i]));
+	pthread_mutex_unlock(&version_cache_lock);
+}
+
+dbb_code dbb_tool_version(const char *tool, unsigned timeout_s, dbb_code fail_code, char *out,
+                          size_t cap, struct dbb_error *err)
+{
+	struct version_entry *id = malloc(sizeof(*id));
+	bool known = id && program_identity(tool, id);
+	dbb_code rc;
+
+	if (known && version_cache_get(id, out, cap)) {
+		free(id);
+		return DBB_OK;
+	}
+	rc = version_probe(tool, timeout_s, fail_code, out, cap, err);
+	if (!rc && known)
+		version_cache_put(id, out);
+	free(id);
 	return rc;
 }
 

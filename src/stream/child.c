@@ -195,13 +195,16 @@ static char **build_env(const char *const *extra, const char *const *pass)
 	return env;
 }
 
-bool dbb_child_program_exists(const char *name)
+bool dbb_child_program_find(const char *name, char *out, size_t cap)
 {
 	const char *path, *p;
 	char buf[4096];
 
-	if (strchr(name, '/'))
-		return access(name, X_OK) == 0;
+	if (strchr(name, '/')) {
+		if (access(name, X_OK) != 0)
+			return false;
+		return out == NULL || (size_t)snprintf(out, cap, "%s", name) < cap;
+	}
 	path = getenv("PATH");
 	if (!path || !*path)
 		path = "/usr/local/bin:/usr/bin:/bin";
@@ -215,11 +218,16 @@ bool dbb_child_program_exists(const char *name)
 		}
 		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, dir, name) < (int)sizeof(buf) &&
 		    access(buf, X_OK) == 0)
-			return true;
+			return out == NULL || (size_t)snprintf(out, cap, "%s", buf) < cap;
 		if (!end)
 			return false;
 		p = end;
 	}
+}
+
+bool dbb_child_program_exists(const char *name)
+{
+	return dbb_child_program_find(name, NULL, 0);
 }
 
 dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
