@@ -1,7 +1,9 @@
 /* zstd compression sink and verifying zstd decoding source (libzstd). */
 #include "dbbackupd/stream.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -15,7 +17,19 @@
 #define ZSTD_WINDOW_LOG_MAX 23
 /* With workers: bytes per job (see dbb_zstd_sink_new). */
 #define ZSTD_JOB_SIZE (2 * 1024 * 1024)
+/* The sink starts in the caller's thread and judges, each time this much
+ * input went through, whether compressing keeps the producer waiting: it
+ * does when compressing took at least ZSTD_BUSY_PERCENT of the wall time
+ * (see struct zstd_sink). */
+#define ZSTD_ADAPT_WINDOW (2 * 1024 * 1024)
+#define ZSTD_BUSY_PERCENT 75
 
+/* One frame compressed in the caller's thread while that keeps up with the
+ * producer (a dump tool: it usually does, on data as compressible as most
+ * dumps, and one thread makes the smallest file with the least memory);
+ * once it does not, the frame is ended and the rest goes into a second
+ * frame compressed by libzstd's workers. `zstd -d` reads both as one
+ * stream (RFC 8878: compressed data is one or more frames). */
 struct zstd_sink {
 	struct dbb_sink base;
 	struct dbb_sink *next;
@@ -23,6 +37,14 @@ struct zstd_sink {
 	void *out;
 	size_t out_cap;
 	dbb_code failed; /* sticky */
+	int level;
+	/* the switch to workers: workers (<= 1: never), their job size */
+	unsigned workers;
+	size_t job_size;
+	bool with_workers; /* the switch was made */
+	/* the window being judged: input bytes, its start, time compressing */
+	size_t window_in;
+	uint64_t window_start_ns, busy_ns;
 };
 
 static dbb_code zstd_error(struct dbb_error *err, dbb_code code, const char *what, size_t r)
@@ -51,14 +73,91 @@ static dbb_code compress_some(struct zstd_sink *s, ZSTD_inBuffer *in, ZSTD_EndDi
 	}
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A compression context for level with the content checksum; workers > 1
+ * asks for libzstd's workers (a libzstd without threads refuses them: it
+ * then compresses in the caller's thread). NULL when out of memory. */
+static ZSTD_CCtx *cctx_new(int level, unsigned workers, size_t job_size, struct dbb_error *err)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	if (!c) {
+		dbb_fail(err, DBB_ERR_INTERNAL, "out of memory for zstd compression");
+		return NULL;
+	}
+	size_t r = ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+	if (ZSTD_isError(r)) {
+		ZSTD_freeCCtx(c);
+		zstd_error(err, DBB_ERR_INTERNAL, "cannot start zstd compression", r);
+		return NULL;
+	}
+	if (workers > 1 &&
+	    !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_nbWorkers, (int)workers))) {
+		/* libzstd's default job is 4 windows (8 MiB at level 3), and it
+		 * keeps about 2 x workers + 2 jobs in flight: 45 MiB for two
+		 * workers. 2 MiB jobs, each primed with the last half window of
+		 * the one before (overlapLog 8), hold that to about 12 MiB
+		 * (docs/compression.md). */
+		(void)ZSTD_CCtx_setParameter(c, ZSTD_c_jobSize, (int)job_size);
+		(void)ZSTD_CCtx_setParameter(c, ZSTD_c_overlapLog, 8);
+	}
+	return c;
+}
+
+/* Ends the caller-thread frame and has libzstd's workers compress the
+ * next one, in a new context: the first one's tables (about 3 MiB at
+ * level 3) go back to the system before the workers take theirs. */
+static dbb_code start_workers(struct zstd_sink *s, struct dbb_error *err)
+{
+	ZSTD_inBuffer none = {NULL, 0, 0};
+	dbb_code rc = compress_some(s, &none, ZSTD_e_end, err);
+	if (rc)
+		return rc;
+	s->with_workers = true;
+	ZSTD_freeCCtx(s->cctx);
+	s->cctx = cctx_new(s->level, s->workers, s->job_size, err);
+	return s->cctx ? DBB_OK : err->code;
+}
+
+/* After a write in the caller's thread that took [t0, t1]: the window's
+ * verdict once it is full. */
+static dbb_code judge_window(struct zstd_sink *s, size_t len, uint64_t t0, uint64_t t1,
+                             struct dbb_error *err)
+{
+	if (s->window_in == 0 && s->window_start_ns == 0)
+		s->window_start_ns = t0; /* the first write: no wait before it */
+	s->window_in += len;
+	s->busy_ns += t1 - t0;
+	if (s->window_in < ZSTD_ADAPT_WINDOW)
+		return DBB_OK;
+	uint64_t wall = t1 - s->window_start_ns;
+	if (s->busy_ns * 100 >= wall * ZSTD_BUSY_PERCENT)
+		return start_workers(s, err);
+	s->window_in = 0;
+	s->busy_ns = 0;
+	s->window_start_ns = t1; /* the wait for the next write counts */
+	return DBB_OK;
+}
+
 static dbb_code zstd_sink_write(struct dbb_sink *self, const void *buf, size_t len,
                                 struct dbb_error *err)
 {
 	struct zstd_sink *s = (struct zstd_sink *)self;
 	if (s->failed)
 		return dbb_fail(err, s->failed, "an earlier write failed");
+	bool judging = !s->with_workers && s->workers > 1;
+	uint64_t t0 = judging ? now_ns() : 0;
 	ZSTD_inBuffer in = {buf, len, 0};
 	dbb_code rc = compress_some(s, &in, ZSTD_e_continue, err);
+	if (!rc && judging)
+		rc = judge_window(s, len, t0, now_ns(), err);
 	if (rc)
 		s->failed = rc;
 	return rc;
@@ -103,33 +202,21 @@ dbb_code dbb_zstd_sink_new(struct dbb_sink *next, const struct dbb_codec_options
 	s->next = next;
 	s->out_cap = ZSTD_CStreamOutSize();
 	s->out = malloc(s->out_cap);
-	s->cctx = ZSTD_createCCtx();
-	if (!s->out || !s->cctx) {
+	if (!s->out) {
 		zstd_sink_free(&s->base);
 		return dbb_fail(err, DBB_ERR_INTERNAL, "out of memory for zstd compression");
 	}
-	unsigned threads = opt->threads ? opt->threads : online_cpus();
-	if (threads > ZSTD_MAX_WORKERS)
-		threads = ZSTD_MAX_WORKERS;
-	size_t r = ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_compressionLevel, opt->level);
-	if (!ZSTD_isError(r))
-		r = ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_checksumFlag, 1);
-	if (ZSTD_isError(r)) {
+	s->level = opt->level;
+	s->workers = opt->threads ? opt->threads : online_cpus();
+	if (s->workers > ZSTD_MAX_WORKERS)
+		s->workers = ZSTD_MAX_WORKERS;
+	s->job_size = opt->job_size ? opt->job_size : ZSTD_JOB_SIZE;
+	/* the caller's thread first; workers once it falls behind (struct
+	 * zstd_sink) */
+	s->cctx = cctx_new(s->level, 1, 0, err);
+	if (!s->cctx) {
 		zstd_sink_free(&s->base);
-		return zstd_error(err, DBB_ERR_INTERNAL, "cannot start zstd compression", r);
-	}
-	/* one thread: compress in the caller's; a libzstd built without
-	 * threads refuses workers, and then compresses in the caller's too */
-	if (threads > 1 &&
-	    !ZSTD_isError(ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_nbWorkers, (int)threads))) {
-		/* libzstd's default job is 4 windows (8 MiB at level 3), and it
-		 * keeps about 2 x workers + 2 jobs in flight: 45 MiB for two
-		 * workers. 2 MiB jobs, each primed with the last half window of
-		 * the one before (overlapLog 8), hold that to about 12 MiB for a
-		 * file no bigger than zstd -3 -T0's (docs/compression.md). */
-		(void)ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_jobSize,
-		                             (int)(opt->job_size ? opt->job_size : ZSTD_JOB_SIZE));
-		(void)ZSTD_CCtx_setParameter(s->cctx, ZSTD_c_overlapLog, 8);
+		return DBB_ERR_INTERNAL;
 	}
 	*out = &s->base;
 	return DBB_OK;

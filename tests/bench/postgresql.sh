@@ -20,7 +20,9 @@
 # (words, md5 hex, numbers, timestamps) about as large for the same scale,
 # closer to what users keep and far less compressible.
 # and the ratios (daemon / native). The creates, then the restores, run R
-# times (default 3), interleaved, and the median of each is used. COMPRESS_THREADS in the
+# times (default 3), interleaved: each ratio is printed as the ratio of the
+# medians and as the median of the run-by-run ratios ("paired", with its
+# range), the steadier of the two on a noisy machine. COMPRESS_THREADS in the
 # environment is passed to the daemon (default: all cores). Uses
 # tests/services/postgresql.sh for a throw-away cluster (started if needed,
 # left running if it was running).
@@ -40,7 +42,7 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift 2 ;;
 	--build) build=$2; shift 2 ;;
 	--data) data=$2; shift 2 ;;
-	-h | --help) sed -n 2,26p "$0"; exit 0 ;;
+	-h | --help) sed -n 2,28p "$0"; exit 0 ;;
 	*) echo "unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -288,6 +290,14 @@ daemon_zstd_restore_s=$(median <"$work/times.daemon_zstd_restore")
 daemon_rss=$(rss_now)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# paired A B [C]: run by run, A's time over B's (plus C's, same run), as
+# "median (min-max)" over the runs: pairing keeps a ratio meaningful when
+# the machine's speed drifts between runs, which the ratio of medians does not.
+paired() {
+	local c=${3:-/dev/null}
+	paste "$1" "$2" "$c" | awk '{ print $1 / ($2 + ($3 == "" ? 0 : $3)) }' | sort -n |
+		awk '{ v[NR] = $1 } END { printf "paired %.2f (%.2f-%.2f)", v[int((NR + 1) / 2)], v[1], v[NR] }'
+}
 ratio4() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
 mib() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1024 }'; }
 secs() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
@@ -298,26 +308,26 @@ create
   pg_dump | gzip -$level   $(secs "$native_gzip_s")s  gzip peak RSS $(mib "$native_gzip_rss") MiB  file $native_gzip_size bytes
   pg_dump | pigz -$level   $(secs "$native_pigz_s")s  pigz peak RSS $(mib "$native_pigz_rss") MiB  file $native_pigz_size bytes
   daemon create        $(secs "$daemon_create_s")s  daemon peak RSS $(mib "$daemon_create_rss") MiB  file $daemon_size bytes
-  ratio time  daemon / (pg_dump|gzip) = $(ratio "$daemon_create_s" "$native_gzip_s")   (target <= 0.5; pg_dump alone: $(ratio "$floor_s" "$native_gzip_s"))
-  ratio time  daemon / (pg_dump|pigz) = $(ratio "$daemon_create_s" "$native_pigz_s")   (target <= 1.0)
+  ratio time  daemon / (pg_dump|gzip) = $(ratio "$daemon_create_s" "$native_gzip_s"), $(paired "$work/times.daemon" "$work/times.gzip")   (target <= 0.5; pg_dump alone: $(ratio "$floor_s" "$native_gzip_s"))
+  ratio time  daemon / (pg_dump|pigz) = $(ratio "$daemon_create_s" "$native_pigz_s"), $(paired "$work/times.daemon" "$work/times.pigz")   (target <= 1.0)
   ratio size  daemon / gzip -$level       = $(ratio4 "$daemon_size" "$native_gzip_size")   (target <= 1.0)
   ratio size  daemon / pigz -$level       = $(ratio4 "$daemon_size" "$native_pigz_size")
 create, zstd (issue 15)
   pg_dump | zstd -3 -T0  $(secs "$native_zstd_s")s  zstd peak RSS $(mib "$native_zstd_rss") MiB  file $native_zstd_size bytes
   daemon create zstd   $(secs "$daemon_zstd_s")s  file $daemon_zstd_size bytes
-  ratio time  daemon zstd / (pg_dump|zstd -3 -T0) = $(ratio "$daemon_zstd_s" "$native_zstd_s")   (target <= 1.1)
-  ratio time  daemon zstd / (pg_dump|gzip -$level)      = $(ratio "$daemon_zstd_s" "$native_gzip_s")   (target <= 0.45)
+  ratio time  daemon zstd / (pg_dump|zstd -3 -T0) = $(ratio "$daemon_zstd_s" "$native_zstd_s"), $(paired "$work/times.daemon_zstd" "$work/times.zstd")   (target <= 1.1)
+  ratio time  daemon zstd / (pg_dump|gzip -$level)      = $(ratio "$daemon_zstd_s" "$native_gzip_s"), $(paired "$work/times.daemon_zstd" "$work/times.gzip")   (target <= 0.45)
   ratio size  daemon zstd / zstd -3               = $(ratio4 "$daemon_zstd_size" "$native_zstd_size")   (target <= 1.0)
 restore
   gunzip -c | psql -1      $(secs "$native_restore_s")s
   DROP SCHEMA public CASCADE  $(secs "$native_reset_s")s  (the native's reset; the daemon cleans in its transaction)
   daemon restore       $(secs "$daemon_restore_s")s  (no safety backup: clean + restore, the file checked as it is restored)
-  ratio time  daemon / (gunzip|psql) = $(ratio "$daemon_restore_s" "$native_restore_s")   (target <= 1.05); with the reset timed: $(ratio "$daemon_restore_s" "$native_full_s")
+  ratio time  daemon / (gunzip|psql) = $(ratio "$daemon_restore_s" "$native_restore_s"), $(paired "$work/times.daemon_restore" "$work/times.native_restore")   (target <= 1.05); with the reset timed: $(ratio "$daemon_restore_s" "$native_full_s"), $(paired "$work/times.daemon_restore" "$work/times.native_restore" "$work/times.native_reset")
   daemon default restore $(secs "$daemon_safety_restore_s")s  (safety backup on, SAFETY_COMPRESSION=${SAFETY_COMPRESSION:-zstd:1}: safety backup beside the validation, then clean + restore)
     last run: safety backup $safety_size bytes; $safety_log; clean + restore $restore_log
-  ratio time  default restore / (reset + gunzip|psql) = $(ratio "$daemon_safety_restore_s" "$native_full_s")   (target <= 1.5); without the reset timed: $(ratio "$daemon_safety_restore_s" "$native_restore_s")
+  ratio time  default restore / (reset + gunzip|psql) = $(ratio "$daemon_safety_restore_s" "$native_full_s"), $(paired "$work/times.daemon_safety_restore" "$work/times.native_restore" "$work/times.native_reset")   (target <= 1.5); without the reset timed: $(ratio "$daemon_safety_restore_s" "$native_restore_s")
   zstd -dc | psql -1       $(secs "$native_zstd_restore_s")s
   daemon restore .zst  $(secs "$daemon_zstd_restore_s")s
-  ratio time  daemon .zst / (zstd -dc|psql) = $(ratio "$daemon_zstd_restore_s" "$native_zstd_restore_s")   (target <= 1.05); with the reset timed: $(ratio "$daemon_zstd_restore_s" "$native_zstd_full_s")
+  ratio time  daemon .zst / (zstd -dc|psql) = $(ratio "$daemon_zstd_restore_s" "$native_zstd_restore_s"), $(paired "$work/times.daemon_zstd_restore" "$work/times.native_zstd_restore")   (target <= 1.05); with the reset timed: $(ratio "$daemon_zstd_restore_s" "$native_zstd_full_s"), $(paired "$work/times.daemon_zstd_restore" "$work/times.native_zstd_restore" "$work/times.native_reset")
 daemon peak RSS over the run: $(mib "$daemon_rss") MiB (target <= 32)
 EOF

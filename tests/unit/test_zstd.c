@@ -5,7 +5,10 @@
  * totals and SHA-256. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <zstd.h>
 
 #include "check.h"
 #include "dbbackupd/stream.h"
@@ -311,6 +314,56 @@ static void check_chains(const unsigned char *data, size_t n)
 	free(f2.buf);
 }
 
+/* How many frames z holds (0 if it does not parse). */
+static size_t frame_count(const struct mem_sink *z)
+{
+	size_t n = 0;
+	for (size_t off = 0; off < z->len; n++) {
+		size_t f = ZSTD_findFrameCompressedSize(z->buf + off, z->len - off);
+		if (ZSTD_isError(f))
+			return 0;
+		off += f;
+	}
+	return n;
+}
+
+/* The sink compresses in the caller's thread while that keeps up with the
+ * writes, and hands over to libzstd's workers (a second frame) once it
+ * does not: data handed over back to back makes two frames, data that
+ * comes slowly one, and one thread always one. */
+static void check_adaptive(const unsigned char *data, size_t n)
+{
+	struct mem_sink fast = mem_sink(), slow = mem_sink(), one = mem_sink();
+	zstd_compress(data, n, &fast, 3, 2, 65536);
+	CHECK(frame_count(&fast) == 2);
+	check_round_trip(data, n, &fast);
+	check_with_zstd_tool(data, n, &fast);
+
+	const struct dbb_codec_options opt = {.level = 3, .threads = 2};
+	struct dbb_sink *z = NULL;
+	struct dbb_error err = {0};
+	CHECK(dbb_zstd_sink_new(&slow.base, &opt, &z, &err) == DBB_OK);
+	for (size_t off = 0, piece = 256 * 1024; off < n; off += piece) {
+		/* 256 KiB every 50 ms: a dump tool far slower than one thread
+		 * (valgrind's included) */
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+		CHECK(dbb_sink_write(z, data + off, piece < n - off ? piece : n - off, &err) ==
+		      DBB_OK);
+	}
+	CHECK(dbb_sink_finish(z, &err) == DBB_OK);
+	dbb_sink_free(z);
+	CHECK(frame_count(&slow) == 1);
+	check_round_trip(data, n, &slow);
+
+	zstd_compress(data, n, &one, 3, 1, 65536);
+	CHECK(frame_count(&one) == 1);
+	/* in one thread all along, the smallest of the three */
+	CHECK(one.len == slow.len && one.len <= fast.len);
+	free(fast.buf);
+	free(slow.buf);
+	free(one.buf);
+}
+
 static void check_formats(void)
 {
 	enum dbb_compression c;
@@ -365,6 +418,7 @@ int main(void)
 	check_broken(z1.buf, z1.len);
 	check_failing_sink(data, n);
 	check_chains(data, n);
+	check_adaptive(data, n);
 	check_formats();
 	free(z1.buf);
 	free(z2.buf);
