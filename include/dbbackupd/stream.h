@@ -163,7 +163,9 @@ dbb_code dbb_gunzip_source_new(struct dbb_source *next, struct dbb_source **out,
 
 /* zstd (stream/zstd.c): one standard frame with its content checksum, as
  * `zstd -d` reads it; threads are libzstd's own workers (ZSTD_c_nbWorkers,
- * 1 = none), their output the same for any number. finish ends the frame. */
+ * 1 = none), used only when the first 1 MiB showed that one thread cannot
+ * keep up with the writes (a trial: docs/compression.md); the bytes written
+ * are then the workers', else exactly one thread's. finish ends the frame. */
 dbb_code dbb_zstd_sink_new(struct dbb_sink *next, const struct dbb_codec_options *opt,
                            struct dbb_sink **out, struct dbb_error *err);
 

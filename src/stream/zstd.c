@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,19 +18,30 @@
 #define ZSTD_WINDOW_LOG_MAX 23
 /* With workers: bytes per job (see dbb_zstd_sink_new). */
 #define ZSTD_JOB_SIZE (2 * 1024 * 1024)
-/* The sink starts in the caller's thread and judges, each time this much
- * input went through, whether compressing keeps the producer waiting: it
- * does when compressing took at least ZSTD_BUSY_PERCENT of the wall time
- * (see struct zstd_sink). */
-#define ZSTD_ADAPT_WINDOW (2 * 1024 * 1024)
+/* The first this many bytes of input decide how the frame is compressed
+ * (struct zstd_sink): with workers when compressing them in the caller's
+ * thread took at least ZSTD_BUSY_PERCENT of the time they took to come. */
+#define ZSTD_TRIAL_SIZE   (1024 * 1024)
 #define ZSTD_BUSY_PERCENT 75
 
-/* One frame compressed in the caller's thread while that keeps up with the
- * producer (a dump tool: it usually does, on data as compressible as most
- * dumps, and one thread makes the smallest file with the least memory);
- * once it does not, the frame is ended and the rest goes into a second
- * frame compressed by libzstd's workers. `zstd -d` reads both as one
- * stream (RFC 8878: compressed data is one or more frames). */
+/* How the frame is being compressed. */
+enum zstd_mode {
+	ZSTD_TRIAL,      /* the first bytes, in the caller's thread, output held */
+	ZSTD_ONE_THREAD, /* in the caller's thread */
+	ZSTD_WORKERS,    /* by libzstd's workers */
+};
+
+/* One standard frame. A dump tool usually produces slower than one thread
+ * compresses at the default level (pg_dump on pgbench's data: 130 MB/s,
+ * against 870 MB/s), and then one thread makes the smallest file with the
+ * least memory; workers pay off only when compressing is what the
+ * producer waits for. The sink cannot change its mind inside a frame, so
+ * it tries: the first ZSTD_TRIAL_SIZE bytes are compressed in the caller's
+ * thread with the output held back and the input kept. If that kept up,
+ * the held output is written and the frame goes on in this thread; if not,
+ * both go and the kept input starts the frame again with workers (one
+ * trial's compression lost, about 1 MiB's worth). With one thread (or a
+ * libzstd without threads) there is no trial. */
 struct zstd_sink {
 	struct dbb_sink base;
 	struct dbb_sink *next;
@@ -38,13 +50,16 @@ struct zstd_sink {
 	size_t out_cap;
 	dbb_code failed; /* sticky */
 	int level;
-	/* the switch to workers: workers (<= 1: never), their job size */
-	unsigned workers;
+	unsigned workers; /* for ZSTD_WORKERS */
 	size_t job_size;
-	bool with_workers; /* the switch was made */
-	/* the window being judged: input bytes, its start, time compressing */
-	size_t window_in;
-	uint64_t window_start_ns, busy_ns;
+	enum zstd_mode mode;
+	/* the trial: its input, its output, when its first write started and
+	 * how long compressing took */
+	unsigned char *trial_in;
+	size_t trial_in_len;
+	unsigned char *held;
+	size_t held_len, held_cap;
+	uint64_t trial_start_ns, busy_ns;
 };
 
 static dbb_code zstd_error(struct dbb_error *err, dbb_code code, const char *what, size_t r)
@@ -52,8 +67,29 @@ static dbb_code zstd_error(struct dbb_error *err, dbb_code code, const char *wha
 	return dbb_fail(err, code, "%s: %s", what, ZSTD_getErrorName(r));
 }
 
-/* Feeds in to the compressor with `mode` and writes what comes out into
- * next, until the input is taken (and, for ZSTD_e_end, the frame closed). */
+/* Output of the compressor: into next, or held back during the trial. */
+static dbb_code emit(struct zstd_sink *s, const void *buf, size_t len, struct dbb_error *err)
+{
+	if (s->mode != ZSTD_TRIAL)
+		return dbb_sink_write(s->next, buf, len, err);
+	if (s->held_len + len > s->held_cap) {
+		size_t cap = s->held_cap ? s->held_cap : 65536;
+		while (cap < s->held_len + len)
+			cap *= 2;
+		unsigned char *p = realloc(s->held, cap);
+		if (!p)
+			return dbb_fail(err, DBB_ERR_INTERNAL,
+			                "out of memory for zstd compression");
+		s->held = p;
+		s->held_cap = cap;
+	}
+	memcpy(s->held + s->held_len, buf, len);
+	s->held_len += len;
+	return DBB_OK;
+}
+
+/* Feeds in to the compressor with `mode` and emits what comes out, until
+ * the input is taken (and, for ZSTD_e_end, the frame closed). */
 static dbb_code compress_some(struct zstd_sink *s, ZSTD_inBuffer *in, ZSTD_EndDirective mode,
                               struct dbb_error *err)
 {
@@ -63,7 +99,7 @@ static dbb_code compress_some(struct zstd_sink *s, ZSTD_inBuffer *in, ZSTD_EndDi
 		if (ZSTD_isError(left))
 			return zstd_error(err, DBB_ERR_INTERNAL, "zstd compression failed", left);
 		if (out.pos > 0) {
-			dbb_code rc = dbb_sink_write(s->next, s->out, out.pos, err);
+			dbb_code rc = emit(s, s->out, out.pos, err);
 			if (rc)
 				return rc;
 		}
@@ -111,39 +147,62 @@ static ZSTD_CCtx *cctx_new(int level, unsigned workers, size_t job_size, struct 
 	return c;
 }
 
-/* Ends the caller-thread frame and has libzstd's workers compress the
- * next one, in a new context: the first one's tables (about 3 MiB at
- * level 3) go back to the system before the workers take theirs. */
-static dbb_code start_workers(struct zstd_sink *s, struct dbb_error *err)
+static void trial_free(struct zstd_sink *s)
 {
-	ZSTD_inBuffer none = {NULL, 0, 0};
-	dbb_code rc = compress_some(s, &none, ZSTD_e_end, err);
-	if (rc)
-		return rc;
-	s->with_workers = true;
-	ZSTD_freeCCtx(s->cctx);
-	s->cctx = cctx_new(s->level, s->workers, s->job_size, err);
-	return s->cctx ? DBB_OK : err->code;
+	free(s->trial_in);
+	free(s->held);
+	s->trial_in = s->held = NULL;
+	s->trial_in_len = s->held_len = s->held_cap = 0;
 }
 
-/* After a write in the caller's thread that took [t0, t1]: the window's
- * verdict once it is full. */
-static dbb_code judge_window(struct zstd_sink *s, size_t len, uint64_t t0, uint64_t t1,
-                             struct dbb_error *err)
+/* The trial's verdict. With workers: a new context (the trial's tables, 3
+ * MiB at level 3, go before the workers take theirs) restarts the frame
+ * from the kept input. */
+static dbb_code trial_end(struct zstd_sink *s, bool with_workers, struct dbb_error *err)
 {
-	if (s->window_in == 0 && s->window_start_ns == 0)
-		s->window_start_ns = t0; /* the first write: no wait before it */
-	s->window_in += len;
+	dbb_code rc = DBB_OK;
+	if (!with_workers) {
+		s->mode = ZSTD_ONE_THREAD;
+		if (s->held_len > 0)
+			rc = dbb_sink_write(s->next, s->held, s->held_len, err);
+		trial_free(s);
+		return rc;
+	}
+	s->mode = ZSTD_WORKERS;
+	free(s->held);
+	s->held = NULL;
+	ZSTD_freeCCtx(s->cctx);
+	s->cctx = cctx_new(s->level, s->workers, s->job_size, err);
+	if (!s->cctx)
+		rc = err->code;
+	ZSTD_inBuffer in = {s->trial_in, s->trial_in_len, 0};
+	if (!rc)
+		rc = compress_some(s, &in, ZSTD_e_continue, err);
+	trial_free(s);
+	return rc;
+}
+
+/* Takes what of buf fits in the trial; *used says how much. */
+static dbb_code trial_write(struct zstd_sink *s, const unsigned char *buf, size_t len, size_t *used,
+                            struct dbb_error *err)
+{
+	size_t n = ZSTD_TRIAL_SIZE - s->trial_in_len;
+	if (n > len)
+		n = len;
+	*used = n;
+	uint64_t t0 = now_ns();
+	if (s->trial_in_len == 0)
+		s->trial_start_ns = t0;
+	memcpy(s->trial_in + s->trial_in_len, buf, n);
+	s->trial_in_len += n;
+	ZSTD_inBuffer in = {buf, n, 0};
+	dbb_code rc = compress_some(s, &in, ZSTD_e_continue, err);
+	uint64_t t1 = now_ns();
 	s->busy_ns += t1 - t0;
-	if (s->window_in < ZSTD_ADAPT_WINDOW)
-		return DBB_OK;
-	uint64_t wall = t1 - s->window_start_ns;
-	if (s->busy_ns * 100 >= wall * ZSTD_BUSY_PERCENT)
-		return start_workers(s, err);
-	s->window_in = 0;
-	s->busy_ns = 0;
-	s->window_start_ns = t1; /* the wait for the next write counts */
-	return DBB_OK;
+	if (rc || s->trial_in_len < ZSTD_TRIAL_SIZE)
+		return rc;
+	uint64_t wall = t1 - s->trial_start_ns;
+	return trial_end(s, s->busy_ns * 100 >= wall * ZSTD_BUSY_PERCENT, err);
 }
 
 static dbb_code zstd_sink_write(struct dbb_sink *self, const void *buf, size_t len,
@@ -152,24 +211,34 @@ static dbb_code zstd_sink_write(struct dbb_sink *self, const void *buf, size_t l
 	struct zstd_sink *s = (struct zstd_sink *)self;
 	if (s->failed)
 		return dbb_fail(err, s->failed, "an earlier write failed");
-	bool judging = !s->with_workers && s->workers > 1;
-	uint64_t t0 = judging ? now_ns() : 0;
-	ZSTD_inBuffer in = {buf, len, 0};
-	dbb_code rc = compress_some(s, &in, ZSTD_e_continue, err);
-	if (!rc && judging)
-		rc = judge_window(s, len, t0, now_ns(), err);
+	const unsigned char *p = buf;
+	dbb_code rc = DBB_OK;
+	if (s->mode == ZSTD_TRIAL && len > 0) {
+		size_t used = 0;
+		rc = trial_write(s, p, len, &used, err);
+		p += used;
+		len -= used;
+	}
+	if (!rc && len > 0) {
+		ZSTD_inBuffer in = {p, len, 0};
+		rc = compress_some(s, &in, ZSTD_e_continue, err);
+	}
 	if (rc)
 		s->failed = rc;
 	return rc;
 }
 
+/* Ends the frame; a trial still under way (less input than the trial's
+ * size) ends in the caller's thread. */
 static dbb_code zstd_sink_finish(struct dbb_sink *self, struct dbb_error *err)
 {
 	struct zstd_sink *s = (struct zstd_sink *)self;
 	if (s->failed)
 		return dbb_fail(err, s->failed, "an earlier write failed");
+	dbb_code rc = s->mode == ZSTD_TRIAL ? trial_end(s, false, err) : DBB_OK;
 	ZSTD_inBuffer in = {NULL, 0, 0};
-	dbb_code rc = compress_some(s, &in, ZSTD_e_end, err);
+	if (!rc)
+		rc = compress_some(s, &in, ZSTD_e_end, err);
 	if (rc)
 		s->failed = rc;
 	return rc;
@@ -179,6 +248,7 @@ static void zstd_sink_free(struct dbb_sink *self)
 {
 	struct zstd_sink *s = (struct zstd_sink *)self;
 	ZSTD_freeCCtx(s->cctx); /* joins libzstd's workers */
+	trial_free(s);
 	free(s->out);
 	free(s);
 }
@@ -211,12 +281,16 @@ dbb_code dbb_zstd_sink_new(struct dbb_sink *next, const struct dbb_codec_options
 	if (s->workers > ZSTD_MAX_WORKERS)
 		s->workers = ZSTD_MAX_WORKERS;
 	s->job_size = opt->job_size ? opt->job_size : ZSTD_JOB_SIZE;
-	/* the caller's thread first; workers once it falls behind (struct
-	 * zstd_sink) */
+	s->mode = s->workers > 1 ? ZSTD_TRIAL : ZSTD_ONE_THREAD;
+	if (s->mode == ZSTD_TRIAL)
+		s->trial_in = malloc(ZSTD_TRIAL_SIZE);
 	s->cctx = cctx_new(s->level, 1, 0, err);
-	if (!s->cctx) {
+	if (!s->cctx || (s->mode == ZSTD_TRIAL && !s->trial_in)) {
+		dbb_code rc =
+		    s->cctx ? dbb_fail(err, DBB_ERR_INTERNAL, "out of memory for zstd compression")
+		            : err->code;
 		zstd_sink_free(&s->base);
-		return DBB_ERR_INTERNAL;
+		return rc;
 	}
 	*out = &s->base;
 	return DBB_OK;

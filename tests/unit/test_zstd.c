@@ -327,15 +327,21 @@ static size_t frame_count(const struct mem_sink *z)
 	return n;
 }
 
-/* The sink compresses in the caller's thread while that keeps up with the
- * writes, and hands over to libzstd's workers (a second frame) once it
- * does not: data handed over back to back makes two frames, data that
- * comes slowly one, and one thread always one. */
+/* The sink tries the first 1 MiB in the caller's thread and keeps that
+ * thread when it kept up with the writes, libzstd's workers when not; one
+ * frame either way. Data handed over back to back goes to the workers (other
+ * bytes than one thread's); data that comes slowly, a dump shorter than the
+ * trial, and one thread give one thread's bytes exactly. */
 static void check_adaptive(const unsigned char *data, size_t n)
 {
 	struct mem_sink fast = mem_sink(), slow = mem_sink(), one = mem_sink();
+	struct mem_sink short2 = mem_sink(), short1 = mem_sink();
+	zstd_compress(data, n, &one, 3, 1, 65536);
+	CHECK(frame_count(&one) == 1);
+
 	zstd_compress(data, n, &fast, 3, 2, 65536);
-	CHECK(frame_count(&fast) == 2);
+	CHECK(frame_count(&fast) == 1);
+	CHECK(fast.len != one.len || memcmp(fast.buf, one.buf, one.len) != 0);
 	check_round_trip(data, n, &fast);
 	check_with_zstd_tool(data, n, &fast);
 
@@ -352,16 +358,19 @@ static void check_adaptive(const unsigned char *data, size_t n)
 	}
 	CHECK(dbb_sink_finish(z, &err) == DBB_OK);
 	dbb_sink_free(z);
-	CHECK(frame_count(&slow) == 1);
+	CHECK(slow.len == one.len && memcmp(slow.buf, one.buf, one.len) == 0);
 	check_round_trip(data, n, &slow);
 
-	zstd_compress(data, n, &one, 3, 1, 65536);
-	CHECK(frame_count(&one) == 1);
-	/* in one thread all along, the smallest of the three */
-	CHECK(one.len == slow.len && one.len <= fast.len);
+	/* ends inside the trial: one thread's bytes, held output written */
+	zstd_compress(data, 100000, &short2, 3, 2, 0);
+	zstd_compress(data, 100000, &short1, 3, 1, 0);
+	CHECK(short2.len == short1.len && memcmp(short2.buf, short1.buf, short1.len) == 0);
+	check_round_trip(data, 100000, &short2);
 	free(fast.buf);
 	free(slow.buf);
 	free(one.buf);
+	free(short2.buf);
+	free(short1.buf);
 }
 
 static void check_formats(void)
