@@ -20,9 +20,10 @@
 #define ZSTD_JOB_SIZE (2 * 1024 * 1024)
 /* The first this many bytes of input decide how the frame is compressed
  * (struct zstd_sink): with workers when compressing them in the caller's
- * thread took at least ZSTD_BUSY_PERCENT of the time they took to come. */
+ * thread took at least ZSTD_BUSY_PERCENT of the time they took to come
+ * (half: docs/compression.md says why). */
 #define ZSTD_TRIAL_SIZE   (1024 * 1024)
-#define ZSTD_BUSY_PERCENT 75
+#define ZSTD_BUSY_PERCENT 50
 
 /* How the frame is being compressed. */
 enum zstd_mode {
