@@ -19,6 +19,14 @@ extern char **environ;
 
 /* Seconds a child gets between SIGTERM and SIGKILL. */
 #define CHILD_KILL_GRACE_S 3
+/* Capacity asked for the pipe a child writes its output into (Linux's
+ * unprivileged maximum, /proc/sys/fs/pipe-max-size, by default). With the
+ * default 64 KiB a dump tool stalls as soon as the daemon spends longer
+ * than a 64 KiB write on compressing, so tool and compressor take turns
+ * instead of running on two cores; 1 MiB lets the tool run ahead by a few
+ * compression blocks (docs/compression.md). Kernel memory, not the
+ * daemon's; best effort: a smaller pipe only costs speed. */
+#define CHILD_STDOUT_PIPE_SIZE (1024 * 1024)
 
 static time_t mono_now(void)
 {
@@ -256,6 +264,8 @@ dbb_code dbb_child_start(struct dbb_child *c, const struct dbb_child_spec *spec,
 		                    spec->argv[0]);
 		goto out;
 	}
+	if (spec->want_stdout)
+		(void)fcntl(out_p[0], F_SETPIPE_SZ, CHILD_STDOUT_PIPE_SIZE);
 	env = build_env(spec->env_extra, spec->env_pass);
 	if (!env) {
 		rc = dbb_fail(err, DBB_ERR_INTERNAL, "out of memory starting %s", spec->argv[0]);
