@@ -242,7 +242,7 @@ snapshot "$WORK/before_bad"
 size=$(stat -c %s "$WORK/backups/$gz")
 flipped="backup_${E2E_AGE_DB}_20200101_000000.${ext}.gz.age"
 cp "$WORK/backups/$gz" "$WORK/backups/$flipped"
-printf '\x55' | dd of="$WORK/backups/$flipped" bs=1 seek=$((size - 40)) conv=notrunc status=none
+flip_byte "$WORK/backups/$flipped" $((size - 40))
 api POST "/backup/restore/$flipped?create_safety_backup=true" operator
 expect_error 422 invalid_backup "a flipped byte in a .age backup"
 truncated="backup_${E2E_AGE_DB}_20200101_000001.${ext}.gz.age"

@@ -37,8 +37,7 @@ put() { # put NAME: the file on stdin becomes a listed backup
 # 1. the gzip CRC broken in the trailer: only the very end says so
 cp "$b/$gz" "$WORK/crc.gz"
 size=$(stat -c %s "$WORK/crc.gz")
-orig=$(od -An -tu1 -j $((size - 8)) -N1 "$WORK/crc.gz" | tr -d ' ')
-printf "\\$(printf %03o $((255 - orig)))" | dd of="$WORK/crc.gz" bs=1 seek=$((size - 8)) conv=notrunc status=none
+flip_byte "$WORK/crc.gz" $((size - 8))
 check "the CRC was changed" bash -c "! cmp -s '$WORK/crc.gz' '$b/$gz'"
 put backup_postgresql_20000101_000001.sql.gz <"$WORK/crc.gz"
 # 2. a zstd file cut short: no end of frame

@@ -250,3 +250,10 @@ newest_backup() {
 	api GET /backup/list viewer
 	jq -r '.backups[0].filename' "$BODY"
 }
+# Inverts every bit of the byte at OFFSET in FILE, so it really changes
+# (writing a fixed value leaves it as it was 1 time in 256).
+flip_byte() {
+	local orig
+	orig=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf %03o $((255 - orig)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}

@@ -129,7 +129,7 @@ api POST /backup/restore-upload operator -F "file=@$WORK/truncated.zst" -F creat
 expect_error 422 invalid_backup "a truncated zstd upload is an invalid backup"
 bad="backup_${ZSTD_DB}_20200101_000000.${ext}.zst"
 cp "$WORK/backups/$zst" "$WORK/backups/$bad"
-printf '\x55' | dd of="$WORK/backups/$bad" bs=1 seek=$((size / 2)) conv=notrunc status=none
+flip_byte "$WORK/backups/$bad" $((size / 2))
 api POST "/backup/restore/$bad?create_safety_backup=false" operator
 expect_error 422 invalid_backup "a corrupt listed .zst backup is an invalid backup"
 snapshot "$WORK/after_bad"
